@@ -1,0 +1,18 @@
+"""tco: total cost of ownership of AI, closed APIs by the unit vs open models on GPUs.
+
+The package is organised by domain concept (pvlib style):
+
+- :mod:`tco.tables`   the pricing tables' schemas (column, type, unit, description)
+- :mod:`tco.catalog`  loading, validating, overlaying and looking up the tables
+- :mod:`tco.litellm`  importing LiteLLM's JSON price format
+- :mod:`tco.throughput` roofline model of LLM serving (memory fit, tokens/s)
+- :mod:`tco.workload` monthly volumes of a workload
+- :mod:`tco.finance`  annuities, discounting, NPV, levelised cost
+- :mod:`tco.engine`   closed vs self-hosted costs month by month, break-even
+- :mod:`tco.settings` the ``TCO_*`` settings
+"""
+__version__ = "0.1.0"
+
+from tco.catalog import Catalog, CatalogError, load_catalog  # noqa: E402
+
+__all__ = ["Catalog", "CatalogError", "load_catalog", "__version__"]

@@ -1,0 +1,462 @@
+"""Load, validate, overlay and look up the pricing tables.
+
+A :class:`Catalog` holds one pandas DataFrame per table of :data:`tco.tables.TABLES`.
+Every row of every file is validated with a marshmallow schema derived from the
+table's column list; all errors of one load are gathered and raised together as a
+:class:`CatalogError` whose lines read ``file:line: column: message``.
+
+Overlay
+    Folders given in ``extra_dirs`` (or ``TCO_PRICING_DIR``) hold tables of the same
+    schema, possibly only some of them.  Their rows replace shipped rows with the same
+    key and add the others.
+
+Price history
+    Several rows may share a key but differ in ``effective_date``.  ``as_of`` picks, per
+    key, the newest row whose ``effective_date`` is on or before that date (default:
+    today).  :attr:`Catalog.history` keeps every row.
+
+>>> cat = load_catalog()
+>>> cat.gpu("h100-sxm")["memory_gb"]
+80.0
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import difflib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+from marshmallow import Schema, ValidationError, fields, validate
+
+from tco.tables import TABLE_NAMES, TABLES, Column, Table
+
+#: The tables shipped with the project.
+DEFAULT_PRICING_DIR = Path(__file__).resolve().parent.parent / "pricing"
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9._:/-]*$"
+
+
+class CatalogError(ValueError):
+    """One or more rows of the pricing tables are invalid.
+
+    ``errors`` holds one ``file:line: column: message`` string per problem.
+    """
+
+    def __init__(self, errors: list[str]):
+        self.errors = list(errors)
+        head = f"{len(self.errors)} error(s) in the pricing tables:\n"
+        super().__init__(head + "\n".join(self.errors))
+
+
+# --------------------------------------------------------------------------- schemas
+
+def _field_for(col: Column) -> fields.Field:
+    validators: list = []
+    kw: dict = {"required": col.required, "metadata": {"description": col.description, "unit": col.unit}}
+    if col.type in ("float", "int") and (col.min is not None or col.max is not None):
+        validators.append(validate.Range(min=col.min, max=col.max))
+    if col.type == "str":
+        if col.required:
+            validators.append(validate.Length(min=1))
+        return fields.String(validate=validators, **kw)
+    if col.type == "id":
+        validators.append(validate.Regexp(
+            ID_PATTERN, error="Not a valid id: use lower-case letters, digits and . _ : / -"))
+        return fields.String(validate=validators, **kw)
+    if col.type == "choice":
+        validators.append(validate.OneOf(col.choices))
+        return fields.String(validate=validators, **kw)
+    if col.type == "float":
+        return fields.Float(allow_nan=False, validate=validators, **kw)
+    if col.type == "int":
+        return fields.Integer(validate=validators, **kw)
+    if col.type == "bool":
+        return fields.Boolean(**kw)
+    if col.type == "date":
+        return fields.Date(format="%Y-%m-%d", **kw)
+    if col.type == "url":
+        return fields.Url(schemes={"http", "https"}, **kw)
+    raise ValueError(f"unknown column type {col.type!r} for {col.name}")
+
+
+def row_schema(table: Table) -> Schema:
+    """A marshmallow schema validating one row (a dict of strings) of ``table``."""
+    attrs = {c.name: _field_for(c) for c in table.columns}
+    return Schema.from_dict(attrs, name=f"{table.name}_row")()
+
+
+_SCHEMAS: dict[str, Schema] = {}
+
+
+def _schema(name: str) -> Schema:
+    if name not in _SCHEMAS:
+        _SCHEMAS[name] = row_schema(TABLES[name])
+    return _SCHEMAS[name]
+
+
+def _row_rules(table: str, row: Mapping) -> list[tuple[str, str]]:
+    """Cross-column rules a single-field schema cannot express: (column, message) pairs."""
+    errs: list[tuple[str, str]] = []
+    get = row.get
+    if table == "api_prices":
+        long_cols = ("usd_per_mtok_input_long", "usd_per_mtok_output_long")
+        has_threshold = get("long_context_threshold_tokens") is not None
+        if has_threshold and any(get(c) is None for c in long_cols):
+            missing = [c for c in long_cols if get(c) is None]
+            errs.append((missing[0], "Required when long_context_threshold_tokens is set."))
+        if not has_threshold and any(get(c) is not None for c in long_cols + ("usd_per_mtok_cached_input_long",)):
+            errs.append(("long_context_threshold_tokens", "Required when long-context prices are given."))
+        if (get("usd_per_mtok_batch_input") is None) != (get("usd_per_mtok_batch_output") is None):
+            errs.append(("usd_per_mtok_batch_output", "Give both batch prices or neither."))
+    elif table == "open_models":
+        if get("active_params_b") is not None and get("total_params_b") is not None \
+                and get("active_params_b") > get("total_params_b") + 1e-9:
+            errs.append(("active_params_b", "Must be less than or equal to total_params_b."))
+        if get("modality") == "text":
+            for c in ("layers", "hidden_size", "attention_heads", "context_length_tokens"):
+                if get(c) is None:
+                    errs.append((c, "Required for text models."))
+            if get("kv_values_per_token_layer") is None and (get("kv_heads") is None or get("head_dim") is None):
+                errs.append(("kv_heads", "Give kv_heads and head_dim, or kv_values_per_token_layer."))
+        if (get("experts") is None) != (get("experts_per_token") is None):
+            errs.append(("experts_per_token", "Give experts and experts_per_token together."))
+        elif get("experts") is not None and get("experts_per_token") > get("experts"):
+            errs.append(("experts_per_token", "Must be less than or equal to experts."))
+    elif table == "throughput_benchmarks":
+        if get("output_tokens_per_second") is None and get("images_per_second") is None:
+            errs.append(("output_tokens_per_second", "Give output_tokens_per_second or images_per_second."))
+    return errs
+
+
+# --------------------------------------------------------------------------- reading
+
+@dataclass
+class _Rows:
+    """Validated rows of one table from one file, with their origin for messages."""
+
+    records: list[dict] = field(default_factory=list)
+    origins: list[str] = field(default_factory=list)  # "file:line"
+
+
+def read_table_file(path: Path, table: Table) -> tuple[_Rows, list[str]]:
+    """Read and validate one CSV file; returns (rows, errors).  Never raises on bad data."""
+    rows, errors = _Rows(), []
+    schema = _schema(table.name)
+    known = set(table.column_names)
+    try:
+        fh = open(path, newline="", encoding="utf-8")
+    except OSError as exc:
+        return rows, [f"{path}:0: -: cannot read file ({exc.strerror})"]
+    with fh:
+        reader = csv.reader(fh)
+        try:
+            header = next(reader)
+        except StopIteration:
+            return rows, [f"{path}:1: -: empty file; expected header {','.join(table.column_names)}"]
+        except (csv.Error, UnicodeDecodeError) as exc:
+            return rows, [f"{path}:1: -: {exc}"]
+        header = [h.strip() for h in header]
+        for h in header:
+            if h not in known:
+                close = difflib.get_close_matches(h, table.column_names, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                errors.append(f"{path}:1: {h}: unknown column{hint}")
+        for c in table.columns:
+            if c.required and c.name not in header:
+                errors.append(f"{path}:1: {c.name}: required column missing")
+        if errors:
+            return rows, errors
+        seen: dict[tuple, int] = {}
+        line = reader.line_num
+        while True:
+            start = reader.line_num + 1
+            try:
+                values = next(reader)
+            except StopIteration:
+                break
+            except (csv.Error, UnicodeDecodeError) as exc:
+                errors.append(f"{path}:{start}: -: {exc}")
+                break
+            line = start
+            if not values or all(not v.strip() for v in values):
+                continue
+            if len(values) != len(header):
+                errors.append(f"{path}:{line}: -: expected {len(header)} fields, found {len(values)}")
+                continue
+            raw = {h: v.strip() for h, v in zip(header, values) if v.strip() != ""}
+            try:
+                rec = schema.load(raw)
+            except ValidationError as exc:
+                for col, msgs in sorted(exc.messages.items()):
+                    for msg in (msgs if isinstance(msgs, list) else [str(msgs)]):
+                        errors.append(f"{path}:{line}: {col}: {msg}")
+                continue
+            rule_errors = _row_rules(table.name, rec)
+            for col, msg in rule_errors:
+                errors.append(f"{path}:{line}: {col}: {msg}")
+            if rule_errors:
+                continue
+            key = tuple(rec.get(k) for k in table.key)
+            if key in seen:
+                errors.append(f"{path}:{line}: {table.key[0]}: duplicate key "
+                              f"({', '.join(f'{k}={v}' for k, v in zip(table.key, key))}) first seen on line {seen[key]}")
+                continue
+            seen[key] = line
+            rows.records.append(rec)
+            rows.origins.append(f"{path}:{line}")
+    return rows, errors
+
+
+def _frame(table: Table, records: list[dict]) -> pd.DataFrame:
+    """Turn validated records into a typed DataFrame with the table's columns in order."""
+    data: dict[str, object] = {}
+    for c in table.columns:
+        vals = [r.get(c.name) for r in records]
+        if c.type == "float":
+            data[c.name] = np.array([np.nan if v is None else float(v) for v in vals], dtype=float)
+        elif c.type == "int":
+            data[c.name] = pd.array(vals, dtype="Int64")
+        elif c.type == "bool":
+            data[c.name] = pd.array(vals, dtype="boolean")
+        elif c.type == "date":
+            data[c.name] = pd.to_datetime(pd.Series(vals, dtype="object"))
+        else:
+            data[c.name] = pd.array(vals, dtype="str")
+    return pd.DataFrame(data, columns=table.column_names)
+
+
+# --------------------------------------------------------------------------- catalog
+
+def _to_date(value) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"as_of: not a valid date {value!r}; use YYYY-MM-DD") from None
+
+
+def closest(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+    """The ``n`` candidates most similar to ``name`` (for 'did you mean' messages)."""
+    cands = sorted(set(str(c) for c in candidates))
+    found = difflib.get_close_matches(name, cands, n=n, cutoff=0.4)
+    if not found:
+        found = [c for c in cands if name.lower() in c.lower()][:n]
+    return found
+
+
+def _not_found(what: str, name: str, candidates: Iterable[str]) -> KeyError:
+    cands = list(candidates)
+    near = closest(name, cands)
+    hint = f"; closest: {', '.join(near)}" if near else ""
+    return KeyError(f"unknown {what} {name!r}{hint} ({len(set(cands))} valid ids)")
+
+
+class Catalog:
+    """The pricing tables in force at ``as_of``, as pandas DataFrames.
+
+    Tables are reached by name, ``catalog["gpus"]`` or ``catalog.gpus``; every row of every
+    date is in ``catalog.history[name]``.  Lookup methods return one row as a ``dict`` and
+    raise ``KeyError`` naming the closest valid ids.
+    """
+
+    def __init__(self, history: dict[str, pd.DataFrame], as_of: dt.date, sources: tuple[str, ...] = ()):
+        self.history = history
+        self.as_of = as_of
+        self.sources = sources
+        self.tables = {name: _in_force(TABLES[name], df, as_of) for name, df in history.items()}
+
+    # -- access by name
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self.tables:
+            raise KeyError(f"unknown table {name!r}; valid tables: {', '.join(TABLE_NAMES)}")
+        return self.tables[name]
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        tables = self.__dict__.get("tables", {})
+        if name in tables:
+            return tables[name]
+        raise AttributeError(name)
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{k}={len(v)}" for k, v in self.tables.items())
+        return f"<Catalog as_of={self.as_of} {counts}>"
+
+    def at(self, as_of) -> "Catalog":
+        """The same tables resolved at another date."""
+        return Catalog(self.history, _to_date(as_of), self.sources)
+
+    def row_counts(self) -> dict[str, int]:
+        return {k: int(len(v)) for k, v in self.tables.items()}
+
+    def newest_price_date(self) -> str | None:
+        """Newest ``effective_date`` over all tables in force [ISO date]."""
+        dates = [df["effective_date"].max() for df in self.tables.values() if len(df)]
+        return max(dates).date().isoformat() if dates else None
+
+    # -- lookups
+    def _one(self, table: str, what: str, mask_cols: dict[str, str]) -> dict:
+        df = self[table]
+        mask = np.ones(len(df), dtype=bool)
+        for col, val in mask_cols.items():
+            mask &= (df[col] == val).to_numpy()
+        hits = df[mask]
+        if len(hits) == 0:
+            first_col, first_val = next(iter(mask_cols.items()))
+            if (df[first_col] == first_val).any() and len(mask_cols) > 1:
+                sub = df[df[first_col] == first_val]
+                combos = sorted({"/".join(str(r[c]) for c in list(mask_cols)[1:]) for _, r in sub.iterrows()})
+                raise KeyError(f"{what} {first_val!r} has no row for {'/'.join(list(mask_cols.values())[1:])}; "
+                               f"available: {', '.join(combos)}")
+            raise _not_found(what, str(first_val), df[first_col])
+        return _row_dict(hits.iloc[0])
+
+    def api_price(self, model_id: str) -> dict:
+        """The per-token price row of a closed (or hosted) model."""
+        return self._one("api_prices", "API model", {"model_id": model_id})
+
+    def seat_price(self, product_id: str, billing_term: str = "annual") -> dict:
+        return self._one("seat_prices", "seat product", {"product_id": product_id, "billing_term": billing_term})
+
+    def image_price(self, model_id: str, size: str = "1024x1024", quality: str = "any") -> dict:
+        df = self["image_prices"]
+        sub = df[df["model_id"] == model_id]
+        if len(sub) == 0:
+            raise _not_found("image model", model_id, df["model_id"])
+        for s, q in ((size, quality), (size, "any"), ("any", quality), ("any", "any")):
+            hit = sub[(sub["size"] == s) & (sub["quality"] == q)]
+            if len(hit):
+                return _row_dict(hit.iloc[0])
+        combos = sorted(f"{r['size']}/{r['quality']}" for _, r in sub.iterrows())
+        raise KeyError(f"image model {model_id!r} has no price for {size}/{quality}; available: {', '.join(combos)}")
+
+    def gpu(self, gpu_id: str) -> dict:
+        return self._one("gpus", "GPU", {"gpu_id": gpu_id})
+
+    def open_model(self, model_id: str) -> dict:
+        return self._one("open_models", "open model", {"model_id": model_id})
+
+    def gpu_rate(self, provider: str, gpu_id: str, term: str = "on_demand") -> dict:
+        df = self["gpu_rates"]
+        if not (df["provider"] == provider).any():
+            raise _not_found("GPU provider", provider, df["provider"])
+        return self._one("gpu_rates", "GPU rate for provider", {"provider": provider, "gpu_id": gpu_id, "term": term})
+
+
+def _row_dict(row: pd.Series) -> dict:
+    out = {}
+    for k, v in row.items():
+        if isinstance(v, pd.Timestamp):
+            out[k] = v.date().isoformat()
+        elif v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+            out[k] = None
+        elif isinstance(v, np.generic):
+            out[k] = v.item()
+        else:
+            out[k] = v
+    return out
+
+
+def _in_force(table: Table, df: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """Per key (without its date), the newest row with ``effective_date <= as_of``."""
+    df = df[df["effective_date"] <= pd.Timestamp(as_of)]
+    group = [k for k in table.key if k != "effective_date"]
+    df = df.sort_values("effective_date", kind="stable")
+    df = df.drop_duplicates(subset=group, keep="last")
+    return df.sort_index(kind="stable").reset_index(drop=True)
+
+
+def _check_foreign_keys(history: dict[str, pd.DataFrame], origins: dict[str, list[str]]) -> list[str]:
+    errors = []
+    for name, table in TABLES.items():
+        for col, (ref_table, ref_col) in table.foreign_keys.items():
+            valid = set(history[ref_table][ref_col])
+            bad = ~history[name][col].isin(valid).to_numpy()
+            for i in np.flatnonzero(bad):
+                val = history[name][col].iloc[i]
+                near = closest(str(val), valid)
+                hint = f"; closest: {', '.join(near)}" if near else ""
+                errors.append(f"{origins[name][i]}: {col}: unknown {ref_col} {val!r} (not in {ref_table}.csv){hint}")
+    return errors
+
+
+def load_catalog(extra_dirs: Iterable[str | os.PathLike] = (), as_of=None,
+                 base_dir: str | os.PathLike | None = DEFAULT_PRICING_DIR,
+                 use_env: bool = True) -> Catalog:
+    """Load, validate and overlay the pricing tables.
+
+    Parameters
+    ----------
+    extra_dirs : folders of tables overlaid, in order, on the shipped ones.  Each may hold
+        any subset of the tables.  ``TCO_PRICING_DIR`` (os.pathsep-separated) is added
+        before them unless ``use_env`` is False.
+    as_of : date or ISO string; the date whose prices are in force [default: today].
+    base_dir : the shipped tables (``pricing/``); ``None`` starts from empty tables.
+
+    Raises
+    ------
+    CatalogError
+        with every ``file:line: column: message`` found, when any row is invalid.
+    """
+    as_of_date = _to_date(as_of)
+    dirs: list[Path] = []
+    if base_dir is not None:
+        dirs.append(Path(base_dir))
+    if use_env:
+        dirs += [Path(p) for p in os.environ.get("TCO_PRICING_DIR", "").split(os.pathsep) if p]
+    dirs += [Path(d) for d in extra_dirs]
+    errors: list[str] = []
+    for d in dirs:
+        if not d.is_dir():
+            errors.append(f"{d}:0: -: not a folder of pricing tables")
+    history = {n: _frame(TABLES[n], []) for n in TABLE_NAMES}
+    origins: dict[str, list[str]] = {n: [] for n in TABLE_NAMES}
+    for d in dirs:
+        if not d.is_dir():
+            continue
+        known = {t.filename for t in TABLES.values()}
+        for p in sorted(d.glob("*.csv")):
+            if p.name not in known:
+                near = closest(p.stem, TABLE_NAMES, n=1)
+                hint = f" (did you mean {near[0]}.csv?)" if near else ""
+                errors.append(f"{p}:0: -: unknown table{hint}; valid tables: {', '.join(TABLE_NAMES)}")
+        for name in TABLE_NAMES:
+            table = TABLES[name]
+            path = d / table.filename
+            if not path.exists():
+                continue
+            rows, errs = read_table_file(path, table)
+            errors += errs
+            if rows.records:
+                extra = _frame(table, rows.records)
+                # Track origins through the overlay: same key -> replaced, new -> appended.
+                combined_origins = origins[name] + rows.origins
+                merged = pd.concat([history[name], extra], ignore_index=True)
+                keep = ~merged.duplicated(subset=list(table.key), keep="last").to_numpy()
+                history[name] = merged[keep].reset_index(drop=True)
+                origins[name] = [o for o, k in zip(combined_origins, keep) if k]
+    errors += _check_foreign_keys(history, origins)
+    if errors:
+        raise CatalogError(errors)
+    return Catalog(history, as_of_date, tuple(str(d) for d in dirs))
+
+
+def write_table(df: pd.DataFrame, path: str | os.PathLike, table: str) -> None:
+    """Write rows of ``table`` as a CSV file the loader accepts (dates ISO, blanks for missing)."""
+    t = TABLES[table]
+    out = df.reindex(columns=t.column_names).copy()
+    if "effective_date" in out and pd.api.types.is_datetime64_any_dtype(out["effective_date"]):
+        out["effective_date"] = out["effective_date"].dt.strftime("%Y-%m-%d")
+    for c in t.columns:
+        if c.type == "bool" and c.name in out:
+            out[c.name] = out[c.name].map(lambda v: "" if v is None or v is pd.NA else str(bool(v)).lower())
+    out.to_csv(path, index=False, na_rep="")

@@ -1,0 +1,230 @@
+"""The pricing tables' schemas: one place that says what every column means.
+
+Each table is a CSV file in ``pricing/`` (and optionally in an analyst's overlay
+folder).  :data:`TABLES` lists, per table, its columns with type, unit, whether
+the column is required, the allowed range and a one-line description.  The
+marshmallow schemas in :mod:`tco.catalog` and the schema tables in
+``pricing/README.md`` are both derived from (and tested against) this list.
+
+Column types
+------------
+``str``     free text (non-empty when required)
+``id``      lower-case identifier: letters, digits and ``. _ : / -``
+``float``   finite number; ``min``/``max`` give the allowed closed range
+``int``     whole number; ``min``/``max`` as above
+``bool``    ``true``/``false`` (also ``1``/``0``, ``yes``/``no``)
+``date``    ISO date ``YYYY-MM-DD``
+``url``     ``http(s)://`` address
+``choice``  one of ``choices``
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a pricing table."""
+
+    name: str
+    type: str
+    unit: str
+    description: str
+    required: bool = True
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Table:
+    """One pricing table: its file, key columns and columns."""
+
+    name: str
+    description: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    foreign_keys: dict = field(default_factory=dict)  # column -> (table, column)
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.csv"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+def _usd_mtok(name: str, what: str, required: bool = False) -> Column:
+    return Column(name, "float", "USD/1M tokens", what, required=required, min=0.0)
+
+
+EFFECTIVE_DATE = Column(
+    "effective_date", "date", "date",
+    "First day this row's numbers are in force; several dates per key form a history.")
+SOURCE_URL = Column(
+    "source_url", "url", "-", "Public page the numbers were read from.")
+NOTES = Column("notes", "str", "-", "Free-text remarks (estimates, caveats).", required=False)
+
+PRECISIONS = ("fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp4")
+TERMS = ("on_demand", "reserved_1y", "reserved_3y", "spot")
+
+TABLES: dict[str, Table] = {}
+
+
+def _add(table: Table) -> None:
+    TABLES[table.name] = table
+
+
+_add(Table(
+    name="api_prices",
+    description="Closed (and hosted open-weight) models priced per token.",
+    key=("model_id", "effective_date"),
+    columns=(
+        Column("provider", "id", "-", "Vendor or host selling the API (openai, anthropic, azure, ...)."),
+        Column("model_id", "id", "-", "Identifier used in scenarios, unique per provider deployment."),
+        Column("display_name", "str", "-", "Human-readable name."),
+        _usd_mtok("usd_per_mtok_input", "Price of uncached input (prompt) tokens.", required=True),
+        _usd_mtok("usd_per_mtok_cached_input", "Price of input tokens read from the prompt cache; blank = no cache discount."),
+        _usd_mtok("usd_per_mtok_cache_write", "Price of input tokens written to the prompt cache; blank = same as input."),
+        _usd_mtok("usd_per_mtok_output", "Price of output (completion) tokens.", required=True),
+        _usd_mtok("usd_per_mtok_batch_input", "Batch-API price of input tokens; blank = no batch API."),
+        _usd_mtok("usd_per_mtok_batch_output", "Batch-API price of output tokens; blank = no batch API."),
+        Column("long_context_threshold_tokens", "int", "tokens",
+               "Prompt length above which the whole request is billed at the long-context prices; blank = no tier.",
+               required=False, min=1),
+        _usd_mtok("usd_per_mtok_input_long", "Input price for requests whose prompt exceeds the threshold."),
+        _usd_mtok("usd_per_mtok_cached_input_long", "Cached-input price for requests above the threshold."),
+        _usd_mtok("usd_per_mtok_output_long", "Output price for requests above the threshold."),
+        Column("context_window_tokens", "int", "tokens", "Largest prompt the model accepts.", required=False, min=1),
+        Column("region", "choice", "-", "Data-processing zone of the deployment.", required=False,
+               choices=("global", "us", "eu", "apac")),
+        Column("open_weights", "bool", "-", "True when the model's weights are public (a hosted open model)."),
+        EFFECTIVE_DATE, SOURCE_URL, NOTES,
+    ),
+))
+
+_add(Table(
+    name="seat_prices",
+    description="Per-seat (per-user) AI products.",
+    key=("product_id", "billing_term", "effective_date"),
+    columns=(
+        Column("provider", "id", "-", "Vendor (microsoft, github, openai, anthropic, ...)."),
+        Column("product_id", "id", "-", "Identifier used in scenarios."),
+        Column("display_name", "str", "-", "Human-readable name."),
+        Column("usd_per_seat_month", "float", "USD/seat/month", "List price per seat per month.", min=0.0),
+        Column("billing_term", "choice", "-", "Commitment the price requires.", choices=("monthly", "annual")),
+        Column("min_seats", "int", "seats", "Smallest number of seats sold.", min=1),
+        Column("included_usage", "str", "-", "Usage included per seat where the vendor states it.", required=False),
+        EFFECTIVE_DATE, SOURCE_URL, NOTES,
+    ),
+))
+
+_add(Table(
+    name="image_prices",
+    description="Image-generation APIs priced per image.",
+    key=("model_id", "size", "quality", "effective_date"),
+    columns=(
+        Column("provider", "id", "-", "Vendor or host."),
+        Column("model_id", "id", "-", "Identifier used in scenarios."),
+        Column("display_name", "str", "-", "Human-readable name."),
+        Column("size", "str", "pixels", "Output size WIDTHxHEIGHT, or 'any' when the price does not depend on it."),
+        Column("quality", "id", "-", "Quality tier (standard, hd, low, medium, high, fast, ultra, any)."),
+        Column("usd_per_image", "float", "USD/image", "Price of one generated image.", min=0.0),
+        EFFECTIVE_DATE, SOURCE_URL, NOTES,
+    ),
+))
+
+_add(Table(
+    name="gpus",
+    description="Accelerators: memory, bandwidth, peak compute, power and purchase price.",
+    key=("gpu_id", "effective_date"),
+    columns=(
+        Column("gpu_id", "id", "-", "Identifier used in scenarios (h100-sxm, a100-80gb, ...)."),
+        Column("display_name", "str", "-", "Human-readable name."),
+        Column("vendor", "id", "-", "Maker (nvidia, amd)."),
+        Column("memory_gb", "float", "GB", "Device memory (10^9 bytes).", min=1.0),
+        Column("memory_bandwidth_tbps", "float", "TB/s", "Peak memory bandwidth.", min=0.01),
+        Column("bf16_dense_tflops", "float", "TFLOP/s", "Peak dense BF16/FP16 tensor throughput (no sparsity).", min=0.1),
+        Column("fp8_dense_tflops", "float", "TFLOP/s", "Peak dense FP8 throughput; blank = no FP8 support.", required=False, min=0.1),
+        Column("fp4_dense_tflops", "float", "TFLOP/s", "Peak dense FP4 throughput; blank = no FP4 support.", required=False, min=0.1),
+        Column("tdp_watts", "float", "W", "Board power (thermal design power).", min=1.0),
+        Column("interconnect", "choice", "-", "Scale-up link between GPUs of one server.",
+               choices=("nvlink", "pcie", "infinity_fabric")),
+        Column("gpus_per_server", "int", "GPUs", "GPUs in the usual server sold with this part.", min=1, max=16),
+        Column("purchase_usd", "float", "USD/GPU", "Purchase price of one GPU, server share included.", min=0.0),
+        Column("purchase_usd_is_estimate", "bool", "-", "True when the price is a rough street estimate, not a quote."),
+        EFFECTIVE_DATE, SOURCE_URL, NOTES,
+    ),
+))
+
+_add(Table(
+    name="gpu_rates",
+    description="Cloud rental prices per GPU-hour by provider and term.",
+    key=("provider", "gpu_id", "term", "effective_date"),
+    foreign_keys={"gpu_id": ("gpus", "gpu_id")},
+    columns=(
+        Column("provider", "id", "-", "Cloud (aws, gcp, azure, lambda, coreweave, runpod, ...)."),
+        Column("gpu_id", "id", "-", "GPU rented; must exist in gpus.csv."),
+        Column("term", "choice", "-", "Commitment.", choices=TERMS),
+        Column("usd_per_gpu_hour", "float", "USD/GPU-hour", "Price of one GPU for one hour.", min=0.0, max=1000.0),
+        Column("instance_type", "str", "-", "Instance or plan name the rate is derived from.", required=False),
+        Column("region", "str", "-", "Region the rate was read for.", required=False),
+        EFFECTIVE_DATE, SOURCE_URL, NOTES,
+    ),
+))
+
+_add(Table(
+    name="open_models",
+    description="Open-weight models: architecture numbers for memory fit and throughput.",
+    key=("model_id", "effective_date"),
+    columns=(
+        Column("model_id", "id", "-", "Identifier used in scenarios (llama-3.1-70b, ...)."),
+        Column("display_name", "str", "-", "Human-readable name."),
+        Column("modality", "choice", "-", "What the model produces.", choices=("text", "image")),
+        Column("total_params_b", "float", "billion parameters", "All weights (all experts).", min=0.001),
+        Column("active_params_b", "float", "billion parameters", "Weights used per token (mixture-of-experts: routed experts only).", min=0.001),
+        Column("layers", "int", "-", "Transformer layers.", required=False, min=1),
+        Column("hidden_size", "int", "-", "Model width.", required=False, min=1),
+        Column("attention_heads", "int", "-", "Query heads.", required=False, min=1),
+        Column("kv_heads", "int", "-", "Key/value heads (grouped-query attention).", required=False, min=1),
+        Column("head_dim", "int", "-", "Dimension of one attention head.", required=False, min=1),
+        Column("kv_values_per_token_layer", "int", "values",
+               "Cached values per token per layer when not 2 x kv_heads x head_dim (latent attention).",
+               required=False, min=1),
+        Column("context_length_tokens", "int", "tokens", "Longest supported context.", required=False, min=1),
+        Column("experts", "int", "-", "Routed experts per layer (mixture-of-experts).", required=False, min=1),
+        Column("experts_per_token", "int", "-", "Routed experts used per token.", required=False, min=1),
+        Column("license", "str", "-", "Licence of the weights."),
+        EFFECTIVE_DATE, SOURCE_URL, NOTES,
+    ),
+))
+
+_add(Table(
+    name="throughput_benchmarks",
+    description="Measured serving throughput of open models on GPUs.",
+    key=("model_id", "gpu_id", "gpu_count", "precision", "input_tokens", "output_tokens", "engine", "effective_date"),
+    foreign_keys={"gpu_id": ("gpus", "gpu_id"), "model_id": ("open_models", "model_id")},
+    columns=(
+        Column("model_id", "id", "-", "Model served; must exist in open_models.csv."),
+        Column("gpu_id", "id", "-", "GPU; must exist in gpus.csv."),
+        Column("gpu_count", "int", "GPUs", "GPUs in one replica (tensor parallel).", min=1, max=64),
+        Column("precision", "choice", "-", "Weight precision.", choices=PRECISIONS),
+        Column("input_tokens", "int", "tokens", "Prompt length per request (0 for image models).", min=0),
+        Column("output_tokens", "int", "tokens", "Generated tokens per request (0 for image models).", min=0),
+        Column("engine", "id", "-", "Serving engine (trt-llm, vllm, sglang, diffusers, ...)."),
+        Column("output_tokens_per_second", "float", "tokens/s",
+               "Output tokens per second for the whole replica at maximum throughput.", required=False, min=0.0),
+        Column("images_per_second", "float", "images/s", "Images per second for the whole replica (image models).",
+               required=False, min=0.0),
+        EFFECTIVE_DATE, SOURCE_URL, NOTES,
+    ),
+))
+
+TABLE_NAMES = tuple(TABLES)

@@ -1,0 +1,283 @@
+"""Loading, validation rules, overlay, as_of, lookups of the pricing catalog."""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import pandas as pd
+import pytest
+
+from conftest import REPO, write_csv
+from tco.catalog import CatalogError, load_catalog
+from tco.tables import TABLES
+
+SRC = "https://example.com/pricing"
+
+
+def gpu_row(**kw):
+    row = dict(gpu_id="gpu-a", display_name="GPU A", vendor="nvidia", memory_gb="80",
+               memory_bandwidth_tbps="3.35", bf16_dense_tflops="989", fp8_dense_tflops="1979",
+               tdp_watts="700", interconnect="nvlink", gpus_per_server="8", purchase_usd="30000",
+               purchase_usd_is_estimate="true", effective_date="2025-01-01", source_url=SRC)
+    row.update(kw)
+    return row
+
+
+def rate_row(**kw):
+    row = dict(provider="cloud-x", gpu_id="gpu-a", term="on_demand", usd_per_gpu_hour="2.5",
+               effective_date="2025-01-01", source_url=SRC)
+    row.update(kw)
+    return row
+
+
+def api_row(**kw):
+    row = dict(provider="vendor", model_id="model-a", display_name="Model A", usd_per_mtok_input="2.5",
+               usd_per_mtok_output="10", open_weights="false", effective_date="2025-01-01", source_url=SRC)
+    row.update(kw)
+    return row
+
+
+@pytest.fixture
+def mini(tmp_path):
+    """A tiny, valid, self-contained set of tables (no shipped base)."""
+    d = tmp_path / "mini"
+    write_csv(d / "gpus.csv", "gpus", [gpu_row(), gpu_row(gpu_id="gpu-b", display_name="GPU B")])
+    write_csv(d / "gpu_rates.csv", "gpu_rates", [rate_row(), rate_row(gpu_id="gpu-b", usd_per_gpu_hour="1.0")])
+    write_csv(d / "api_prices.csv", "api_prices", [api_row()])
+    return d
+
+
+def load(d, **kw):
+    return load_catalog(base_dir=d, use_env=False, **kw)
+
+
+# ------------------------------------------------------------------ shipped tables
+
+def test_shipped_tables_load_and_cover_the_brief(catalog):
+    counts = catalog.row_counts()
+    assert counts["api_prices"] >= 40
+    providers = set(catalog.api_prices["provider"])
+    for p in ("openai", "anthropic", "azure", "mistral"):
+        assert p in providers, p
+    assert any(p.startswith("google") for p in providers)
+    # Hosted open models: Llama from at least two hosts.
+    llama_hosts = set(catalog.api_prices.loc[
+        catalog.api_prices["model_id"].str.contains("llama") & catalog.api_prices["open_weights"], "provider"])
+    assert len(llama_hosts) >= 2, llama_hosts
+    for g in ("h100-sxm", "h100-pcie", "h200", "b200", "a100-80gb", "a100-40gb", "l40s", "l4", "a10g",
+              "mi300x", "rtx-4090"):
+        catalog.gpu(g)
+    for m in ("llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b", "llama-3.3-70b", "mistral-7b", "mixtral-8x7b",
+              "mixtral-8x22b", "mistral-small-24b", "qwen2.5-72b", "deepseek-v3", "gpt-oss-20b", "gpt-oss-120b",
+              "sdxl", "sd-3.5-large"):
+        catalog.open_model(m)
+    assert counts["seat_prices"] >= 6 and counts["image_prices"] >= 5
+    assert counts["gpu_rates"] >= 15 and counts["throughput_benchmarks"] >= 20
+
+
+def test_every_shipped_row_is_dated_and_sourced(catalog):
+    for name, df in catalog.history.items():
+        assert df["effective_date"].notna().all(), name
+        assert df["source_url"].str.match(r"^https?://").all(), name
+
+
+def test_gpt_4o_current_price(catalog):
+    row = catalog.api_price("gpt-4o")
+    assert (row["usd_per_mtok_input"], row["usd_per_mtok_output"]) == (2.5, 10.0)
+
+
+# ------------------------------------------------------------------ validation rules
+
+def test_valid_minimal_tables_load(mini):
+    cat = load(mini)
+    assert cat.row_counts()["gpus"] == 2
+    assert cat.gpu_rates["usd_per_gpu_hour"].dtype == float
+    assert cat.gpus["gpus_per_server"].dtype == "Int64"
+
+
+@pytest.mark.parametrize("table,row,column,fragment", [
+    ("api_prices", api_row(usd_per_mtok_input="-1"), "usd_per_mtok_input", "greater than or equal to 0"),
+    ("api_prices", api_row(usd_per_mtok_output="ten"), "usd_per_mtok_output", "Not a valid number"),
+    ("api_prices", api_row(usd_per_mtok_output="nan"), "usd_per_mtok_output", ""),
+    ("api_prices", api_row(effective_date="2025-13-01"), "effective_date", "Not a valid date"),
+    ("api_prices", api_row(source_url="example.com"), "source_url", "Not a valid URL"),
+    ("api_prices", api_row(source_url=""), "source_url", "Missing data"),
+    ("api_prices", api_row(model_id="Model A"), "model_id", "Not a valid id"),
+    ("api_prices", api_row(long_context_threshold_tokens="200000"), "usd_per_mtok_input_long", "Required when"),
+    ("api_prices", api_row(usd_per_mtok_batch_input="1"), "usd_per_mtok_batch_output", "both batch prices"),
+    ("gpus", gpu_row(interconnect="infiniband"), "interconnect", "Must be one of"),
+    ("gpus", gpu_row(gpus_per_server="2.5"), "gpus_per_server", "Not a valid integer"),
+    ("gpu_rates", rate_row(term="weekly"), "term", "Must be one of"),
+    ("gpu_rates", rate_row(usd_per_gpu_hour="5000"), "usd_per_gpu_hour", "less than or equal to 1000"),
+])
+def test_each_bad_value_is_reported_with_file_line_and_column(mini, table, row, column, fragment):
+    base_rows = {"api_prices": [api_row(model_id="ok-model")], "gpus": [gpu_row(gpu_id="gpu-c")],
+                 "gpu_rates": [rate_row(provider="cloud-y")]}[table]
+    path = write_csv(mini / f"{table}.csv", table, base_rows + [row] +
+                     ([gpu_row(), gpu_row(gpu_id="gpu-b")] if table == "gpus" else []))
+    with pytest.raises(CatalogError) as err:
+        load(mini)
+    # The bad row is the second data row: line 3 (line 1 is the header).
+    expected_prefix = f"{path}:3: {column}: "
+    lines = [e for e in err.value.errors if e.startswith(expected_prefix)]
+    assert lines, err.value.errors
+    assert fragment in lines[0]
+
+
+def test_unknown_gpu_in_gpu_rates_names_closest(mini):
+    path = write_csv(mini / "gpu_rates.csv", "gpu_rates", [rate_row(), rate_row(gpu_id="gpu-z")])
+    with pytest.raises(CatalogError) as err:
+        load(mini)
+    (line,) = err.value.errors
+    assert line.startswith(f"{path}:3: gpu_id: unknown gpu_id 'gpu-z' (not in gpus.csv); closest: ")
+    assert "gpu-a" in line and "gpu-b" in line
+
+
+def test_duplicate_key_is_an_error(mini):
+    path = write_csv(mini / "gpu_rates.csv", "gpu_rates", [rate_row(), rate_row(usd_per_gpu_hour="3")])
+    with pytest.raises(CatalogError) as err:
+        load(mini)
+    assert len(err.value.errors) == 1
+    assert err.value.errors[0].startswith(f"{path}:3: provider: duplicate key")
+    assert "first seen on line 2" in err.value.errors[0]
+
+
+def test_all_errors_of_one_load_are_reported_together(mini):
+    write_csv(mini / "api_prices.csv", "api_prices",
+              [api_row(usd_per_mtok_input="-1"), api_row(model_id="b", effective_date="yesterday")])
+    write_csv(mini / "gpu_rates.csv", "gpu_rates", [rate_row(gpu_id="nope")])
+    with pytest.raises(CatalogError) as err:
+        load(mini)
+    cols = sorted(e.split(": ")[1] for e in err.value.errors)
+    assert cols == ["effective_date", "gpu_id", "usd_per_mtok_input"]
+
+
+def test_unknown_and_missing_columns(mini):
+    path = mini / "gpu_rates.csv"
+    path.write_text("provider,gpu_id,term,usd_per_gpu_hr,effective_date,source_url\n")
+    with pytest.raises(CatalogError) as err:
+        load(mini)
+    assert f"{path}:1: usd_per_gpu_hr: unknown column (did you mean 'usd_per_gpu_hour'?)" in err.value.errors
+    assert f"{path}:1: usd_per_gpu_hour: required column missing" in err.value.errors
+
+
+def test_unknown_table_file_and_ragged_row(mini):
+    (mini / "gpu.csv").write_text("x\n")
+    with open(mini / "gpu_rates.csv", "a") as fh:
+        fh.write("cloud-z,gpu-a\n")
+    with pytest.raises(CatalogError) as err:
+        load(mini)
+    text = "\n".join(err.value.errors)
+    assert "gpu.csv:0: -: unknown table (did you mean gpus.csv?)" in text
+    assert "gpu_rates.csv:4: -: expected 9 fields, found 2" in text
+
+
+def test_open_model_rules(tmp_path):
+    row = dict(model_id="m", display_name="M", modality="text", total_params_b="7", active_params_b="8",
+               license="x", effective_date="2025-01-01", source_url=SRC)
+    path = write_csv(tmp_path / "open_models.csv", "open_models", [row])
+    with pytest.raises(CatalogError) as err:
+        load(tmp_path)
+    cols = {e.split(": ")[1] for e in err.value.errors}
+    # active > total, and a text model without its architecture numbers
+    assert {"active_params_b", "layers", "hidden_size", "attention_heads", "context_length_tokens", "kv_heads"} <= cols
+    assert all(e.startswith(f"{path}:2: ") for e in err.value.errors)
+
+
+# ------------------------------------------------------------------ overlay, history
+
+def test_overlay_replaces_same_key_and_adds_new(mini, tmp_path):
+    extra = tmp_path / "mine"
+    write_csv(extra / "gpu_rates.csv", "gpu_rates",
+              [rate_row(usd_per_gpu_hour="1.75"), rate_row(provider="my-cloud", usd_per_gpu_hour="0.9")])
+    cat = load(mini, extra_dirs=[extra])
+    rates = cat.gpu_rates.set_index(["provider", "gpu_id"])["usd_per_gpu_hour"]
+    assert rates[("cloud-x", "gpu-a")] == 1.75     # replaced
+    assert rates[("cloud-x", "gpu-b")] == 1.0      # kept from the base
+    assert rates[("my-cloud", "gpu-a")] == 0.9     # added
+    assert len(rates) == 3
+
+
+def test_overlay_from_env(mini, tmp_path, monkeypatch):
+    extra = tmp_path / "env"
+    write_csv(extra / "api_prices.csv", "api_prices", [api_row(model_id="env-model")])
+    monkeypatch.setenv("TCO_PRICING_DIR", str(extra))
+    cat = load_catalog(base_dir=mini)
+    assert cat.api_price("env-model")["usd_per_mtok_input"] == 2.5
+
+
+def test_overlay_rows_are_checked_against_base_foreign_keys(mini, tmp_path):
+    extra = tmp_path / "mine"
+    write_csv(extra / "gpu_rates.csv", "gpu_rates", [rate_row(gpu_id="gpu-b", provider="p2")])
+    assert load(mini, extra_dirs=[extra]).gpu_rate("p2", "gpu-b")["usd_per_gpu_hour"] == 2.5
+
+
+def test_as_of_picks_the_row_in_force(mini):
+    write_csv(mini / "gpu_rates.csv", "gpu_rates", [
+        rate_row(usd_per_gpu_hour="12.29", effective_date="2024-01-01"),
+        rate_row(usd_per_gpu_hour="6.88", effective_date="2025-06-01"),
+        rate_row(gpu_id="gpu-b", usd_per_gpu_hour="1.0", effective_date="2030-01-01"),
+    ])
+    assert load(mini, as_of="2025-05-31").gpu_rate("cloud-x", "gpu-a")["usd_per_gpu_hour"] == 12.29
+    assert load(mini, as_of="2025-06-01").gpu_rate("cloud-x", "gpu-a")["usd_per_gpu_hour"] == 6.88
+    cat = load(mini, as_of=dt.date(2026, 1, 1))
+    assert cat.gpu_rate("cloud-x", "gpu-a")["usd_per_gpu_hour"] == 6.88
+    # Not yet in force: absent at that date, present later; history keeps every row.
+    assert len(cat.gpu_rates) == 1 and len(cat.history["gpu_rates"]) == 3
+    assert cat.at("2030-06-01").gpu_rate("cloud-x", "gpu-b")["usd_per_gpu_hour"] == 1.0
+    with pytest.raises(KeyError, match="no row for gpu-b/on_demand"):
+        cat.gpu_rate("cloud-x", "gpu-b")
+
+
+def test_as_of_rejects_bad_date(mini):
+    with pytest.raises(ValueError, match="as_of: not a valid date"):
+        load(mini, as_of="last tuesday")
+
+
+def test_shipped_history_aws_h100_price_cut(catalog):
+    before = catalog.at("2025-05-01").gpu_rate("aws", "h100-sxm", "on_demand")["usd_per_gpu_hour"]
+    after = catalog.at("2025-07-01").gpu_rate("aws", "h100-sxm", "on_demand")["usd_per_gpu_hour"]
+    # p5.48xlarge: $98.32/h / 8 GPUs = 12.29 before the June 2025 cut; $55.04 / 8 = 6.88 after.
+    assert (before, after) == (12.29, 6.88)
+
+
+# ------------------------------------------------------------------ lookups
+
+def test_lookup_names_closest_ids(catalog):
+    with pytest.raises(KeyError) as err:
+        catalog.api_price("gpt-4")
+    assert "gpt-4o" in str(err.value)
+    with pytest.raises(KeyError) as err:
+        catalog.gpu("h100")
+    assert "h100-sxm" in str(err.value)
+    with pytest.raises(KeyError, match="valid tables: api_prices"):
+        catalog["gpu"]
+
+
+def test_lookup_returns_plain_python_values(mini):
+    row = load(mini).gpu("gpu-a")
+    assert row["effective_date"] == "2025-01-01"
+    assert row["purchase_usd_is_estimate"] is True
+    assert row["fp4_dense_tflops"] is None
+    assert isinstance(row["gpus_per_server"], int)
+
+
+def test_pricing_readme_documents_every_column():
+    text = (REPO / "pricing" / "README.md").read_text()
+    for name, table in TABLES.items():
+        assert f"## {name}" in text, name
+        section = text.split(f"## {name}", 1)[1].split("\n## ", 1)[0]
+        documented = [line.split("|")[1].strip().strip("`") for line in section.splitlines()
+                      if line.startswith("| ") and not line.startswith("| column") and "---" not in line]
+        assert documented == table.column_names, name
+
+
+def test_broken_copy_of_shipped_tables_fails(tmp_path):
+    copy = tmp_path / "pricing"
+    shutil.copytree(REPO / "pricing", copy)
+    df = pd.read_csv(copy / "gpu_rates.csv", dtype=str, keep_default_na=False)
+    df.loc[3, "usd_per_gpu_hour"] = "-2"
+    df.to_csv(copy / "gpu_rates.csv", index=False)
+    with pytest.raises(CatalogError) as err:
+        load_catalog(base_dir=copy, use_env=False)
+    assert err.value.errors == [f"{copy / 'gpu_rates.csv'}:5: usd_per_gpu_hour: Must be greater than or equal to 0.0 and less than or equal to 1000.0."]
