@@ -14,5 +14,8 @@ The package is organised by domain concept (pvlib style):
 __version__ = "0.1.0"
 
 from tco.catalog import Catalog, CatalogError, load_catalog  # noqa: E402
+from tco.scenario import ClosedOption, Finance, OpenOption, Scenario, ScenarioError, Workload  # noqa: E402
+from tco.engine import Result, breakeven_curve, evaluate  # noqa: E402
 
-__all__ = ["Catalog", "CatalogError", "load_catalog", "__version__"]
+__all__ = ["Catalog", "CatalogError", "load_catalog", "Scenario", "Workload", "ClosedOption", "OpenOption",
+           "Finance", "ScenarioError", "Result", "evaluate", "breakeven_curve", "__version__"]

@@ -1,0 +1,842 @@
+"""The cost engine: closed vs self-hosted, month by month, with break-even.
+
+``evaluate(scenario, catalog) -> Result``.  The scenario is first *resolved*: every
+number it needs is taken from the scenario (an inline override), the catalog (a dated,
+sourced row) or a documented default, and recorded in ``Result.assumptions`` with where
+it came from.  The cost functions then work on numpy arrays whose last axis is the
+month, so one call prices one scenario, a 200-point volume sweep or 10,000 sampled
+scenarios alike.
+
+Conventions: a month has 730 hours; month ``m = 0..H-1``; one-off costs fall in month 0;
+money in USD.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tco import throughput as tp
+from tco.catalog import Catalog
+from tco.finance import HOURS_PER_MONTH, SECONDS_PER_MONTH, annuity, discount_factors, monthly_rate
+from tco.scenario import ClosedOption, OpenOption, Scenario, ScenarioError
+from tco.tables import PRECISIONS
+from tco.workload import Volumes, resolve_volumes
+
+MAX_HORIZON_MONTHS = 240
+
+CLOSED_COMPONENTS = ("api_input", "api_cached_input", "api_cache_write", "api_output", "seats", "images",
+                     "closed_fixed", "closed_setup")
+OPEN_COMPONENTS = ("gpu_rental", "hardware", "residual_value", "power", "colocation", "support", "staff",
+                   "evaluation", "overhead", "open_setup")
+
+COMPONENT_LABELS = {
+    "api_input": "API input tokens", "api_cached_input": "API cached input", "api_cache_write": "API cache writes",
+    "api_output": "API output tokens", "seats": "Seats", "images": "Images", "closed_fixed": "Fixed fees",
+    "closed_setup": "Integration (one-off)", "gpu_rental": "GPU rental", "hardware": "Hardware",
+    "residual_value": "Residual value", "power": "Power", "colocation": "Colocation", "support": "Support contract",
+    "staff": "MLOps staff", "evaluation": "Evaluation & guardrails", "overhead": "Monitoring, storage, network",
+    "open_setup": "Setup, migration, fine-tuning (one-off)",
+}
+
+
+# --------------------------------------------------------------------------- resolved numbers
+
+@dataclass
+class Assumption:
+    value: Any
+    unit: str
+    source: str  # "scenario", "default", or "catalog: table key (date) url"
+
+    def as_dict(self) -> dict:
+        return {"value": self.value, "unit": self.unit, "source": self.source}
+
+
+@dataclass
+class ClosedPrices:
+    """Closed-option prices after overrides [USD/1M tokens, USD/seat-month, USD/image]."""
+
+    input: float = 0.0
+    cached_input: float = 0.0
+    cache_write: float = 0.0
+    output: float = 0.0
+    batch_input: float = math.nan
+    batch_output: float = math.nan
+    long_threshold: float = math.inf
+    input_long: float = math.nan
+    cached_input_long: float = math.nan
+    output_long: float = math.nan
+    per_seat_month: float = 0.0
+    per_image: float = 0.0
+    priced_tokens: bool = False
+    label: str = ""
+
+
+@dataclass
+class OpenParams:
+    """Self-hosted numbers after overrides and the throughput model."""
+
+    hosting: str
+    billing: str
+    gpus_per_replica: int
+    capacity_per_replica: float       # requests/s (tokens) or images/s (images) at 100% load
+    output_tokens_per_second: float   # per replica [tokens/s] (nan for image models)
+    usd_per_gpu_hour: float
+    gpus_per_server: int
+    server_usd: float
+    tdp_watts: float
+    label: str = ""
+    throughput_source: str = ""
+    throughput_detail: dict = field(default_factory=dict)
+
+
+@dataclass
+class Resolved:
+    scenario: Scenario
+    volumes: Volumes
+    closed: ClosedPrices
+    open: OpenParams
+    assumptions: dict[str, Assumption]
+
+
+def _cat_source(table: str, row: dict, key: str) -> str:
+    return f"catalog: {table} {key} ({row['effective_date']}) {row['source_url']}"
+
+
+def _check_number(path: str, value, lo: float = 0.0, hi: float = math.inf, integer: bool = False,
+                  lo_open: bool = False) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ScenarioError(path, f"must be a number, got {value!r}") from None
+    bad = not math.isfinite(v) if hi != math.inf else (math.isnan(v) or v == math.inf)
+    if bad or v < lo or v > hi or (lo_open and v == lo) or (integer and v != int(v)):
+        kind = "a whole number" if integer else "a number"
+        rng = f"{'>' if lo_open else '>='} {lo:g}" + ("" if hi == math.inf else f" and <= {hi:g}")
+        raise ScenarioError(path, f"must be {kind} {rng}, got {value!r}")
+    return v
+
+
+def _resolve_closed(c: ClosedOption, catalog: Catalog, vol: Volumes, A: dict, batch_share: float) -> ClosedPrices:
+    p = ClosedPrices()
+    for name in ("discount",):
+        _check_number(f"closed.{name}", getattr(c, name), 0, 1)
+    _check_number("closed.price_change_annual", c.price_change_annual, -0.99, 10)
+    _check_number("closed.setup_usd", c.setup_usd)
+    _check_number("closed.fixed_usd_per_month", c.fixed_usd_per_month)
+    labels = []
+    row = None
+    if c.model is not None:
+        try:
+            row = catalog.api_price(c.model)
+        except KeyError as exc:
+            raise ScenarioError("closed.model", exc.args[0]) from None
+        labels.append(row["display_name"])
+    mapping = [  # (scenario field, catalog column, ClosedPrices attr, unit)
+        ("input_usd_per_mtok", "usd_per_mtok_input", "input"),
+        ("cached_input_usd_per_mtok", "usd_per_mtok_cached_input", "cached_input"),
+        ("cache_write_usd_per_mtok", "usd_per_mtok_cache_write", "cache_write"),
+        ("output_usd_per_mtok", "usd_per_mtok_output", "output"),
+        ("batch_input_usd_per_mtok", "usd_per_mtok_batch_input", "batch_input"),
+        ("batch_output_usd_per_mtok", "usd_per_mtok_batch_output", "batch_output"),
+        ("long_context_threshold_tokens", "long_context_threshold_tokens", "long_threshold"),
+        ("input_long_usd_per_mtok", "usd_per_mtok_input_long", "input_long"),
+        ("cached_input_long_usd_per_mtok", "usd_per_mtok_cached_input_long", "cached_input_long"),
+        ("output_long_usd_per_mtok", "usd_per_mtok_output_long", "output_long"),
+    ]
+    any_token_price = False
+    for fld, col, attr in mapping:
+        unit = "tokens" if attr == "long_threshold" else "USD/1M tokens"
+        override = getattr(c, fld)
+        if override is not None:
+            v = _check_number(f"closed.{fld}", override, lo=1 if attr == "long_threshold" else 0)
+            setattr(p, attr, v)
+            A[f"closed.{fld}"] = Assumption(v, unit, "scenario")
+            any_token_price = True
+        elif row is not None and row.get(col) is not None:
+            setattr(p, attr, float(row[col]))
+            A[f"closed.{fld}"] = Assumption(float(row[col]), unit, _cat_source("api_prices", row, c.model))
+            any_token_price = True
+    if row is None and c.input_usd_per_mtok is None and c.output_usd_per_mtok is not None:
+        raise ScenarioError("closed.input_usd_per_mtok", "required with output_usd_per_mtok")
+    if row is None and c.output_usd_per_mtok is None and c.input_usd_per_mtok is not None:
+        raise ScenarioError("closed.output_usd_per_mtok", "required with input_usd_per_mtok")
+    # Missing optional prices fall back to the plain ones (no discount assumed).
+    if (c.cached_input_usd_per_mtok is None) and (row is None or row.get("usd_per_mtok_cached_input") is None):
+        p.cached_input = p.input
+    if (c.cache_write_usd_per_mtok is None) and (row is None or row.get("usd_per_mtok_cache_write") is None):
+        p.cache_write = p.input
+    if math.isnan(p.cached_input_long):
+        p.cached_input_long = p.cached_input * (p.input_long / p.input) if p.input > 0 and not math.isnan(p.input_long) else math.nan
+    p.priced_tokens = any_token_price
+    wl = vol
+    if vol.kind == "tokens" and vol.tokens_month0 > 0 and not any_token_price and c.seat_product is None \
+            and c.usd_per_seat_month is None:
+        raise ScenarioError("closed.model", "choose a closed model (or give input_usd_per_mtok and "
+                                            "output_usd_per_mtok, or a seat product)")
+    if wl.kind == "tokens" and any_token_price and wl.tokens_month0 > 0:
+        if wl.input_tokens_per_request > p.long_threshold and math.isnan(p.input_long):
+            raise ScenarioError("closed.input_long_usd_per_mtok",
+                                "required: the prompt is above the long-context threshold")
+    # seats
+    if c.seat_product is not None or c.usd_per_seat_month is not None:
+        if c.usd_per_seat_month is not None:
+            p.per_seat_month = _check_number("closed.usd_per_seat_month", c.usd_per_seat_month)
+            A["closed.usd_per_seat_month"] = Assumption(p.per_seat_month, "USD/seat/month", "scenario")
+        else:
+            try:
+                srow = catalog.seat_price(c.seat_product, c.billing_term)
+            except KeyError as exc:
+                raise ScenarioError("closed.seat_product", exc.args[0]) from None
+            p.per_seat_month = float(srow["usd_per_seat_month"])
+            A["closed.usd_per_seat_month"] = Assumption(
+                p.per_seat_month, "USD/seat/month", _cat_source("seat_prices", srow, f"{c.seat_product}/{c.billing_term}"))
+            labels.append(srow["display_name"])
+        if vol.seats_month0 <= 0:
+            raise ScenarioError("workload.seats", "required with a per-seat closed product")
+    # images
+    if c.image_model is not None or c.usd_per_image is not None:
+        if c.usd_per_image is not None:
+            p.per_image = _check_number("closed.usd_per_image", c.usd_per_image)
+            A["closed.usd_per_image"] = Assumption(p.per_image, "USD/image", "scenario")
+        else:
+            try:
+                irow = catalog.image_price(c.image_model, c.image_size, c.image_quality)
+            except KeyError as exc:
+                raise ScenarioError("closed.image_model", exc.args[0]) from None
+            p.per_image = float(irow["usd_per_image"])
+            A["closed.usd_per_image"] = Assumption(p.per_image, "USD/image", _cat_source(
+                "image_prices", irow, f"{c.image_model}/{irow['size']}/{irow['quality']}"))
+            labels.append(irow["display_name"])
+    elif vol.kind == "images":
+        raise ScenarioError("closed.image_model", "required for an image workload (or give usd_per_image)")
+    w = vol
+    if w.kind == "tokens" and w.tokens_month0 > 0 and any_token_price:
+        if batch_share > 0 and (math.isnan(p.batch_input) or math.isnan(p.batch_output)):
+            raise ScenarioError("workload.batch_share",
+                                f"{c.model or 'this model'} has no batch price: set batch_share to 0 or give "
+                                "closed.batch_input_usd_per_mtok and closed.batch_output_usd_per_mtok")
+    p.label = " + ".join(labels) if labels else "closed API (inline prices)"
+    return p
+
+
+def _resolve_open(o: OpenOption, catalog: Catalog, vol: Volumes, A: dict) -> OpenParams:
+    P = "open"
+    if o.hosting not in ("cloud", "owned"):
+        raise ScenarioError(f"{P}.hosting", f"must be one of: cloud, owned; got {o.hosting!r}")
+    if o.billing not in ("always_on", "autoscaled"):
+        raise ScenarioError(f"{P}.billing", f"must be one of: always_on, autoscaled; got {o.billing!r}")
+    if o.capex_mode not in ("amortised", "cash"):
+        raise ScenarioError(f"{P}.capex_mode", f"must be one of: amortised, cash; got {o.capex_mode!r}")
+    if o.precision not in PRECISIONS:
+        raise ScenarioError(f"{P}.precision", f"must be one of: {', '.join(PRECISIONS)}; got {o.precision!r}")
+    g = int(_check_number(f"{P}.gpus_per_replica", o.gpus_per_replica, 1, 64, integer=True))
+    _check_number(f"{P}.target_utilisation", o.target_utilisation, 0, 1, lo_open=True)
+    _check_number(f"{P}.min_replicas", o.min_replicas, 0, 10_000, integer=True)
+    _check_number(f"{P}.redundancy_replicas", o.redundancy_replicas, 0, 10_000, integer=True)
+    _check_number(f"{P}.serving_efficiency", o.serving_efficiency, 0, 10, lo_open=True)
+    for name, hi in (("useful_life_months", 600), ("cost_of_capital_annual", 1), ("residual_value_share", 1),
+                     ("power_usd_per_kwh", 10), ("pue", 5), ("load_factor", 1), ("server_power_factor", 10),
+                     ("colocation_usd_per_kw_month", 10_000), ("support_share_annual", 1), ("staff_fte_base", 1000),
+                     ("replicas_per_fte", 1e12), ("fte_usd_per_year", 1e7), ("setup_engineer_months", 1000),
+                     ("migration_usd", 1e10), ("fine_tuning_usd", 1e10), ("evaluation_usd_per_month", 1e9),
+                     ("overhead_share", 5)):
+        _check_number(f"{P}.{name}", getattr(o, name), 0, hi,
+                      lo_open=name in ("useful_life_months", "replicas_per_fte", "pue"))
+    if o.max_time_per_output_token_s is not None:
+        _check_number(f"{P}.max_time_per_output_token_s", o.max_time_per_output_token_s, 0, 10, lo_open=True)
+
+    model = gpu = None
+    if o.model is not None:
+        try:
+            model = catalog.open_model(o.model)
+        except KeyError as exc:
+            raise ScenarioError(f"{P}.model", exc.args[0]) from None
+    if o.gpu is not None:
+        try:
+            gpu = catalog.gpu(o.gpu)
+        except KeyError as exc:
+            raise ScenarioError(f"{P}.gpu", exc.args[0]) from None
+    labels = [model["display_name"] if model else (o.model or "open model"),
+              f"{g}x {gpu['display_name'] if gpu else (o.gpu or 'GPU')}"]
+
+    # -- throughput per replica
+    image = vol.kind == "images" or (model is not None and model["modality"] == "image")
+    detail: dict = {}
+    if image:
+        if o.images_per_second_per_replica is not None:
+            cap = _check_number(f"{P}.images_per_second_per_replica", o.images_per_second_per_replica, lo_open=True)
+            src = "scenario"
+        else:
+            bench = _benchmark(catalog, o, g, None, None, image=True)
+            if bench is None:
+                raise ScenarioError(f"{P}.images_per_second_per_replica",
+                                    f"no images/s benchmark for {o.model} on {g}x {o.gpu} in {o.precision}: give it inline")
+            cap = float(bench["images_per_second"])
+            src = _cat_source("throughput_benchmarks", bench, f"{o.model}/{o.gpu}x{g}/{o.precision}")
+        cap *= o.serving_efficiency
+        A["open.images_per_second_per_replica"] = Assumption(cap, "images/s", src)
+        out_tps = math.nan
+    else:
+        in_len, out_len = vol.input_tokens_per_request, vol.output_tokens_per_request
+        if model is not None and gpu is not None:
+            detail = _modelled_throughput(model, gpu, o, g, in_len, out_len)
+        if o.output_tokens_per_second_per_replica is not None:
+            out_tps = _check_number(f"{P}.output_tokens_per_second_per_replica",
+                                    o.output_tokens_per_second_per_replica, lo_open=True)
+            src = "scenario"
+        else:
+            if model is None or gpu is None:
+                missing = "model" if model is None else "gpu"
+                raise ScenarioError(f"{P}.{missing}", "required (or give output_tokens_per_second_per_replica)")
+            bench = _benchmark(catalog, o, g, in_len, out_len, image=False)
+            if bench is not None:
+                out_tps = float(bench["output_tokens_per_second"])
+                src = _cat_source("throughput_benchmarks", bench,
+                                  f"{o.model}/{o.gpu}x{g}/{o.precision}/{bench['input_tokens']}:{bench['output_tokens']}")
+            else:
+                out_tps = float(detail["output_tokens_per_s"])
+                src = (f"roofline model (tco.throughput): batch {detail['batch_size']:.0f} limited by "
+                       f"{detail['batch_limit']}, {detail['time_per_output_token_s'] * 1000:.1f} ms/token")
+        out_tps *= o.serving_efficiency
+        A["open.output_tokens_per_second_per_replica"] = Assumption(out_tps, "tokens/s", src)
+        cap = out_tps / out_len
+    if not cap > 0:
+        raise ScenarioError(f"{P}.gpus_per_replica", "the deployment serves no traffic (zero throughput)")
+
+    # -- prices of hosting
+    rate = math.nan
+    if o.hosting == "cloud":
+        if o.usd_per_gpu_hour is not None:
+            rate = _check_number(f"{P}.usd_per_gpu_hour", o.usd_per_gpu_hour, 0, 1000)
+            A["open.usd_per_gpu_hour"] = Assumption(rate, "USD/GPU-hour", "scenario")
+        else:
+            if o.gpu is None:
+                raise ScenarioError(f"{P}.gpu", "required (or give usd_per_gpu_hour)")
+            try:
+                rrow = catalog.gpu_rate(o.provider, o.gpu, o.term)
+            except KeyError as exc:
+                fld = "provider" if "provider" in exc.args[0] else "term"
+                raise ScenarioError(f"{P}.{fld}", exc.args[0]) from None
+            rate = float(rrow["usd_per_gpu_hour"])
+            A["open.usd_per_gpu_hour"] = Assumption(rate, "USD/GPU-hour", _cat_source(
+                "gpu_rates", rrow, f"{o.provider}/{o.gpu}/{o.term}"))
+        labels.append(f"{o.provider if o.usd_per_gpu_hour is None else 'cloud'}, {o.term.replace('_', ' ')}")
+        labels.append("autoscaled" if o.billing == "autoscaled" else "always on")
+    gps = o.gpus_per_server if o.gpus_per_server is not None else (gpu["gpus_per_server"] if gpu else None)
+    srv = o.server_usd
+    tdp = o.tdp_watts if o.tdp_watts is not None else (gpu["tdp_watts"] if gpu else None)
+    if o.hosting == "owned":
+        if gps is None or tdp is None or (srv is None and gpu is None):
+            raise ScenarioError(f"{P}.gpu", "required for owned hardware (or give gpus_per_server, server_usd "
+                                            "and tdp_watts)")
+        gps = int(_check_number(f"{P}.gpus_per_server", gps, 1, 64, integer=True))
+        if srv is None:
+            srv = gps * float(gpu["purchase_usd"])
+            est = " (estimate)" if gpu.get("purchase_usd_is_estimate") else ""
+            A["open.server_usd"] = Assumption(srv, "USD/server", _cat_source("gpus", gpu, o.gpu) +
+                                              f": {gps} x purchase_usd{est}")
+        else:
+            srv = _check_number(f"{P}.server_usd", srv)
+            A["open.server_usd"] = Assumption(srv, "USD/server", "scenario")
+        tdp = _check_number(f"{P}.tdp_watts", tdp, 0, 10_000, lo_open=True)
+        A["open.tdp_watts"] = Assumption(tdp, "W/GPU", "scenario" if o.tdp_watts is not None else
+                                         _cat_source("gpus", gpu, o.gpu))
+        A["open.gpus_per_server"] = Assumption(gps, "GPUs/server", "scenario" if o.gpus_per_server is not None
+                                               else _cat_source("gpus", gpu, o.gpu))
+        labels.append(f"owned, {o.capex_mode}")
+    label = f"{labels[0]} on {', '.join(labels[1:])}"
+    return OpenParams(hosting=o.hosting, billing=o.billing, gpus_per_replica=g, capacity_per_replica=cap,
+                      output_tokens_per_second=out_tps, usd_per_gpu_hour=rate, gpus_per_server=int(gps or 1),
+                      server_usd=float(srv or 0.0), tdp_watts=float(tdp or 0.0), label=label,
+                      throughput_source=A.get("open.output_tokens_per_second_per_replica",
+                                              A.get("open.images_per_second_per_replica")).source,
+                      throughput_detail=detail)
+
+
+def _modelled_throughput(model: dict, gpu: dict, o: OpenOption, g: int, in_len: float, out_len: float) -> dict:
+    """Fit check and roofline throughput of the deployment (raises ScenarioError when it cannot fit)."""
+    def num(v):
+        return np.nan if v is None else float(v)
+    try:
+        res = tp.replica_throughput(
+            model["total_params_b"], model["active_params_b"], num(model["layers"]), num(model["kv_heads"]),
+            num(model["head_dim"]), gpu["memory_gb"], gpu["memory_bandwidth_tbps"], gpu["bf16_dense_tflops"],
+            gpus_per_replica=g, precision=o.precision, input_tokens=in_len, output_tokens=out_len,
+            kv_values_per_token_layer=model.get("kv_values_per_token_layer"),
+            experts=model.get("experts"), experts_per_token=model.get("experts_per_token"),
+            fp8_dense_tflops=gpu.get("fp8_dense_tflops"), fp4_dense_tflops=gpu.get("fp4_dense_tflops"),
+            interconnect=gpu["interconnect"], max_time_per_output_token_s=o.max_time_per_output_token_s,
+            model_id=model["model_id"], gpu_id=gpu["gpu_id"])
+    except tp.DoesNotFitError as exc:
+        raise ScenarioError("open.gpus_per_replica", str(exc)) from None
+    except ValueError as exc:
+        raise ScenarioError("open.precision", str(exc)) from None
+    out = {}
+    for k, v in res.to_dict().items():
+        a = np.asarray(v)
+        out[k] = a.item() if a.ndim == 0 else a
+    return out
+
+
+def _benchmark(catalog: Catalog, o: OpenOption, g: int, in_len, out_len, image: bool) -> dict | None:
+    """The measured row matching model x GPU x GPUs x precision (and, for text, lengths within 2x)."""
+    df = catalog.throughput_benchmarks
+    m = ((df["model_id"] == o.model) & (df["gpu_id"] == o.gpu) & (df["gpu_count"] == g)
+         & (df["precision"] == o.precision)).to_numpy()
+    col = "images_per_second" if image else "output_tokens_per_second"
+    hits = df[m & df[col].notna().to_numpy()]
+    if len(hits) == 0:
+        return None
+    if image:
+        return _row(hits.iloc[-1])
+    # Distance in log-length space; a row counts as matching when both lengths are within 2x.
+    di = np.abs(np.log(hits["input_tokens"].astype(float).clip(lower=1).to_numpy() / max(in_len, 1)))
+    do = np.abs(np.log(hits["output_tokens"].astype(float).clip(lower=1).to_numpy() / max(out_len, 1)))
+    ok = (di <= math.log(2)) & (do <= math.log(2))
+    if not ok.any():
+        return None
+    best = int(np.argmin(np.where(ok, di + do, np.inf)))
+    return _row(hits.iloc[best])
+
+
+def _row(series: pd.Series) -> dict:
+    from tco.catalog import _row_dict
+    return _row_dict(series)
+
+
+def resolve(scenario: Scenario, catalog: Catalog) -> Resolved:
+    """Check every input and take each number from the scenario, the catalog or a default."""
+    h = _check_number("horizon_months", scenario.horizon_months, 1, MAX_HORIZON_MONTHS, integer=True)
+    if scenario.as_of is not None:
+        try:
+            catalog = catalog.at(scenario.as_of)
+        except ValueError as exc:
+            raise ScenarioError("as_of", str(exc).removeprefix("as_of: ")) from None
+    w = scenario.workload
+    vol = resolve_volumes(w, int(h))
+    for name in ("cached_input_share", "cache_write_share", "batch_share"):
+        _check_number(f"workload.{name}", getattr(w, name), 0, 1)
+    if w.cached_input_share + w.cache_write_share > 1:
+        raise ScenarioError("workload.cache_write_share", "cached_input_share + cache_write_share must be <= 1")
+    _check_number("workload.peak_to_average", w.peak_to_average, 1, 24)
+    _check_number("finance.discount_rate_annual", scenario.finance.discount_rate_annual, -0.5, 1)
+    A: dict[str, Assumption] = {}
+    closed = _resolve_closed(scenario.closed, catalog, vol, A, float(w.batch_share))
+    open_ = _resolve_open(scenario.open, catalog, vol, A)
+    A["workload.input_tokens_per_request"] = Assumption(vol.input_tokens_per_request, "tokens", "scenario")
+    A["workload.output_tokens_per_request"] = Assumption(
+        vol.output_tokens_per_request, "tokens",
+        "scenario" if w.output_tokens_per_request is not None else "derived from the input/output split")
+    A["catalog.as_of"] = Assumption(catalog.as_of.isoformat(), "date", "scenario" if scenario.as_of else "default: today")
+    return Resolved(scenario=scenario, volumes=vol, closed=closed, open=open_, assumptions=A)
+
+
+# --------------------------------------------------------------------------- cost arrays
+
+def closed_costs(R: Resolved, volume_scale=1.0, steady: bool = False) -> dict[str, np.ndarray]:
+    """Monthly cost of the closed option by component [USD/month].
+
+    ``volume_scale`` multiplies the workload (scalar or array broadcasting against months,
+    e.g. shape (N, 1) for a sweep).  ``steady`` prices one month at month-0 prices and
+    volume, without one-offs (for the break-even volume).
+    """
+    w, vol, p = R.scenario.workload, R.volumes, R.closed
+    c = R.scenario.closed
+    growth = np.ones(1) if steady else vol.growth
+    months = np.arange(growth.shape[-1], dtype=float)
+    scale = np.asarray(volume_scale, dtype=float)
+    factor = (1.0 - c.discount) * (np.ones_like(months) if steady else np.power(1.0 + c.price_change_annual, months / 12.0))
+    tokens = vol.tokens_month0 * growth * scale
+    tin = tokens * vol.input_share
+    tout = tokens - tin
+    long = vol.input_tokens_per_request > p.long_threshold
+    pin = p.input_long if long else p.input
+    pcached = p.cached_input_long if long else p.cached_input
+    pout = p.output_long if long else p.output
+    pwrite = p.cache_write * (p.input_long / p.input if long and p.input > 0 else 1.0)
+    b = w.batch_share
+    # Batch discount applies to uncached input and to output; cache reads and writes keep their price.
+    bin_ratio = (p.batch_input / p.input) if b > 0 and p.input > 0 else 1.0
+    bout_ratio = (p.batch_output / p.output) if b > 0 and p.output > 0 else 1.0
+    uncached = tin * (1.0 - w.cached_input_share - w.cache_write_share)
+    out: dict[str, np.ndarray] = {}
+    zeros = np.zeros(np.broadcast_shapes(tokens.shape, factor.shape))
+    if p.priced_tokens:
+        out["api_input"] = uncached * pin * ((1 - b) + b * bin_ratio) / 1e6 * factor
+        out["api_cached_input"] = tin * w.cached_input_share * pcached / 1e6 * factor
+        out["api_cache_write"] = tin * w.cache_write_share * pwrite / 1e6 * factor
+        out["api_output"] = tout * pout * ((1 - b) + b * bout_ratio) / 1e6 * factor
+    else:
+        for k in ("api_input", "api_cached_input", "api_cache_write", "api_output"):
+            out[k] = zeros
+    out["seats"] = vol.seats_month0 * growth * scale * p.per_seat_month * factor
+    out["images"] = vol.images_month0 * growth * scale * p.per_image * factor
+    out["closed_fixed"] = zeros + c.fixed_usd_per_month
+    setup = np.zeros_like(months)
+    if not steady:
+        setup[0] = c.setup_usd
+    out["closed_setup"] = zeros + setup
+    return {k: np.broadcast_to(v, zeros.shape) for k, v in out.items()}
+
+
+def fleet(R: Resolved, volume_scale=1.0, steady: bool = False) -> dict[str, np.ndarray]:
+    """Replicas, GPUs and utilisation needed each month [-].
+
+    replicas = max(min_replicas, ceil(peak load / (capacity x target utilisation))) + redundancy.
+    For autoscaled rental, ``billed_replicas`` follows the average load instead:
+    max(min_replicas, average load / (capacity x target utilisation)) + redundancy.
+    """
+    vol, P, o = R.volumes, R.open, R.scenario.open
+    growth = np.ones(1) if steady else vol.growth
+    scale = np.asarray(volume_scale, dtype=float)
+    if vol.kind == "images":
+        avg = vol.images_month0 * growth * scale / SECONDS_PER_MONTH                        # images/s
+    else:
+        avg = vol.tokens_month0 * vol.input_share * growth * scale / vol.input_tokens_per_request / SECONDS_PER_MONTH
+    peak = avg * R.scenario.workload.peak_to_average
+    per_replica = P.capacity_per_replica * o.target_utilisation
+    needed = np.ceil(np.round(peak / per_replica, 9))
+    replicas = np.maximum(o.min_replicas, needed) + o.redundancy_replicas
+    billed = replicas
+    if o.hosting == "cloud" and o.billing == "autoscaled":
+        billed = np.maximum(o.min_replicas, avg / per_replica) + o.redundancy_replicas
+    with np.errstate(divide="ignore", invalid="ignore"):
+        util = np.where(replicas > 0, avg / (replicas * P.capacity_per_replica), 0.0)
+    return {"replicas": replicas, "billed_replicas": billed, "gpus": replicas * P.gpus_per_replica,
+            "utilisation": util, "avg_load": avg, "peak_load": peak}
+
+
+def open_costs(R: Resolved, volume_scale=1.0, steady: bool = False, fl: dict | None = None) -> dict[str, np.ndarray]:
+    """Monthly cost of the self-hosted option by component [USD/month]."""
+    P, o = R.open, R.scenario.open
+    fl = fl if fl is not None else fleet(R, volume_scale, steady)
+    replicas = fl["replicas"]
+    shape = replicas.shape
+    H = shape[-1]
+    zeros = np.zeros(shape)
+    out = {k: zeros for k in OPEN_COMPONENTS}
+    if P.hosting == "cloud":
+        out["gpu_rental"] = fl["billed_replicas"] * P.gpus_per_replica * HOURS_PER_MONTH * P.usd_per_gpu_hour
+        infra = out["gpu_rental"]
+    else:
+        servers_needed = np.ceil(np.round(replicas * P.gpus_per_replica / P.gpus_per_server, 9))
+        servers = np.maximum.accumulate(servers_needed, axis=-1)          # bought, never sold within the plan
+        gpus_installed = servers * P.gpus_per_server
+        r_m = float(monthly_rate(o.cost_of_capital_annual))
+        life = float(o.useful_life_months)
+        if o.capex_mode == "amortised" or steady:
+            # Every installed server costs its annuity (net of the discounted residual) each month;
+            # at the end of its life it is replaced, so the payment continues.
+            net = P.server_usd * (1.0 - o.residual_value_share * (1.0 + r_m) ** (-life))
+            out["hardware"] = servers * net * annuity(r_m, life)
+        else:
+            purchases = np.diff(servers, axis=-1, prepend=0.0)
+            buys = purchases.copy()
+            k = int(math.ceil(life)) if math.isfinite(life) else H + 1
+            shift = k
+            while shift < H:                                   # replacements at end of life (loop over cycles)
+                buys[..., shift:] += purchases[..., : H - shift]
+                shift += k
+            out["hardware"] = buys * P.server_usd
+            # Residual value of the fleet at the end of the horizon, credited in the last month:
+            # straight-line from the price to residual_value_share x price over the useful life.
+            bought_at = np.arange(H, dtype=float)
+            age = (H - bought_at) % k if math.isfinite(life) else (H - bought_at)
+            age = np.where(age == 0, k, age) if math.isfinite(life) else age
+            value_share = np.maximum(o.residual_value_share, 1.0 - (1.0 - o.residual_value_share) * age / life) \
+                if math.isfinite(life) else np.ones(H)
+            credit = np.zeros(shape)
+            credit[..., -1] = -(purchases * value_share).sum(axis=-1) * P.server_usd
+            out["residual_value"] = credit
+        kw_provisioned = gpus_installed * P.tdp_watts * o.server_power_factor / 1000.0
+        out["power"] = kw_provisioned * o.load_factor * o.pue * HOURS_PER_MONTH * o.power_usd_per_kwh
+        out["colocation"] = kw_provisioned * o.colocation_usd_per_kw_month
+        out["support"] = servers * P.server_usd * o.support_share_annual / 12.0
+        infra = out["hardware"] + out["power"] + out["colocation"] + out["support"]
+    fte = o.staff_fte_base + replicas / o.replicas_per_fte
+    out["staff"] = fte * o.fte_usd_per_year / 12.0
+    out["evaluation"] = zeros + o.evaluation_usd_per_month
+    out["overhead"] = infra * o.overhead_share
+    setup = np.zeros(shape)
+    if not steady:
+        setup[..., 0] = o.setup_engineer_months * o.fte_usd_per_year / 12.0 + o.migration_usd + o.fine_tuning_usd
+    out["open_setup"] = setup
+    return {k: np.broadcast_to(v, shape) for k, v in out.items()}
+
+
+def _total(parts: dict[str, np.ndarray]) -> np.ndarray:
+    return np.sum(np.stack(list(parts.values())), axis=0)
+
+
+# --------------------------------------------------------------------------- break-even
+
+def steady_costs(R: Resolved, volumes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Steady monthly cost of each option at each volume, and the replicas [USD/month, -].
+
+    ``volumes`` are monthly volumes (tokens, or images for image workloads) of any shape;
+    month-0 prices, no growth, no one-off costs, capex amortised.
+    """
+    vol = R.volumes
+    base = vol.images_month0 if vol.kind == "images" else vol.tokens_month0
+    if base <= 0:
+        raise ScenarioError("workload", "a break-even curve needs a volume > 0")
+    v = np.asarray(volumes, dtype=float)
+    scale = (v / base)[..., None]
+    closed = _total(closed_costs(R, scale, steady=True))[..., 0]
+    fl = fleet(R, scale, steady=True)
+    opened = _total(open_costs(R, scale, steady=True, fl=fl))[..., 0]
+    return closed, opened, fl["replicas"][..., 0]
+
+
+def breakeven_curve(R: Resolved, volumes=None, n: int = 200, lo: float | None = None,
+                    hi: float | None = None) -> pd.DataFrame:
+    """Steady monthly cost of both options over log-spaced volumes [USD/month].
+
+    Columns: volume (tokens or images per month), closed_usd, open_usd, replicas and, for
+    token workloads, closed_usd_per_mtok and open_usd_per_mtok.  By default ``n`` volumes
+    from 1/1000 to 1000 x the workload's month-0 volume.
+    """
+    vol = R.volumes
+    base = vol.images_month0 if vol.kind == "images" else vol.tokens_month0
+    if volumes is None:
+        ref = base if base > 0 else 1e9
+        volumes = np.geomspace(lo or ref / 1000.0, hi or ref * 1000.0, n)
+    v = np.asarray(volumes, dtype=float)
+    closed, opened, replicas = steady_costs(R, v)
+    df = pd.DataFrame({"volume": v, "closed_usd": closed, "open_usd": opened, "replicas": replicas})
+    if vol.kind == "tokens":
+        df["closed_usd_per_mtok"] = closed / v * 1e6
+        df["open_usd_per_mtok"] = opened / v * 1e6
+    return df
+
+
+@dataclass
+class BreakEven:
+    value: float | None
+    reason: str
+
+
+def breakeven_volume(R: Resolved) -> BreakEven:
+    """The steady monthly volume from which self-hosting is, and stays, cheaper.
+
+    Self-hosting's steady cost is a step function of volume (whole replicas) while the
+    closed option's is linear, so on each flat step the crossing is exact:
+    V = step cost / closed unit price.  A log grid over 10^3..10^16 finds the last volume
+    where self-hosting costs more, a finer grid inside that interval narrows it, and the
+    step equation gives the volume.  All grids are evaluated as arrays.
+    """
+    vol = R.volumes
+    unit = "images" if vol.kind == "images" else "tokens"
+    if vol.kind == "tokens" and not R.closed.priced_tokens:
+        return BreakEven(None, "the closed option is not priced per token")
+    base = vol.images_month0 if vol.kind == "images" else vol.tokens_month0
+    if base <= 0:
+        return BreakEven(None, "the workload has no volume")
+    grid = np.geomspace(1e3, 1e16, 3001)
+    closed, opened, _ = steady_costs(R, grid)
+    dearer = opened > closed * (1 + 1e-12)
+    if not dearer.any():
+        return BreakEven(float(grid[0]), f"self-hosting is cheaper at every volume above {grid[0]:.0f} {unit}/month")
+    last = int(np.flatnonzero(dearer)[-1])
+    if last == len(grid) - 1:
+        per = 1e6 if unit == "tokens" else 1.0
+        return BreakEven(None, f"self-hosting stays dearer at every volume: at scale it costs "
+                               f"{opened[-1] / grid[-1] * per:.4g} USD per {'1M tokens' if unit == 'tokens' else 'image'}"
+                               f" against the closed option's {closed[-1] / grid[-1] * per:.4g}")
+    fine = np.geomspace(grid[last], grid[last + 1], 2001)
+    c2, o2, _ = steady_costs(R, fine)
+    d2 = o2 > c2 * (1 + 1e-12)
+    j = int(np.flatnonzero(d2)[-1]) if d2.any() else 0
+    v_lo, v_hi = fine[j], fine[min(j + 1, len(fine) - 1)]
+    # On the step at v_hi the self-hosted cost is flat; the closed cost is linear in volume.
+    c_hi, o_hi, _ = steady_costs(R, np.array([v_hi]))
+    exact = float(o_hi[0] / (c_hi[0] / v_hi))
+    value = exact if v_lo <= exact <= v_hi else float(v_hi)
+    return BreakEven(value, f"self-hosting is cheaper from {value:,.4g} {unit}/month on")
+
+
+def breakeven_month(closed_monthly: np.ndarray, open_monthly: np.ndarray) -> np.ndarray:
+    """First time, in months from the start, when cumulative self-hosted cost <= closed [months].
+
+    Costs of month m accrue evenly through it, so the cumulative difference is piecewise
+    linear between month ends and the crossing is interpolated within the month.
+    NaN when it never happens within the horizon.  Works on (..., months) arrays.
+
+    >>> float(breakeven_month(np.array([10., 10., 10.]), np.array([25., 0., 0.])))
+    2.5
+    """
+    d = np.cumsum(open_monthly - closed_monthly, axis=-1)               # at the end of month m (t = m+1)
+    d0 = np.concatenate([np.zeros(d.shape[:-1] + (1,)), d], axis=-1)   # t = 0 .. H
+    below = d0[..., 1:] <= 0
+    # The crossing must be final-looking: first t where the difference reaches <= 0.
+    first = np.argmax(below, axis=-1)
+    found = below.any(axis=-1)
+    prev = np.take_along_axis(d0, first[..., None], axis=-1)[..., 0]
+    cur = np.take_along_axis(d0, first[..., None] + 1, axis=-1)[..., 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(prev > 0, prev / (prev - cur), 0.0)
+    t = first + frac
+    return np.where(found, t, np.nan)
+
+
+# --------------------------------------------------------------------------- sweeps
+
+def sweep(R: Resolved, volume_scale=1.0, **params) -> dict[str, np.ndarray]:
+    """Evaluate many variants of one resolved scenario at once, as arrays (samples x months).
+
+    Parameters
+    ----------
+    R : a resolved scenario (:func:`resolve`).
+    volume_scale : array of shape (S,) multiplying the workload's volume [-].
+    **params : arrays of shape (S,) replacing resolved numbers, named ``closed.<field>``
+        (a :class:`ClosedPrices` field, e.g. ``closed__input`` [USD/1M tokens]) or
+        ``open__<field>`` (an :class:`OpenParams` field such as ``open__usd_per_gpu_hour``,
+        or an :class:`~tco.scenario.OpenOption` field such as ``open__target_utilisation``).
+
+    Returns
+    -------
+    dict with ``closed`` and ``open`` monthly totals (S, H) [USD/month], their ``*_total`` over
+    the horizon [USD] and ``breakeven_month`` (S,) [months, NaN = never].
+    """
+    closed_p, open_p, open_o = R.closed, R.open, R.scenario.open
+    col = lambda a: np.asarray(a, dtype=float)[..., None]  # noqa: E731  (S,) -> (S, 1) against months
+    c_kw, p_kw, o_kw = {}, {}, {}
+    for name, arr in params.items():
+        section, _, fld = name.partition("__")
+        if section == "closed" and hasattr(closed_p, fld):
+            c_kw[fld] = col(arr)
+        elif section == "open" and hasattr(open_p, fld):
+            p_kw[fld] = col(arr)
+        elif section == "open" and hasattr(open_o, fld):
+            o_kw[fld] = col(arr)
+        else:
+            raise ValueError(f"sweep: unknown parameter {name!r}")
+    R2 = replace(R, closed=replace(closed_p, **c_kw), open=replace(open_p, **p_kw),
+                 scenario=replace(R.scenario, open=replace(open_o, **o_kw)) if o_kw else R.scenario)
+    scale = col(volume_scale)
+    closed = _total(closed_costs(R2, scale))
+    opened = _total(open_costs(R2, scale))
+    return {"closed": closed, "open": opened, "closed_total": closed.sum(axis=-1),
+            "open_total": opened.sum(axis=-1), "breakeven_month": breakeven_month(closed, opened)}
+
+
+# --------------------------------------------------------------------------- result
+
+@dataclass
+class Result:
+    """What :func:`evaluate` returns.
+
+    ``monthly``: tidy DataFrame with one row per month x option x component: month, option
+    ('closed' | 'self_hosted'), component, label, usd, tokens, images, replicas, gpus,
+    utilisation.  ``summary``: totals, NPV, unit costs, both break-evens, labels.
+    ``assumptions``: every number used, with its unit and source.
+    """
+
+    scenario: Scenario
+    monthly: pd.DataFrame
+    summary: dict
+    assumptions: dict
+    resolved: Resolved
+
+    def totals_by_month(self) -> pd.DataFrame:
+        """Wide table: month x option -> usd, plus cumulative columns."""
+        wide = self.monthly.pivot_table(index="month", columns="option", values="usd", aggfunc="sum")
+        wide = wide.reindex(columns=["closed", "self_hosted"])
+        for c in ("closed", "self_hosted"):
+            wide[f"{c}_cumulative"] = wide[c].cumsum()
+        return wide
+
+    def curve(self, n: int = 200) -> pd.DataFrame:
+        return breakeven_curve(self.resolved, n=n)
+
+
+def evaluate(scenario: Scenario, catalog: Catalog) -> Result:
+    """Price both options month by month and find where they cross.
+
+    Raises :class:`ScenarioError` naming the field for any invalid input, unknown id or a
+    deployment that does not fit in memory.
+    """
+    R = resolve(scenario, catalog)
+    H = int(scenario.horizon_months)
+    vol = R.volumes
+    closed = closed_costs(R)
+    fl = fleet(R)
+    opened = open_costs(R, fl=fl)
+    closed_total = _total(closed)
+    open_total = _total(opened)
+    tokens = vol.total_tokens() if vol.kind == "tokens" else np.zeros(H)
+    images = vol.images_month0 * vol.growth if vol.kind == "images" else np.zeros(H)
+
+    names = [(o, c) for o, parts in (("closed", closed), ("self_hosted", opened)) for c in parts]
+    usd = np.stack([np.asarray(p[c], dtype=float) for o, c in names
+                    for p in [closed if o == "closed" else opened]])            # (components, months)
+    keep = (usd != 0).any(axis=1)                                                 # drop all-zero components
+    names = [n for n, k in zip(names, keep) if k]
+    usd = usd[keep]
+    k = len(names)
+    is_open = np.repeat(np.array([o == "self_hosted" for o, _ in names]), H)
+    monthly = pd.DataFrame({
+        "month": np.tile(np.arange(H), k),
+        "option": np.repeat([o for o, _ in names], H),
+        "component": np.repeat([c for _, c in names], H),
+        "label": np.repeat([COMPONENT_LABELS[c] for _, c in names], H),
+        "usd": usd.ravel(),
+        "tokens": np.tile(tokens, k),
+        "images": np.tile(images, k),
+        "replicas": np.where(is_open, np.tile(fl["replicas"], k), np.nan),
+        "gpus": np.where(is_open, np.tile(fl["gpus"], k), np.nan),
+        "utilisation": np.where(is_open, np.tile(fl["utilisation"], k), np.nan),
+    })
+
+    rate = scenario.finance.discount_rate_annual
+    df = discount_factors(rate, H)
+    units = tokens if vol.kind == "tokens" else images
+    per = 1e6 if vol.kind == "tokens" else 1.0
+    disc_units = float((units * df).sum())
+
+    def unit_cost(total):
+        return float((total * df).sum() / disc_units * per) if disc_units > 0 else None
+
+    be_vol = breakeven_volume(R)
+    be_month = float(breakeven_month(closed_total, open_total))
+    be_month_reason = (f"cumulative self-hosted cost falls to the closed option's after {be_month:.1f} months"
+                       if not math.isnan(be_month) else
+                       f"cumulative self-hosted cost stays above the closed option's for all {H} months")
+    summary = {
+        "horizon_months": H,
+        "unit": "1M tokens" if vol.kind == "tokens" else "image",
+        "closed_label": R.closed.label,
+        "open_label": R.open.label,
+        "billing_label": ("autoscaled rental: billed GPU-hours follow the average load"
+                          if R.open.hosting == "cloud" and R.open.billing == "autoscaled" else
+                          "always-on rental: every provisioned GPU billed 730 h/month"
+                          if R.open.hosting == "cloud" else
+                          f"owned hardware, capex {scenario.open.capex_mode}"),
+        "closed_total_usd": float(closed_total.sum()),
+        "open_total_usd": float(open_total.sum()),
+        "savings_usd": float(closed_total.sum() - open_total.sum()),
+        "closed_npv_usd": float((closed_total * df).sum()),
+        "open_npv_usd": float((open_total * df).sum()),
+        "savings_npv_usd": float(((closed_total - open_total) * df).sum()),
+        "closed_levelised_usd_per_unit": unit_cost(closed_total),
+        "open_levelised_usd_per_unit": unit_cost(open_total),
+        "total_tokens": float(tokens.sum()),
+        "total_images": float(images.sum()),
+        "breakeven_volume_per_month": be_vol.value,
+        "breakeven_volume_reason": be_vol.reason,
+        "breakeven_month": None if math.isnan(be_month) else be_month,
+        "breakeven_month_reason": be_month_reason,
+        "peak_replicas": int(fl["replicas"].max()),
+        "peak_gpus": int(fl["gpus"].max()),
+        "mean_utilisation": float(fl["utilisation"].mean()),
+        "output_tokens_per_second_per_replica": None if math.isnan(R.open.output_tokens_per_second)
+        else R.open.output_tokens_per_second,
+        "capacity_per_replica_per_s": R.open.capacity_per_replica,
+        "throughput_source": R.open.throughput_source,
+    }
+    assumptions = {k: v.as_dict() for k, v in R.assumptions.items()}
+    return Result(scenario=scenario, monthly=monthly, summary=summary, assumptions=assumptions, resolved=R)

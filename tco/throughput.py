@@ -1,0 +1,1152 @@
+"""Roofline model of LLM serving: memory fit and tokens per second of one replica.
+
+A *replica* is one copy of an open model served by ``gpus_per_replica`` GPUs
+(tensor parallel).  Every function here is a pure numpy function in the pvlib
+style: inputs are scalars or array-likes that broadcast against each other,
+outputs are numpy arrays (0-d for scalar inputs) with the units given in the
+docstrings.  Nothing here needs pandas or Flask.  Argument names follow the
+``open_models`` and ``gpus`` pricing tables (:mod:`tco.tables`).
+
+The model, in one screen
+------------------------
+*Memory.*  A replica offers ``gpus x memory_gb x 1e9 x usable_memory_fraction``
+bytes to weights and KV cache.  Weights take ``total_params_b x 1e9 x
+bytes_per_param(precision)``; what is left holds the KV cache, in which every
+request of the batch reserves its whole length ``input_tokens +
+output_tokens`` (the scheduler admits a request only when its whole cache
+is guaranteed, TensorRT-LLM's default ``GUARANTEED_NO_EVICT`` policy; vLLM
+allocates as sequences grow and preempts instead, so for it this is slightly
+conservative).
+A deployment whose weights plus one request's cache do not fit is refused
+(:class:`DoesNotFitError`, or ``fits`` False in the non-raising variants).
+
+*Prefill* is compute bound: ``2 x active params x prompt tokens`` FLOP at
+``gpus x peak FLOP/s x mfu x tp_efficiency``.
+
+*Decode.*  A step makes one token for each of the ``B`` sequences.  It runs
+two kinds of kernels one after the other, each on its own roofline:
+
+- the weight matrix products read the weights once (for mixture-of-experts
+  only the experts the batch touches, :func:`moe_weight_bytes_read`) and do
+  ``2 x active params x B`` FLOP: ``max(weight bytes / bandwidth, FLOP /
+  compute)``;
+- attention reads every sequence's KV cache at the average context
+  ``input + output / 2``: ``B x context x KV bytes/token / bandwidth``.
+
+The step is their sum (``combine="split"``).  The plain roofline over the whole
+step, ``max(all bytes / bandwidth, FLOP / compute)`` (``combine="max"``), lets
+attention's memory traffic hide behind the matrix products, which kernels run
+in sequence cannot do; with the same efficiencies it puts 81 % of the
+calibration rows within 25 % (median 0.92) against 92 % (median 0.99), and
+refitting the efficiencies for it did not close the gap.
+
+*Batch.*  The largest batch that (1) fits the KV memory, (2) keeps the time
+per output token under the latency target, and (3) stays under the engine's
+maximum batch (:data:`DEFAULT_MAX_BATCH`).  The batch search is a vectorised
+integer bisection (about a dozen array operations, no loop per element).
+
+*Throughput.*  Continuous batching interleaves the decode steps with the
+prefills of the requests that replace finished ones; they share the GPUs, so
+for a batch of ``B`` requests::
+
+    output tokens/s = B x output_tokens
+                      / (output_tokens x decode step + B x prefill per request)
+
+*Tensor parallelism* costs all-reduces: compute and bandwidth are both
+multiplied by ``1 / (1 + overhead x (gpus - 1))``, with a much larger overhead
+over PCIe than over NVLink.
+
+Calibration
+-----------
+The ``DEFAULT_*`` efficiencies were fitted once, jointly for all rows (never
+per model or per GPU), to the TensorRT-LLM max-throughput tables transcribed in
+``shared/data/reference/throughput_calibration.csv`` (51 offline rows: Llama
+3.1/3.3 8B-405B, Mistral 7B, Mixtral 8x7B/8x22B on A100, L40S, H100, H200,
+B200, 1-8 GPUs, FP16/FP8/FP4), minimising the mean squared log ratio
+(capped at 25 %, so that a few outliers do not steer the fit), then rounded.
+Result: median measured/modelled 0.98 and 47 of the 51 rows within 25 %; the
+two saturated online-serving rows of the same file, not used in the fit, come
+out at 1.00 and 0.99 (all 53 rows: median 0.99, 49 within 25 %).  The rows
+the model misses: Llama-70B in FP8 on a single 80 GB H100 (x7: the weights
+leave almost no KV room at 90 % of 80e9 bytes, while TensorRT-LLM uses 95 %
+of the 80 GiB = 85.9e9 bytes the card really has), A100 rows (up to 35 %
+pessimistic: BF16 kernels reach a larger share of peak than FP8 ones), and
+B200 FP4 rows (35-40 % optimistic: FP4 kernels of that software generation
+did not reach FP4's doubled peak).
+``tests/test_throughput.py::test_calibration_against_trtllm`` re-checks the fit
+(median within 10 % of 1, at least 80 % of the rows within 25 %).
+TensorRT-LLM is a well-tuned engine: expect less from a naive deployment and
+lower ``mbu``/``mfu`` accordingly.
+
+Examples
+--------
+Llama-3.1-8B in fp8 on one H100 SXM, 1,000 tokens in and 1,000 out:
+
+>>> r = replica_throughput(total_params_b=8.03, active_params_b=8.03, layers=32,
+...                        kv_heads=8, head_dim=128, memory_gb=80,
+...                        memory_bandwidth_tbps=3.35, bf16_dense_tflops=989,
+...                        fp8_dense_tflops=1979, precision="fp8",
+...                        input_tokens=1000, output_tokens=1000)
+>>> str(r.batch_limit), int(r.batch_size), round(float(r.output_tokens_per_s), -2)
+('memory', 488, 14300.0)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+__all__ = [
+    "PRECISION_BYTES",
+    "INTERCONNECTS",
+    "COMBINE_MODES",
+    "DEFAULT_MFU",
+    "DEFAULT_MBU",
+    "DEFAULT_TP_OVERHEAD",
+    "DEFAULT_USABLE_MEMORY_FRACTION",
+    "DEFAULT_MAX_BATCH",
+    "DoesNotFitError",
+    "ReplicaThroughput",
+    "bytes_per_param",
+    "default_kv_precision",
+    "kv_bytes_per_token",
+    "weight_bytes",
+    "moe_weight_bytes_read",
+    "peak_tflops",
+    "tp_efficiency",
+    "usable_memory_bytes",
+    "kv_cache_bytes",
+    "max_batch_by_memory",
+    "fits",
+    "check_fit",
+    "prefill_seconds",
+    "decode_step_seconds",
+    "replica_throughput",
+    "usd_per_mtok",
+]
+
+# --------------------------------------------------------------------------
+# constants and calibrated defaults
+# --------------------------------------------------------------------------
+
+#: Bytes per stored value of each precision (weights or KV cache).  Block
+#: scales of int4/fp4 formats (~0.25-0.5 bit per value) are ignored.
+PRECISION_BYTES: dict[str, float] = {
+    "fp32": 4.0,
+    "bf16": 2.0,
+    "fp16": 2.0,
+    "fp8": 1.0,
+    "int8": 1.0,
+    "int4": 0.5,
+    "fp4": 0.5,
+}
+
+#: Scale-up links between the GPUs of one replica (the ``gpus.interconnect``
+#: column).
+INTERCONNECTS: tuple[str, ...] = ("nvlink", "pcie", "infinity_fabric")
+
+#: How a decode step combines memory and compute time, see
+#: :func:`decode_step_seconds`.
+COMBINE_MODES: tuple[str, ...] = ("split", "max", "sum")
+
+#: Model FLOP utilisation [-], achieved / peak dense FLOP/s of the precision,
+#: for prefill and for decode's matrix products.  Calibrated (one value for
+#: both: separate values did not fit the table better).
+DEFAULT_MFU: float = 0.65
+
+#: Memory bandwidth utilisation [-], achieved / peak bytes/s, for weight and
+#: KV-cache reads.  Calibrated; lower than the ~0.8 of a pure weight stream
+#: because paged attention reads the cache in scattered blocks.
+DEFAULT_MBU: float = 0.65
+
+#: Tensor-parallel overhead per extra GPU [-], by interconnect: compute and
+#: bandwidth are multiplied by ``1 / (1 + overhead x (gpus - 1))``, i.e. 0.89,
+#: 0.74 and 0.54 for 2, 4 and 8 GPUs on NVLink; 0.63 and 0.36 for 2 and 4 on
+#: PCIe.  Calibrated on the NVLink (A100/H100/H200/B200) and PCIe (L40S) rows;
+#: Infinity Fabric (MI300X; no calibration row) is given NVLink's value.
+DEFAULT_TP_OVERHEAD: dict[str, float] = {
+    "nvlink": 0.12,
+    "pcie": 0.60,
+    "infinity_fabric": 0.12,
+}
+
+#: Share of the device memory that weights and KV cache may use [-]; the rest
+#: is activations, CUDA context and the runtime's workspace.  Engines default
+#: to 0.90 (vLLM ``gpu_memory_utilization``); TensorRT-LLM gives the KV cache
+#: 90-95 % of what the weights leave.
+DEFAULT_USABLE_MEMORY_FRACTION: float = 0.90
+
+#: Largest batch (concurrent sequences) the engine schedules [sequences].
+#: vLLM's ``max_num_seqs`` is 1024 (V1 on large GPUs; 256 in V0); TensorRT-LLM's
+#: trtllm-bench sizes it from the KV memory, up to 4096.  The calibration is
+#: insensitive to it between 1024 and 4096.
+DEFAULT_MAX_BATCH: int = 1024
+
+#: The peak-FLOP column each precision computes at.  int8/int4 are taken as
+#: weight-only quantisation (AWQ/GPTQ-style W8A16, W4A16) whose matrix
+#: products run in bf16.
+_COMPUTE_COLUMN = {
+    "fp32": "fp32",
+    "bf16": "bf16",
+    "fp16": "bf16",
+    "fp8": "fp8",
+    "int8": "bf16",
+    "int4": "bf16",
+    "fp4": "fp4",
+}
+
+#: KV-cache precision used with each weight precision by default.
+_DEFAULT_KV = {
+    "fp32": "fp32",
+    "bf16": "bf16",
+    "fp16": "fp16",
+    "fp8": "fp8",
+    "int8": "bf16",
+    "int4": "bf16",
+    "fp4": "fp8",
+}
+
+_LIMITS = np.array(["memory", "latency", "max_batch"])
+
+#: Batch sizes are searched up to this many sequences at most.
+_BATCH_CEILING = 1e7
+
+
+class DoesNotFitError(ValueError):
+    """The weights (plus the KV cache of one request) exceed the replica's memory."""
+
+
+# --------------------------------------------------------------------------
+# small helpers
+# --------------------------------------------------------------------------
+
+def _lookup(names, table: dict, what: str) -> np.ndarray:
+    """Map a string or array of strings through ``table`` (vectorised)."""
+    if isinstance(names, str):
+        key = names.lower()
+        if key in table:
+            return np.asarray(table[key])
+    arr = np.asarray(names)
+    if arr.dtype.kind not in "UO":
+        raise ValueError(f"{what} must be one of {', '.join(table)}; got {names!r}")
+    arr = np.char.lower(arr.astype(str))
+    uniq, inv = np.unique(arr, return_inverse=True)
+    bad = [u for u in uniq if u not in table]
+    if bad:
+        raise ValueError(
+            f"unknown {what} {', '.join(map(repr, bad))}; valid: {', '.join(table)}")
+    values = np.array([table[u] for u in uniq])
+    return values[inv].reshape(arr.shape)
+
+
+def _float_or_nan(x) -> np.ndarray:
+    """``None`` -> NaN, else a float array (blank table cells are NaN)."""
+    if x is None:
+        return np.asarray(np.nan)
+    return np.asarray(x, dtype=float)
+
+
+def _as_float(x) -> np.ndarray:
+    return np.asarray(x, dtype=float)
+
+
+# --------------------------------------------------------------------------
+# sizes
+# --------------------------------------------------------------------------
+
+def bytes_per_param(precision) -> np.ndarray:
+    """Bytes per stored value of a precision.
+
+    Parameters
+    ----------
+    precision : str or array-like of str
+        One of ``fp32, bf16, fp16, fp8, int8, int4, fp4`` (case-insensitive).
+
+    Returns
+    -------
+    numpy.ndarray
+        [bytes] per parameter (or per cached value): 4, 2, 2, 1, 1, 0.5, 0.5.
+
+    Raises
+    ------
+    ValueError
+        For an unknown precision; the message lists the valid names.
+
+    Examples
+    --------
+    >>> float(bytes_per_param("bf16")), bytes_per_param(["fp8", "int4"]).tolist()
+    (2.0, [1.0, 0.5])
+    """
+    return _lookup(precision, PRECISION_BYTES, "precision").astype(float)
+
+
+def default_kv_precision(precision) -> np.ndarray:
+    """KV-cache precision that goes with a weight precision by default.
+
+    FP8 and FP4 deployments cache keys and values in FP8 (as the TensorRT-LLM
+    reference benchmarks do); weight-only int8/int4 keep a bf16 cache; the
+    others cache in their own precision.
+
+    Parameters
+    ----------
+    precision : str or array-like of str
+        Weight precision.
+
+    Returns
+    -------
+    numpy.ndarray of str
+
+    Examples
+    --------
+    >>> str(default_kv_precision("fp4")), str(default_kv_precision("int4"))
+    ('fp8', 'bf16')
+    """
+    return _lookup(precision, _DEFAULT_KV, "precision")
+
+
+def kv_bytes_per_token(layers, kv_heads, head_dim, kv_bytes_per_value,
+                       kv_values_per_token_layer=None, tensor_parallel=1) -> np.ndarray:
+    """KV-cache bytes one token occupies.
+
+    ``layers x values per token per layer x bytes per value``, where the
+    values per token per layer are ``kv_values_per_token_layer`` when given
+    (latent attention: DeepSeek-V3 caches 512 + 64 = 576) and otherwise
+    ``2 x kv_heads x head_dim`` (a key and a value per KV head).
+
+    Parameters
+    ----------
+    layers : int or array-like
+        Transformer layers [-].
+    kv_heads : int or array-like
+        Key/value heads [-] (ignored where ``kv_values_per_token_layer`` is set;
+        may be NaN there).
+    head_dim : int or array-like
+        Dimension of one head [-].
+    kv_bytes_per_value : float or array-like
+        [bytes] per cached value, e.g. ``bytes_per_param("fp8")``.
+    kv_values_per_token_layer : int or array-like, optional
+        Cached values per token per layer [values]; NaN or None means
+        ``2 x kv_heads x head_dim``.
+    tensor_parallel : int or array-like, default 1
+        GPUs the model is split over [-].  When they outnumber the KV heads the
+        heads are replicated (each GPU needs at least one), so the cache grows
+        to ``2 x tensor_parallel x head_dim`` values per layer.  Latent caches
+        are taken as not replicated (data-parallel attention).
+
+    Returns
+    -------
+    numpy.ndarray
+        [bytes/token] for the whole replica.
+
+    Examples
+    --------
+    Llama-3.1-70B in bf16: 80 layers x 2 x 8 heads x 128 x 2 bytes:
+
+    >>> float(kv_bytes_per_token(80, 8, 128, 2))
+    327680.0
+
+    DeepSeek-V3's latent attention: 61 layers x 576 values x 2 bytes:
+
+    >>> float(kv_bytes_per_token(61, None, None, 2, kv_values_per_token_layer=576))
+    70272.0
+    """
+    latent = _float_or_nan(kv_values_per_token_layer)
+    heads = np.maximum(_float_or_nan(kv_heads), _as_float(tensor_parallel))
+    standard = 2.0 * heads * _float_or_nan(head_dim)
+    values = np.where(np.isnan(latent), standard, latent)
+    return _as_float(layers) * values * _as_float(kv_bytes_per_value)
+
+
+def weight_bytes(total_params_b, precision) -> np.ndarray:
+    """Bytes of the model weights.
+
+    Parameters
+    ----------
+    total_params_b : float or array-like
+        All weights, all experts included [billion parameters].
+    precision : str or array-like of str
+        Weight precision.
+
+    Returns
+    -------
+    numpy.ndarray
+        [bytes]
+
+    Examples
+    --------
+    Llama-3.1-405B in bf16: 405.85e9 x 2 bytes:
+
+    >>> float(weight_bytes(405.85, "bf16")) / 1e9
+    811.7
+    """
+    return _as_float(total_params_b) * 1e9 * bytes_per_param(precision)
+
+
+def moe_weight_bytes_read(total_params_b, active_params_b, precision, batch_size,
+                          experts=None, experts_per_token=None) -> np.ndarray:
+    """Weight bytes one decode step reads for a batch.
+
+    A dense model reads all its weights once per step whatever the batch.  A
+    mixture-of-experts model reads its shared weights (attention, embeddings,
+    router, shared experts) and only the routed experts its tokens pick.  From
+    the table's ``total`` and ``active`` parameters and ``E`` routed experts of
+    which ``k`` are used per token, each expert has ``(total - active) /
+    (E - k)`` parameters and the shared part is ``active - k x expert``.  With
+    uniform routing, ``B`` tokens leave a given expert untouched with
+    probability ``(1 - k / E) ** B``, so the expected expert weights read are
+    ``E x expert x (1 - (1 - k / E) ** B)``.  Where ``E`` or ``k`` are unknown
+    (NaN/None) the bound ``min(total, B x active)`` is used instead.
+
+    Parameters
+    ----------
+    total_params_b, active_params_b : float or array-like
+        [billion parameters]
+    precision : str or array-like of str
+        Weight precision.
+    batch_size : float or array-like
+        Sequences decoded together [-].
+    experts, experts_per_token : int or array-like, optional
+        Routed experts per layer and used per token [-]; NaN/None for dense
+        models or when unknown.
+
+    Returns
+    -------
+    numpy.ndarray
+        [bytes] read per decode step.
+
+    Examples
+    --------
+    Mixtral-8x7B (46.7B total, 12.88B active, 8 experts, 2 per token): one
+    sequence reads the active weights, a large batch reads them all:
+
+    >>> [round(float(moe_weight_bytes_read(46.7, 12.88, "bf16", b, 8, 2)) / 2e9, 2)
+    ...  for b in (1, 1000)]
+    [12.88, 46.7]
+    """
+    read = _moe_params_read(total_params_b, active_params_b, experts, experts_per_token)
+    return read(batch_size) * 1e9 * bytes_per_param(precision)
+
+
+def _moe_params_read(total_params_b, active_params_b, experts, experts_per_token):
+    """Return ``f(batch) -> billion parameters read per decode step``.
+
+    The batch-independent parts are computed once, so the batch search only
+    pays for a power and a few products.
+    """
+    total = _as_float(total_params_b)
+    active = _as_float(active_params_b)
+    e = _float_or_nan(experts)
+    k = _float_or_nan(experts_per_token)
+    known = np.isfinite(e) & np.isfinite(k) & (e > k) & (total > active)
+    e_ = np.where(known, e, 2.0)
+    k_ = np.where(known, k, 1.0)
+    expert = np.where(known, (total - active) / (e_ - k_), 0.0)
+    shared = active - np.where(known, k_, 0.0) * expert
+    routed = np.where(known, e_, 0.0) * expert
+    keep = 1.0 - np.where(known, k_ / e_, 0.0)
+    any_known = bool(np.any(known))
+
+    def read(batch_size):
+        b = np.maximum(_as_float(batch_size), 0.0)
+        bound = np.minimum(total, np.maximum(b, 1.0) * active)
+        if not any_known:
+            return bound
+        moe = np.where(b > 0, shared + routed * (1.0 - keep ** b), active)
+        return np.where(known, moe, bound)
+
+    return read
+
+
+# --------------------------------------------------------------------------
+# GPU side
+# --------------------------------------------------------------------------
+
+def peak_tflops(precision, bf16_dense_tflops, fp8_dense_tflops=None,
+                fp4_dense_tflops=None) -> np.ndarray:
+    """Peak dense tensor throughput a precision computes at.
+
+    fp8 uses ``fp8_dense_tflops`` and fp4 ``fp4_dense_tflops`` when the GPU has
+    them (finite); otherwise, and for bf16/fp16 and the weight-only int8/int4,
+    ``bf16_dense_tflops``.  fp32 runs at half the bf16 rate (TF32 tensor cores).
+    The weights keep their small size either way (see :func:`weight_bytes`).
+
+    Parameters
+    ----------
+    precision : str or array-like of str
+    bf16_dense_tflops : float or array-like
+        [TFLOP/s] dense BF16/FP16.
+    fp8_dense_tflops, fp4_dense_tflops : float or array-like, optional
+        [TFLOP/s]; NaN/None when the GPU lacks the format.
+
+    Returns
+    -------
+    numpy.ndarray
+        [TFLOP/s] per GPU.
+
+    Examples
+    --------
+    An A100 has no FP8: FP8 weights compute at its BF16 rate.
+
+    >>> float(peak_tflops("fp8", 312)), float(peak_tflops("fp8", 989, 1979))
+    (312.0, 1979.0)
+    """
+    col = _lookup(precision, _COMPUTE_COLUMN, "precision")
+    bf16 = _as_float(bf16_dense_tflops)
+    fp8 = _float_or_nan(fp8_dense_tflops)
+    fp4 = _float_or_nan(fp4_dense_tflops)
+    out = np.where(col == "fp32", 0.5 * bf16, bf16)
+    out = np.where((col == "fp8") & np.isfinite(fp8), fp8, out)
+    out = np.where((col == "fp4") & np.isfinite(fp4), fp4, out)
+    return out
+
+
+def tp_efficiency(gpus, interconnect="nvlink", tp_overhead=None) -> np.ndarray:
+    """Efficiency multiplier of tensor parallelism.
+
+    ``1 / (1 + overhead x (gpus - 1))``: one GPU is 1; each extra GPU adds
+    all-reduce traffic and synchronisation.
+
+    Parameters
+    ----------
+    gpus : int or array-like
+        GPUs per replica [-].
+    interconnect : str or array-like of str, default "nvlink"
+        ``nvlink``, ``pcie`` or ``infinity_fabric``.
+    tp_overhead : float, array-like or dict, optional
+        Overhead per extra GPU [-]; a dict maps interconnect -> overhead.
+        Default :data:`DEFAULT_TP_OVERHEAD`.
+
+    Returns
+    -------
+    numpy.ndarray
+        [-] in (0, 1].
+
+    Examples
+    --------
+    >>> round(float(tp_efficiency(8, "nvlink", 0.05)), 4)
+    0.7407
+    """
+    if tp_overhead is None or isinstance(tp_overhead, dict):
+        table = dict(DEFAULT_TP_OVERHEAD)
+        table.update(tp_overhead or {})
+        overhead = _lookup(interconnect, table, "interconnect").astype(float)
+    else:
+        _lookup(interconnect, DEFAULT_TP_OVERHEAD, "interconnect")
+        overhead = _as_float(tp_overhead)
+    g = _as_float(gpus)
+    return 1.0 / (1.0 + overhead * np.maximum(g - 1.0, 0.0))
+
+
+def usable_memory_bytes(memory_gb, gpus=1,
+                        usable_memory_fraction=DEFAULT_USABLE_MEMORY_FRACTION) -> np.ndarray:
+    """Bytes a replica offers for weights and KV cache.
+
+    Parameters
+    ----------
+    memory_gb : float or array-like
+        Device memory of one GPU [GB, 1e9 bytes].
+    gpus : int or array-like, default 1
+        GPUs per replica [-].
+    usable_memory_fraction : float or array-like
+        Share usable by weights and KV cache [-].
+
+    Returns
+    -------
+    numpy.ndarray
+        [bytes]
+
+    Examples
+    --------
+    >>> float(usable_memory_bytes(80, 2)) / 1e9
+    144.0
+    """
+    return _as_float(gpus) * _as_float(memory_gb) * 1e9 * _as_float(usable_memory_fraction)
+
+
+def kv_cache_bytes(total_params_b, precision, memory_gb, gpus=1,
+                   usable_memory_fraction=DEFAULT_USABLE_MEMORY_FRACTION) -> np.ndarray:
+    """Bytes left for the KV cache after the weights (negative: no fit).
+
+    Parameters
+    ----------
+    total_params_b : float or array-like
+        [billion parameters]
+    precision : str or array-like of str
+        Weight precision.
+    memory_gb : float or array-like
+        [GB] per GPU.
+    gpus : int or array-like, default 1
+    usable_memory_fraction : float or array-like
+
+    Returns
+    -------
+    numpy.ndarray
+        [bytes]
+    """
+    return (usable_memory_bytes(memory_gb, gpus, usable_memory_fraction)
+            - weight_bytes(total_params_b, precision))
+
+
+def max_batch_by_memory(total_params_b, precision, memory_gb, gpus, kv_bytes_per_token,
+                        tokens_per_sequence,
+                        usable_memory_fraction=DEFAULT_USABLE_MEMORY_FRACTION) -> np.ndarray:
+    """Largest number of sequences whose KV cache fits next to the weights.
+
+    Each sequence reserves its full length ``tokens_per_sequence`` (prompt +
+    output): the scheduler admits a request only when its whole KV cache is
+    guaranteed.
+
+    Parameters
+    ----------
+    total_params_b : float or array-like
+        [billion parameters]
+    precision : str or array-like of str
+        Weight precision.
+    memory_gb : float or array-like
+        [GB] per GPU.
+    gpus : int or array-like
+        GPUs per replica.
+    kv_bytes_per_token : float or array-like
+        [bytes/token], see :func:`kv_bytes_per_token`.
+    tokens_per_sequence : float or array-like
+        [tokens] per sequence (input + output).
+    usable_memory_fraction : float or array-like
+
+    Returns
+    -------
+    numpy.ndarray
+        [sequences], a whole number >= 0 (0: not even one request fits).
+
+    Examples
+    --------
+    Llama-3.1-8B in fp8 with an fp8 cache (65,536 B/token) on one 80 GB GPU:
+    (72e9 - 8.03e9) / (65,536 x 2,000) = 488.0 sequences of 2,000 tokens.
+
+    >>> int(max_batch_by_memory(8.03, "fp8", 80, 1, 65536, 2000))
+    488
+    """
+    free = kv_cache_bytes(total_params_b, precision, memory_gb, gpus, usable_memory_fraction)
+    per_seq = _as_float(kv_bytes_per_token) * np.maximum(_as_float(tokens_per_sequence), 1.0)
+    return np.floor(np.maximum(free, 0.0) / per_seq)
+
+
+def fits(total_params_b, precision, memory_gb, gpus=1, kv_bytes_per_token=0.0,
+         tokens_per_sequence=0.0,
+         usable_memory_fraction=DEFAULT_USABLE_MEMORY_FRACTION) -> np.ndarray:
+    """Whether the weights plus one request's KV cache fit (non-raising, vectorised).
+
+    Parameters
+    ----------
+    Same as :func:`check_fit`.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+
+    Examples
+    --------
+    >>> fits(405.85, ["bf16", "fp8", "fp4"], 80, 8).tolist()
+    [False, True, True]
+    """
+    need = (weight_bytes(total_params_b, precision)
+            + _as_float(kv_bytes_per_token) * _as_float(tokens_per_sequence))
+    return need <= usable_memory_bytes(memory_gb, gpus, usable_memory_fraction)
+
+
+def check_fit(total_params_b, precision, memory_gb, gpus=1, kv_bytes_per_token=0.0,
+              tokens_per_sequence=0.0,
+              usable_memory_fraction=DEFAULT_USABLE_MEMORY_FRACTION,
+              model_id="the model", gpu_id="gpu") -> None:
+    """Raise :class:`DoesNotFitError` unless the deployment fits.
+
+    The weights plus the KV cache of one request of ``tokens_per_sequence``
+    tokens must fit in ``gpus x memory_gb x 1e9 x usable_memory_fraction``.
+    Scalars only for the labels; numeric inputs may be arrays, in which case
+    the first element that does not fit is reported.
+
+    Parameters
+    ----------
+    total_params_b : float or array-like
+        [billion parameters]
+    precision : str or array-like of str
+        Weight precision.
+    memory_gb : float or array-like
+        [GB] per GPU.
+    gpus : int or array-like, default 1
+        GPUs per replica.
+    kv_bytes_per_token : float or array-like, default 0
+        [bytes/token].
+    tokens_per_sequence : float or array-like, default 0
+        [tokens] of one request (input + output).
+    usable_memory_fraction : float or array-like
+    model_id, gpu_id : str
+        Names used in the message.
+
+    Raises
+    ------
+    DoesNotFitError
+        e.g. ``llama-3.1-405b in bf16 needs 811.7 GB of weights; 2 x h100-sxm
+        give 144.0 GB usable: use more GPUs or a lower precision``.
+
+    Examples
+    --------
+    >>> try:
+    ...     check_fit(405.85, "bf16", 80, 2, model_id="llama-3.1-405b", gpu_id="h100-sxm")
+    ... except DoesNotFitError as e:
+    ...     print(e)
+    llama-3.1-405b in bf16 needs 811.7 GB of weights; 2 x h100-sxm give 144.0 GB usable \
+(90% of 80 GB each): use more GPUs or a lower precision
+    """
+    ok = fits(total_params_b, precision, memory_gb, gpus, kv_bytes_per_token,
+              tokens_per_sequence, usable_memory_fraction)
+    if np.all(ok):
+        return
+    shape = ok.shape
+    b = np.broadcast_arrays(*(np.asarray(a) for a in (
+        total_params_b, precision, memory_gb, gpus, kv_bytes_per_token,
+        tokens_per_sequence, usable_memory_fraction)), ok)
+    idx = np.unravel_index(int(np.argmin(ok.ravel())), shape) if shape else ()
+    p, prec, mem, g, kvt, tok, frac = (x[idx] for x in b[:-1])
+    wgb = float(weight_bytes(p, str(prec))) / 1e9
+    kvgb = float(kvt) * float(tok) / 1e9
+    usable = float(usable_memory_bytes(mem, g, frac)) / 1e9
+    g_txt = f"{float(g):g}"
+    need = f"{wgb:,.1f} GB of weights"
+    if kvgb > 0:
+        need += f" + {kvgb:,.1f} GB of KV cache for one {float(tok):,.0f}-token request"
+    what = "use more GPUs or a lower precision"
+    if wgb <= usable:
+        what = "use more GPUs, a lower precision or shorter requests"
+    raise DoesNotFitError(
+        f"{model_id} in {prec} needs {need}; {g_txt} x {gpu_id} give {usable:,.1f} GB "
+        f"usable ({float(frac):.0%} of {float(mem):g} GB each): {what}")
+
+
+# --------------------------------------------------------------------------
+# time
+# --------------------------------------------------------------------------
+
+def prefill_seconds(active_params_b, input_tokens, gpus, peak_tflops_per_gpu,
+                    mfu=DEFAULT_MFU, tp_eff=1.0) -> np.ndarray:
+    """Time to prefill one request's prompt on the whole replica.
+
+    ``2 x active params x input_tokens / (gpus x peak x mfu x tp_eff)``.
+    Attention's own FLOPs (quadratic in the prompt) are left out: below ~8k
+    tokens they are a few per cent of the weight FLOPs.
+
+    Parameters
+    ----------
+    active_params_b : float or array-like
+        [billion parameters] used per token.
+    input_tokens : float or array-like
+        [tokens] in the prompt.
+    gpus : int or array-like
+        GPUs per replica.
+    peak_tflops_per_gpu : float or array-like
+        [TFLOP/s], see :func:`peak_tflops`.
+    mfu : float or array-like
+        [-] model FLOP utilisation of prefill.
+    tp_eff : float or array-like
+        [-] tensor-parallel efficiency, see :func:`tp_efficiency`.
+
+    Returns
+    -------
+    numpy.ndarray
+        [s]
+
+    Examples
+    --------
+    8B params, 1,000 tokens, one GPU at 1,000 TFLOP/s and 50 % MFU:
+    2 x 8e9 x 1000 / (1e15 x 0.5) = 0.032 s.
+
+    >>> round(float(prefill_seconds(8, 1000, 1, 1000, 0.5)), 6)
+    0.032
+    """
+    flop = 2.0 * _as_float(active_params_b) * 1e9 * _as_float(input_tokens)
+    rate = (_as_float(gpus) * _as_float(peak_tflops_per_gpu) * 1e12
+            * _as_float(mfu) * _as_float(tp_eff))
+    return flop / rate
+
+
+def decode_step_seconds(batch_size, weight_bytes_read, kv_bytes_per_token, context_tokens,
+                        active_params_b, gpus, memory_bandwidth_tbps, peak_tflops_per_gpu,
+                        mbu=DEFAULT_MBU, mfu=DEFAULT_MFU, tp_eff=1.0,
+                        combine="split") -> np.ndarray:
+    """Time of one decode step (one new token for every sequence of the batch).
+
+    With ``rate = gpus x tp_eff`` times the per-GPU peak and utilisation::
+
+        weights time   = weight bytes read / (rate x bandwidth x mbu)
+        attention time = B x context x KV bytes/token / (rate x bandwidth x mbu)
+        compute time   = 2 x active params x B / (rate x peak x mfu)
+
+    ``split`` (default): ``max(weights, compute) + attention``, the matrix
+    products on their roofline and the attention kernels' cache reads after
+    them; ``max``: the whole-step roofline ``max(weights + attention,
+    compute)``; ``sum``: no overlap at all.
+
+    Parameters
+    ----------
+    batch_size : float or array-like
+        B, sequences in the batch [-].
+    weight_bytes_read : float or array-like
+        [bytes] of weights read per step (see :func:`moe_weight_bytes_read`).
+    kv_bytes_per_token : float or array-like
+        [bytes/token].
+    context_tokens : float or array-like
+        Average tokens in a sequence's cache during decode [tokens], usually
+        ``input + output / 2``.
+    active_params_b : float or array-like
+        [billion parameters] used per token.
+    gpus : int or array-like
+        GPUs per replica.
+    memory_bandwidth_tbps : float or array-like
+        [TB/s] per GPU.
+    peak_tflops_per_gpu : float or array-like
+        [TFLOP/s] per GPU.
+    mbu, mfu, tp_eff : float or array-like
+        [-] bandwidth and FLOP utilisation, tensor-parallel efficiency.
+    combine : {"split", "max", "sum"}
+        See above; ``split`` is the calibrated one.
+
+    Returns
+    -------
+    numpy.ndarray
+        [s]
+
+    Examples
+    --------
+    A 1B-parameter bf16 model (2e9 bytes), batch 10, 1,000 tokens of context
+    at 100,000 B/token, one GPU of 1 TB/s and 8 TFLOP/s, perfect
+    efficiencies: weights 2e9 / 1e12 = 2 ms, attention 10 x 1000 x 1e5 / 1e12
+    = 1 ms, compute 2 x 1e9 x 10 / 8e12 = 2.5 ms.  split: 2.5 + 1 = 3.5 ms;
+    max: max(2 + 1, 2.5) = 3 ms; sum: 5.5 ms.
+
+    >>> args = (10, 2e9, 1e5, 1000, 1, 1, 1, 8, 1.0, 1.0)
+    >>> [round(float(decode_step_seconds(*args, combine=c)) * 1e3, 6)
+    ...  for c in ("split", "max", "sum")]
+    [3.5, 3.0, 5.5]
+    """
+    b = _as_float(batch_size)
+    eff = _as_float(gpus) * _as_float(tp_eff)
+    bandwidth = eff * _as_float(memory_bandwidth_tbps) * 1e12 * _as_float(mbu)
+    weights_s = _as_float(weight_bytes_read) / bandwidth
+    kv_s = b * _as_float(context_tokens) * _as_float(kv_bytes_per_token) / bandwidth
+    compute_s = (2.0 * _as_float(active_params_b) * 1e9 * b
+                 / (eff * _as_float(peak_tflops_per_gpu) * 1e12 * _as_float(mfu)))
+    if combine == "split":
+        return np.maximum(weights_s, compute_s) + kv_s
+    if combine == "max":
+        return np.maximum(weights_s + kv_s, compute_s)
+    if combine == "sum":
+        return weights_s + kv_s + compute_s
+    raise ValueError(f"combine must be one of {', '.join(COMBINE_MODES)}; got {combine!r}")
+
+
+# --------------------------------------------------------------------------
+# the replica
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReplicaThroughput:
+    """What one replica serves at its best batch (numpy arrays of the broadcast shape).
+
+    Attributes
+    ----------
+    output_tokens_per_s : [tokens/s] generated tokens per second, whole replica.
+    total_tokens_per_s : [tokens/s] input + output tokens per second.
+    requests_per_s : [requests/s] completed requests per second.
+    batch_size : [sequences] concurrent sequences (int; 0 when it does not fit).
+    batch_limit : str, what capped the batch: ``memory`` (KV cache; also when
+        the model does not fit), ``latency`` (the time-per-output-token target)
+        or ``max_batch`` (the engine cap).
+    prefill_s : [s] prefill time of one request on the whole replica.
+    decode_step_s : [s] one decode step at the batch used.
+    time_per_output_token_s : [s] mean time between a sequence's tokens: the
+        decode step plus the prefills of new requests interleaved with it,
+        ``decode_step_s + batch_size x prefill_s / output_tokens``.
+    fits : bool, whether the weights plus one request's KV cache fit.
+    latency_target_met : bool; False when even one sequence misses the target
+        (the batch is then 1).
+    memory_bound : bool, the decode step's memory time (weights + KV) is at
+        least its compute time.
+    weight_bytes : [bytes] of weights on the replica.
+    kv_bytes_per_token : [bytes/token] of KV cache, whole replica.
+    kv_cache_bytes : [bytes] left for the KV cache (negative: no fit).
+    """
+
+    output_tokens_per_s: np.ndarray
+    total_tokens_per_s: np.ndarray
+    requests_per_s: np.ndarray
+    batch_size: np.ndarray
+    batch_limit: np.ndarray
+    prefill_s: np.ndarray
+    decode_step_s: np.ndarray
+    time_per_output_token_s: np.ndarray
+    fits: np.ndarray
+    latency_target_met: np.ndarray
+    memory_bound: np.ndarray
+    weight_bytes: np.ndarray
+    kv_bytes_per_token: np.ndarray
+    kv_cache_bytes: np.ndarray
+
+    def to_dict(self) -> dict:
+        """The fields as a dict of arrays (e.g. for ``pandas.DataFrame``)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def replica_throughput(
+    total_params_b,
+    active_params_b,
+    layers,
+    kv_heads,
+    head_dim,
+    memory_gb,
+    memory_bandwidth_tbps,
+    bf16_dense_tflops,
+    gpus_per_replica=1,
+    precision="bf16",
+    input_tokens=1000,
+    output_tokens=1000,
+    *,
+    kv_values_per_token_layer=None,
+    experts=None,
+    experts_per_token=None,
+    fp8_dense_tflops=None,
+    fp4_dense_tflops=None,
+    interconnect="nvlink",
+    kv_precision=None,
+    max_time_per_output_token_s=None,
+    mfu=DEFAULT_MFU,
+    prefill_mfu=None,
+    mbu=DEFAULT_MBU,
+    tp_overhead=None,
+    usable_memory_fraction=DEFAULT_USABLE_MEMORY_FRACTION,
+    max_batch=DEFAULT_MAX_BATCH,
+    combine="split",
+    raise_if_no_fit=True,
+    model_id="the model",
+    gpu_id="gpu",
+) -> ReplicaThroughput:
+    """Max throughput of one replica (tensor-parallel group) serving fixed-length requests.
+
+    Column names follow the ``open_models`` and ``gpus`` pricing tables.  Every
+    numeric or string argument may be an array; all broadcast together.
+
+    Parameters
+    ----------
+    total_params_b, active_params_b : float or array-like
+        [billion parameters], all weights and those used per token.
+    layers, kv_heads, head_dim : int or array-like
+        Architecture [-]; ``kv_heads``/``head_dim`` may be NaN where
+        ``kv_values_per_token_layer`` is given.
+    memory_gb : float or array-like
+        [GB] per GPU.
+    memory_bandwidth_tbps : float or array-like
+        [TB/s] per GPU.
+    bf16_dense_tflops : float or array-like
+        [TFLOP/s] dense BF16 per GPU.
+    gpus_per_replica : int or array-like, default 1
+        Tensor-parallel GPUs [-].
+    precision : str or array-like of str, default "bf16"
+        Weight precision.
+    input_tokens, output_tokens : float or array-like, default 1000
+        [tokens] per request.
+    kv_values_per_token_layer : int or array-like, optional
+        [values] cached per token per layer for latent attention.
+    experts, experts_per_token : int or array-like, optional
+        Mixture-of-experts routing [-]; see :func:`moe_weight_bytes_read`.
+    fp8_dense_tflops, fp4_dense_tflops : float or array-like, optional
+        [TFLOP/s]; NaN/None where the GPU lacks the format (computation then
+        falls back to bf16; the weights keep their small size).
+    interconnect : str or array-like of str, default "nvlink"
+        ``nvlink``, ``pcie`` or ``infinity_fabric``.
+    kv_precision : str or array-like of str, optional
+        KV-cache precision; default :func:`default_kv_precision`.
+    max_time_per_output_token_s : float or array-like, optional
+        [s] latency target on ``time_per_output_token_s``; None, NaN or inf:
+        no target (maximum throughput).
+    mfu : float or array-like, default :data:`DEFAULT_MFU`
+        [-] FLOP utilisation of decode's matrix products (and of prefill
+        unless ``prefill_mfu`` is given).
+    prefill_mfu : float or array-like, optional
+        [-] FLOP utilisation of prefill; default ``mfu``.
+    mbu : float or array-like, default :data:`DEFAULT_MBU`
+        [-] memory bandwidth utilisation.
+    tp_overhead : float, array-like or dict, optional
+        [-] per extra GPU; default :data:`DEFAULT_TP_OVERHEAD` by interconnect.
+    usable_memory_fraction : float or array-like
+        [-] share of device memory for weights + KV cache.
+    max_batch : int or array-like, default :data:`DEFAULT_MAX_BATCH`
+        [sequences] engine cap on the batch (inf: none).
+    combine : {"split", "max", "sum"}
+        How a decode step combines memory and compute time; see
+        :func:`decode_step_seconds`.
+    raise_if_no_fit : bool, default True
+        Raise :class:`DoesNotFitError` when any element does not fit; when
+        False such elements get batch 0 and zero throughput (``fits`` False).
+    model_id, gpu_id : str
+        Names for the error message.
+
+    Returns
+    -------
+    ReplicaThroughput
+
+    Raises
+    ------
+    DoesNotFitError
+        When ``raise_if_no_fit`` and the weights plus one request's KV cache
+        exceed the replica's usable memory.
+    ValueError
+        Unknown precision or interconnect, fewer than one GPU or output token.
+
+    Examples
+    --------
+    Llama-3.1-70B in fp8 on two H100 SXM, 1,000 tokens in and out, then with
+    a 30 ms per-token latency target:
+
+    >>> arch = dict(total_params_b=70.55, active_params_b=70.55, layers=80,
+    ...             kv_heads=8, head_dim=128)
+    >>> h100 = dict(memory_gb=80, memory_bandwidth_tbps=3.35,
+    ...             bf16_dense_tflops=989, fp8_dense_tflops=1979)
+    >>> r = replica_throughput(**arch, **h100, gpus_per_replica=2, precision="fp8",
+    ...                        max_time_per_output_token_s=[None, 0.030])
+    >>> r.batch_limit.tolist(), (r.output_tokens_per_s.round(-2)).tolist()
+    (['memory', 'latency'], [4900.0, 3200.0])
+    """
+    if combine not in COMBINE_MODES:
+        raise ValueError(f"combine must be one of {', '.join(COMBINE_MODES)}; got {combine!r}")
+    g = _as_float(gpus_per_replica)
+    if np.any(~(g >= 1)):
+        raise ValueError("gpus_per_replica must be >= 1")
+    in_tok = _as_float(input_tokens)
+    out_tok = _as_float(output_tokens)
+    if np.any(~(in_tok >= 0)) or np.any(~(out_tok >= 1)):
+        raise ValueError("input_tokens must be >= 0 and output_tokens >= 1")
+    kv_prec = default_kv_precision(precision) if kv_precision is None else kv_precision
+    prefill_mfu = mfu if prefill_mfu is None else prefill_mfu
+
+    kv_tok = kv_bytes_per_token(layers, kv_heads, head_dim, bytes_per_param(kv_prec),
+                                kv_values_per_token_layer, tensor_parallel=g)
+    seq_tokens = in_tok + out_tok
+    ok = fits(total_params_b, precision, memory_gb, g, kv_tok, seq_tokens,
+              usable_memory_fraction)
+    if raise_if_no_fit and not np.all(ok):
+        check_fit(total_params_b, precision, memory_gb, g, kv_tok, seq_tokens,
+                  usable_memory_fraction, model_id=model_id, gpu_id=gpu_id)
+
+    peak = peak_tflops(precision, bf16_dense_tflops, fp8_dense_tflops, fp4_dense_tflops)
+    tp_eff = tp_efficiency(g, interconnect, tp_overhead)
+    prefill = prefill_seconds(active_params_b, in_tok, g, peak, prefill_mfu, tp_eff)
+    context = in_tok + out_tok / 2.0
+
+    params_read = _moe_params_read(total_params_b, active_params_b, experts,
+                                   experts_per_token)
+    weight_bpp = bytes_per_param(precision)
+
+    def step(b, mfu_=mfu, mbu_=mbu, how=combine):
+        w = params_read(b) * 1e9 * weight_bpp
+        return decode_step_seconds(b, w, kv_tok, context, active_params_b, g,
+                                   memory_bandwidth_tbps, peak, mbu_, mfu_, tp_eff, how)
+
+    def tpot(b):
+        return step(b) + b * prefill / out_tok
+
+    b_mem = max_batch_by_memory(total_params_b, precision, memory_gb, g, kv_tok,
+                                seq_tokens, usable_memory_fraction)
+    b_cap = np.floor(_as_float(max_batch))
+    target = _float_or_nan(max_time_per_output_token_s)
+    target = np.where(np.isnan(target), np.inf, target)
+    shape = np.broadcast_shapes(np.shape(b_mem), np.shape(b_cap), np.shape(target),
+                                np.shape(tpot(1.0)))
+    upper = np.broadcast_to(np.minimum(np.minimum(b_mem, b_cap), _BATCH_CEILING), shape)
+
+    # Largest B in [0, upper] with tpot(B) <= target.  tpot grows with B, so a
+    # vectorised integer bisection finds it: lo always meets the target (B = 0
+    # by convention), hi never does; without a target B = upper at once.
+    finite = np.broadcast_to(np.isfinite(target), shape)
+    lo = np.where(finite, 0.0, upper)
+    hi = np.where(finite, upper + 1.0, upper)
+    n_rounds = int(np.ceil(np.log2(np.max(upper, initial=0.0) + 2.0))) + 1
+    for _ in range(n_rounds):
+        open_ = hi - lo > 1.0
+        if not np.any(open_):
+            break
+        mid = np.floor((lo + hi) / 2.0)
+        good = tpot(np.maximum(mid, 1.0)) <= target
+        lo = np.where(open_ & good, mid, lo)
+        hi = np.where(open_ & ~good, mid, hi)
+    latency_met = (lo >= 1.0) | (upper < 1.0)
+    batch = np.where(upper >= 1.0, np.maximum(lo, 1.0), 0.0)
+    limit = _LIMITS[np.where((lo < upper) & (upper >= 1.0), 1,
+                             np.where(np.broadcast_to(b_mem <= b_cap, shape)
+                                      | (upper < 1.0), 0, 2))]
+
+    bb = np.maximum(batch, 1.0)
+    step_s = step(bb)
+    memory_s = step(bb, mfu_=np.inf, how="sum")
+    compute_s = step(bb, mbu_=np.inf, how="sum") - step(0.0, mbu_=np.inf, how="sum")
+    fitted = batch > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out_tps = np.where(fitted, batch * out_tok / (out_tok * step_s + batch * prefill), 0.0)
+    req_s = out_tps / out_tok
+
+    def full(x, dtype=float):
+        return np.broadcast_to(np.asarray(x), shape).astype(dtype)
+
+    return ReplicaThroughput(
+        output_tokens_per_s=full(out_tps),
+        total_tokens_per_s=full(req_s * seq_tokens),
+        requests_per_s=full(req_s),
+        batch_size=full(batch, int),
+        batch_limit=full(limit, str),
+        prefill_s=full(prefill),
+        decode_step_s=full(step_s),
+        time_per_output_token_s=full(step_s + bb * prefill / out_tok),
+        fits=full(ok, bool),
+        latency_target_met=full(latency_met, bool),
+        memory_bound=full(memory_s >= compute_s, bool),
+        weight_bytes=full(weight_bytes(total_params_b, precision)),
+        kv_bytes_per_token=full(kv_tok),
+        kv_cache_bytes=full(kv_cache_bytes(total_params_b, precision, memory_gb, g,
+                                           usable_memory_fraction)),
+    )
+
+
+# --------------------------------------------------------------------------
+# money
+# --------------------------------------------------------------------------
+
+def usd_per_mtok(usd_per_hour, tokens_per_second, utilisation=1.0) -> np.ndarray:
+    """Cost of one million tokens from an hourly cost and a token rate.
+
+    ``usd_per_hour / (tokens_per_second x 3600 x utilisation / 1e6)``.  Use the
+    same tokens in the rate as in the price (output, input or total): mixing
+    them is the most common error.
+
+    Parameters
+    ----------
+    usd_per_hour : float or array-like
+        [USD/hour] of the GPUs (or replica) producing the tokens.
+    tokens_per_second : float or array-like
+        [tokens/s] at full load.
+    utilisation : float or array-like, default 1.0
+        [-] share of the paid hours spent serving at that rate.
+
+    Returns
+    -------
+    numpy.ndarray
+        [USD/1M tokens]; inf where the rate is 0.
+
+    Examples
+    --------
+    SemiAnalysis InferenceX (published_cases.md, case 4): $1.30/h at 1,000
+    tok/s -> $0.361/M, $1.95/h -> $0.542/M; llmtco.com (case 5): $1.50/h at
+    2,000 tok/s -> ~$0.21/M.
+
+    >>> [round(float(usd_per_mtok(h, t)), 4) for h, t in ((1.30, 1000), (1.95, 1000), (1.50, 2000))]
+    [0.3611, 0.5417, 0.2083]
+    """
+    rate = _as_float(tokens_per_second) * 3600.0 * _as_float(utilisation) / 1e6
+    with np.errstate(divide="ignore"):
+        return _as_float(usd_per_hour) / rate

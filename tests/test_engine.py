@@ -1,0 +1,414 @@
+"""The cost engine against hand arithmetic, component by component.
+
+Conventions used in the arithmetic: a month is 730 h = 2,628,000 s.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from tco import Scenario, ScenarioError, evaluate
+from tco.engine import breakeven_month, closed_costs, fleet, open_costs, resolve, steady_costs
+
+SECONDS = 730 * 3600  # 2,628,000 s in a month
+
+#: A self-hosted option whose people, one-off and overhead costs are zero, so that
+#: infrastructure components can be checked alone.
+LEAN = dict(staff_fte_base=0, replicas_per_fte=1e12, setup_engineer_months=0, overhead_share=0,
+            min_replicas=1, target_utilisation=0.7)
+
+
+def scenario(workload=None, closed=None, open_=None, **kw):
+    return Scenario.from_dict({
+        "horizon_months": kw.pop("horizon_months", 36),
+        "workload": workload or {"input_tokens_per_month": 2e9, "output_tokens_per_month": 5e8},
+        "closed": closed or {"input_usd_per_mtok": 3, "output_usd_per_mtok": 15},
+        "open": {**LEAN, "usd_per_gpu_hour": 2.0, "output_tokens_per_second_per_replica": 1000,
+                 "gpus_per_replica": 2, **(open_ or {})},
+        **kw,
+    })
+
+
+def month(result, option, component, m=0):
+    df = result.monthly
+    sel = df[(df.option == option) & (df.component == component) & (df.month == m)]
+    return float(sel["usd"].sum())
+
+
+# ---------------------------------------------------------------- closed option
+
+def test_api_bill_llmtco_case(catalog):
+    # published_cases.md case 5, "API bill": 1M input at $3 + 0.5M output at $15 = $10.50.
+    r = evaluate(scenario({"input_tokens_per_month": 1e6, "output_tokens_per_month": 5e5}), catalog)
+    assert month(r, "closed", "api_input") == pytest.approx(3.0)
+    assert month(r, "closed", "api_output") == pytest.approx(7.5)
+    assert r.totals_by_month()["closed"].iloc[0] == pytest.approx(10.50)
+
+
+def test_cached_input_and_cache_writes(catalog):
+    # 10M input: 50% cache reads at $0.30, 10% cache writes at $3.75, 40% plain at $3.
+    # plain 4M x 3 = 12.00; reads 5M x 0.30 = 1.50; writes 1M x 3.75 = 3.75.
+    r = evaluate(scenario({"input_tokens_per_month": 1e7, "output_tokens_per_month": 0,
+                           "cached_input_share": 0.5, "cache_write_share": 0.1},
+                          {"input_usd_per_mtok": 3, "output_usd_per_mtok": 15, "cached_input_usd_per_mtok": 0.3,
+                           "cache_write_usd_per_mtok": 3.75}), catalog)
+    assert month(r, "closed", "api_input") == pytest.approx(12.0)
+    assert month(r, "closed", "api_cached_input") == pytest.approx(1.5)
+    assert month(r, "closed", "api_cache_write") == pytest.approx(3.75)
+
+
+def test_batch_share(catalog):
+    # Half the traffic through the batch API at half price:
+    # input 10M x (0.5 x 3 + 0.5 x 1.5) = 22.5; output 2M x (0.5 x 15 + 0.5 x 7.5) = 22.5.
+    r = evaluate(scenario({"input_tokens_per_month": 1e7, "output_tokens_per_month": 2e6, "batch_share": 0.5},
+                          {"input_usd_per_mtok": 3, "output_usd_per_mtok": 15, "batch_input_usd_per_mtok": 1.5,
+                           "batch_output_usd_per_mtok": 7.5}), catalog)
+    assert month(r, "closed", "api_input") == pytest.approx(22.5)
+    assert month(r, "closed", "api_output") == pytest.approx(22.5)
+
+
+def test_batch_share_without_batch_price_is_an_error(catalog):
+    with pytest.raises(ScenarioError) as err:
+        evaluate(scenario({"input_tokens_per_month": 1e7, "output_tokens_per_month": 2e6, "batch_share": 0.5}),
+                 catalog)
+    assert err.value.field == "workload.batch_share"
+
+
+def test_long_context_tier_bills_whole_request(catalog):
+    # gpt-5.4 style tier: prompts above 272k tokens pay 5 / 22.5 instead of 2.5 / 15.
+    # 300k-token prompts: 30M input x 5 = 150; 1M output x 22.5 = 22.5.
+    closed = {"input_usd_per_mtok": 2.5, "output_usd_per_mtok": 15, "long_context_threshold_tokens": 272000,
+              "input_long_usd_per_mtok": 5, "output_long_usd_per_mtok": 22.5}
+    wl = {"input_tokens_per_month": 3e7, "output_tokens_per_month": 1e6, "input_tokens_per_request": 300000}
+    r = evaluate(scenario(wl, closed), catalog)
+    assert month(r, "closed", "api_input") == pytest.approx(150.0)
+    assert month(r, "closed", "api_output") == pytest.approx(22.5)
+    # Below the threshold the plain prices apply: 30M x 2.5 = 75.
+    r2 = evaluate(scenario({**wl, "input_tokens_per_request": 100000}, closed), catalog)
+    assert month(r2, "closed", "api_input") == pytest.approx(75.0)
+
+
+def test_discount_and_yearly_price_change(catalog):
+    # 20% negotiated discount, prices falling 30% a year: month 12 pays 0.8 x 0.7 = 0.56 of list.
+    # List bill: 2,000M x 3 + 500M x 15 = 6,000 + 7,500 = 13,500 USD.
+    r = evaluate(scenario(closed={"input_usd_per_mtok": 3, "output_usd_per_mtok": 15, "discount": 0.2,
+                                  "price_change_annual": -0.3}), catalog)
+    tot = r.totals_by_month()["closed"]
+    assert tot.iloc[0] == pytest.approx(13500 * 0.8)
+    assert tot.iloc[12] == pytest.approx(13500 * 0.56)
+    assert tot.iloc[6] == pytest.approx(13500 * 0.8 * 0.7 ** 0.5)
+
+
+def test_seats_with_growth(catalog):
+    # 100 seats at $30 growing 10% a month: month 0 = 3,000; month 2 = 3,000 x 1.21 = 3,630.
+    r = evaluate(scenario({"seats": 100, "tokens_per_seat_month": 1e6, "monthly_growth": 0.1},
+                          {"usd_per_seat_month": 30}), catalog)
+    assert month(r, "closed", "seats") == pytest.approx(3000)
+    assert month(r, "closed", "seats", 2) == pytest.approx(3630)
+
+
+def test_seat_product_from_catalog(catalog):
+    row = catalog.seat_price("github-copilot-business", "monthly") if (
+        (catalog.seat_prices["product_id"] == "github-copilot-business")
+        & (catalog.seat_prices["billing_term"] == "monthly")).any() else catalog.seat_prices.iloc[0]
+    pid, term, price = row["product_id"], row["billing_term"], row["usd_per_seat_month"]
+    r = evaluate(scenario({"seats": 50, "tokens_per_seat_month": 2e6}, {"seat_product": pid, "billing_term": term}),
+                 catalog)
+    assert month(r, "closed", "seats") == pytest.approx(50 * price)
+    assert r.assumptions["closed.usd_per_seat_month"]["source"].startswith("catalog: seat_prices")
+
+
+def test_images(catalog):
+    # 10,000 images at $0.04 = $400 a month; self-hosted at 0.5 images/s per GPU.
+    r = evaluate(scenario({"images_per_month": 10000}, {"usd_per_image": 0.04},
+                          {"images_per_second_per_replica": 0.5, "gpus_per_replica": 1}), catalog)
+    assert month(r, "closed", "images") == pytest.approx(400)
+    assert r.summary["unit"] == "image"
+    assert r.summary["closed_levelised_usd_per_unit"] == pytest.approx(0.04)
+
+
+def test_requests_per_day_workload(catalog):
+    # 10,000 requests/day x 30.4167 days x (800 + 200) tokens = 304.17M tokens; 80% input.
+    r = evaluate(scenario({"requests_per_day": 10000, "input_tokens_per_request": 800,
+                           "output_tokens_per_request": 200}), catalog)
+    tokens = 10000 * 365 / 12 * 1000
+    assert r.summary["total_tokens"] / 36 == pytest.approx(tokens)
+    assert month(r, "closed", "api_input") == pytest.approx(tokens * 0.8 * 3 / 1e6)
+
+
+def test_explicit_monthly_volumes(catalog):
+    vols = [1e9] * 12 + [2e9] * 12
+    r = evaluate(scenario({"tokens_per_month": 1e9, "input_share": 0.75, "monthly_volumes": vols},
+                          horizon_months=24), catalog)
+    tot = r.totals_by_month()["closed"]
+    # 1e9 tokens: 750M x 3 + 250M x 15 = 2,250 + 3,750 = 6,000 USD; doubled in year two.
+    assert tot.iloc[0] == pytest.approx(6000) and tot.iloc[23] == pytest.approx(12000)
+
+
+# ---------------------------------------------------------------- capacity and cloud
+
+def test_replicas_from_peak_load(catalog):
+    # 2e9 input tokens at 1,000 per request = 2e6 requests/month = 0.76104 req/s on average, peak x2 = 1.52207.
+    # Output per request: 1000 x 0.5e9/2e9 = 250 tokens.  100 tok/s per replica = 0.4 req/s, x 0.7 = 0.28.
+    # 1.52207 / 0.28 = 5.44 -> 6 replicas = 12 GPUs; always on: 12 x 730 h x $2 = $17,520.
+    r = evaluate(scenario(open_={"output_tokens_per_second_per_replica": 100}), catalog)
+    assert r.summary["peak_replicas"] == 6 and r.summary["peak_gpus"] == 12
+    assert month(r, "self_hosted", "gpu_rental") == pytest.approx(17520)
+    assert "always-on" in r.summary["billing_label"]
+
+
+def test_redundancy_and_min_replicas(catalog):
+    r = evaluate(scenario(open_={"output_tokens_per_second_per_replica": 100, "redundancy_replicas": 1}), catalog)
+    assert r.summary["peak_replicas"] == 7
+    r = evaluate(scenario(open_={"min_replicas": 3}), catalog)   # 1,000 tok/s: load needs 1, floor 3
+    assert r.summary["peak_replicas"] == 3
+
+
+def test_autoscaled_billing_follows_average_load(catalog):
+    # Billed replicas = 0.76104 / 0.28 = 2.7180; x 2 GPUs x 730 h x $2 = 7,936.5 USD.
+    r = evaluate(scenario(open_={"output_tokens_per_second_per_replica": 100, "billing": "autoscaled"}), catalog)
+    assert month(r, "self_hosted", "gpu_rental") == pytest.approx(2e6 / SECONDS / 0.28 * 2 * 730 * 2)
+    assert "autoscaled" in r.summary["billing_label"]
+
+
+def test_rented_gpu_month_llmtco_case(catalog):
+    # published_cases.md case 5, "Rented GPU month": $1.50/h x 730 h x 30% utilisation = $328.50,
+    # under the site's convention that utilisation scales the bill (autoscaled, pay for busy hours).
+    # 1 GPU serving 1,000 tok/s at 250 output tokens per request = 4 req/s; 30% busy = 1.2 req/s
+    # = 1.2 x 2,628,000 = 3,153,600 requests x 1,000 input tokens.
+    r = evaluate(scenario({"input_tokens_per_month": 3.1536e9, "output_tokens_per_month": 7.884e8},
+                          open_={"usd_per_gpu_hour": 1.5, "gpus_per_replica": 1, "billing": "autoscaled",
+                                 "min_replicas": 0, "target_utilisation": 1.0}), catalog)
+    assert month(r, "self_hosted", "gpu_rental") == pytest.approx(328.50)
+
+
+def test_growth_adds_replicas(catalog):
+    # 10% growth a month: month 12 volume = 1.1^12 = 3.138 x; peak 1.52207 x 3.138 = 4.777 req/s;
+    # 1,000 tok/s per replica = 4 req/s x 0.7 = 2.8 -> ceil(1.706) = 2 replicas.
+    r = evaluate(scenario({"input_tokens_per_month": 2e9, "output_tokens_per_month": 5e8, "monthly_growth": 0.1}),
+                 catalog)
+    reps = r.monthly[(r.monthly.option == "self_hosted")].groupby("month")["replicas"].first()
+    assert reps.iloc[0] == 1 and reps.iloc[12] == 2
+    assert (np.diff(reps.to_numpy()) >= 0).all()
+
+
+# ---------------------------------------------------------------- owned hardware
+
+OWNED = {"hosting": "owned", "output_tokens_per_second_per_replica": 100, "gpus_per_server": 8,
+         "server_usd": 240000, "tdp_watts": 700, "cost_of_capital_annual": 0, "residual_value_share": 0,
+         "useful_life_months": 48}
+
+
+def test_owned_amortised_power_colocation_support(catalog):
+    # 6 replicas x 2 GPUs = 12 GPUs -> 2 servers of 8 (16 GPUs installed).
+    # Hardware at zero cost of capital, no residual: 2 x 240,000 / 48 = 10,000 USD/month.
+    # Provisioned power 16 x 700 W x 1.4 = 15.68 kW.
+    # Power: 15.68 kW x 0.7 load x 1.3 PUE x 730 h x $0.12 = 1,249.95 USD.
+    # Colocation: 15.68 kW x $150 = 2,352 USD.  Support: 480,000 x 8% / 12 = 3,200 USD.
+    r = evaluate(scenario(open_=OWNED), catalog)
+    assert month(r, "self_hosted", "hardware") == pytest.approx(10000)
+    assert month(r, "self_hosted", "power") == pytest.approx(15.68 * 0.7 * 1.3 * 730 * 0.12)
+    assert month(r, "self_hosted", "colocation") == pytest.approx(2352)
+    assert month(r, "self_hosted", "support") == pytest.approx(3200)
+
+
+def test_owned_amortised_with_cost_of_capital(catalog):
+    # 12%/yr -> r = 1.12^(1/12) - 1 = 0.0094888; annuity over 48 months
+    # = r (1+r)^48 / ((1+r)^48 - 1) = 0.0094888 x 1.57352 / 0.57352 = 0.026034 -> 2 x 240,000 x that.
+    r_m = 1.12 ** (1 / 12) - 1
+    ann = r_m * (1 + r_m) ** 48 / ((1 + r_m) ** 48 - 1)
+    r = evaluate(scenario(open_={**OWNED, "cost_of_capital_annual": 0.12}), catalog)
+    assert month(r, "self_hosted", "hardware") == pytest.approx(480000 * ann)
+    assert ann == pytest.approx(0.026034, abs=1e-6)
+
+
+def test_owned_server_over_36_months_llmtco_case(catalog):
+    # published_cases.md case 5, "Owned hardware": $15,000 server over 36 months = $416.67/month.
+    r = evaluate(scenario(open_={**OWNED, "server_usd": 15000, "gpus_per_server": 1, "gpus_per_replica": 1,
+                                 "useful_life_months": 36, "output_tokens_per_second_per_replica": 1e6}), catalog)
+    assert month(r, "self_hosted", "hardware") == pytest.approx(416.67, abs=0.005)
+
+
+def test_owned_cash_and_residual_value(catalog):
+    # Cash: both servers bought in month 0 = 480,000.  After 36 of 48 months, straight-line value
+    # to a 10% residual = 1 - 0.9 x 36/48 = 0.325 of the price -> 156,000 credited in month 35.
+    r = evaluate(scenario(open_={**OWNED, "capex_mode": "cash", "residual_value_share": 0.1}), catalog)
+    assert month(r, "self_hosted", "hardware", 0) == pytest.approx(480000)
+    assert month(r, "self_hosted", "hardware", 1) == 0
+    assert month(r, "self_hosted", "residual_value", 35) == pytest.approx(-156000)
+
+
+def test_owned_fleet_is_bought_when_needed_and_never_sold(catalog):
+    # Volume doubles in month 6 then halves: servers bought in month 6 stay.
+    vols = [2.5e9] * 6 + [10e9] * 6 + [2.5e9] * 12
+    r = evaluate(scenario({"tokens_per_month": 2.5e9, "input_share": 0.8, "monthly_volumes": vols},
+                          open_={**OWNED, "capex_mode": "cash"}, horizon_months=24), catalog)
+    hw = r.monthly[(r.monthly.component == "hardware")].set_index("month")["usd"]
+    assert hw[0] > 0 and hw[6] > 0 and hw[12] == 0 and hw[1] == 0
+    # 10e9 tokens: 4x the month-0 load -> 4 x 1.52207 / 0.28 = 21.7 -> 22 replicas = 44 GPUs = 6 servers.
+    assert (hw[0] + hw[6]) == pytest.approx(6 * 240000)
+
+
+# ---------------------------------------------------------------- people and one-offs
+
+def test_staff_setup_overhead(catalog):
+    # Staff: 0.5 + 6 replicas / 20 = 0.8 FTE x 200,000 / 12 = 13,333.33 USD/month.
+    # Setup in month 0: 3 engineer-months x 200,000 / 12 = 50,000 + migration 20,000 + fine-tuning 5,000.
+    # Overhead: 10% of the rental 17,520 = 1,752.  Evaluation 1,000/month.
+    r = evaluate(scenario(open_={"output_tokens_per_second_per_replica": 100, "staff_fte_base": 0.5,
+                                 "replicas_per_fte": 20, "setup_engineer_months": 3, "migration_usd": 20000,
+                                 "fine_tuning_usd": 5000, "overhead_share": 0.1,
+                                 "evaluation_usd_per_month": 1000}), catalog)
+    assert month(r, "self_hosted", "staff") == pytest.approx(0.8 * 200000 / 12)
+    assert month(r, "self_hosted", "open_setup", 0) == pytest.approx(75000)
+    assert month(r, "self_hosted", "open_setup", 1) == 0
+    assert month(r, "self_hosted", "overhead") == pytest.approx(1752)
+    assert month(r, "self_hosted", "evaluation") == pytest.approx(1000)
+
+
+def test_people_costs_are_on_by_default(catalog):
+    s = Scenario.from_dict({"workload": {"input_tokens_per_month": 2e9, "output_tokens_per_month": 5e8},
+                            "closed": {"model": "gpt-4o"},
+                            "open": {"usd_per_gpu_hour": 2, "output_tokens_per_second_per_replica": 1000}})
+    r = evaluate(s, catalog)
+    comps = set(r.monthly.loc[r.monthly.option == "self_hosted", "component"])
+    assert {"staff", "open_setup", "overhead"} <= comps
+
+
+# ---------------------------------------------------------------- over time
+
+def test_npv_and_levelised_cost(catalog):
+    # Flat $13,500/month for 12 months at 0% -> NPV = 162,000; levelised = 13,500 / 2,500M x 1e6 = 5.4.
+    r = evaluate(scenario(horizon_months=12, finance={"discount_rate_annual": 0.0}), catalog)
+    assert r.summary["closed_npv_usd"] == pytest.approx(162000)
+    assert r.summary["closed_levelised_usd_per_unit"] == pytest.approx(5.4)
+    # At 12%/yr month m is worth 1.12^(-m/12): sum over m=0..11 of 13,500 x that.
+    r12 = evaluate(scenario(horizon_months=12, finance={"discount_rate_annual": 0.12}), catalog)
+    expected = sum(13500 * 1.12 ** (-m / 12) for m in range(12))
+    assert r12.summary["closed_npv_usd"] == pytest.approx(expected)
+
+
+def test_breakeven_month_interpolates():
+    # Closed 10/month; self-hosted 25 in month 0 then 0: cumulative difference 15 at t=1, 5 at t=2,
+    # -5 at t=3 -> crosses zero half-way through month 2: t = 2 + 5/10 = 2.5.
+    assert breakeven_month(np.array([10., 10., 10.]), np.array([25., 0., 0.])) == pytest.approx(2.5)
+    assert math.isnan(breakeven_month(np.array([1., 1.]), np.array([2., 2.])))
+    assert breakeven_month(np.array([10., 10.]), np.array([5., 5.])) == 0.0
+
+
+def test_breakeven_volume_llmtco_case(catalog):
+    # published_cases.md case 5, "Break-even volume": $320/month self-hosted vs $3/M blended
+    # -> 320 / 3 x 1e6 = 106,666,667 tokens/month.  A fixed $320/month: one always-on GPU at 320/730 $/h.
+    r = evaluate(scenario({"input_tokens_per_month": 1e6, "output_tokens_per_month": 1e6},
+                          {"input_usd_per_mtok": 3, "output_usd_per_mtok": 3},
+                          {"usd_per_gpu_hour": 320 / 730, "gpus_per_replica": 1,
+                           "output_tokens_per_second_per_replica": 1e7}), catalog)
+    assert r.summary["breakeven_volume_per_month"] == pytest.approx(106_666_667, rel=1e-6)
+
+
+def test_cost_curve_default_llmtco_case(catalog):
+    # published_cases.md case 5, "Cost curve default": 10M input + 2M output at $3/$15 -> blended
+    # (30 + 30) / 12 = $5.00/M, $60/month; A100 $1.59/h x 730 x 30% = $348.21/month (the site bills
+    # busy hours only; here a fixed always-on rate of 1.59 x 0.3 $/h gives the same month);
+    # break-even 348.21 / 5 x 1e6 = 69.64M tokens/month; at 12M the API is cheaper.
+    r = evaluate(scenario({"input_tokens_per_month": 1e7, "output_tokens_per_month": 2e6}, None,
+                          {"usd_per_gpu_hour": 1.59 * 0.3, "gpus_per_replica": 1,
+                           "output_tokens_per_second_per_replica": 1e7}), catalog)
+    assert r.summary["closed_levelised_usd_per_unit"] == pytest.approx(5.00)
+    assert month(r, "self_hosted", "gpu_rental") == pytest.approx(348.21)
+    assert r.summary["breakeven_volume_per_month"] == pytest.approx(69.642e6, rel=1e-4)
+    assert month(r, "closed", "api_input") + month(r, "closed", "api_output") < 348.21
+
+
+def test_breakeven_none_when_self_hosting_never_wins(catalog):
+    # Self-hosted marginal cost: $2/h x 2 GPUs / (0.1 tok/s ...) is far above $3-15/M at any volume.
+    r = evaluate(scenario(open_={"output_tokens_per_second_per_replica": 1}), catalog)
+    assert r.summary["breakeven_volume_per_month"] is None
+    assert "stays dearer at every volume" in r.summary["breakeven_volume_reason"]
+    assert r.summary["breakeven_month"] is None
+
+
+def test_breakeven_volume_agrees_with_time_breakeven(catalog):
+    # Without one-offs or growth, a volume above the break-even volume is cheaper self-hosted
+    # from month 0; a volume below never breaks even in time.
+    base = scenario({"input_tokens_per_month": 1e9, "output_tokens_per_month": 2.5e8})
+    v = evaluate(base, catalog).summary["breakeven_volume_per_month"]
+    above = evaluate(scenario({"tokens_per_month": v * 1.05, "input_share": 0.8}), catalog)
+    below = evaluate(scenario({"tokens_per_month": v * 0.95, "input_share": 0.8}), catalog)
+    assert above.summary["breakeven_month"] == 0.0
+    assert below.summary["breakeven_month"] is None
+
+
+# ---------------------------------------------------------------- catalog-driven scenario and errors
+
+def test_catalog_scenario_end_to_end(catalog):
+    s = Scenario.from_dict({
+        "workload": {"input_tokens_per_month": 2e9, "output_tokens_per_month": 5e8, "monthly_growth": 0.05},
+        "closed": {"model": "gpt-4o"},
+        "open": {"model": "llama-3.1-70b", "gpu": "h100-sxm", "gpus_per_replica": 2, "precision": "fp8",
+                 "provider": "aws", "term": "on_demand"}})
+    r = evaluate(s, catalog)
+    a = r.assumptions
+    assert a["closed.input_usd_per_mtok"]["value"] == 2.5
+    assert a["closed.input_usd_per_mtok"]["source"].startswith("catalog: api_prices gpt-4o")
+    rate = catalog.gpu_rate("aws", "h100-sxm", "on_demand")["usd_per_gpu_hour"]
+    assert a["open.usd_per_gpu_hour"]["value"] == rate
+    assert a["open.output_tokens_per_second_per_replica"]["value"] > 0
+    # Closed month 0: 2,000M x 2.5 + 500M x 10 = 5,000 + 5,000 = 10,000 USD.
+    assert r.totals_by_month()["closed"].iloc[0] == pytest.approx(10000)
+    assert set(r.monthly.columns) >= {"month", "option", "component", "usd", "tokens", "replicas", "gpus",
+                                      "utilisation"}
+
+
+def test_as_of_uses_older_prices(catalog):
+    s = Scenario.from_dict({"workload": {"input_tokens_per_month": 1e6, "output_tokens_per_month": 1e6},
+                            "closed": {"model": "gpt-4o"}, "as_of": "2024-06-01",
+                            "open": {"usd_per_gpu_hour": 2, "output_tokens_per_second_per_replica": 1000}})
+    r = evaluate(s, catalog)
+    # gpt-4o at launch (2024-05-13): $5 in / $15 out -> 5 + 15 = 20 USD.
+    assert r.totals_by_month()["closed"].iloc[0] == pytest.approx(20.0)
+
+
+@pytest.mark.parametrize("patch,field,fragment", [
+    ({"open": {"model": "llama-3.1-405b", "gpu": "h100-sxm", "gpus_per_replica": 2,
+               "output_tokens_per_second_per_replica": None}}, "open.gpus_per_replica", "GB"),
+    ({"closed": {"model": "gpt-4"}}, "closed.model", "gpt-4o"),
+    ({"open": {"gpu": "h100", "model": "llama-3.1-8b", "output_tokens_per_second_per_replica": None}},
+     "open.gpu", "h100-sxm"),
+    ({"horizon_months": 241}, "horizon_months", "<= 240"),
+    ({"workload": {"input_tokens_per_month": -5, "output_tokens_per_month": 1}}, "workload.input_tokens_per_month",
+     ">= 0"),
+    ({"workload": {"input_tokens_per_month": float("nan"), "output_tokens_per_month": 1}},
+     "workload.input_tokens_per_month", "finite"),
+    ({"open": {"target_utilisation": 1.5}}, "open.target_utilisation", "<= 1"),
+    ({"open": {"hosting": "basement"}}, "open.hosting", "cloud, owned"),
+    ({"open": {"precision": "fp7"}}, "open.precision", "bf16"),
+    ({"workload": {"bogus": 1}}, "workload.bogus", "unknown field"),
+    ({"workload": {"cached_input_share": 2, "input_tokens_per_month": 1, "output_tokens_per_month": 1}},
+     "workload.cached_input_share", "<= 1"),
+])
+def test_bad_input_names_the_field(catalog, patch, field, fragment):
+    base = {"workload": {"input_tokens_per_month": 2e9, "output_tokens_per_month": 5e8},
+            "closed": {"input_usd_per_mtok": 3, "output_usd_per_mtok": 15},
+            "open": {"usd_per_gpu_hour": 2.0, "output_tokens_per_second_per_replica": 1000}}
+    for k, v in patch.items():
+        if isinstance(v, dict):
+            base[k] = {kk: vv for kk, vv in {**base.get(k, {}), **v}.items() if vv is not None}
+        else:
+            base[k] = v
+    with pytest.raises(ScenarioError) as err:
+        evaluate(Scenario.from_dict(base), catalog)
+    assert err.value.field == field
+    assert fragment in err.value.message, err.value.message
+
+
+def test_steady_costs_vectorised_matches_single(catalog):
+    R = resolve(scenario(), catalog)
+    vols = np.geomspace(1e6, 1e12, 50)
+    c, o, reps = steady_costs(R, vols)
+    for i in (0, 17, 49):
+        c1, o1, _ = steady_costs(R, np.array([vols[i]]))
+        assert c[i] == pytest.approx(c1[0]) and o[i] == pytest.approx(o1[0])
+    assert c.shape == o.shape == reps.shape == (50,)
