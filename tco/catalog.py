@@ -274,6 +274,8 @@ class Catalog:
         self.as_of = as_of
         self.sources = sources
         self.tables = {name: _in_force(TABLES[name], df, as_of) for name, df in history.items()}
+        self._indexes: dict[tuple, dict] = {}
+        self._records: dict[str, list[dict]] = {}
 
     # -- access by name
     def __getitem__(self, name: str) -> pd.DataFrame:
@@ -304,7 +306,22 @@ class Catalog:
         return max(dates).date().isoformat() if dates else None
 
     # -- lookups
+    def records(self, table: str) -> list[dict]:
+        """The rows in force of ``table`` as plain dicts (cached; do not modify)."""
+        if table not in self._records:
+            self._records[table] = [_row_dict(r) for _, r in self[table].iterrows()]
+        return self._records[table]
+
+    def _index(self, table: str, cols: tuple[str, ...]) -> dict[tuple, dict]:
+        key = (table, cols)
+        if key not in self._indexes:
+            self._indexes[key] = {tuple(r[c] for c in cols): r for r in self.records(table)}
+        return self._indexes[key]
+
     def _one(self, table: str, what: str, mask_cols: dict[str, str]) -> dict:
+        hit = self._index(table, tuple(mask_cols)).get(tuple(mask_cols.values()))
+        if hit is not None:
+            return dict(hit)
         df = self[table]
         mask = np.ones(len(df), dtype=bool)
         for col, val in mask_cols.items():
@@ -346,6 +363,9 @@ class Catalog:
         return self._one("open_models", "open model", {"model_id": model_id})
 
     def gpu_rate(self, provider: str, gpu_id: str, term: str = "on_demand") -> dict:
+        hit = self._index("gpu_rates", ("provider", "gpu_id", "term")).get((provider, gpu_id, term))
+        if hit is not None:
+            return dict(hit)
         df = self["gpu_rates"]
         if not (df["provider"] == provider).any():
             raise _not_found("GPU provider", provider, df["provider"])

@@ -359,6 +359,22 @@ def _resolve_open(o: OpenOption, catalog: Catalog, vol: Volumes, A: dict) -> Ope
 
 def _modelled_throughput(model: dict, gpu: dict, o: OpenOption, g: int, in_len: float, out_len: float) -> dict:
     """Fit check and roofline throughput of the deployment (raises ScenarioError when it cannot fit)."""
+    key = (tuple(sorted(model.items())), tuple(sorted(gpu.items())), o.precision, o.max_time_per_output_token_s,
+           g, float(in_len), float(out_len))
+    hit = _THROUGHPUT_CACHE.get(key)
+    if hit is None:
+        hit = _modelled_throughput_uncached(model, gpu, o, g, in_len, out_len)
+        if len(_THROUGHPUT_CACHE) > 4096:
+            _THROUGHPUT_CACHE.clear()
+        _THROUGHPUT_CACHE[key] = hit
+    return dict(hit)
+
+
+_THROUGHPUT_CACHE: dict[tuple, dict] = {}
+
+
+def _modelled_throughput_uncached(model: dict, gpu: dict, o: OpenOption, g: int, in_len: float,
+                                  out_len: float) -> dict:
     def num(v):
         return np.nan if v is None else float(v)
     try:
@@ -384,28 +400,22 @@ def _modelled_throughput(model: dict, gpu: dict, o: OpenOption, g: int, in_len: 
 
 def _benchmark(catalog: Catalog, o: OpenOption, g: int, in_len, out_len, image: bool) -> dict | None:
     """The measured row matching model x GPU x GPUs x precision (and, for text, lengths within 2x)."""
-    df = catalog.throughput_benchmarks
-    m = ((df["model_id"] == o.model) & (df["gpu_id"] == o.gpu) & (df["gpu_count"] == g)
-         & (df["precision"] == o.precision)).to_numpy()
     col = "images_per_second" if image else "output_tokens_per_second"
-    hits = df[m & df[col].notna().to_numpy()]
-    if len(hits) == 0:
+    hits = [r for r in catalog.records("throughput_benchmarks")
+            if r["model_id"] == o.model and r["gpu_id"] == o.gpu and r["gpu_count"] == g
+            and r["precision"] == o.precision and r[col] is not None]
+    if not hits:
         return None
     if image:
-        return _row(hits.iloc[-1])
+        return hits[-1]
     # Distance in log-length space; a row counts as matching when both lengths are within 2x.
-    di = np.abs(np.log(hits["input_tokens"].astype(float).clip(lower=1).to_numpy() / max(in_len, 1)))
-    do = np.abs(np.log(hits["output_tokens"].astype(float).clip(lower=1).to_numpy() / max(out_len, 1)))
-    ok = (di <= math.log(2)) & (do <= math.log(2))
-    if not ok.any():
-        return None
-    best = int(np.argmin(np.where(ok, di + do, np.inf)))
-    return _row(hits.iloc[best])
-
-
-def _row(series: pd.Series) -> dict:
-    from tco.catalog import _row_dict
-    return _row_dict(series)
+    best, best_d = None, math.inf
+    for r in hits:
+        di = abs(math.log(max(r["input_tokens"], 1) / max(in_len, 1)))
+        do = abs(math.log(max(r["output_tokens"], 1) / max(out_len, 1)))
+        if di <= math.log(2) and do <= math.log(2) and di + do < best_d:
+            best, best_d = r, di + do
+    return best
 
 
 def resolve(scenario: Scenario, catalog: Catalog) -> Resolved:
@@ -480,7 +490,7 @@ def closed_costs(R: Resolved, volume_scale=1.0, steady: bool = False) -> dict[st
     if not steady:
         setup[0] = c.setup_usd
     out["closed_setup"] = zeros + setup
-    return {k: np.broadcast_to(v, zeros.shape) for k, v in out.items()}
+    return {k: _full(v, zeros.shape) for k, v in out.items()}
 
 
 def fleet(R: Resolved, volume_scale=1.0, steady: bool = False) -> dict[str, np.ndarray]:
@@ -565,11 +575,20 @@ def open_costs(R: Resolved, volume_scale=1.0, steady: bool = False, fl: dict | N
     if not steady:
         setup[..., 0] = o.setup_engineer_months * o.fte_usd_per_year / 12.0 + o.migration_usd + o.fine_tuning_usd
     out["open_setup"] = setup
-    return {k: np.broadcast_to(v, shape) for k, v in out.items()}
+    return {k: _full(v, shape) for k, v in out.items()}
+
+
+def _full(v, shape) -> np.ndarray:
+    v = np.asarray(v, dtype=float)
+    return v if v.shape == shape else np.broadcast_to(v, shape)
 
 
 def _total(parts: dict[str, np.ndarray]) -> np.ndarray:
-    return np.sum(np.stack(list(parts.values())), axis=0)
+    it = iter(parts.values())
+    total = np.array(next(it), dtype=float)
+    for v in it:          # a handful of components, each a whole array
+        total += v
+    return total
 
 
 # --------------------------------------------------------------------------- break-even
@@ -623,11 +642,12 @@ class BreakEven:
 def breakeven_volume(R: Resolved) -> BreakEven:
     """The steady monthly volume from which self-hosting is, and stays, cheaper.
 
-    Self-hosting's steady cost is a step function of volume (whole replicas) while the
-    closed option's is linear, so on each flat step the crossing is exact:
-    V = step cost / closed unit price.  A log grid over 10^3..10^16 finds the last volume
-    where self-hosting costs more, a finer grid inside that interval narrows it, and the
-    step equation gives the volume.  All grids are evaluated as arrays.
+    Between two replica thresholds (volumes where one more replica is needed) every
+    self-hosted cost is constant or linear in volume (autoscaled rental), and so is the
+    closed cost: their difference is linear on each interval and can only turn dearer at a
+    threshold, where self-hosting steps up.  A log grid over 10^3..10^16 locates the last
+    dearer volume; the thresholds around it are then checked one by one (as arrays) and
+    the crossing is solved exactly on the last interval where self-hosting is dearer.
     """
     vol = R.volumes
     unit = "images" if vol.kind == "images" else "tokens"
@@ -636,9 +656,10 @@ def breakeven_volume(R: Resolved) -> BreakEven:
     base = vol.images_month0 if vol.kind == "images" else vol.tokens_month0
     if base <= 0:
         return BreakEven(None, "the workload has no volume")
-    grid = np.geomspace(1e3, 1e16, 3001)
+    grid = np.geomspace(1e3, 1e16, 651)   # 4.7% steps: only locates the crossing
     closed, opened, _ = steady_costs(R, grid)
-    dearer = opened > closed * (1 + 1e-12)
+    d = opened - closed
+    dearer = d > 1e-9 * closed
     if not dearer.any():
         return BreakEven(float(grid[0]), f"self-hosting is cheaper at every volume above {grid[0]:.0f} {unit}/month")
     last = int(np.flatnonzero(dearer)[-1])
@@ -647,15 +668,38 @@ def breakeven_volume(R: Resolved) -> BreakEven:
         return BreakEven(None, f"self-hosting stays dearer at every volume: at scale it costs "
                                f"{opened[-1] / grid[-1] * per:.4g} USD per {'1M tokens' if unit == 'tokens' else 'image'}"
                                f" against the closed option's {closed[-1] / grid[-1] * per:.4g}")
-    fine = np.geomspace(grid[last], grid[last + 1], 2001)
-    c2, o2, _ = steady_costs(R, fine)
-    d2 = o2 > c2 * (1 + 1e-12)
-    j = int(np.flatnonzero(d2)[-1]) if d2.any() else 0
-    v_lo, v_hi = fine[j], fine[min(j + 1, len(fine) - 1)]
-    # On the step at v_hi the self-hosted cost is flat; the closed cost is linear in volume.
-    c_hi, o_hi, _ = steady_costs(R, np.array([v_hi]))
-    exact = float(o_hi[0] / (c_hi[0] / v_hi))
-    value = exact if v_lo <= exact <= v_hi else float(v_hi)
+    # Replica thresholds: volume V needs ceil(V x peak_per_volume / per_replica) replicas.
+    fl = fleet(R, 1.0, steady=True)
+    peak_per_volume = float(fl["peak_load"][0]) / base
+    per_replica = R.open.capacity_per_replica * R.scenario.open.target_utilisation
+    step_volume = per_replica / peak_per_volume                       # volume served per extra replica
+    # How much one replica step can add: compare the cost just above and at a threshold.
+    n_here = max(1.0, math.floor(grid[last] / step_volume))
+    probe = np.array([n_here * step_volume, n_here * step_volume * (1 + 1e-9)])
+    _, o_probe, _ = steady_costs(R, probe)
+    step_cost = max(float(o_probe[1] - o_probe[0]), 0.0)
+    # Beyond the first grid volume where self-hosting is cheaper by more than two steps, it stays cheaper.
+    ahead = np.flatnonzero((np.arange(len(grid)) > last) & (-d > 2 * step_cost + 1e-9 * closed))
+    v_safe = grid[ahead[0]] if len(ahead) else grid[-1]
+    n_lo = max(0, math.floor(grid[max(last - 1, 0)] / step_volume) - 1)
+    n_hi = math.ceil(v_safe / step_volume) + 1
+    if n_hi - n_lo > 200_000:   # too many thresholds to list: keep the grid's answer
+        return BreakEven(float(grid[last + 1]), f"self-hosting is cheaper from about {grid[last + 1]:,.4g} {unit}/month on")
+    n = np.arange(n_lo, n_hi + 1, dtype=float)
+    left = np.maximum(n * step_volume * (1 + 1e-9), grid[0])          # just above a threshold
+    right = (n + 1) * step_volume                                     # the next threshold
+    c_l, o_l, _ = steady_costs(R, left)
+    c_r, o_r, _ = steady_costs(R, right)
+    d_l, d_r = o_l - c_l, o_r - c_r
+    bad = (d_l > 1e-9 * c_l) | (d_r > 1e-9 * c_r)
+    if not bad.any():
+        value = float(left[0])
+    else:
+        i = int(np.flatnonzero(bad)[-1])
+        if d_r[i] > 0:          # dearer up to the threshold itself (cannot happen with a cost step up)
+            value = float(right[i])
+        else:                   # linear on the interval: solve d = 0
+            value = float(left[i] + d_l[i] * (right[i] - left[i]) / (d_l[i] - d_r[i]))
     return BreakEven(value, f"self-hosting is cheaper from {value:,.4g} {unit}/month on")
 
 
