@@ -271,7 +271,7 @@ def _resolve_open(o: OpenOption, catalog: Catalog, vol: Volumes, A: dict) -> Ope
             cap = _check_number(f"{P}.images_per_second_per_replica", o.images_per_second_per_replica, lo_open=True)
             src = "scenario"
         else:
-            bench = _benchmark(catalog, o, g, None, None, image=True)
+            bench = benchmark_row(catalog, o, g, None, None, image=True)
             if bench is None:
                 raise ScenarioError(f"{P}.images_per_second_per_replica",
                                     f"no images/s benchmark for {o.model} on {g}x {o.gpu} in {o.precision}: give it inline")
@@ -283,7 +283,7 @@ def _resolve_open(o: OpenOption, catalog: Catalog, vol: Volumes, A: dict) -> Ope
     else:
         in_len, out_len = vol.input_tokens_per_request, vol.output_tokens_per_request
         if model is not None and gpu is not None:
-            detail = _modelled_throughput(model, gpu, o, g, in_len, out_len)
+            detail = modelled_throughput(model, gpu, o, g, in_len, out_len)
         if o.output_tokens_per_second_per_replica is not None:
             out_tps = _check_number(f"{P}.output_tokens_per_second_per_replica",
                                     o.output_tokens_per_second_per_replica, lo_open=True)
@@ -292,7 +292,7 @@ def _resolve_open(o: OpenOption, catalog: Catalog, vol: Volumes, A: dict) -> Ope
             if model is None or gpu is None:
                 missing = "model" if model is None else "gpu"
                 raise ScenarioError(f"{P}.{missing}", "required (or give output_tokens_per_second_per_replica)")
-            bench = _benchmark(catalog, o, g, in_len, out_len, image=False)
+            bench = benchmark_row(catalog, o, g, in_len, out_len, image=False)
             if bench is not None:
                 out_tps = float(bench["output_tokens_per_second"])
                 src = _cat_source("throughput_benchmarks", bench,
@@ -357,13 +357,13 @@ def _resolve_open(o: OpenOption, catalog: Catalog, vol: Volumes, A: dict) -> Ope
                       throughput_detail=detail)
 
 
-def _modelled_throughput(model: dict, gpu: dict, o: OpenOption, g: int, in_len: float, out_len: float) -> dict:
+def modelled_throughput(model: dict, gpu: dict, o: OpenOption, g: int, in_len: float, out_len: float) -> dict:
     """Fit check and roofline throughput of the deployment (raises ScenarioError when it cannot fit)."""
     key = (tuple(sorted(model.items())), tuple(sorted(gpu.items())), o.precision, o.max_time_per_output_token_s,
            g, float(in_len), float(out_len))
     hit = _THROUGHPUT_CACHE.get(key)
     if hit is None:
-        hit = _modelled_throughput_uncached(model, gpu, o, g, in_len, out_len)
+        hit = modelled_throughput_uncached(model, gpu, o, g, in_len, out_len)
         if len(_THROUGHPUT_CACHE) > 4096:
             _THROUGHPUT_CACHE.clear()
         _THROUGHPUT_CACHE[key] = hit
@@ -373,7 +373,7 @@ def _modelled_throughput(model: dict, gpu: dict, o: OpenOption, g: int, in_len: 
 _THROUGHPUT_CACHE: dict[tuple, dict] = {}
 
 
-def _modelled_throughput_uncached(model: dict, gpu: dict, o: OpenOption, g: int, in_len: float,
+def modelled_throughput_uncached(model: dict, gpu: dict, o: OpenOption, g: int, in_len: float,
                                   out_len: float) -> dict:
     def num(v):
         return np.nan if v is None else float(v)
@@ -398,7 +398,7 @@ def _modelled_throughput_uncached(model: dict, gpu: dict, o: OpenOption, g: int,
     return out
 
 
-def _benchmark(catalog: Catalog, o: OpenOption, g: int, in_len, out_len, image: bool) -> dict | None:
+def benchmark_row(catalog: Catalog, o: OpenOption, g: int, in_len, out_len, image: bool) -> dict | None:
     """The measured row matching model x GPU x GPUs x precision (and, for text, lengths within 2x)."""
     col = "images_per_second" if image else "output_tokens_per_second"
     hits = [r for r in catalog.records("throughput_benchmarks")
@@ -661,7 +661,7 @@ def breakeven_volume(R: Resolved) -> BreakEven:
     d = opened - closed
     dearer = d > 1e-9 * closed
     if not dearer.any():
-        return BreakEven(float(grid[0]), f"self-hosting is cheaper at every volume above {grid[0]:.0f} {unit}/month")
+        return BreakEven(0.0, f"self-hosting is cheaper at every volume from {grid[0]:.0f} {unit}/month up")
     last = int(np.flatnonzero(dearer)[-1])
     if last == len(grid) - 1:
         per = 1e6 if unit == "tokens" else 1.0
@@ -727,6 +727,23 @@ def breakeven_month(closed_monthly: np.ndarray, open_monthly: np.ndarray) -> np.
     return np.where(found, t, np.nan)
 
 
+def breakevens(R: Resolved, closed_total=None, open_total=None) -> dict:
+    """Both break-evens of a resolved scenario, with a sentence saying why (or why not)."""
+    if closed_total is None:
+        closed_total, open_total = _total(closed_costs(R)), _total(open_costs(R))
+    vol = breakeven_volume(R)
+    month = float(breakeven_month(closed_total, open_total))
+    H = len(closed_total)
+    return {
+        "breakeven_volume_per_month": vol.value,
+        "breakeven_volume_reason": vol.reason,
+        "breakeven_month": None if math.isnan(month) else month,
+        "breakeven_month_reason": (f"cumulative self-hosted cost falls to the closed option's after {month:.1f} months"
+                                   if not math.isnan(month) else
+                                   f"cumulative self-hosted cost stays above the closed option's for all {H} months"),
+    }
+
+
 # --------------------------------------------------------------------------- sweeps
 
 def sweep(R: Resolved, volume_scale=1.0, **params) -> dict[str, np.ndarray]:
@@ -789,13 +806,15 @@ class Result:
     def totals_by_month(self) -> pd.DataFrame:
         """Wide table: month x option -> usd, plus cumulative columns."""
         wide = self.monthly.pivot_table(index="month", columns="option", values="usd", aggfunc="sum")
-        wide = wide.reindex(columns=["closed", "self_hosted"])
+        wide = wide.reindex(columns=["closed", "self_hosted"], index=range(self.summary["horizon_months"]))
+        wide = wide.fillna(0.0)   # an option whose every component is zero has no rows
         for c in ("closed", "self_hosted"):
             wide[f"{c}_cumulative"] = wide[c].cumsum()
         return wide
 
-    def curve(self, n: int = 200) -> pd.DataFrame:
-        return breakeven_curve(self.resolved, n=n)
+    def curve(self, n: int = 200, lo: float | None = None, hi: float | None = None) -> pd.DataFrame:
+        """Steady monthly cost of both options over ``n`` log-spaced volumes (see :func:`breakeven_curve`)."""
+        return breakeven_curve(self.resolved, n=n, lo=lo, hi=hi)
 
 
 def evaluate(scenario: Scenario, catalog: Catalog) -> Result:
@@ -845,11 +864,7 @@ def evaluate(scenario: Scenario, catalog: Catalog) -> Result:
     def unit_cost(total):
         return float((total * df).sum() / disc_units * per) if disc_units > 0 else None
 
-    be_vol = breakeven_volume(R)
-    be_month = float(breakeven_month(closed_total, open_total))
-    be_month_reason = (f"cumulative self-hosted cost falls to the closed option's after {be_month:.1f} months"
-                       if not math.isnan(be_month) else
-                       f"cumulative self-hosted cost stays above the closed option's for all {H} months")
+    be = breakevens(R, closed_total, open_total)
     summary = {
         "horizon_months": H,
         "unit": "1M tokens" if vol.kind == "tokens" else "image",
@@ -870,10 +885,7 @@ def evaluate(scenario: Scenario, catalog: Catalog) -> Result:
         "open_levelised_usd_per_unit": unit_cost(open_total),
         "total_tokens": float(tokens.sum()),
         "total_images": float(images.sum()),
-        "breakeven_volume_per_month": be_vol.value,
-        "breakeven_volume_reason": be_vol.reason,
-        "breakeven_month": None if math.isnan(be_month) else be_month,
-        "breakeven_month_reason": be_month_reason,
+        **be,
         "peak_replicas": int(fl["replicas"].max()),
         "peak_gpus": int(fl["gpus"].max()),
         "mean_utilisation": float(fl["utilisation"].mean()),

@@ -1,11 +1,19 @@
 """The web layer: app factory, thin over the catalog and the engine (it computes nothing)."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template
+from pathlib import Path
+
+from flask import Flask, abort, render_template, send_from_directory
 
 import tco
 from tco.catalog import Catalog, load_catalog
 from tco.settings import Settings
+
+
+def swagger_ui_dir() -> Path:
+    """Swagger UI's files, shipped by the swagger-ui-bundle package (served by the app, no CDN)."""
+    import swagger_ui_bundle
+    return Path(swagger_ui_bundle.swagger_ui_path)
 
 
 def create_app(settings: Settings | None = None, catalog: Catalog | None = None) -> Flask:
@@ -17,6 +25,9 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
     catalog : defaults to the shipped tables overlaid with ``settings.pricing_dir``,
         resolved at ``settings.as_of``.
     """
+    from tco.web.api import register_api
+    from tco.web.api.system import health
+
     settings = settings or Settings.from_env()
     if catalog is None:
         catalog = load_catalog(extra_dirs=settings.pricing_dirs, as_of=settings.as_of or None, use_env=False)
@@ -24,16 +35,18 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
     app.config["TCO_SETTINGS"] = settings
     app.config["TCO_CATALOG"] = catalog
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False
+    register_api(app)
 
     @app.get("/healthz")
     def healthz():
-        return jsonify(
-            status="ok",
-            version=tco.__version__,
-            as_of=catalog.as_of.isoformat(),
-            rows=catalog.row_counts(),
-            newest_price_date=catalog.newest_price_date(),
-        )
+        return health()
+
+    @app.get("/api/docs/assets/<path:filename>")
+    def swagger_assets(filename):
+        if not filename.endswith((".js", ".css", ".png", ".html")):
+            abort(404)
+        return send_from_directory(swagger_ui_dir(), filename, max_age=86400)
 
     @app.get("/")
     def index():

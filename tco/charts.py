@@ -1,0 +1,461 @@
+"""Plotly figures of a :class:`~tco.engine.Result`, shared by the dashboard and notebooks.
+
+Every function takes a ``Result`` and returns a :class:`plotly.graph_objects.Figure`; no
+I/O, no web framework.  The look is the same everywhere: one colour for the closed
+option (:data:`CLOSED_COLOR`), one for self-hosting (:data:`OPEN_COLOR`), the
+``plotly_white`` template, a horizontal legend on top, currency in hover labels.
+
+Figures and traces carry ``meta`` so that code (the dashboard, the tests) can find them
+without parsing labels: ``fig.layout.meta["chart"]`` names the chart and holds the
+marked values (break-evens, current volume); each trace's ``meta`` holds its ``option``
+(``"closed"`` | ``"self_hosted"``) and its ``kind`` (``"cost"``, ``"component"``,
+``"total"``, ``"current"``, ``"breakeven"``, ``"levelised"``).
+
+Glossary
+--------
+volume      tokens (input + output) or images per month [tokens/month, images/month]
+unit        what a unit cost is per: ``"1M tokens"`` or ``"image"`` (``summary["unit"]``)
+month       month index ``m = 0..H-1``; cumulative costs are drawn at the months' ends
+            ``t = m + 1`` from ``t = 0`` so the break-even month falls on the crossing
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from tco.engine import CLOSED_COMPONENTS, OPEN_COMPONENTS, Result, breakeven_curve, steady_costs
+
+__all__ = ["CLOSED_COLOR", "OPEN_COLOR", "TEMPLATE", "cost_vs_volume", "cumulative_cost",
+           "monthly_breakdown", "unit_cost", "all_figures", "component_colors"]
+
+CLOSED_COLOR = "#d1495b"
+"""Colour of the closed (pay-per-use) option in every chart."""
+
+OPEN_COLOR = "#00798c"
+"""Colour of the self-hosted option in every chart."""
+
+MARKER_COLOR = "#3d405b"
+"""Colour of the break-even and current-volume markers."""
+
+RESIDUAL_COLOR = "#8d99ae"
+"""Colour of the (negative) residual value of owned hardware."""
+
+TEMPLATE = "plotly_white"
+
+OPTIONS = ("closed", "self_hosted")
+_COLORS = {"closed": CLOSED_COLOR, "self_hosted": OPEN_COLOR}
+_USD = "$%{y:,.0f}"
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _names(result: Result) -> dict[str, str]:
+    """Legend names of the two options, from the summary's labels."""
+    s = result.summary
+    return {"closed": f"Closed API: {s['closed_label']}", "self_hosted": f"Self-hosted: {s['open_label']}"}
+
+
+def _is_images(result: Result) -> bool:
+    return result.summary.get("unit") == "image" or result.resolved.volumes.kind == "images"
+
+
+def _volume_unit(result: Result) -> str:
+    """``"tokens"`` or ``"images"``: what a monthly volume counts."""
+    return "images" if _is_images(result) else "tokens"
+
+
+def _unit(result: Result) -> tuple[str, float]:
+    """What a unit cost is per, and the volume multiplier: ("1M tokens", 1e6) or ("image", 1)."""
+    return ("image", 1.0) if _is_images(result) else ("1M tokens", 1e6)
+
+
+def _volume_month0(result: Result) -> float:
+    """The workload's month-0 volume [tokens/month or images/month]."""
+    vol = result.resolved.volumes
+    return float(vol.images_month0 if _is_images(result) else vol.tokens_month0)
+
+
+def _volumes(result: Result) -> np.ndarray:
+    """The workload's volume of each month [tokens/month or images/month]."""
+    vol = result.resolved.volumes
+    base = vol.images_month0 if _is_images(result) else vol.tokens_month0
+    return np.asarray(base * vol.growth, dtype=float)
+
+
+def _totals(result: Result) -> pd.DataFrame:
+    """``result.totals_by_month()`` over every month, with an option that has no cost as zeros."""
+    H = int(result.summary["horizon_months"])
+    wide = result.totals_by_month().reindex(range(H))
+    for c in OPTIONS:
+        wide[c] = wide[c].fillna(0.0)
+        wide[f"{c}_cumulative"] = wide[c].cumsum()
+    return wide
+
+
+def _si(v: float) -> str:
+    """A volume in short form: 2.5e9 -> '2.5B' (k, M, B, T)."""
+    a = abs(v)
+    for div, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if a >= div:
+            return f"{v / div:.3g}{suffix}"
+    return f"{v:.3g}"
+
+
+def _figure() -> go.Figure:
+    """An empty figure in the shared template.
+
+    Given at construction, the template replaces plotly's default one instead of being
+    applied on top of it (each costs tens of milliseconds of validation).
+    """
+    return go.Figure(layout={"template": TEMPLATE})
+
+
+def _layout(fig: go.Figure, title: str, meta: dict) -> go.Figure:
+    """The shared look: title, horizontal legend on top, unified hover, meta."""
+    fig.update_layout(
+        title=dict(text=title, x=0.0, xanchor="left", y=0.98, yref="container", yanchor="top"),
+        legend=dict(orientation="h", x=0.0, xanchor="left", y=1.02, yanchor="bottom"),
+        hovermode="x unified",
+        margin=dict(t=110, l=70, r=30, b=60),
+        meta=meta,
+    )
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
+    return fig
+
+
+def _mix(hex_color: str, other: str, share: float) -> str:
+    """``hex_color`` moved ``share`` (0..1) of the way towards ``other``."""
+    a = [int(hex_color[i:i + 2], 16) for i in (1, 3, 5)]
+    b = [int(other[i:i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(x + (y - x) * share):02x}" for x, y in zip(a, b))
+
+
+def component_colors() -> dict[str, str]:
+    """Colour of every cost component: shades of the option's colour, stable across scenarios.
+
+    Returns
+    -------
+    dict
+        component key (``"api_input"``, ``"gpu_rental"``, ...) -> ``"#rrggbb"``.
+        The residual value of owned hardware (a credit) is grey.
+
+    >>> component_colors()["api_input"] == CLOSED_COLOR
+    True
+    """
+    out = {}
+    for comps, base in ((CLOSED_COMPONENTS, CLOSED_COLOR), (OPEN_COMPONENTS, OPEN_COLOR)):
+        for i, comp in enumerate(comps):
+            # alternate lighter and darker shades so neighbours in a stack stay apart
+            step = (i + 1) // 2
+            towards = "#ffffff" if i % 2 else "#000000"
+            out[comp] = base if i == 0 else _mix(base, towards, min(0.12 * step + 0.18, 0.7))
+    out["residual_value"] = RESIDUAL_COLOR
+    return out
+
+
+def _vline(fig: go.Figure, x: float, text: str, log_x: bool, dash: str, name: str, y: float = 0.99,
+           right_half: bool = False) -> None:
+    """A vertical line over the plot height at data ``x``, labelled at height ``y`` [paper].
+
+    The label goes on the line's left when it is in the ``right_half`` of the plot.
+    Shapes take data values on a log axis; annotations take log10 of them.
+    """
+    fig.add_shape(type="line", xref="x", yref="paper", x0=x, x1=x, y0=0, y1=1, name=name,
+                  line=dict(color=MARKER_COLOR, width=1.5, dash=dash))
+    fig.add_annotation(x=math.log10(x) if log_x else x, xref="x", y=y, yref="paper", yanchor="top",
+                       text=text, showarrow=False, xanchor="right" if right_half else "left", name=name,
+                       font=dict(color=MARKER_COLOR, size=11), bgcolor="rgba(255,255,255,0.8)")
+
+
+def _note(fig: go.Figure, text: str, name: str) -> None:
+    """A note in the top-left corner of the plot area (e.g. why there is no break-even)."""
+    fig.add_annotation(x=0.01, xref="paper", y=0.98, yref="paper", xanchor="left", yanchor="top", align="left",
+                       text=text, showarrow=False, name=name, font=dict(color=MARKER_COLOR, size=11),
+                       bgcolor="rgba(255,255,255,0.8)", bordercolor=MARKER_COLOR, borderwidth=1)
+
+
+# --------------------------------------------------------------------------- figures
+
+def cost_vs_volume(result: Result, n: int = 200) -> go.Figure:
+    """Steady monthly cost of both options against monthly volume, break-even marked.
+
+    Both options are priced at a steady state (month-0 prices, no growth, no one-off
+    costs, capex amortised) over log-spaced volumes from 1/1000 to 1000 x the workload's
+    month-0 volume, widened when needed so the break-even volume is in view.  The
+    self-hosted cost is a step function of volume (whole replicas) and is drawn as one.
+
+    Parameters
+    ----------
+    result : Result
+        What :func:`tco.evaluate` returned.
+    n : int
+        Number of volumes on the curve [-], at least 2.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Log-log axes: x monthly volume [tokens/month or images/month], y monthly cost
+        [USD/month].  Traces: the two options (``meta.kind == "cost"``; the self-hosted
+        one with the replicas [-] as ``customdata``) and their costs at the workload's
+        month-0 volume (``"current"``).  A dashed vertical line marks
+        ``summary["breakeven_volume_per_month"]``, or a note gives
+        ``summary["breakeven_volume_reason"]`` when there is none; a dotted one marks the
+        month-0 volume.  ``layout.meta``: chart, volume_unit,
+        breakeven_volume_per_month, current_volume_per_month.
+
+    Raises
+    ------
+    ValueError
+        If ``n < 2``.
+    """
+    if int(n) < 2:
+        raise ValueError(f"n: must be at least 2, got {n!r}")
+    s = result.summary
+    names = _names(result)
+    unit = _volume_unit(result)
+    v0 = _volume_month0(result)
+    be = s.get("breakeven_volume_per_month")
+    meta = {"chart": "cost_vs_volume", "volume_unit": unit, "breakeven_volume_per_month": be,
+            "current_volume_per_month": v0}
+    fig = _figure()
+    title = "Monthly cost vs monthly volume (steady state)"
+    if v0 <= 0:  # the engine cannot scale a zero workload: say so instead of failing
+        _note(fig, "Nothing to plot: the workload has no volume.", "no_volume")
+        fig.update_xaxes(type="log", title_text=f"Monthly volume [{unit}]")
+        fig.update_yaxes(title_text="Monthly cost [USD]")
+        return _layout(fig, title, meta)
+
+    curve = result.curve(int(n))
+    lo, hi = float(curve["volume"].min()), float(curve["volume"].max())
+    if be is not None and not lo <= be <= hi:  # widen the default range to keep the break-even in view
+        curve = breakeven_curve(result.resolved, n=int(n), lo=min(lo, be / 3.0), hi=max(hi, be * 3.0))
+        lo, hi = float(curve["volume"].min()), float(curve["volume"].max())
+
+    hover_v = f"%{{x:,.4s}} {unit}/month"
+    fig.add_trace(go.Scatter(
+        x=curve["volume"], y=curve["closed_usd"], mode="lines", name=names["closed"],
+        line=dict(color=CLOSED_COLOR, width=2.5),
+        meta={"option": "closed", "kind": "cost"},
+        hovertemplate=f"{_USD}/month<extra>closed</extra>"))
+    fig.add_trace(go.Scatter(
+        x=curve["volume"], y=curve["open_usd"], mode="lines", line_shape="hv", name=names["self_hosted"],
+        line=dict(color=OPEN_COLOR, width=2.5), customdata=curve["replicas"],
+        meta={"option": "self_hosted", "kind": "cost"},
+        hovertemplate=f"{_USD}/month, %{{customdata:.0f}} replicas<extra>self-hosted</extra>"))
+
+    # the workload's own (month-0) volume, priced exactly rather than read off the curve
+    c0, o0, _ = steady_costs(result.resolved, np.array([v0]))
+    for opt, y, color in (("closed", c0, CLOSED_COLOR), ("self_hosted", o0, OPEN_COLOR)):
+        fig.add_trace(go.Scatter(
+            x=[v0], y=[float(y[0])], mode="markers", name=f"{names[opt]} at your volume", showlegend=False,
+            marker=dict(color=color, size=10, line=dict(color="white", width=1.5)),
+            meta={"option": opt, "kind": "current"},
+            hovertemplate=f"your volume {hover_v}: {_USD}/month<extra></extra>"))
+    mid = math.sqrt(lo * hi)
+    _vline(fig, v0, f"your volume: {_si(v0)} {unit}/month", log_x=True, dash="dot", name="current_volume",
+           right_half=v0 > mid)
+
+    if be is not None:  # labelled a line lower than the current volume, so the two labels never overlap
+        _vline(fig, float(be), f"break-even: {_si(float(be))} {unit}/month", log_x=True, dash="dash",
+               name="breakeven", y=0.92, right_half=be > mid)
+    else:
+        _note(fig, f"No break-even volume: {s.get('breakeven_volume_reason', '')}", "breakeven")
+
+    fig.update_xaxes(type="log", title_text=f"Monthly volume [{unit}]", hoverformat=",.4s")
+    # log ticks in plotly's own short form ($10, $1k, $1M) stay readable below $1 too
+    fig.update_yaxes(type="log", title_text="Monthly cost [USD]", tickprefix="$")
+    return _layout(fig, title, meta)
+
+
+def cumulative_cost(result: Result) -> go.Figure:
+    """Cumulative cost of both options over the horizon, break-even month marked.
+
+    Costs of month ``m`` accrue evenly through it (the engine's convention for
+    ``summary["breakeven_month"]``), so the curves run through ``(0, 0)`` and the
+    cumulative cost at each month's end ``t = m + 1``; the break-even month then lies on
+    the crossing of the two lines.
+
+    Parameters
+    ----------
+    result : Result
+        What :func:`tco.evaluate` returned.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        x months from the start [months] (0..H), y cumulative cost [USD]; one trace per
+        option (``meta.kind == "cost"``; its last y is the option's total over the
+        horizon [USD]), a dashed vertical line and a marker (``"breakeven"``) at
+        ``summary["breakeven_month"]`` [months], or a note with
+        ``summary["breakeven_month_reason"]`` when there is none.  ``layout.meta``:
+        chart, breakeven_month.
+    """
+    s = result.summary
+    names = _names(result)
+    tot = _totals(result)
+    H = len(tot)
+    t = np.arange(H + 1, dtype=float)
+    bm = s.get("breakeven_month")
+    fig = _figure()
+    cum = {}
+    for opt in OPTIONS:
+        cum[opt] = np.concatenate([[0.0], tot[f"{opt}_cumulative"].to_numpy(dtype=float)])
+        fig.add_trace(go.Scatter(
+            x=t, y=cum[opt], mode="lines", name=names[opt],
+            line=dict(color=_COLORS[opt], width=2.5), meta={"option": opt, "kind": "cost"},
+            hovertemplate=f"{_USD}<extra>{opt.replace('_', '-')}</extra>"))
+    if bm is not None:
+        bm = float(bm)
+        y = float(np.interp(bm, t, cum["closed"]))
+        fig.add_trace(go.Scatter(
+            x=[bm], y=[y], mode="markers", name="Break-even", showlegend=False,
+            marker=dict(color=MARKER_COLOR, size=10, symbol="diamond"), meta={"kind": "breakeven"},
+            hovertemplate=f"break-even after %{{x:.1f}} months: {_USD}<extra></extra>"))
+        _vline(fig, bm, f"break-even after {bm:.1f} months", log_x=False, dash="dash", name="breakeven",
+               right_half=bm > H / 2)
+    else:
+        _note(fig, f"No break-even: {s.get('breakeven_month_reason', '')}", "breakeven")
+    fig.update_xaxes(title_text="Months from start [months]", range=[0, H], hoverformat=".1f")
+    fig.update_yaxes(title_text="Cumulative cost [USD]", tickprefix="$", tickformat=",.0f", rangemode="tozero")
+    return _layout(fig, "Cumulative cost", {"chart": "cumulative_cost", "breakeven_month": bm})
+
+
+def monthly_breakdown(result: Result) -> go.Figure:
+    """Monthly cost of each option by component, as stacked bars in two rows.
+
+    The top row is the closed option, the bottom row self-hosting, on the same month
+    axis and the same cost scale; the legend has one group (a column) per option.  Bars stack
+    relatively, so a negative component (the residual value of owned hardware credited at
+    the end) shows below zero, and a line gives each option's net total.
+
+    Parameters
+    ----------
+    result : Result
+        What :func:`tco.evaluate` returned.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        x month [0..H-1], y monthly cost [USD/month]; one bar trace per option and
+        component that is non-zero in some month (``meta`` has option, component,
+        ``kind == "component"``; named by ``Result.monthly``'s ``label``) and one
+        ``"total"`` line per option.  Per month the bars of an option sum to its total.
+        ``layout.meta``: chart.
+    """
+    colors = component_colors()
+    m = result.monthly
+    H = int(result.summary["horizon_months"])
+    months = np.arange(H)
+    tot = _totals(result)
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, figure=_figure())
+    rows_ = (("closed", CLOSED_COMPONENTS, "Closed API"), ("self_hosted", OPEN_COMPONENTS, "Self-hosted"))
+    for row, (opt, order, short) in enumerate(rows_, start=1):
+        part = m[m["option"] == opt]
+        comps = sorted(part["component"].unique(), key=lambda c: order.index(c) if c in order else len(order))
+        group = dict(legendgroup=opt, legendgrouptitle=dict(text=f"<b>{short}</b>"))
+        for comp in comps:
+            rows = part[part["component"] == comp]
+            usd = rows.set_index("month")["usd"].reindex(months, fill_value=0.0)
+            label = str(rows["label"].iloc[0])
+            fig.add_trace(go.Bar(
+                x=months, y=usd.to_numpy(dtype=float), name=label, **group,
+                marker=dict(color=colors.get(comp, _COLORS[opt]), line=dict(width=0)),
+                meta={"option": opt, "component": comp, "kind": "component"},
+                hovertemplate=f"{_USD}<extra>{label}</extra>"), row=row, col=1)
+        fig.add_trace(go.Scatter(
+            x=months, y=tot[opt].to_numpy(dtype=float), mode="lines", name="Total",
+            **group, line=dict(color=_COLORS[opt], width=1.5, dash="dot"),
+            meta={"option": opt, "kind": "total"},
+            hovertemplate=f"<b>{_USD}</b><extra>total</extra>"), row=row, col=1)
+        fig.update_yaxes(title_text=f"{short}<br>Monthly cost [USD]", row=row, col=1)
+    fig.update_layout(barmode="relative", bargap=0.15)
+    fig.update_yaxes(tickprefix="$", tickformat=",.0f")
+    fig.update_yaxes(matches="y", row=2, col=1)
+    fig.update_xaxes(title_text="Month", row=2, col=1)
+    fig.update_xaxes(range=[-0.5, H - 0.5])
+    _layout(fig, "Monthly cost by component", {"chart": "monthly_breakdown"})
+    # one legend column per option; a click hides one component, not the option's whole stack
+    fig.update_layout(legend=dict(traceorder="grouped", groupclick="toggleitem"))
+    return fig
+
+
+def unit_cost(result: Result) -> go.Figure:
+    """Cost per unit of each option, month by month.
+
+    Unit cost = monthly cost / monthly volume x 1e6 for tokens [USD per 1M tokens], or
+    / monthly images [USD per image].  One-off costs weigh on month 0; a month without
+    volume has no unit cost (a gap).  Dotted lines give the levelised cost over the
+    horizon (discounted cost / discounted volume, ``summary["*_levelised_usd_per_unit"]``).
+
+    Parameters
+    ----------
+    result : Result
+        What :func:`tco.evaluate` returned.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        x month [0..H-1], y unit cost [USD per 1M tokens or USD per image]; one trace per
+        option (``meta.kind == "cost"``) and one ``"levelised"`` line per option that has a
+        levelised cost.  ``layout.meta``: chart, unit.
+    """
+    s = result.summary
+    names = _names(result)
+    unit, per = _unit(result)
+    tot = _totals(result)
+    H = len(tot)
+    months = np.arange(H)
+    vols = _volumes(result)
+    fig = _figure()
+    for opt in OPTIONS:
+        usd = tot[opt].to_numpy(dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            uc = np.where(vols > 0, usd / np.where(vols > 0, vols, 1.0) * per, np.nan)
+        fig.add_trace(go.Scatter(
+            x=months, y=uc, mode="lines" if H > 1 else "markers", name=names[opt],
+            line=dict(color=_COLORS[opt], width=2.5), meta={"option": opt, "kind": "cost"},
+            hovertemplate=f"$%{{y:,.3f}} per {unit}<extra>{opt.replace('_', '-')}</extra>"))
+        lev = s.get(f"{'closed' if opt == 'closed' else 'open'}_levelised_usd_per_unit")
+        if lev is not None:
+            fig.add_trace(go.Scatter(
+                x=[0, H - 1], y=[lev, lev], mode="lines", name=f"levelised, {opt.replace('_', '-')}",
+                line=dict(color=_COLORS[opt], width=1.5, dash="dot"),
+                meta={"option": opt, "kind": "levelised"},
+                hovertemplate=f"levelised $%{{y:,.3f}} per {unit}<extra></extra>"))
+    fig.update_xaxes(title_text="Month", range=[0, max(H - 1, 1)])
+    fig.update_yaxes(title_text=f"Unit cost [USD per {unit}]", tickprefix="$", rangemode="tozero")
+    return _layout(fig, f"Cost per {unit}", {"chart": "unit_cost", "unit": unit})
+
+
+def all_figures(result: Result) -> dict[str, go.Figure]:
+    """Every chart of a result, by name.
+
+    Parameters
+    ----------
+    result : Result
+        What :func:`tco.evaluate` returned.
+
+    Returns
+    -------
+    dict
+        ``"cost_vs_volume"``, ``"cumulative_cost"``, ``"monthly_breakdown"``,
+        ``"unit_cost"`` -> :class:`plotly.graph_objects.Figure`.
+
+    Examples
+    --------
+    >>> from tco import Scenario, evaluate, load_catalog
+    >>> r = evaluate(Scenario.from_dict({
+    ...     "workload": {"input_tokens_per_month": 1e7, "output_tokens_per_month": 2e6},
+    ...     "closed": {"input_usd_per_mtok": 3, "output_usd_per_mtok": 15},
+    ...     "open": {"usd_per_gpu_hour": 2, "output_tokens_per_second_per_replica": 100}}),
+    ...     load_catalog(use_env=False))
+    >>> sorted(all_figures(r))
+    ['cost_vs_volume', 'cumulative_cost', 'monthly_breakdown', 'unit_cost']
+    """
+    return {"cost_vs_volume": cost_vs_volume(result), "cumulative_cost": cumulative_cost(result),
+            "monthly_breakdown": monthly_breakdown(result), "unit_cost": unit_cost(result)}

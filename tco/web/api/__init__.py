@@ -1,0 +1,101 @@
+"""The REST API v1 (flask-smorest): one folder per resource, customisations in :class:`TcoApi`."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, request
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from tco.scenario import ScenarioError
+from tco.web.errors import ErrorSchema, error_body, error_response, summarise, webargs_errors
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+
+class TcoApi(Api):
+    """flask-smorest's Api with the project's error shape.
+
+    - every HTTP error becomes :class:`~tco.web.errors.ErrorSchema`;
+    - headers an exception carries (``Allow`` on 405) are kept: flask-smorest's own handler
+      only forwards headers passed through ``abort(headers=...)``;
+    - a :class:`~tco.scenario.ScenarioError` from the engine is a 422 naming its field;
+    - anything unexpected is logged and answered with a 500 in the same shape.
+    """
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self):
+        super()._register_error_handlers()
+        self._app.register_error_handler(ScenarioError, self.handle_scenario_error)
+        self._app.register_error_handler(Exception, self.handle_unexpected)
+
+    def handle_http_exception(self, error: HTTPException, headers: dict | None = None):
+        data = getattr(error, "data", None) or {}
+        merged = {**dict(error.get_headers()), **(data.get("headers") or {}), **(headers or {})}
+        merged.pop("Content-Type", None)
+        errors = data.get("errors") or []
+        if "messages" in data:
+            errors = webargs_errors(data["messages"])
+        message = data.get("message")
+        if not message:
+            if error.code == 400 and any(e["message"] == "Invalid JSON body." for e in errors):
+                message, errors = "malformed JSON body", [{"path": "$", "message": "Invalid JSON body."}]
+            elif errors:
+                message = summarise(errors)
+            else:
+                message = error.description or error.name
+        return error_body(error.code, message, errors), error.code, merged
+
+    def handle_scenario_error(self, error: ScenarioError):
+        return error_response(422, f"{error.field}: {error.message}",
+                              [{"path": error.field, "message": error.message}])
+
+    def handle_unexpected(self, error: Exception):
+        if isinstance(error, HTTPException):
+            return self.handle_http_exception(error)
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return error_response(500, "internal error: the request could not be completed", [])
+
+
+def register_api(app: Flask) -> TcoApi:
+    """Configure and attach the API (spec at /openapi.json, docs at /api/docs) to ``app``."""
+    from tco import __version__
+    from tco.web.api.catalog.resources import blp as catalog_blp
+    from tco.web.api.scenarios.resources import blp as scenarios_blp
+    from tco.web.api.system import blp as system_blp
+
+    app.config.update(
+        API_TITLE="tco API",
+        API_VERSION=__version__,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/api/docs",
+        OPENAPI_SWAGGER_UI_URL="/api/docs/assets/",
+        API_SPEC_OPTIONS={
+            "info": {"description": (
+                "Total cost of ownership of AI: a closed model bought by the unit against an open model on GPUs "
+                "you rent or buy, month by month, with break-even. Money in USD, volumes per calendar month "
+                "(730 h). Every error has the same JSON shape (ErrorSchema): status, error, message and a list "
+                "of {path, message} naming each field at fault.")},
+            "servers": [{"url": "/"}],
+        },
+    )
+    api = TcoApi(app)
+    api.register_blueprint(system_blp)
+    api.register_blueprint(catalog_blp)
+    api.register_blueprint(scenarios_blp)
+
+    @app.before_request
+    def _require_json_body():
+        if request.path.startswith(API_PREFIX) and request.method in ("POST", "PUT", "PATCH"):
+            if request.mimetype != "application/json":
+                return error_response(415, "Content-Type must be application/json",
+                                      [{"path": "header.Content-Type",
+                                        "message": f"expected application/json, got {request.mimetype or 'none'}"}])
+        return None
+
+    return api

@@ -1,0 +1,109 @@
+"""GET /api/v1/catalog, /api/v1/catalog/{table}, /api/v1/catalog/{table}/{id}."""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import marshmallow as ma
+import pandas as pd
+from flask import Response, current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from tco.catalog import Catalog, _row_dict, closest
+from tco.tables import TABLE_NAMES, TABLES
+from tco.web.api.catalog.schemas import (FILTERS, CatalogItemSchema, CatalogPageSchema, CatalogQuerySchema,
+                                         TableListSchema)
+
+blp = Blueprint("catalog", __name__, url_prefix="/api/v1/catalog",
+                description="The pricing tables: every row dated and sourced.")
+
+#: The column an item id refers to, per table.
+ID_COLUMN = {"api_prices": "model_id", "seat_prices": "product_id", "image_prices": "model_id", "gpus": "gpu_id",
+             "gpu_rates": "gpu_id", "open_models": "model_id", "throughput_benchmarks": "model_id"}
+
+CSV_DOC = {"responses": {"200": {"content": {"text/csv": {"schema": {"type": "string"}}}}}}
+
+
+def _catalog(as_of=None) -> Catalog:
+    cat = current_app.config["TCO_CATALOG"]
+    return cat.at(as_of) if as_of is not None else cat
+
+
+def _table_or_404(table: str) -> None:
+    if table not in TABLES:
+        near = closest(table, TABLE_NAMES)
+        abort(404, message=f"unknown table {table!r}; valid tables: {', '.join(TABLE_NAMES)}",
+              errors=[{"path": "path.table", "message": f"closest: {', '.join(near) or 'none'}"}])
+
+
+def _json_rows(df: pd.DataFrame) -> list[dict]:
+    return [_row_dict(r) for _, r in df.iterrows()]
+
+
+def _csv(df: pd.DataFrame, name: str) -> Response:
+    out = df.copy()
+    out["effective_date"] = out["effective_date"].dt.strftime("%Y-%m-%d")
+    return Response(out.to_csv(index=False, na_rep=""), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+
+
+@blp.route("")
+class Tables(MethodView):
+    @blp.response(200, TableListSchema)
+    def get(self):
+        """The pricing tables, their row counts and column schemas."""
+        cat = _catalog()
+        return {"as_of": cat.as_of.isoformat(), "tables": [
+            {"name": t.name, "description": t.description, "rows": len(cat[t.name]), "key": list(t.key),
+             "columns": [{k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(c).items()
+                          if v not in (None, ())} for c in t.columns]}
+            for t in TABLES.values()]}
+
+
+@blp.route("/<string:table>")
+class TableRows(MethodView):
+    @blp.arguments(CatalogQuerySchema, location="query", unknown=ma.RAISE)
+    @blp.response(200, CatalogPageSchema)
+    @blp.doc(**CSV_DOC)
+    def get(self, args, table):
+        """Rows of one table, filtered and paged (``format=csv`` returns every matching row as CSV)."""
+        _table_or_404(table)
+        cat = _catalog(args["as_of"])
+        df = cat.history[table] if args["history"] else cat[table]
+        errors = []
+        for name, col in FILTERS.items():
+            value = args.get(name)
+            if value is None:
+                continue
+            if col not in df.columns:
+                errors.append({"path": f"query.{name}", "message": f"table {table} has no column {col}"})
+                continue
+            df = df[df[col].astype(str) == value]
+        if errors:
+            abort(422, errors=errors)
+        if args["format"] == "csv":
+            return _csv(df, table)
+        total = len(df)
+        start = (args["page"] - 1) * args["page_size"]
+        page = df.iloc[start:start + args["page_size"]]
+        return {"table": table, "as_of": cat.as_of.isoformat(), "total": total, "page": args["page"],
+                "page_size": args["page_size"], "rows": _json_rows(page)}
+
+
+@blp.route("/<string:table>/<path:item_id>")
+class TableItem(MethodView):
+    @blp.response(200, CatalogItemSchema)
+    def get(self, table, item_id):
+        """Rows in force with one id (model_id, gpu_id or product_id); 404 names the closest ids."""
+        _table_or_404(table)
+        cat = _catalog()
+        col = ID_COLUMN[table]
+        df = cat[table]
+        rows = df[df[col] == item_id]
+        if len(rows) == 0:
+            near = closest(item_id, df[col])
+            abort(404, message=f"unknown {col} {item_id!r} in {table}"
+                               + (f"; closest: {', '.join(near)}" if near else ""),
+                  errors=[{"path": "path.item_id", "message": f"closest: {', '.join(near) or 'none'}"}])
+        return {"table": table, "id": item_id, "id_column": col, "rows": _json_rows(rows)}

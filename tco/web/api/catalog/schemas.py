@@ -1,0 +1,62 @@
+"""Schemas of the catalog endpoints."""
+from __future__ import annotations
+
+import marshmallow as ma
+
+from tco.tables import TABLE_NAMES
+
+#: Query filter -> table column it matches (exact value).
+FILTERS = {
+    "provider": "provider", "model": "model_id", "gpu": "gpu_id", "term": "term", "product": "product_id",
+    "billing_term": "billing_term", "modality": "modality", "precision": "precision", "engine": "engine",
+    "vendor": "vendor", "region": "region", "quality": "quality", "size": "size",
+}
+
+
+class CatalogQuerySchema(ma.Schema):
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=1_000_000),
+                             metadata={"description": "Page number, from 1."})
+    page_size = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=1000),
+                                  metadata={"description": "Rows per page (1..1000)."})
+    format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv"]),
+                              metadata={"description": "json (paged) or csv (every matching row)."})
+    as_of = ma.fields.Date(load_default=None, metadata={"description": "Prices in force on this date [YYYY-MM-DD]; "
+                                                                       "default: the service's date."})
+    history = ma.fields.Boolean(load_default=False, metadata={"description": "Every dated row instead of the rows "
+                                                                            "in force."})
+    for _name, _col in FILTERS.items():
+        locals()[_name] = ma.fields.String(load_default=None, validate=ma.validate.Length(min=1, max=200),
+                                           metadata={"description": f"Only rows whose {_col} equals this value "
+                                                                    f"(tables that have that column)."})
+    del _name, _col
+
+
+class TableInfoSchema(ma.Schema):
+    name = ma.fields.String(required=True)
+    description = ma.fields.String(required=True)
+    rows = ma.fields.Integer(required=True, metadata={"description": "Rows in force."})
+    key = ma.fields.List(ma.fields.String(), required=True, metadata={"description": "Key columns."})
+    columns = ma.fields.List(ma.fields.Dict(), required=True,
+                             metadata={"description": "Each column's name, type, unit, required, description."})
+
+
+class TableListSchema(ma.Schema):
+    as_of = ma.fields.String(required=True)
+    tables = ma.fields.List(ma.fields.Nested(TableInfoSchema), required=True)
+
+
+class CatalogPageSchema(ma.Schema):
+    table = ma.fields.String(required=True, metadata={"description": f"One of: {', '.join(TABLE_NAMES)}."})
+    as_of = ma.fields.String(required=True, metadata={"description": "Date whose rows are in force."})
+    total = ma.fields.Integer(required=True, metadata={"description": "Matching rows over all pages."})
+    page = ma.fields.Integer(required=True)
+    page_size = ma.fields.Integer(required=True)
+    rows = ma.fields.List(ma.fields.Dict(), required=True,
+                          metadata={"description": "Rows with the table's columns (see GET /api/v1/catalog)."})
+
+
+class CatalogItemSchema(ma.Schema):
+    table = ma.fields.String(required=True)
+    id = ma.fields.String(required=True)
+    id_column = ma.fields.String(required=True)
+    rows = ma.fields.List(ma.fields.Dict(), required=True, metadata={"description": "Rows in force with that id."})

@@ -1,0 +1,131 @@
+"""POST /api/v1/tco, /api/v1/breakeven, /api/v1/throughput: thin over the engine."""
+from __future__ import annotations
+
+import math
+
+import marshmallow as ma
+from flask import Response, current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from tco.engine import benchmark_row, breakeven_curve, breakevens, evaluate, modelled_throughput, resolve
+from tco.scenario import OpenOption, ScenarioError
+from tco.web.api.scenarios.schemas import (EXAMPLE, BreakevenRequestSchema, BreakevenResponseSchema, ScenarioSchema,
+                                           TcoResponseSchema, ThroughputRequestSchema, ThroughputResponseSchema)
+
+blp = Blueprint("scenarios", __name__, url_prefix="/api/v1",
+                description="Price a scenario: closed vs self-hosted, month by month, with break-even.")
+
+
+class FormatQuerySchema(ma.Schema):
+    format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv"]),
+                              metadata={"description": "json, or csv for the monthly schedule alone."})
+
+
+def _catalog():
+    return current_app.config["TCO_CATALOG"]
+
+
+def _finite(x):
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _records(df) -> list[dict]:
+    out = df.astype(object).where(df.notna(), None).to_dict("records")
+    return out
+
+
+@blp.route("/tco")
+class Tco(MethodView):
+    @blp.arguments(FormatQuerySchema, location="query", unknown=ma.RAISE)
+    @blp.arguments(ScenarioSchema, example=EXAMPLE)
+    @blp.response(200, TcoResponseSchema)
+    @blp.doc(responses={"200": {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+    def post(self, query, scenario):
+        """Monthly cost of both options, totals, NPV, unit costs, both break-evens and every assumption.
+
+        ``?format=csv`` returns the monthly schedule (month, option, component, usd, ...) as CSV.
+        """
+        result = evaluate(scenario, _catalog())
+        if query["format"] == "csv":
+            return Response(result.monthly.to_csv(index=False, na_rep=""), mimetype="text/csv",
+                            headers={"Content-Disposition": 'attachment; filename="tco_monthly.csv"'})
+        summary = {k: (_finite(v) if isinstance(v, float) else v) for k, v in result.summary.items()}
+        return {"summary": summary, "monthly": _records(result.monthly), "assumptions": result.assumptions}
+
+
+@blp.route("/breakeven")
+class Breakeven(MethodView):
+    @blp.arguments(BreakevenRequestSchema, example={**EXAMPLE, "curve": {"points": 50}})
+    @blp.response(200, BreakevenResponseSchema)
+    def post(self, body):
+        """The cost-vs-volume curve (steady month, log-spaced volumes) and both break-evens."""
+        scenario, opts = body["scenario"], body["curve"]
+        R = resolve(scenario, _catalog())
+        lo, hi = opts.get("min_volume"), opts.get("max_volume")
+        if lo is not None and hi is not None and lo >= hi:
+            abort(422, errors=[{"path": "curve.max_volume", "message": "must be greater than curve.min_volume"}])
+        base = R.volumes.images_month0 if R.volumes.kind == "images" else R.volumes.tokens_month0
+        if base <= 0:
+            raise ScenarioError("workload", "the break-even curve needs a volume > 0")
+        curve = breakeven_curve(R, n=int(opts.get("points", 200)), lo=lo, hi=hi)
+        return {
+            **breakevens(R),
+            "unit": "1M tokens" if R.volumes.kind == "tokens" else "image",
+            "curve": _records(curve),
+        }
+
+
+@blp.route("/throughput")
+class Throughput(MethodView):
+    @blp.arguments(ThroughputRequestSchema, example={"model": "llama-3.1-70b", "gpu": "h100-sxm",
+                                                     "gpus_per_replica": 2, "precision": "fp8",
+                                                     "input_tokens": 1000, "output_tokens": 1000})
+    @blp.response(200, ThroughputResponseSchema)
+    def post(self, body):
+        """Memory fit and roofline throughput of one replica (and a matching measured row, if any).
+
+        A deployment that cannot fit answers 422 naming ``gpus_per_replica`` with the memory it needs.
+        """
+        cat = _catalog()
+        try:
+            model = cat.open_model(body["model"])
+        except KeyError as exc:
+            raise ScenarioError("model", exc.args[0]) from None
+        try:
+            gpu = cat.gpu(body["gpu"])
+        except KeyError as exc:
+            raise ScenarioError("gpu", exc.args[0]) from None
+        if model["modality"] != "text":
+            raise ScenarioError("model", f"{body['model']} is an image model: its images/s come from the "
+                                         "throughput_benchmarks table, not the token roofline model")
+        g = int(body.get("gpus_per_replica", 1))
+        opt = OpenOption(model=body["model"], gpu=body["gpu"], gpus_per_replica=g,
+                         precision=body.get("precision", "bf16"),
+                         max_time_per_output_token_s=body.get("max_time_per_output_token_s"))
+        in_len, out_len = float(body.get("input_tokens", 1000)), float(body.get("output_tokens", 250))
+        try:
+            d = modelled_throughput(model, gpu, opt, g, in_len, out_len)
+        except ScenarioError as exc:
+            field = {"open.gpus_per_replica": "gpus_per_replica", "open.precision": "precision"}.get(exc.field,
+                                                                                                   exc.field)
+            raise ScenarioError(field, exc.message) from None
+        bench = benchmark_row(cat, opt, g, in_len, out_len, image=False)
+        return {
+            "model": body["model"], "gpu": body["gpu"], "gpus_per_replica": g, "precision": opt.precision,
+            "fits": bool(d["fits"]), "weight_gb": _finite(d["weight_bytes"] / 1e9),
+            "kv_bytes_per_token": _finite(d["kv_bytes_per_token"]), "kv_cache_gb": _finite(d["kv_cache_bytes"] / 1e9),
+            "batch_size": _finite(d["batch_size"]), "batch_limit": str(d["batch_limit"]),
+            "output_tokens_per_second": _finite(d["output_tokens_per_s"]),
+            "total_tokens_per_second": _finite(d["total_tokens_per_s"]),
+            "requests_per_second": _finite(d["requests_per_s"]),
+            "time_per_output_token_s": _finite(d["time_per_output_token_s"]),
+            "prefill_s": _finite(d["prefill_s"]),
+            "measured_output_tokens_per_second": None if bench is None else bench["output_tokens_per_second"],
+            "measured_source": None if bench is None else
+            f"throughput_benchmarks {bench['model_id']}/{bench['gpu_id']}x{bench['gpu_count']}/{bench['precision']}/"
+            f"{bench['input_tokens']}:{bench['output_tokens']} ({bench['effective_date']}) {bench['source_url']}",
+        }

@@ -1,0 +1,353 @@
+"""Request and response schemas of the scenario endpoints (/tco, /breakeven, /throughput).
+
+Request fields mirror the dataclasses of :mod:`tco.scenario`; each field's description
+carries its unit, range and default, so the OpenAPI spec documents them all.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from tco.engine import MAX_HORIZON_MONTHS
+from tco.scenario import ClosedOption, Finance, OpenOption, Scenario, Workload
+from tco.tables import PRECISIONS, TERMS
+
+INF = math.inf
+BIG = 1e18  # the largest volume or price the API accepts
+
+
+def _defaults(kind) -> dict:
+    return {f.name: f.default for f in dataclasses.fields(kind) if f.default is not dataclasses.MISSING}
+
+
+def _describe(text: str, unit: str, lo, hi, default, lo_open=False) -> str:
+    rng = ""
+    if lo is not None or hi is not None:
+        lo_txt = "" if lo is None else f"{'>' if lo_open else '>='} {lo:g}"
+        hi_txt = "" if hi is None else f"<= {hi:g}"
+        rng = " Range: " + " and ".join(t for t in (lo_txt, hi_txt) if t) + "."
+    unit_txt = f" [{unit}]" if unit and unit != "-" else ""
+    dflt = "" if default is None else f" Default: {default}."
+    return f"{text}{unit_txt}.{rng}{dflt}"
+
+
+def num(text, unit, lo=0.0, hi=BIG, *, lo_open=False, integer=False, default=None, example=None):
+    kw = {"validate": validate.Range(min=lo, max=hi, min_inclusive=not lo_open),
+          "allow_none": True,
+          "metadata": {"description": _describe(text, unit, lo, hi, default, lo_open)}}
+    if example is not None:
+        kw["metadata"]["example"] = example
+    if integer:
+        return fields.Integer(strict=True, **kw)
+    return fields.Float(allow_nan=False, **kw)
+
+
+def share(text, default=None):
+    return num(text, "fraction", 0.0, 1.0, default=default)
+
+
+def choice(text, options, default=None):
+    return fields.String(validate=validate.OneOf(options), allow_none=False,
+                         metadata={"description": f"{text} One of: {', '.join(options)}."
+                                   + ("" if default is None else f" Default: {default}.")})
+
+
+def ident(text, default=None, example=None):
+    md = {"description": text + ("" if default is None else f" Default: {default}.")}
+    if example is not None:
+        md["example"] = example
+    return fields.String(validate=validate.Length(min=1, max=200), allow_none=True, metadata=md)
+
+
+W, C, O, F = _defaults(Workload), _defaults(ClosedOption), _defaults(OpenOption), _defaults(Finance)
+
+
+class _Strict(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+
+class WorkloadSchema(_Strict):
+    input_tokens_per_month = num("Prompt tokens sent per month (with output_tokens_per_month)", "tokens/month",
+                                 example=2e9)
+    output_tokens_per_month = num("Generated tokens per month (with input_tokens_per_month)", "tokens/month",
+                                  example=5e8)
+    tokens_per_month = num("Input + output tokens per month (with input_share)", "tokens/month")
+    input_share = share("Share of input tokens in tokens_per_month", W["input_share"])
+    requests_per_day = num("Requests per day (with the tokens per request)", "requests/day")
+    seats = num("Users with a seat (per-seat products)", "seats")
+    tokens_per_seat_month = num("Tokens each seat uses per month", "tokens/seat/month")
+    images_per_month = num("Images generated per month (image workloads)", "images/month")
+    input_tokens_per_request = num("Prompt length of a request", "tokens", 1, 10_000_000,
+                                   default=W["input_tokens_per_request"])
+    output_tokens_per_request = num("Output length of a request; default: from the input/output split", "tokens",
+                                    1, 1_000_000)
+    cached_input_share = share("Share of input tokens read from the prompt cache", W["cached_input_share"])
+    cache_write_share = share("Share of input tokens written to the prompt cache", W["cache_write_share"])
+    batch_share = share("Share of traffic sent through the batch API", W["batch_share"])
+    monthly_growth = num("Compound growth of the volume per month", "1/month", -0.99, 10.0,
+                         default=W["monthly_growth"])
+    monthly_volumes = fields.List(fields.Float(allow_nan=False, validate=validate.Range(min=0, max=BIG)),
+                                  allow_none=True, validate=validate.Length(min=1, max=MAX_HORIZON_MONTHS),
+                                  metadata={"description": "Explicit volume of each month (total tokens, or images), "
+                                                           "one per month of the horizon; overrides growth."})
+    peak_to_average = num("Peak hourly load over the average; sizes the self-hosted fleet", "-", 1.0, 24.0,
+                          default=W["peak_to_average"])
+
+
+class ClosedSchema(_Strict):
+    model = ident("Closed model id from api_prices (GET /api/v1/catalog/api_prices).", example="gpt-4o")
+    seat_product = ident("Per-seat product id from seat_prices.")
+    billing_term = choice("Seat billing term.", ["monthly", "annual"], C["billing_term"])
+    image_model = ident("Image model id from image_prices.")
+    image_size = fields.String(validate=validate.Length(min=1, max=40),
+                               metadata={"description": f"Image size WIDTHxHEIGHT. Default: {C['image_size']}."})
+    image_quality = fields.String(validate=validate.Length(min=1, max=40),
+                                  metadata={"description": f"Image quality tier. Default: {C['image_quality']}."})
+    input_usd_per_mtok = num("Input price (overrides the catalog)", "USD/1M tokens", example=2.5)
+    cached_input_usd_per_mtok = num("Cached-input price", "USD/1M tokens")
+    cache_write_usd_per_mtok = num("Cache-write price", "USD/1M tokens")
+    output_usd_per_mtok = num("Output price (overrides the catalog)", "USD/1M tokens", example=10.0)
+    batch_input_usd_per_mtok = num("Batch-API input price", "USD/1M tokens")
+    batch_output_usd_per_mtok = num("Batch-API output price", "USD/1M tokens")
+    long_context_threshold_tokens = num("Prompt length above which long-context prices apply to the whole request",
+                                        "tokens", 1)
+    input_long_usd_per_mtok = num("Input price above the threshold", "USD/1M tokens")
+    cached_input_long_usd_per_mtok = num("Cached-input price above the threshold", "USD/1M tokens")
+    output_long_usd_per_mtok = num("Output price above the threshold", "USD/1M tokens")
+    usd_per_seat_month = num("Price per seat per month", "USD/seat/month")
+    usd_per_image = num("Price per image", "USD/image")
+    discount = share("Negotiated discount off list prices", C["discount"])
+    price_change_annual = num("Yearly change of API prices (-0.3 = prices fall 30% a year)", "fraction/year",
+                              -0.99, 10.0, default=C["price_change_annual"])
+    setup_usd = num("One-off integration cost", "USD", default=C["setup_usd"])
+    fixed_usd_per_month = num("Recurring cost besides usage", "USD/month", default=C["fixed_usd_per_month"])
+
+
+class OpenSchema(_Strict):
+    model = ident("Open model id from open_models.", example="llama-3.1-70b")
+    gpu = ident("GPU id from gpus.", example="h100-sxm")
+    gpus_per_replica = num("GPUs per replica (tensor parallel)", "GPUs", 1, 64, integer=True,
+                           default=O["gpus_per_replica"])
+    precision = choice("Weight precision.", list(PRECISIONS), O["precision"])
+    hosting = choice("Rent GPUs in a cloud or own them.", ["cloud", "owned"], O["hosting"])
+    provider = ident("Cloud provider id from gpu_rates.", O["provider"])
+    term = choice("Rental commitment.", list(TERMS), O["term"])
+    billing = choice("always_on bills every provisioned GPU 730 h/month; autoscaled bills hours that follow load.",
+                     ["always_on", "autoscaled"], O["billing"])
+    usd_per_gpu_hour = num("Rental price (overrides the catalog)", "USD/GPU-hour", 0, 1000)
+    output_tokens_per_second_per_replica = num("Output tokens per second one replica serves (overrides the model)",
+                                               "tokens/s", 0, 1e9, lo_open=True)
+    images_per_second_per_replica = num("Images per second one replica serves", "images/s", 0, 1e6, lo_open=True)
+    target_utilisation = num("Share of peak throughput planned for at the peak hour", "fraction", 0, 1,
+                             lo_open=True, default=O["target_utilisation"])
+    min_replicas = num("Replicas kept at least", "replicas", 0, 10_000, integer=True, default=O["min_replicas"])
+    redundancy_replicas = num("Spare replicas on top of the load", "replicas", 0, 10_000, integer=True,
+                              default=O["redundancy_replicas"])
+    max_time_per_output_token_s = num("Latency target: longest time per output token", "s", 0, 10, lo_open=True)
+    serving_efficiency = num("Multiplier on modelled throughput", "-", 0, 10, lo_open=True,
+                             default=O["serving_efficiency"])
+    gpus_per_server = num("GPUs per server (owned)", "GPUs", 1, 64, integer=True)
+    server_usd = num("Price of one server (owned; overrides GPUs x purchase price)", "USD", 0, 1e9)
+    tdp_watts = num("Board power per GPU (owned)", "W", 0, 10_000, lo_open=True)
+    capex_mode = choice("Show hardware as an annuity or as cash when bought.", ["amortised", "cash"], O["capex_mode"])
+    useful_life_months = num("Useful life of owned servers", "months", 0, 600, lo_open=True,
+                             default=O["useful_life_months"])
+    cost_of_capital_annual = share("Cost of capital for the annuity", O["cost_of_capital_annual"])
+    residual_value_share = share("Resale value at the end of life, share of the price", O["residual_value_share"])
+    power_usd_per_kwh = num("Electricity price", "USD/kWh", 0, 10, default=O["power_usd_per_kwh"])
+    pue = num("Power usage effectiveness of the data centre", "-", 0, 5, lo_open=True, default=O["pue"])
+    load_factor = share("Average power draw over TDP", O["load_factor"])
+    server_power_factor = num("Server power over the GPUs' TDP", "-", 0, 10, default=O["server_power_factor"])
+    colocation_usd_per_kw_month = num("Colocation price per provisioned kW", "USD/kW/month", 0, 10_000,
+                                      default=O["colocation_usd_per_kw_month"])
+    support_share_annual = share("Support contract per year, share of capex", O["support_share_annual"])
+    staff_fte_base = num("MLOps staff however small the fleet", "FTE", 0, 1000, default=O["staff_fte_base"])
+    replicas_per_fte = num("Replicas one more FTE looks after", "replicas/FTE", 0, 1e12, lo_open=True,
+                           default=O["replicas_per_fte"])
+    fte_usd_per_year = num("Loaded cost of one FTE", "USD/year", 0, 1e7, default=O["fte_usd_per_year"])
+    setup_engineer_months = num("Setup engineering, paid in month 0", "engineer-months", 0, 1000,
+                                default=O["setup_engineer_months"])
+    migration_usd = num("One-off migration cost", "USD", 0, 1e10, default=O["migration_usd"])
+    fine_tuning_usd = num("One-off fine-tuning cost", "USD", 0, 1e10, default=O["fine_tuning_usd"])
+    evaluation_usd_per_month = num("Evaluation and guardrails", "USD/month", 0, 1e9,
+                                   default=O["evaluation_usd_per_month"])
+    overhead_share = num("Monitoring, storage and network, share of infrastructure cost", "fraction", 0, 5,
+                         default=O["overhead_share"])
+
+
+class FinanceSchema(_Strict):
+    discount_rate_annual = num("Discount rate for NPV", "fraction/year", -0.5, 1.0,
+                               default=F["discount_rate_annual"])
+
+
+EXAMPLE = {
+    "horizon_months": 36,
+    "workload": {"input_tokens_per_month": 2e9, "output_tokens_per_month": 5e8, "monthly_growth": 0.05},
+    "closed": {"model": "gpt-4o"},
+    "open": {"model": "llama-3.1-70b", "gpu": "h100-sxm", "gpus_per_replica": 2, "precision": "fp8",
+             "hosting": "cloud", "provider": "aws", "term": "on_demand"},
+    "finance": {"discount_rate_annual": 0.08},
+}
+
+
+def _clean(d: dict | None) -> dict:
+    return {k: v for k, v in (d or {}).items() if v is not None}
+
+
+class ScenarioSchema(_Strict):
+    """A scenario: workload, closed option, open option, finance."""
+
+    horizon_months = num("Months to plan over", "months", 1, MAX_HORIZON_MONTHS, integer=True, default=36)
+    as_of = fields.Date(allow_none=True, metadata={"description": "Use the prices in force on this date "
+                                                                  "[YYYY-MM-DD]; default: the service's date."})
+    workload = fields.Nested(WorkloadSchema, required=True)
+    closed = fields.Nested(ClosedSchema, load_default=dict)
+    open = fields.Nested(OpenSchema, load_default=dict)
+    finance = fields.Nested(FinanceSchema, load_default=dict)
+
+    @ma.post_load
+    def make(self, data, **kwargs):
+        return scenario_from_body(data)
+
+
+def scenario_from_body(data: dict) -> Scenario:
+    body = {k: _clean(data.get(k)) for k in ("workload", "closed", "open", "finance")}
+    body["horizon_months"] = data.get("horizon_months") or 36
+    if data.get("as_of") is not None:
+        body["as_of"] = data["as_of"].isoformat()
+    return Scenario.from_dict(body)
+
+
+class CurveOptionsSchema(_Strict):
+    points = num("Volumes in the curve", "-", 2, 1000, integer=True, default=200)
+    min_volume = num("Smallest volume; default: the workload's / 1000", "tokens/month", 0, BIG, lo_open=True)
+    max_volume = num("Largest volume; default: the workload's x 1000", "tokens/month", 0, BIG, lo_open=True)
+
+
+class BreakevenRequestSchema(ScenarioSchema):
+    curve = fields.Nested(CurveOptionsSchema, load_default=dict)
+
+    @ma.post_load
+    def make(self, data, **kwargs):
+        return {"scenario": scenario_from_body(data), "curve": _clean(data.get("curve"))}
+
+
+class ThroughputRequestSchema(_Strict):
+    model = ident("Open model id from open_models.", example="llama-3.1-70b")
+    gpu = ident("GPU id from gpus.", example="h100-sxm")
+    gpus_per_replica = num("GPUs per replica (tensor parallel)", "GPUs", 1, 64, integer=True, default=1, example=2)
+    precision = choice("Weight precision.", list(PRECISIONS), "bf16")
+    input_tokens = num("Prompt tokens per request", "tokens", 1, 10_000_000, default=1000)
+    output_tokens = num("Output tokens per request", "tokens", 1, 1_000_000, default=250)
+    max_time_per_output_token_s = num("Latency target: longest time per output token", "s", 0, 10, lo_open=True)
+
+    @ma.validates_schema
+    def _required(self, data, **kwargs):
+        missing = {k: ["Missing data for required field."] for k in ("model", "gpu") if not data.get(k)}
+        if missing:
+            raise ma.ValidationError(missing)
+
+
+# ---------------------------------------------------------------- responses
+
+class AssumptionSchema(ma.Schema):
+    value = fields.Raw(required=True, allow_none=True, metadata={"description": "The number (or text) used."})
+    unit = fields.String(required=True)
+    source = fields.String(required=True, metadata={"description": "'scenario', a default, or the catalog row "
+                                                                   "(table, key, effective date, source URL)."})
+
+
+def _n(text):
+    return fields.Float(required=True, allow_none=True, metadata={"description": text})
+
+
+class SummarySchema(ma.Schema):
+    horizon_months = fields.Integer(required=True)
+    unit = fields.String(required=True, metadata={"description": "'1M tokens' or 'image': what unit costs are per."})
+    closed_label = fields.String(required=True)
+    open_label = fields.String(required=True)
+    billing_label = fields.String(required=True, metadata={"description": "Always-on or autoscaled rental, or "
+                                                                          "owned hardware."})
+    closed_total_usd = _n("Closed option over the horizon [USD].")
+    open_total_usd = _n("Self-hosted option over the horizon [USD].")
+    savings_usd = _n("Closed minus self-hosted over the horizon; > 0 when self-hosting saves [USD].")
+    closed_npv_usd = _n("Net present value of the closed option's costs [USD].")
+    open_npv_usd = _n("Net present value of the self-hosted option's costs [USD].")
+    savings_npv_usd = _n("Closed minus self-hosted, discounted [USD].")
+    closed_levelised_usd_per_unit = _n("Discounted cost / discounted volume [USD per unit].")
+    open_levelised_usd_per_unit = _n("Discounted cost / discounted volume [USD per unit].")
+    total_tokens = _n("Tokens over the horizon [tokens].")
+    total_images = _n("Images over the horizon [images].")
+    breakeven_volume_per_month = _n("Steady monthly volume from which self-hosting is and stays cheaper; null = "
+                                    "never [tokens or images per month].")
+    breakeven_volume_reason = fields.String(required=True)
+    breakeven_month = _n("Months from the start until cumulative self-hosted cost is at or below the closed "
+                         "option's; null = not within the horizon [months].")
+    breakeven_month_reason = fields.String(required=True)
+    peak_replicas = fields.Integer(required=True)
+    peak_gpus = fields.Integer(required=True)
+    mean_utilisation = _n("Average load over provisioned capacity [fraction].")
+    output_tokens_per_second_per_replica = _n("Throughput of one replica [tokens/s]; null for image models.")
+    capacity_per_replica_per_s = _n("Requests (or images) per second one replica serves at full load.")
+    throughput_source = fields.String(required=True)
+
+
+class MonthlyRowSchema(ma.Schema):
+    month = fields.Integer(required=True, metadata={"description": "Month from the start, 0-based."})
+    option = fields.String(required=True, metadata={"description": "closed or self_hosted."})
+    component = fields.String(required=True)
+    label = fields.String(required=True)
+    usd = _n("Cost of the component that month [USD].")
+    tokens = _n("Tokens that month [tokens].")
+    images = _n("Images that month [images].")
+    replicas = _n("Replicas (self_hosted rows) [-].")
+    gpus = _n("GPUs (self_hosted rows) [-].")
+    utilisation = _n("Average load over capacity (self_hosted rows) [fraction].")
+
+
+class TcoResponseSchema(ma.Schema):
+    summary = fields.Nested(SummarySchema, required=True)
+    monthly = fields.List(fields.Nested(MonthlyRowSchema), required=True)
+    assumptions = fields.Dict(keys=fields.String(), values=fields.Nested(AssumptionSchema), required=True)
+
+
+class CurvePointSchema(ma.Schema):
+    volume = _n("Monthly volume [tokens or images per month].")
+    closed_usd = _n("Closed option, steady month [USD/month].")
+    open_usd = _n("Self-hosted option, steady month [USD/month].")
+    replicas = _n("Replicas needed [-].")
+    closed_usd_per_mtok = fields.Float(allow_none=True, metadata={"description": "[USD/1M tokens]"})
+    open_usd_per_mtok = fields.Float(allow_none=True, metadata={"description": "[USD/1M tokens]"})
+
+
+class BreakevenResponseSchema(ma.Schema):
+    breakeven_volume_per_month = _n("[tokens or images per month]; null = never.")
+    breakeven_volume_reason = fields.String(required=True)
+    breakeven_month = _n("[months]; null = not within the horizon.")
+    breakeven_month_reason = fields.String(required=True)
+    unit = fields.String(required=True)
+    curve = fields.List(fields.Nested(CurvePointSchema), required=True)
+
+
+class ThroughputResponseSchema(ma.Schema):
+    model = fields.String(required=True)
+    gpu = fields.String(required=True)
+    gpus_per_replica = fields.Integer(required=True)
+    precision = fields.String(required=True)
+    fits = fields.Boolean(required=True)
+    weight_gb = _n("Weights on the replica [GB].")
+    kv_bytes_per_token = _n("KV cache per token [bytes].")
+    kv_cache_gb = _n("Memory left for the KV cache [GB].")
+    batch_size = _n("Concurrent sequences at the best batch [-].")
+    batch_limit = fields.String(required=True, metadata={"description": "memory, latency or max_batch."})
+    output_tokens_per_second = _n("Modelled output tokens per second of the replica [tokens/s].")
+    total_tokens_per_second = _n("Input + output tokens per second [tokens/s].")
+    requests_per_second = _n("[requests/s]")
+    time_per_output_token_s = _n("[s]")
+    prefill_s = _n("Prefill time of one request [s].")
+    measured_output_tokens_per_second = _n("A matching measured row, if any [tokens/s].")
+    measured_source = fields.String(required=True, allow_none=True)

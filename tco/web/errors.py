@@ -1,0 +1,89 @@
+"""The one JSON error shape of the API.
+
+Every 4xx/5xx response body is::
+
+    {"status": 422, "error": "Unprocessable Entity",
+     "message": "1 invalid field: workload.input_tokens_per_month",
+     "errors": [{"path": "workload.input_tokens_per_month",
+                 "message": "Must be greater than or equal to 0."}]}
+
+``path`` is the dotted JSON path of the offending field in the request body
+(``workload.monthly_volumes.3`` for an array item), or ``query.<name>`` /
+``path.<name>`` for URL parameters; ``errors`` is empty when no single field is at fault.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import marshmallow as ma
+from flask import jsonify
+from werkzeug.http import HTTP_STATUS_CODES
+
+
+class ErrorItemSchema(ma.Schema):
+    path = ma.fields.String(required=True, metadata={"description": "Dotted JSON path of the field at fault."})
+    message = ma.fields.String(required=True, metadata={"description": "What is wrong and the allowed range."})
+
+
+class ErrorSchema(ma.Schema):
+    """The API's error body (every 4xx and 5xx)."""
+
+    status = ma.fields.Integer(required=True, metadata={"description": "HTTP status code."})
+    error = ma.fields.String(required=True, metadata={"description": "HTTP status name."})
+    message = ma.fields.String(required=True, metadata={"description": "One-line summary for people."})
+    errors = ma.fields.List(ma.fields.Nested(ErrorItemSchema), required=True,
+                            metadata={"description": "One entry per field at fault (may be empty)."})
+
+
+LOCATION_PREFIX = {"json": "", "query": "query.", "view_args": "path.", "path": "path.", "headers": "header.",
+                   "files": "file.", "form": "form."}
+
+
+def flatten_messages(messages: Any, prefix: str = "") -> list[dict]:
+    """Turn marshmallow's nested ``{"field": {"sub": ["msg"]}}`` into ``[{"path", "message"}]``."""
+    out: list[dict] = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if key == "_schema":            # errors of the object itself
+                out += flatten_messages(value, prefix)
+                continue
+            out += flatten_messages(value, f"{prefix}{key}.")
+    elif isinstance(messages, (list, tuple)):
+        if all(isinstance(m, str) for m in messages):
+            for m in messages:
+                out.append({"path": prefix.rstrip(".") or "$", "message": m})
+        else:
+            for m in messages:
+                out += flatten_messages(m, prefix)
+    else:
+        out.append({"path": prefix.rstrip(".") or "$", "message": str(messages)})
+    return out
+
+
+def webargs_errors(data: dict) -> list[dict]:
+    """Errors from webargs' ``{"json": {...}, "query": {...}}`` by location."""
+    out = []
+    for location, msgs in (data or {}).items():
+        out += flatten_messages(msgs, LOCATION_PREFIX.get(location, f"{location}."))
+    return out
+
+
+def error_body(status: int, message: str, errors: Iterable[dict] = ()) -> dict:
+    return {"status": status, "error": HTTP_STATUS_CODES.get(status, "Error"), "message": message,
+            "errors": list(errors)}
+
+
+def error_response(status: int, message: str, errors: Iterable[dict] = (), headers: dict | None = None):
+    resp = jsonify(error_body(status, message, errors))
+    resp.status_code = status
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return resp
+
+
+def summarise(errors: list[dict]) -> str:
+    paths = [e["path"] for e in errors]
+    if not paths:
+        return "invalid request"
+    head = ", ".join(paths[:5]) + (" ..." if len(paths) > 5 else "")
+    return f"{len(paths)} invalid field{'s' if len(paths) != 1 else ''}: {head}"
