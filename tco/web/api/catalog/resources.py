@@ -22,7 +22,9 @@ blp = Blueprint("catalog", __name__, url_prefix="/api/v1/catalog",
 ID_COLUMN = {"api_prices": "model_id", "seat_prices": "product_id", "image_prices": "model_id", "gpus": "gpu_id",
              "gpu_rates": "gpu_id", "open_models": "model_id", "throughput_benchmarks": "model_id"}
 
-CSV_DOC = {"responses": {"200": {"content": {"text/csv": {"schema": {"type": "string"}}}}}}
+CSV_DOC = {"responses": {"200": {"description": "OK", "content": {
+    "application/json": {"schema": {"$ref": "#/components/schemas/CatalogPage"}},
+    "text/csv": {"schema": {"type": "string", "description": "Every matching row (format=csv)."}}}}}}
 
 
 def _catalog(as_of=None) -> Catalog:

@@ -43,7 +43,9 @@ class Tco(MethodView):
     @blp.arguments(FormatQuerySchema, location="query", unknown=ma.RAISE)
     @blp.arguments(ScenarioSchema, example=EXAMPLE)
     @blp.response(200, TcoResponseSchema)
-    @blp.doc(responses={"200": {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+    @blp.doc(responses={"200": {"description": "OK", "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/TcoResponse"}},
+        "text/csv": {"schema": {"type": "string", "description": "The monthly schedule (format=csv)."}}}}})
     def post(self, query, scenario):
         """Monthly cost of both options, totals, NPV, unit costs, both break-evens and every assumption.
 
@@ -90,6 +92,7 @@ class Throughput(MethodView):
 
         A deployment that cannot fit answers 422 naming ``gpus_per_replica`` with the memory it needs.
         """
+        body = {k: v for k, v in body.items() if v is not None}   # null = the default
         cat = _catalog()
         try:
             model = cat.open_model(body["model"])

@@ -1,0 +1,315 @@
+"""REST API v1: every endpoint, CSV output, the one error shape, limits."""
+from __future__ import annotations
+
+import copy
+import csv
+import io
+
+import pytest
+
+from tco.settings import Settings
+from tco.web import create_app
+
+BODY = {
+    "horizon_months": 36,
+    "workload": {"input_tokens_per_month": 2e9, "output_tokens_per_month": 5e8, "monthly_growth": 0.05},
+    "closed": {"model": "gpt-4o"},
+    "open": {"model": "llama-3.1-70b", "gpu": "h100-sxm", "gpus_per_replica": 2, "precision": "fp8",
+             "hosting": "cloud", "provider": "aws", "term": "on_demand"},
+    "finance": {"discount_rate_annual": 0.08},
+}
+
+#: A self-contained scenario: every number inline, so results are known by hand.
+INLINE = {
+    "horizon_months": 12,
+    "workload": {"input_tokens_per_month": 1e7, "output_tokens_per_month": 2e6},
+    "closed": {"input_usd_per_mtok": 3, "output_usd_per_mtok": 15},
+    "open": {"usd_per_gpu_hour": 2.0, "output_tokens_per_second_per_replica": 1000, "staff_fte_base": 0,
+             "fte_usd_per_year": 0, "setup_engineer_months": 0, "overhead_share": 0},
+    "finance": {"discount_rate_annual": 0},
+}
+
+
+@pytest.fixture(scope="module")
+def app(catalog):
+    app = create_app(Settings(max_body_bytes=200_000), catalog=catalog)
+    app.testing = True
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def assert_error_shape(res, status):
+    """The one documented error body: exactly these keys, errors as {path, message}."""
+    assert res.status_code == status, res.get_data(as_text=True)
+    assert res.mimetype == "application/json"
+    body = res.get_json()
+    assert set(body) == {"status", "error", "message", "errors"}
+    assert body["status"] == status and isinstance(body["message"], str) and body["message"]
+    for e in body["errors"]:
+        assert set(e) == {"path", "message"}
+    return body
+
+
+# ------------------------------------------------------------------ scenario endpoints
+
+def test_tco_inline_numbers(client):
+    res = client.post("/api/v1/tco", json=INLINE)
+    assert res.status_code == 200, res.get_json()
+    body = res.get_json()
+    s = body["summary"]
+    # Closed: 10M x $3 + 2M x $15 = $60/month x 12 months = $720.
+    assert s["closed_total_usd"] == pytest.approx(720)
+    # Self-hosted: one always-on GPU at $2/h x 730 h = $1,460/month x 12 = $17,520.
+    assert s["open_total_usd"] == pytest.approx(17520)
+    assert s["savings_usd"] == pytest.approx(720 - 17520)
+    assert s["breakeven_month"] is None and "stays above" in s["breakeven_month_reason"]
+    months = {r["month"] for r in body["monthly"]}
+    assert months == set(range(12))
+    assert body["assumptions"]["closed.input_usd_per_mtok"] == {"value": 3.0, "unit": "USD/1M tokens",
+                                                                 "source": "scenario"}
+
+
+def test_tco_catalog_scenario_cites_sources(client):
+    res = client.post("/api/v1/tco", json=BODY)
+    assert res.status_code == 200
+    a = res.get_json()["assumptions"]
+    assert a["closed.input_usd_per_mtok"]["source"].startswith("catalog: api_prices gpt-4o")
+    assert "https://" in a["open.usd_per_gpu_hour"]["source"]
+
+
+def test_tco_csv_schedule(client):
+    res = client.post("/api/v1/tco?format=csv", json=INLINE)
+    assert res.status_code == 200 and res.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(res.get_data(as_text=True))))
+    assert set(rows[0]) >= {"month", "option", "component", "usd", "tokens", "replicas"}
+    closed = [r for r in rows if r["option"] == "closed"]
+    # Two closed components (input, output) x 12 months; input = 10M x $3 = $30 each month.
+    assert len(closed) == 24
+    assert {float(r["usd"]) for r in closed if r["component"] == "api_input"} == {30.0}
+    assert sum(float(r["usd"]) for r in rows if r["option"] == "self_hosted") == pytest.approx(17520)
+
+
+def test_breakeven_endpoint(client):
+    res = client.post("/api/v1/breakeven", json={**INLINE, "curve": {"points": 50, "min_volume": 1e6,
+                                                                      "max_volume": 1e10}})
+    assert res.status_code == 200, res.get_json()
+    body = res.get_json()
+    assert len(body["curve"]) == 50
+    assert body["curve"][0]["volume"] == pytest.approx(1e6) and body["curve"][-1]["volume"] == pytest.approx(1e10)
+    # Blended closed price (30 + 30) / 12M = $5/1M; one GPU $1,460/month; it serves 1,000 tok/s = 4 req/s
+    # x 0.7 / 2 (peak) = 1.4 req/s average = 3.68M requests of 1,000 + 200 tokens = 4.415e9 tokens/month,
+    # so within one replica the break-even is 1,460 / 5 x 1e6 = 292M tokens/month.
+    assert body["breakeven_volume_per_month"] == pytest.approx(292e6, rel=1e-6)
+    point = body["curve"][10]
+    assert point["closed_usd"] == pytest.approx(point["volume"] * 5 / 1e6)
+
+
+def test_breakeven_rejects_inverted_range(client):
+    body = assert_error_shape(client.post("/api/v1/breakeven", json={
+        **INLINE, "curve": {"min_volume": 1e9, "max_volume": 1e6}}), 422)
+    assert body["errors"][0]["path"] == "curve.max_volume"
+
+
+def test_throughput_endpoint(client, catalog):
+    res = client.post("/api/v1/throughput", json={"model": "llama-3.1-8b", "gpu": "h100-sxm",
+                                                  "precision": "fp8", "input_tokens": 1000, "output_tokens": 1000})
+    assert res.status_code == 200, res.get_json()
+    body = res.get_json()
+    assert body["fits"] is True
+    # Llama 3.1 8B: 32 layers x 2 x 8 KV heads x 128 x 1 byte (fp8 KV) = 65,536 bytes per token.
+    assert body["kv_bytes_per_token"] == 65536
+    assert body["weight_gb"] == pytest.approx(8.03)
+    assert body["measured_output_tokens_per_second"] is not None
+    assert body["measured_source"].startswith("throughput_benchmarks llama-3.1-8b/h100-sxmx1/fp8/1000:1000")
+
+
+def test_throughput_does_not_fit(client):
+    body = assert_error_shape(client.post("/api/v1/throughput", json={
+        "model": "llama-3.1-405b", "gpu": "h100-sxm", "gpus_per_replica": 2, "precision": "bf16"}), 422)
+    assert body["errors"][0]["path"] == "gpus_per_replica"
+    assert "811.7 GB of weights" in body["message"]
+
+
+# ------------------------------------------------------------------ catalog
+
+def test_catalog_tables(client, catalog):
+    body = client.get("/api/v1/catalog").get_json()
+    assert [t["name"] for t in body["tables"]][:2] == ["api_prices", "seat_prices"]
+    gpus = next(t for t in body["tables"] if t["name"] == "gpus")
+    assert gpus["rows"] == len(catalog.gpus)
+    assert {"name": "memory_gb", "type": "float", "unit": "GB"}.items() <= gpus["columns"][3].items()
+
+
+def test_catalog_filter_and_pages(client, catalog):
+    aws = catalog.gpu_rates[catalog.gpu_rates["provider"] == "aws"]
+    res = client.get("/api/v1/catalog/gpu_rates?provider=aws&page_size=2&page=1")
+    body = res.get_json()
+    assert body["total"] == len(aws) and len(body["rows"]) == min(2, len(aws))
+    assert all(r["provider"] == "aws" for r in body["rows"])
+    last = client.get(f"/api/v1/catalog/gpu_rates?provider=aws&page_size=2&page={(len(aws) + 1) // 2}").get_json()
+    assert len(last["rows"]) == len(aws) - 2 * ((len(aws) + 1) // 2 - 1)
+
+
+def test_catalog_history_and_as_of(client):
+    now = client.get("/api/v1/catalog/api_prices?model=gpt-4o").get_json()["rows"]
+    assert [r["usd_per_mtok_input"] for r in now] == [2.5]
+    then = client.get("/api/v1/catalog/api_prices?model=gpt-4o&as_of=2024-06-01").get_json()["rows"]
+    assert [r["usd_per_mtok_input"] for r in then] == [5.0]
+    hist = client.get("/api/v1/catalog/api_prices?model=gpt-4o&history=true").get_json()
+    assert hist["total"] == 2
+
+
+def test_catalog_csv(client, catalog):
+    res = client.get("/api/v1/catalog/gpus?format=csv")
+    assert res.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(res.get_data(as_text=True))))
+    assert len(rows) == len(catalog.gpus) and rows[0]["effective_date"].count("-") == 2
+
+
+def test_catalog_item_and_closest(client):
+    body = client.get("/api/v1/catalog/api_prices/azure/gpt-5.4").get_json()
+    assert body["id"] == "azure/gpt-5.4" and body["rows"][0]["provider"] == "azure"
+    err = assert_error_shape(client.get("/api/v1/catalog/gpus/h100"), 404)
+    assert "h100-sxm" in err["message"]
+    err = assert_error_shape(client.get("/api/v1/catalog/gpu"), 404)
+    assert "valid tables: api_prices" in err["message"]
+
+
+def test_catalog_filter_on_missing_column(client):
+    err = assert_error_shape(client.get("/api/v1/catalog/gpus?term=spot"), 422)
+    assert err["errors"] == [{"path": "query.term", "message": "table gpus has no column term"}]
+
+
+def test_catalog_unknown_query_parameter(client):
+    err = assert_error_shape(client.get("/api/v1/catalog/gpus?pagesize=3"), 422)
+    assert err["errors"][0]["path"] == "query.pagesize"
+
+
+# ------------------------------------------------------------------ errors and limits
+
+@pytest.mark.parametrize("patch,path,fragment", [
+    ({"workload": {"input_tokens_per_month": -1, "output_tokens_per_month": 1}}, "workload.input_tokens_per_month",
+     "greater than or equal to 0"),
+    ({"workload": {"input_tokens_per_month": "many", "output_tokens_per_month": 1}},
+     "workload.input_tokens_per_month", "Not a valid number"),
+    ({"horizon_months": 241}, "horizon_months", "less than or equal to 240"),
+    ({"open": {"gpu": "h100", "model": "llama-3.1-70b"}}, "open.gpu", "h100-sxm"),
+    ({"closed": {"model": "gpt-4"}}, "closed.model", "gpt-4o"),
+    ({"open": {"model": "llama-3.1-405b", "gpu": "h100-sxm", "gpus_per_replica": 2, "precision": "bf16"}},
+     "open.gpus_per_replica", "GB of weights"),
+    ({"open": {"target_utilisation": 0}}, "open.target_utilisation", "greater than 0"),
+    ({"open": {"precision": "fp7"}}, "open.precision", "Must be one of"),
+    ({"workload": {"monthly_volumes": [1, 2, "x"], "tokens_per_month": 1}}, "workload.monthly_volumes.2",
+     "Not a valid number"),
+    ({"wrkload": {}}, "wrkload", "Unknown field"),
+])
+def test_bad_input_is_422_naming_the_field(client, patch, path, fragment):
+    body = copy.deepcopy(BODY)
+    for k, v in patch.items():
+        if isinstance(v, dict) and isinstance(body.get(k), dict):
+            body[k] = {**body[k], **v} if k != "workload" or "input_tokens_per_month" not in v else v
+        else:
+            body[k] = v
+    err = assert_error_shape(client.post("/api/v1/tco", json=body), 422)
+    hits = [e for e in err["errors"] if e["path"] == path]
+    assert hits, err
+    assert fragment in hits[0]["message"], hits
+
+
+def test_non_finite_number_is_rejected(client):
+    raw = '{"workload": {"input_tokens_per_month": NaN, "output_tokens_per_month": 1}}'
+    err = assert_error_shape(client.post("/api/v1/tco", data=raw, content_type="application/json"), 422)
+    assert err["errors"][0]["path"] == "workload.input_tokens_per_month"
+
+
+def test_malformed_json(client):
+    err = assert_error_shape(client.post("/api/v1/tco", data="{nope", content_type="application/json"), 400)
+    assert err["message"] == "malformed JSON body"
+
+
+def test_wrong_content_type(client):
+    err = assert_error_shape(client.post("/api/v1/tco", data="a=1", content_type="text/plain"), 415)
+    assert err["errors"][0]["path"] == "header.Content-Type"
+
+
+def test_body_over_the_limit_is_413(client):
+    big = {"workload": {"tokens_per_month": 1, "monthly_volumes": [1.0] * 100_000}}
+    assert_error_shape(client.post("/api/v1/tco", json=big), 413)
+
+
+def test_405_keeps_allow_header(client):
+    # flask-smorest's own handler drops the Allow header; TcoApi keeps it.
+    res = client.delete("/api/v1/tco")
+    assert_error_shape(res, 405)
+    assert set(res.headers["Allow"].replace(" ", "").split(",")) >= {"POST", "OPTIONS"}
+
+
+def test_unknown_route_is_404_json(client):
+    assert_error_shape(client.get("/api/v1/nothing"), 404)
+
+
+def test_unexpected_error_is_500_in_the_same_shape(app, monkeypatch):
+    import tco.web.api.scenarios.resources as res_mod
+
+    def boom(*a, **k):
+        raise RuntimeError("bug")
+    monkeypatch.setattr(res_mod, "evaluate", boom)
+    res = app.test_client().post("/api/v1/tco", json=INLINE)
+    body = assert_error_shape(res, 500)
+    assert "bug" not in body["message"]
+
+
+# ------------------------------------------------------------------ spec and docs
+
+def test_openapi_spec_documents_fields_and_errors(client):
+    spec = client.get("/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    for path in ("/api/v1/tco", "/api/v1/breakeven", "/api/v1/throughput", "/api/v1/catalog/{table}",
+                 "/api/v1/catalog/{table}/{item_id}", "/api/v1/healthz"):
+        assert path in spec["paths"], path
+    schemas = spec["components"]["schemas"]
+    assert set(schemas["Error"]["properties"]) == {"status", "error", "message", "errors"}
+    # Every request field carries a description with its unit in brackets or its choices.
+    for name in ("Workload", "Closed", "Open", "Finance"):
+        for field, prop in schemas[name]["properties"].items():
+            assert prop.get("description"), f"{name}.{field}"
+    assert "[tokens/month]" in schemas["Workload"]["properties"]["input_tokens_per_month"]["description"]
+    assert "Range: >= 1 and <= 240" in schemas["Scenario"]["properties"]["horizon_months"]["description"]
+
+
+def test_openapi_examples_run(client):
+    spec = client.get("/openapi.json").get_json()
+    ran = 0
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            if not isinstance(op, dict):
+                continue
+            example = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("example")
+            if example is None:
+                continue
+            res = client.open(path, method=method.upper(), json=example)
+            assert res.status_code == 200, (path, res.get_json())
+            ran += 1
+    assert ran == 3
+
+
+def test_docs_page_serves_its_own_assets(client):
+    page = client.get("/api/docs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "/api/docs/assets/swagger-ui-bundle.js" in html and "http" not in html.split("<body>")[1].split("url:")[0]
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "swagger-ui-standalone-preset.js"):
+        with client.get(f"/api/docs/assets/{asset}") as res:   # closes the file it streams
+            assert res.status_code == 200 and len(res.data) > 1000
+    with client.get("/api/docs/assets/../../__init__.py") as res:
+        assert res.status_code == 404
+
+
+def test_healthz_both_paths(client, catalog):
+    for url in ("/healthz", "/api/v1/healthz"):
+        body = client.get(url).get_json()
+        assert body["rows"] == catalog.row_counts()
