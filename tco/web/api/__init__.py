@@ -64,6 +64,7 @@ def register_api(app: Flask) -> TcoApi:
     """Configure and attach the API (spec at /openapi.json, docs at /api/docs) to ``app``."""
     from tco import __version__
     from tco.web.api.catalog.resources import blp as catalog_blp
+    from tco.web.api.saved.resources import blp as saved_blp
     from tco.web.api.scenarios.resources import blp as scenarios_blp
     from tco.web.api.system import blp as system_blp
 
@@ -88,6 +89,7 @@ def register_api(app: Flask) -> TcoApi:
     api.register_blueprint(system_blp)
     api.register_blueprint(catalog_blp)
     api.register_blueprint(scenarios_blp)
+    api.register_blueprint(saved_blp)
 
     @app.before_request
     def _require_json_body():
