@@ -56,7 +56,21 @@ _USD = "$%{y:,.0f}"
 def _names(result: Result) -> dict[str, str]:
     """Legend names of the two options, from the summary's labels."""
     s = result.summary
-    return {"closed": f"Closed API: {s['closed_label']}", "self_hosted": f"Self-hosted: {s['open_label']}"}
+    return {"closed": f"Closed: {s['closed_label']}", "self_hosted": f"Self-hosted: {_short_open_label(s['open_label'])}"}
+
+
+def _short_open_label(label: str) -> str:
+    """'Llama 3.1 70B on 2x NVIDIA H100 SXM5 80GB (AWS, on demand, always on)' -> 'Llama 3.1 70B, 2x GPU'."""
+    model, _, rest = label.partition(" on ")
+    gpus = rest.split(" ", 1)[0] if rest else ""
+    return f"{model} ({gpus} GPU)" if gpus.endswith("x") else model
+
+
+def _volume_ticks(lo: float, hi: float) -> dict:
+    """Decade ticks of a log volume axis, labelled the way finance writes them (1M, 10B, 1T)."""
+    from tco.report import fmt_volume
+    decades = 10.0 ** np.arange(np.floor(np.log10(lo)), np.ceil(np.log10(hi)) + 1)
+    return {"tickvals": decades.tolist(), "ticktext": [fmt_volume(v) for v in decades]}
 
 
 def _is_images(result: Result) -> bool:
@@ -173,9 +187,12 @@ def _vline(fig: go.Figure, x: float, text: str, log_x: bool, dash: str, name: st
 
 
 def _note(fig: go.Figure, text: str, name: str) -> None:
-    """A note in the top-left corner of the plot area (e.g. why there is no break-even)."""
-    fig.add_annotation(x=0.01, xref="paper", y=0.98, yref="paper", xanchor="left", yanchor="top", align="left",
-                       text=text, showarrow=False, name=name, font=dict(color=MARKER_COLOR, size=11),
+    """A note in the bottom-right corner of the plot area, where rising cost lines leave room
+    (e.g. why there is no break-even); wrapped to stay inside a half-width dashboard chart."""
+    import textwrap
+    wrapped = "<br>".join(textwrap.wrap(text, 48))
+    fig.add_annotation(x=0.99, xref="paper", y=0.02, yref="paper", xanchor="right", yanchor="bottom", align="left",
+                       text=wrapped, showarrow=False, name=name, font=dict(color=MARKER_COLOR, size=11),
                        bgcolor="rgba(255,255,255,0.8)", bordercolor=MARKER_COLOR, borderwidth=1)
 
 
@@ -266,7 +283,7 @@ def cost_vs_volume(result: Result, n: int = 200) -> go.Figure:
     else:
         _note(fig, f"No break-even volume: {s.get('breakeven_volume_reason', '')}", "breakeven")
 
-    fig.update_xaxes(type="log", title_text=f"Monthly volume [{unit}]", hoverformat=",.4s")
+    fig.update_xaxes(type="log", title_text=f"Monthly volume [{unit}]", hoverformat=",.4s", **_volume_ticks(lo, hi))
     # log ticks in plotly's own short form ($10, $1k, $1M) stay readable below $1 too
     fig.update_yaxes(type="log", title_text="Monthly cost [USD]", tickprefix="$")
     return _layout(fig, title, meta)
@@ -350,7 +367,7 @@ def monthly_breakdown(result: Result) -> go.Figure:
     colors = component_colors()
     m = result.monthly
     H = int(result.summary["horizon_months"])
-    months = np.arange(H)
+    months = np.arange(H, dtype=float)   # float: plotly.js cannot decode int64 typed arrays
     tot = _totals(result)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, figure=_figure())
     rows_ = (("closed", CLOSED_COMPONENTS, "Closed API"), ("self_hosted", OPEN_COMPONENTS, "Self-hosted"))
@@ -372,15 +389,16 @@ def monthly_breakdown(result: Result) -> go.Figure:
             **group, line=dict(color=_COLORS[opt], width=1.5, dash="dot"),
             meta={"option": opt, "kind": "total"},
             hovertemplate=f"<b>{_USD}</b><extra>total</extra>"), row=row, col=1)
-        fig.update_yaxes(title_text=f"{short}<br>Monthly cost [USD]", row=row, col=1)
+        fig.update_yaxes(title_text=f"{short} [USD]", row=row, col=1)
     fig.update_layout(barmode="relative", bargap=0.15)
     fig.update_yaxes(tickprefix="$", tickformat=",.0f")
     fig.update_yaxes(matches="y", row=2, col=1)
     fig.update_xaxes(title_text="Month", row=2, col=1)
-    fig.update_xaxes(range=[-0.5, H - 0.5])
     _layout(fig, "Monthly cost by component", {"chart": "monthly_breakdown"})
-    # one legend column per option; a click hides one component, not the option's whole stack
-    fig.update_layout(legend=dict(traceorder="grouped", groupclick="toggleitem"))
+    # one legend column per option, beside the bars; a click hides one component, not the whole stack
+    fig.update_layout(legend=dict(traceorder="grouped", groupclick="toggleitem", orientation="v", x=1.02,
+                                  xanchor="left", y=1.0, yanchor="top", font=dict(size=10)),
+                      margin=dict(t=50, r=10))
     return fig
 
 
@@ -409,7 +427,7 @@ def unit_cost(result: Result) -> go.Figure:
     unit, per = _unit(result)
     tot = _totals(result)
     H = len(tot)
-    months = np.arange(H)
+    months = np.arange(H, dtype=float)
     vols = _volumes(result)
     fig = _figure()
     for opt in OPTIONS:

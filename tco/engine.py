@@ -12,6 +12,7 @@ money in USD.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -27,6 +28,10 @@ from tco.tables import PRECISIONS
 from tco.workload import Volumes, resolve_volumes
 
 MAX_HORIZON_MONTHS = 240
+
+#: How provider ids read in labels and sentences.
+PROVIDER_NAMES = {"aws": "AWS", "gcp": "Google Cloud", "azure": "Azure", "lambda": "Lambda", "coreweave": "CoreWeave",
+                  "runpod": "RunPod", "runpod-community": "RunPod community", "aws-capacity-blocks": "AWS Capacity Blocks"}
 
 CLOSED_COMPONENTS = ("api_input", "api_cached_input", "api_cache_write", "api_output", "seats", "images",
                      "closed_fixed", "closed_setup")
@@ -324,7 +329,8 @@ def _resolve_open(o: OpenOption, catalog: Catalog, vol: Volumes, A: dict) -> Ope
             rate = float(rrow["usd_per_gpu_hour"])
             A["open.usd_per_gpu_hour"] = Assumption(rate, "USD/GPU-hour", _cat_source(
                 "gpu_rates", rrow, f"{o.provider}/{o.gpu}/{o.term}"))
-        labels.append(f"{o.provider if o.usd_per_gpu_hour is None else 'cloud'}, {o.term.replace('_', ' ')}")
+        who = PROVIDER_NAMES.get(o.provider, o.provider) if o.usd_per_gpu_hour is None else "cloud"
+        labels.append(f"{who}, {o.term.replace('_', ' ').replace('reserved ', 'reserved ')}")
         labels.append("autoscaled" if o.billing == "autoscaled" else "always on")
     gps = o.gpus_per_server if o.gpus_per_server is not None else (gpu["gpus_per_server"] if gpu else None)
     srv = o.server_usd
@@ -348,7 +354,7 @@ def _resolve_open(o: OpenOption, catalog: Catalog, vol: Volumes, A: dict) -> Ope
         A["open.gpus_per_server"] = Assumption(gps, "GPUs/server", "scenario" if o.gpus_per_server is not None
                                                else _cat_source("gpus", gpu, o.gpu))
         labels.append(f"owned, {o.capex_mode}")
-    label = f"{labels[0]} on {', '.join(labels[1:])}"
+    label = f"{labels[0]} on {labels[1]} ({', '.join(labels[2:])})"
     return OpenParams(hosting=o.hosting, billing=o.billing, gpus_per_replica=g, capacity_per_replica=cap,
                       output_tokens_per_second=out_tps, usd_per_gpu_hour=rate, gpus_per_server=int(gps or 1),
                       server_usd=float(srv or 0.0), tdp_watts=float(tdp or 0.0), label=label,
@@ -798,10 +804,27 @@ class Result:
     """
 
     scenario: Scenario
-    monthly: pd.DataFrame
+    columns: dict          # the monthly table as numpy columns (built into a DataFrame on first use)
     summary: dict
     assumptions: dict
     resolved: Resolved
+
+    @functools.cached_property
+    def monthly(self) -> pd.DataFrame:
+        return pd.DataFrame(self.columns)
+
+    def monthly_records(self) -> list[dict]:
+        """The monthly table as a list of dicts, NaN as None (for JSON), without a DataFrame."""
+        cols = []
+        for values in self.columns.values():
+            if values.dtype.kind == "f":
+                obj = values.astype(object)
+                obj[np.isnan(values)] = None
+                cols.append(obj.tolist())
+            else:
+                cols.append(values.tolist())
+        names = list(self.columns)
+        return [dict(zip(names, row)) for row in zip(*cols)]
 
     def totals_by_month(self) -> pd.DataFrame:
         """Wide table: month x option -> usd, plus cumulative columns."""
@@ -842,7 +865,7 @@ def evaluate(scenario: Scenario, catalog: Catalog) -> Result:
     usd = usd[keep]
     k = len(names)
     is_open = np.repeat(np.array([o == "self_hosted" for o, _ in names]), H)
-    monthly = pd.DataFrame({
+    monthly_columns = {
         "month": np.tile(np.arange(H), k),
         "option": np.repeat([o for o, _ in names], H),
         "component": np.repeat([c for _, c in names], H),
@@ -853,7 +876,7 @@ def evaluate(scenario: Scenario, catalog: Catalog) -> Result:
         "replicas": np.where(is_open, np.tile(fl["replicas"], k), np.nan),
         "gpus": np.where(is_open, np.tile(fl["gpus"], k), np.nan),
         "utilisation": np.where(is_open, np.tile(fl["utilisation"], k), np.nan),
-    })
+    }
 
     rate = scenario.finance.discount_rate_annual
     df = discount_factors(rate, H)
@@ -895,4 +918,4 @@ def evaluate(scenario: Scenario, catalog: Catalog) -> Result:
         "throughput_source": R.open.throughput_source,
     }
     assumptions = {k: v.as_dict() for k, v in R.assumptions.items()}
-    return Result(scenario=scenario, monthly=monthly, summary=summary, assumptions=assumptions, resolved=R)
+    return Result(scenario=scenario, columns=monthly_columns, summary=summary, assumptions=assumptions, resolved=R)

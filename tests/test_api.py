@@ -291,10 +291,10 @@ def test_openapi_examples_run(client):
             example = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("example")
             if example is None:
                 continue
-            res = client.open(path, method=method.upper(), json=example)
-            assert res.status_code == 200, (path, res.get_json())
+            with client.open(path, method=method.upper(), json=example) as res:
+                assert res.status_code in (200, 201), (path, res.get_data(as_text=True)[:300])
             ran += 1
-    assert ran == 3
+    assert ran >= 5   # tco, breakeven, throughput, charts, report (and saved scenarios)
 
 
 def test_docs_page_serves_its_own_assets(client):

@@ -15,7 +15,11 @@ from tco.catalog import load_catalog
 from tco.settings import Settings
 from tco.web import create_app
 
-app = create_app(Settings(), catalog=load_catalog(use_env=False))
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+_DB = Path(tempfile.mkdtemp(prefix="tco-schemathesis-")) / "saved.sqlite3"   # saved scenarios land here, not in CWD
+app = create_app(Settings(database=str(_DB)), catalog=load_catalog(use_env=False))
 schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

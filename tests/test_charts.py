@@ -92,15 +92,20 @@ def test_all_figures_keys_look_and_json(figs, result):
         assert isinstance(fig, go.Figure)
         assert fig.layout.meta["chart"] == name
         assert fig.layout.title.text
-        assert fig.layout.legend.orientation == "h" and fig.layout.legend.y > 1
+        if name == "monthly_breakdown":   # two legend groups: a column beside the bars
+            assert fig.layout.legend.orientation == "v" and fig.layout.legend.x > 1
+        else:
+            assert fig.layout.legend.orientation == "h" and fig.layout.legend.y > 1
         assert fig.layout.template.layout.paper_bgcolor == "white"      # plotly_white
         data = json.loads(fig.to_json())
         assert len(data["data"]) == len(fig.data)
         # one colour per option, everywhere
         for t in _traces(fig, kind="cost") + _traces(fig, kind="total"):
             assert t.line.color == {"closed": CLOSED_COLOR, "self_hosted": OPEN_COLOR}[t.meta["option"]]
-    closed_name = f"Closed API: {result.summary['closed_label']}"
-    open_name = f"Self-hosted: {result.summary['open_label']}"
+    closed_name = f"Closed: {result.summary['closed_label']}"
+    # "open model on 1x GPU (cloud, ...)" -> model and GPU count only, to keep legends short
+    model, _, rest = result.summary["open_label"].partition(" on ")
+    open_name = f"Self-hosted: {model} ({rest.split()[0]} GPU)"
     for name in ("cost_vs_volume", "cumulative_cost", "unit_cost"):
         assert [t.name for t in _traces(figs[name], kind="cost")] == [closed_name, open_name]
 
@@ -157,7 +162,7 @@ def test_cost_vs_volume_without_breakeven_explains_why(catalog):
     fig = cost_vs_volume(r)
     assert not _by_name(fig.layout.shapes, "breakeven")
     (note,) = _by_name(fig.layout.annotations, "breakeven")
-    assert r.summary["breakeven_volume_reason"] in note.text
+    assert r.summary["breakeven_volume_reason"] in note.text.replace("<br>", " ")
     assert fig.layout.meta["breakeven_volume_per_month"] is None
 
 
@@ -189,7 +194,7 @@ def test_cumulative_cost_hand_totals(figs):
     assert fig.layout.meta["breakeven_month"] is None
     assert not _traces(fig, kind="breakeven")
     (note,) = _by_name(fig.layout.annotations, "breakeven")
-    assert "stays above" in note.text
+    assert "stays above" in note.text.replace("<br>", " ")
 
 
 def test_cumulative_cost_marks_breakeven_month(catalog):
@@ -234,8 +239,8 @@ def test_monthly_breakdown_components_sum_to_totals(figs, result):
     assert {t.yaxis for t in _traces(fig, option="closed")} == {"y"}
     assert {t.yaxis for t in _traces(fig, option="self_hosted")} == {"y2"}
     assert fig.layout.yaxis2.matches == "y"
-    assert fig.layout.yaxis.title.text == "Closed API<br>Monthly cost [USD]"
-    assert fig.layout.yaxis2.title.text == "Self-hosted<br>Monthly cost [USD]"
+    assert fig.layout.yaxis.title.text == "Closed API [USD]"
+    assert fig.layout.yaxis2.title.text == "Self-hosted [USD]"
     # the legend: one group per option, a click hides one component only
     assert {t.legendgroup for t in fig.data} == {"closed", "self_hosted"}
     assert fig.layout.legend.groupclick == "toggleitem"

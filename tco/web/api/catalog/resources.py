@@ -65,7 +65,7 @@ class Tables(MethodView):
 
 @blp.route("/<string:table>")
 class TableRows(MethodView):
-    @blp.arguments(CatalogQuerySchema, location="query", unknown=ma.RAISE)
+    @blp.arguments(CatalogQuerySchema(), location="query", unknown=ma.RAISE)
     @blp.response(200, CatalogPageSchema)
     @blp.doc(**CSV_DOC)
     def get(self, args, table):

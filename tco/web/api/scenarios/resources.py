@@ -1,7 +1,11 @@
 """POST /api/v1/tco, /api/v1/breakeven, /api/v1/throughput: thin over the engine."""
 from __future__ import annotations
 
+import json
 import math
+
+import numpy as np
+import orjson
 
 import marshmallow as ma
 from flask import Response, current_app
@@ -10,8 +14,9 @@ from flask_smorest import Blueprint, abort
 
 from tco.engine import benchmark_row, breakeven_curve, breakevens, evaluate, modelled_throughput, resolve
 from tco.scenario import OpenOption, ScenarioError
-from tco.web.api.scenarios.schemas import (EXAMPLE, BreakevenRequestSchema, BreakevenResponseSchema, ScenarioSchema,
-                                           TcoResponseSchema, ThroughputRequestSchema, ThroughputResponseSchema)
+from tco.web.api.scenarios.schemas import (EXAMPLE, BreakevenRequestSchema, BreakevenResponseSchema,
+                                           ChartsResponseSchema, ScenarioSchema, TcoResponseSchema,
+                                           ThroughputRequestSchema, ThroughputResponseSchema)
 
 blp = Blueprint("scenarios", __name__, url_prefix="/api/v1",
                 description="Price a scenario: closed vs self-hosted, month by month, with break-even.")
@@ -34,14 +39,29 @@ def _finite(x):
 
 
 def _records(df) -> list[dict]:
-    out = df.astype(object).where(df.notna(), None).to_dict("records")
-    return out
+    """Rows of a DataFrame as dicts, NaN as None, built column-wise (fast for a few hundred rows)."""
+    cols = []
+    for name in df.columns:
+        values = df[name].to_numpy()
+        if values.dtype.kind == "f":
+            obj = values.astype(object)
+            obj[np.isnan(values)] = None
+            cols.append(obj.tolist())
+        else:
+            cols.append(values.tolist())
+    names = list(df.columns)
+    return [dict(zip(names, row)) for row in zip(*cols)]
+
+
+def _json_response(body: dict) -> Response:
+    """A body already shaped like the documented schema, encoded once (skips marshmallow's per-field dump)."""
+    return Response(orjson.dumps(body), mimetype="application/json")
 
 
 @blp.route("/tco")
 class Tco(MethodView):
-    @blp.arguments(FormatQuerySchema, location="query", unknown=ma.RAISE)
-    @blp.arguments(ScenarioSchema, example=EXAMPLE)
+    @blp.arguments(FormatQuerySchema(), location="query", unknown=ma.RAISE)
+    @blp.arguments(ScenarioSchema(), example=EXAMPLE)
     @blp.response(200, TcoResponseSchema)
     @blp.doc(responses={"200": {"description": "OK", "content": {
         "application/json": {"schema": {"$ref": "#/components/schemas/TcoResponse"}},
@@ -55,13 +75,46 @@ class Tco(MethodView):
         if query["format"] == "csv":
             return Response(result.monthly.to_csv(index=False, na_rep=""), mimetype="text/csv",
                             headers={"Content-Disposition": 'attachment; filename="tco_monthly.csv"'})
-        summary = {k: (_finite(v) if isinstance(v, float) else v) for k, v in result.summary.items()}
-        return {"summary": summary, "monthly": _records(result.monthly), "assumptions": result.assumptions}
+        return _json_response({"summary": _summary(result), "monthly": result.monthly_records(),
+                               "assumptions": result.assumptions})
+
+
+def _summary(result) -> dict:
+    return {k: (_finite(v) if isinstance(v, float) else v) for k, v in result.summary.items()}
+
+
+@blp.route("/charts")
+class Charts(MethodView):
+    @blp.arguments(ScenarioSchema(), example=EXAMPLE)
+    @blp.response(200, ChartsResponseSchema)
+    def post(self, scenario):
+        """The summary, a one-sentence verdict and the plotly figures (the dashboard's charts) as JSON."""
+        from tco import charts
+        from tco.report import verdict
+        result = evaluate(scenario, _catalog())
+        figures = {name: fig.to_plotly_json() for name, fig in charts.all_figures(result).items()}
+        return _json_response({"summary": _summary(result), "verdict": verdict(result),
+                               "assumptions": result.assumptions, "figures": figures})
+
+
+@blp.route("/report")
+class Report(MethodView):
+    @blp.arguments(ScenarioSchema(), example=EXAMPLE)
+    @blp.response(200, description="A self-contained one-page HTML report (opens offline).")
+    @blp.doc(responses={"200": {"description": "OK", "content": {"text/html": {"schema": {"type": "string"}}}}})
+    def post(self, scenario):
+        """A one-page HTML report: verdict, KPIs, the four charts and every assumption with its source."""
+        from tco import charts
+        from tco.report import html_report
+        result = evaluate(scenario, _catalog())
+        page = html_report(result, charts.all_figures(result))
+        return Response(page, mimetype="text/html",
+                        headers={"Content-Disposition": 'attachment; filename="tco_report.html"'})
 
 
 @blp.route("/breakeven")
 class Breakeven(MethodView):
-    @blp.arguments(BreakevenRequestSchema, example={**EXAMPLE, "curve": {"points": 50}})
+    @blp.arguments(BreakevenRequestSchema(), example={**EXAMPLE, "curve": {"points": 50}})
     @blp.response(200, BreakevenResponseSchema)
     def post(self, body):
         """The cost-vs-volume curve (steady month, log-spaced volumes) and both break-evens."""
@@ -83,7 +136,7 @@ class Breakeven(MethodView):
 
 @blp.route("/throughput")
 class Throughput(MethodView):
-    @blp.arguments(ThroughputRequestSchema, example={"model": "llama-3.1-70b", "gpu": "h100-sxm",
+    @blp.arguments(ThroughputRequestSchema(), example={"model": "llama-3.1-70b", "gpu": "h100-sxm",
                                                      "gpus_per_replica": 2, "precision": "fp8",
                                                      "input_tokens": 1000, "output_tokens": 1000})
     @blp.response(200, ThroughputResponseSchema)

@@ -351,3 +351,13 @@ class ThroughputResponseSchema(ma.Schema):
     prefill_s = _n("Prefill time of one request [s].")
     measured_output_tokens_per_second = _n("A matching measured row, if any [tokens/s].")
     measured_source = fields.String(required=True, allow_none=True)
+
+
+class ChartsResponseSchema(ma.Schema):
+    summary = fields.Nested(SummarySchema, required=True)
+    verdict = fields.String(required=True, metadata={"description": "One plain-language sentence: which option is "
+                                                                    "cheaper, from when, by how much."})
+    assumptions = fields.Dict(keys=fields.String(), values=fields.Nested(AssumptionSchema), required=True)
+    figures = fields.Dict(keys=fields.String(), values=fields.Dict(), required=True,
+                          metadata={"description": "Plotly figures (JSON) by name: cost_vs_volume, cumulative_cost, "
+                                                   "monthly_breakdown, unit_cost."})
