@@ -24,7 +24,26 @@ def test_healthz(client, catalog):
     assert body["version"]
 
 
-def test_index_says_what_is_there(client):
+def test_dashboard_page_and_its_assets(client):
     res = client.get("/")
     assert res.status_code == 200
-    assert b"/healthz" in res.data and b"api_prices" in res.data
+    html = res.get_data(as_text=True)
+    assert 'id="scenario-form"' in html and "/static/dashboard.js" in html
+    # plotly.js is served by the app under a versioned name, never from a CDN
+    assert "cdn" not in html.lower() and "https://" not in html.split("<body>")[1].split('id="tco-options"')[0]
+    src = html.split('<script src="')[1].split('"')[0]
+    assert src.startswith("/static/vendor/plotly-") and src.endswith(".min.js")
+    with client.get(src) as js:
+        assert js.status_code == 200 and js.mimetype == "text/javascript" and len(js.data) > 1_000_000
+    for asset in ("/static/dashboard.js", "/static/dashboard.css"):
+        with client.get(asset) as r:
+            assert r.status_code == 200
+
+
+def test_every_form_field_has_a_label(client):
+    import re
+    html = client.get("/").get_data(as_text=True)
+    ids = re.findall(r'<(?:input|select)[^>]*\bid="([^"]+)"', html)
+    assert len(ids) > 30
+    for i in ids:
+        assert f'for="{i}"' in html, f"no <label for> for #{i}"

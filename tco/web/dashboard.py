@@ -1,0 +1,184 @@
+"""The finance dashboard at ``/``: a page and its assets; every number comes from the v1 API.
+
+The form's fields are listed once here (path in the scenario JSON, label, unit, help,
+default); the template renders them and ``static/dashboard.js`` turns them into the
+scenario the API takes.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import plotly
+from flask import Blueprint, current_app, render_template, send_file
+
+from tco.engine import PROVIDER_NAMES
+from tco.scenario import ClosedOption, Finance, OpenOption, Workload
+from tco.tables import PRECISIONS
+
+bp = Blueprint("dashboard", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static")
+
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def plotly_js_version() -> str:
+    """plotly.js's version, read from the bundled file's banner (``* plotly.js v4.1.1``)."""
+    with open(PLOTLY_JS, encoding="utf-8") as fh:
+        head = fh.read(200)
+    for token in head.split():
+        if token.startswith("v") and token[1:2].isdigit():
+            return token[1:]
+    return plotly.__version__
+
+
+@dataclass(frozen=True)
+class Field:
+    path: str            # dotted path in the scenario JSON (or ui.* for page-only state)
+    label: str
+    unit: str = ""
+    help: str = ""
+    kind: str = "number"  # number | volume | percent | select | date
+    default: object = None
+    min: float | None = None
+    max: float | None = None
+    step: str = "any"
+    options: tuple = ()   # (value, label) pairs for selects
+    mode: str = ""        # workload mode the field belongs to ("" = always)
+
+
+_W, _C, _O, _F = (({f.name: f.default for f in dataclasses.fields(k)}) for k in (Workload, ClosedOption, OpenOption,
+                                                                              Finance))
+
+
+def _pct(x):
+    return round(x * 100, 6)
+
+
+WORKLOAD_FIELDS = (
+    Field("workload.tokens_per_month", "Tokens per month", "tokens/month",
+          "Input + output tokens. Accepts 500M, 2.5B, 1.2e9.", "volume", 2.5e9, 0, mode="tokens"),
+    Field("workload.requests_per_day", "Requests per day", "requests/day", "Calls to the model each day.",
+          "volume", 50_000, 0, mode="requests"),
+    Field("workload.output_tokens_per_request", "Output tokens per request", "tokens",
+          "Tokens generated per call.", "number", 250, 1, mode="requests"),
+    Field("workload.seats", "Seats", "users", "People with a seat (Copilot-style products).", "volume", 500, 0,
+          mode="seats"),
+    Field("workload.tokens_per_seat_month", "Tokens per seat per month", "tokens/seat/month",
+          "What one user sends and receives in a month.", "volume", 2e6, 0, mode="seats"),
+    Field("workload.input_share", "Input share", "%", "Share of tokens that are prompt (input) tokens.",
+          "percent", _pct(_W["input_share"]), 0, 100, mode="tokens seats"),
+    Field("workload.input_tokens_per_request", "Prompt tokens per request", "tokens",
+          "Average prompt length: sets the long-context tier and the throughput model.", "number",
+          _W["input_tokens_per_request"], 1),
+    Field("workload.monthly_growth", "Growth per month", "%/month", "Compound growth of the volume.", "percent",
+          3.0, -99, 1000),
+    Field("horizon_months", "Horizon", "months", "How far to plan (1 to 240 months).", "number", 36, 1, 240, "1"),
+)
+
+ASSUMPTION_FIELDS = (
+    ("Load and caching", (
+        Field("workload.peak_to_average", "Peak to average load", "×", "Busiest hour over the average; sizes the fleet.",
+              "number", _W["peak_to_average"], 1, 24),
+        Field("workload.cached_input_share", "Cached input", "%", "Input tokens served from the prompt cache.",
+              "percent", 0.0, 0, 100),
+        Field("workload.batch_share", "Batch API share", "%", "Traffic sent through the (cheaper, slower) batch API.",
+              "percent", 0.0, 0, 100),
+    )),
+    ("Closed API", (
+        Field("closed.discount", "Negotiated discount", "%", "Off list prices.", "percent", 0.0, 0, 100),
+        Field("closed.price_change_annual", "API price change per year", "%/year",
+              "API prices have fallen fast; -30 means 30% cheaper each year.", "percent", 0.0, -99, 1000),
+        Field("closed.setup_usd", "Integration (one-off)", "USD", "Engineering to wire the API in.", "number", 0.0, 0),
+    )),
+    ("Serving", (
+        Field("open.target_utilisation", "Target utilisation at peak", "%",
+              "Share of a replica's throughput you plan to use at the busiest hour.", "percent",
+              _pct(_O["target_utilisation"]), 1, 100),
+        Field("open.min_replicas", "Minimum replicas", "replicas", "Kept running however low the load.", "number",
+              _O["min_replicas"], 0, 10000, "1"),
+        Field("open.redundancy_replicas", "Spare replicas", "replicas", "On top of the load, for failover.", "number",
+              _O["redundancy_replicas"], 0, 10000, "1"),
+        Field("open.serving_efficiency", "Serving efficiency", "×",
+              "Multiplier on the modelled throughput (1 = tuned TensorRT-LLM).", "number", _O["serving_efficiency"],
+              0.01, 10),
+    )),
+    ("People and one-offs", (
+        Field("open.staff_fte_base", "MLOps staff (base)", "FTE", "People needed however small the fleet.", "number",
+              _O["staff_fte_base"], 0, 1000),
+        Field("open.replicas_per_fte", "Replicas per extra FTE", "replicas/FTE",
+              "One more person per this many replicas.", "number", _O["replicas_per_fte"], 0.01),
+        Field("open.fte_usd_per_year", "Loaded cost per FTE", "USD/year", "Salary, benefits, overheads.", "number",
+              _O["fte_usd_per_year"], 0),
+        Field("open.setup_engineer_months", "Setup engineering", "engineer-months", "Paid in month 1.", "number",
+              _O["setup_engineer_months"], 0),
+        Field("open.migration_usd", "Migration (one-off)", "USD", "", "number", _O["migration_usd"], 0),
+        Field("open.fine_tuning_usd", "Fine-tuning (one-off)", "USD", "", "number", _O["fine_tuning_usd"], 0),
+        Field("open.evaluation_usd_per_month", "Evaluation & guardrails", "USD/month", "", "number",
+              _O["evaluation_usd_per_month"], 0),
+        Field("open.overhead_share", "Monitoring, storage, network", "% of infra", "", "percent",
+              _pct(_O["overhead_share"]), 0, 500),
+    )),
+    ("Owned hardware", (
+        Field("open.capex_mode", "Hardware shown as", "", "An annuity over its life, or cash when bought.", "select",
+              _O["capex_mode"], options=(("amortised", "amortised (annuity)"), ("cash", "cash when bought"))),
+        Field("open.useful_life_months", "Useful life", "months", "", "number", _O["useful_life_months"], 1, 600),
+        Field("open.cost_of_capital_annual", "Cost of capital", "%/year", "", "percent",
+              _pct(_O["cost_of_capital_annual"]), 0, 100),
+        Field("open.residual_value_share", "Residual value", "% of price", "Resale value at end of life.", "percent",
+              _pct(_O["residual_value_share"]), 0, 100),
+        Field("open.power_usd_per_kwh", "Electricity", "USD/kWh", "", "number", _O["power_usd_per_kwh"], 0, 10),
+        Field("open.pue", "PUE", "×", "Data-centre power over IT power.", "number", _O["pue"], 1, 5),
+        Field("open.load_factor", "Average power draw", "% of TDP", "", "percent", _pct(_O["load_factor"]), 0, 100),
+        Field("open.colocation_usd_per_kw_month", "Colocation", "USD/kW/month", "", "number",
+              _O["colocation_usd_per_kw_month"], 0),
+        Field("open.support_share_annual", "Support contract", "% of capex/year", "", "percent",
+              _pct(_O["support_share_annual"]), 0, 100),
+    )),
+    ("Finance", (
+        Field("finance.discount_rate_annual", "Discount rate", "%/year", "For NPV and levelised cost.", "percent",
+              _pct(_F["discount_rate_annual"]), -50, 100),
+        Field("as_of", "Prices as of", "date", "Use the prices in force on this date (blank = today).", "date"),
+    )),
+)
+
+
+def _catalog_options(catalog) -> dict:
+    api = catalog.api_prices.sort_values(["provider", "display_name"])
+    groups: dict[str, list] = {}
+    for _, r in api.iterrows():
+        price = f"${r['usd_per_mtok_input']:.2f} / ${r['usd_per_mtok_output']:.2f} per 1M"
+        groups.setdefault(r["provider"], []).append(
+            {"id": r["model_id"], "label": f"{r['display_name']} — {price}",
+             "input": r["usd_per_mtok_input"], "output": r["usd_per_mtok_output"]})
+    seats = [{"id": r["product_id"], "term": r["billing_term"],
+              "label": f"{r['display_name']} — ${r['usd_per_seat_month']:.0f}/seat/month ({r['billing_term']})"}
+             for _, r in catalog.seat_prices.iterrows()]
+    models = [{"id": r["model_id"], "label": r["display_name"]}
+              for _, r in catalog.open_models.iterrows() if r["modality"] == "text"]
+    gpus = [{"id": r["gpu_id"], "label": f"{r['display_name']} ({r['memory_gb']:g} GB)"}
+            for _, r in catalog.gpus.iterrows()]
+    rates = [{"provider": r["provider"], "gpu": r["gpu_id"], "term": r["term"], "usd": r["usd_per_gpu_hour"],
+              "name": PROVIDER_NAMES.get(r["provider"], r["provider"])}
+             for _, r in catalog.gpu_rates.iterrows()]
+    return {"api": groups, "seats": seats, "models": models, "gpus": gpus, "rates": rates,
+            "precisions": [p for p in PRECISIONS if p not in ("fp32",)]}
+
+
+@bp.get("/")
+def index():
+    catalog = current_app.config["TCO_CATALOG"]
+    opts = _catalog_options(catalog)
+    return render_template("dashboard.html", workload_fields=WORKLOAD_FIELDS, assumption_fields=ASSUMPTION_FIELDS,
+                           options=opts, options_json=json.dumps(opts).replace("</", "<\\/"), as_of=catalog.as_of.isoformat(),
+                           plotly_version=plotly_js_version(), defaults={"closed.model": "gpt-4o",
+                                                                         "open.model": "llama-3.1-70b",
+                                                                         "open.gpu": "h100-sxm"})
+
+
+@bp.get("/static/vendor/plotly-<version>.min.js")
+def plotly_js(version):
+    """plotly.js from the plotly package, under a versioned name (no CDN)."""
+    return send_file(PLOTLY_JS, mimetype="text/javascript", max_age=31_536_000)
