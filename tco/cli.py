@@ -124,5 +124,55 @@ def catalog_import_litellm(file, out_dir, effective_date) -> None:
     click.echo(f"wrote {out / 'api_prices.csv'} and {out / 'image_prices.csv'}")
 
 
+@main.group()
+def usage() -> None:
+    """Price API usage logs."""
+
+
+@usage.command("price")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--by", "by", type=click.Choice(["month", "model"]), default="month", show_default=True,
+              help="Aggregate per calendar month or per model.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True)
+@click.option("--dir", "dirs", multiple=True, type=click.Path(), help="Pricing overlay folder (repeatable).")
+@click.option("--months", default=6, show_default=True, type=click.IntRange(1, 120),
+              help="Months the projection workload is built from.")
+def usage_price(file, by, fmt, dirs, months) -> None:
+    """Price a usage log CSV (timestamp, model, input_tokens, output_tokens[, cached_input_tokens, batch,
+    requests]) with the prices in force on each row's date; print totals per month or model, the
+    rows that could not be priced, and the workload to start a projection from."""
+    import json as _json
+
+    from tco.usage import UsageError, price_usage, read_usage_csv, usage_workload
+
+    try:
+        cat = load_catalog(extra_dirs=dirs)
+    except CatalogError as exc:
+        _print_errors(exc)
+        sys.exit(1)
+    try:
+        log = read_usage_csv(file)
+    except UsageError as exc:
+        for line in exc.errors:
+            click.echo(line, err=True)
+        click.echo(f"{len(exc.errors)} error(s)", err=True)
+        sys.exit(1)
+    result = price_usage(log, cat)
+    table = result.by_month() if by == "month" else result.by_model()
+    if fmt == "csv":
+        click.echo(table.to_csv(index=False), nl=False)
+    else:
+        with pd.option_context("display.max_rows", None, "display.width", 200, "display.float_format",
+                               "{:,.2f}".format):
+            click.echo(table.to_string(index=False))
+        click.echo(result.summary())
+        try:
+            click.echo("workload: " + _json.dumps(usage_workload(result, months)))
+        except ValueError:
+            pass
+    if len(result.unpriced):
+        sys.exit(3)   # priced what it could; some rows were not (listed above)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

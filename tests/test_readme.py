@@ -1,7 +1,6 @@
 """The README's examples work: every curl command runs against the app and succeeds."""
 from __future__ import annotations
 
-import json
 import re
 import shlex
 from urllib.parse import urlsplit
@@ -24,8 +23,12 @@ def parse_curl(line: str):
         elif a == "-H":
             k, v = next(it).split(":", 1)
             headers[k.strip()] = v.strip()
-        elif a == "-d":
+        elif a in ("-d", "--data-binary"):
             data = next(it)
+            if data.startswith("@"):                    # a file of the repository, as curl reads it
+                data = (REPO / data[1:]).read_bytes()
+        elif a == "-o":
+            next(it)
         elif a.startswith("http"):
             url = a
     return method, url, headers, data

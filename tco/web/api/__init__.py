@@ -67,6 +67,8 @@ def register_api(app: Flask) -> TcoApi:
     from tco.web.api.saved.resources import blp as saved_blp
     from tco.web.api.scenarios.resources import blp as scenarios_blp
     from tco.web.api.system import blp as system_blp
+    from tco.web.api.usage.resources import blp as usage_blp
+    from tco.web.api.usage.schemas import UsageJsonSchema
 
     app.config.update(
         API_TITLE="tco API",
@@ -89,15 +91,18 @@ def register_api(app: Flask) -> TcoApi:
     api.register_blueprint(system_blp)
     api.register_blueprint(catalog_blp)
     api.register_blueprint(scenarios_blp)
+    api.register_blueprint(usage_blp)
+    api.spec.components.schema("UsageJson", schema=UsageJsonSchema)
     api.register_blueprint(saved_blp)
 
     @app.before_request
     def _require_json_body():
         if request.path.startswith(API_PREFIX) and request.method in ("POST", "PUT", "PATCH"):
-            if request.mimetype != "application/json":
-                return error_response(415, "Content-Type must be application/json",
+            allowed = ("application/json", "text/csv") if request.path == API_PREFIX + "/usage" else ("application/json",)
+            if request.mimetype not in allowed:
+                return error_response(415, f"Content-Type must be {' or '.join(allowed)}",
                                       [{"path": "header.Content-Type",
-                                        "message": f"expected application/json, got {request.mimetype or 'none'}"}])
+                                        "message": f"expected {' or '.join(allowed)}, got {request.mimetype or 'none'}"}])
         return None
 
     return api

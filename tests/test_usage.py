@@ -1,0 +1,241 @@
+"""Pricing usage logs: each rule by hand, history, unknown models, validation, projection, doors."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from conftest import REPO, SHARED, write_csv
+from tco.catalog import load_catalog
+from tco.cli import main
+from tco.settings import Settings
+from tco.usage import UsageError, fit_growth, price_usage, read_usage_csv, usage_workload, validate_usage
+from tco.web import create_app
+
+SRC = "https://example.com/p"
+
+
+@pytest.fixture(scope="module")
+def cat(tmp_path_factory):
+    """Self-contained prices with a history, a batch price and a long-context tier."""
+    d = tmp_path_factory.mktemp("prices")
+    base = dict(provider="v", display_name="x", open_weights="false", source_url=SRC)
+    write_csv(d / "api_prices.csv", "api_prices", [
+        {**base, "model_id": "m", "usd_per_mtok_input": "2", "usd_per_mtok_cached_input": "0.5",
+         "usd_per_mtok_output": "8", "usd_per_mtok_batch_input": "1", "usd_per_mtok_batch_output": "4",
+         "long_context_threshold_tokens": "200000", "usd_per_mtok_input_long": "4",
+         "usd_per_mtok_output_long": "12", "effective_date": "2026-01-01"},
+        # a price cut on 1 March: 2/8 -> 1/6
+        {**base, "model_id": "m", "usd_per_mtok_input": "1", "usd_per_mtok_cached_input": "0.25",
+         "usd_per_mtok_output": "6", "usd_per_mtok_batch_input": "0.5", "usd_per_mtok_batch_output": "3",
+         "long_context_threshold_tokens": "200000", "usd_per_mtok_input_long": "2",
+         "usd_per_mtok_output_long": "9", "effective_date": "2026-03-01"},
+        {**base, "model_id": "plain", "usd_per_mtok_input": "3", "usd_per_mtok_output": "15",
+         "effective_date": "2026-01-01"},
+    ])
+    return load_catalog(base_dir=d, use_env=False)
+
+
+def priced(cat, rows):
+    return price_usage(pd.DataFrame(rows), cat)
+
+
+def one(cat, **row):
+    # 100 requests per row keep prompts under the 200k long-context threshold unless a test says otherwise
+    base = {"timestamp": "2026-02-10", "model": "m", "input_tokens": 0, "output_tokens": 0, "requests": 100}
+    r = priced(cat, [{**base, **row}])
+    return float(r.rows["usd"].iloc[0])
+
+
+def test_plain_row(cat):
+    # 1M input x $2 + 0.5M output x $8 = 2 + 4 = $6.
+    assert one(cat, input_tokens=1e6, output_tokens=5e5) == pytest.approx(6.0)
+
+
+def test_cached_input(cat):
+    # 1M input of which 400k cached: 600k x $2 + 400k x $0.50 = 1.2 + 0.2 = $1.40.
+    assert one(cat, input_tokens=1e6, cached_input_tokens=4e5) == pytest.approx(1.4)
+
+
+def test_cache_price_missing_falls_back_to_input(cat):
+    # "plain" has no cached price: cached tokens pay the input price, 1M x $3.
+    assert one(cat, model="plain", input_tokens=1e6, cached_input_tokens=1e6) == pytest.approx(3.0)
+
+
+def test_batch_row(cat):
+    # Batch: 1M input x $1 + 1M output x $4 = $5.
+    assert one(cat, input_tokens=1e6, output_tokens=1e6, batch=True) == pytest.approx(5.0)
+
+
+def test_long_context_tier_is_per_request(cat):
+    # One 300k-token request: above the 200k threshold, the whole request at $4 / $12:
+    # 0.3M x 4 + 0.01M x 12 = 1.2 + 0.12 = $1.32.
+    assert one(cat, input_tokens=3e5, output_tokens=1e4, requests=1) == pytest.approx(1.32)
+    # The same tokens as 3 requests of 100k each: below the threshold, $2 / $8:
+    # 0.3M x 2 + 0.01M x 8 = 0.6 + 0.08 = $0.68.
+    assert one(cat, input_tokens=3e5, output_tokens=1e4, requests=3) == pytest.approx(0.68)
+
+
+def test_price_change_mid_log(cat):
+    # 28 Feb at $2 + $8 = $10 per 1M+1M; 1 March at $1 + $6 = $7.
+    r = priced(cat, [{"timestamp": d, "model": "m", "input_tokens": 1e6, "output_tokens": 1e6, "requests": 100}
+                     for d in ("2026-02-28", "2026-03-01T00:30:00Z", "2026-03-15")])
+    assert r.rows["usd"].tolist() == pytest.approx([10.0, 7.0, 7.0])
+    assert r.rows["price_date"].astype(str).tolist() == ["2026-01-01", "2026-03-01", "2026-03-01"]
+    months = r.by_month()
+    assert months["month"].astype(str).tolist() == ["2026-02", "2026-03"]
+    assert months["usd"].tolist() == pytest.approx([10.0, 14.0])
+
+
+def test_row_before_first_price_is_priced_at_it_and_flagged(cat):
+    r = priced(cat, [{"timestamp": "2025-06-01", "model": "m", "input_tokens": 1e6, "output_tokens": 0,
+                      "requests": 100}])
+    assert r.rows["usd"].iloc[0] == pytest.approx(2.0) and bool(r.rows["price_assumed"].iloc[0])
+    assert "priced at that price" in r.summary()
+
+
+def test_unknown_model_is_reported_never_zero(cat):
+    r = priced(cat, [{"timestamp": "2026-02-01", "model": "mm", "input_tokens": 5, "output_tokens": 5}] * 3
+               + [{"timestamp": "2026-02-01", "model": "m", "input_tokens": 1e6, "output_tokens": 0, "requests": 100}])
+    assert np.isnan(r.rows["usd"].iloc[0]) and not r.rows["priced"].iloc[0]
+    assert r.total_usd == pytest.approx(2.0)
+    (row,) = r.unpriced.to_dict("records")
+    assert row["model"] == "mm" and row["rows"] == 3 and row["reason"] == "unknown model"
+    assert "m" in row["closest"].split(", ")
+
+
+def test_batch_without_batch_price_is_reported(cat):
+    r = priced(cat, [{"timestamp": "2026-02-01", "model": "plain", "input_tokens": 1, "output_tokens": 1,
+                      "batch": True}])
+    assert r.unpriced["reason"].tolist() == ["batch rows but the model has no batch price"]
+
+
+def test_validation_names_line_and_column():
+    text = ("timestamp,model,input_tokens,output_tokens,cached_input_tokens,batch\n"
+            "2026-01-01,m,10,5,0,false\n"
+            "yesterday,m,-3,x,0,maybe\n"
+            "2026-01-02,,10,5,20,true\n")
+    with pytest.raises(UsageError) as err:
+        read_usage_csv(text, name="log.csv")
+    assert sorted(err.value.errors) == sorted([
+        "log.csv:3: timestamp: not a date or date-time (use ISO, e.g. 2026-03-01 or 2026-03-01T12:00:00Z)",
+        "log.csv:3: input_tokens: must be >= 0",
+        "log.csv:3: output_tokens: not a finite number",
+        "log.csv:3: batch: use true or false",
+        "log.csv:4: model: empty",
+        "log.csv:4: cached_input_tokens: more than input_tokens (input_tokens counts cached tokens too)",
+    ])
+
+
+def test_missing_column_and_aliases():
+    with pytest.raises(UsageError, match="input_tokens: required column missing"):
+        validate_usage(pd.DataFrame({"timestamp": ["2026-01-01"], "model": ["m"], "output_tokens": [1]}))
+    rows = validate_usage(pd.DataFrame({"date": ["2026-01-01"], "model_id": ["m"], "prompt_tokens": ["1,000"],
+                                        "completion_tokens": [5]}))
+    assert rows["input_tokens"].tolist() == [1000.0] and rows["requests"].tolist() == [1.0]
+
+
+def test_fit_growth_and_workload(cat):
+    # Months Jan..Apr at 1.0, 1.1, 1.21, 1.331 M tokens: 10% growth a month.
+    rows = [{"timestamp": f"2026-0{i + 1}-15", "model": "plain", "input_tokens": 0.8e6 * 1.1 ** i,
+             "output_tokens": 0.2e6 * 1.1 ** i, "requests": 100} for i in range(4)]
+    r = priced(cat, rows)
+    w = usage_workload(r, months=6)
+    assert w["monthly_growth"] == pytest.approx(0.1, abs=1e-9)
+    assert w["input_tokens_per_month"] == pytest.approx(0.8e6 * 1.331)
+    assert w["output_tokens_per_month"] == pytest.approx(0.2e6 * 1.331)
+    # Prompt per request: all input tokens / 400 requests.
+    assert w["input_tokens_per_request"] == pytest.approx(sum(0.8e6 * 1.1 ** i for i in range(4)) / 400)
+    assert fit_growth([]) == 0.0
+
+
+def test_litellm_prices_give_the_per_token_arithmetic(tmp_path):
+    """Rows priced from the LiteLLM-format fixture equal tokens x that file's per-token prices."""
+    from tco.litellm import import_litellm
+
+    src = REPO / "tests" / "data" / "litellm_small.json"
+    raw = json.loads(src.read_text())
+    res = import_litellm(src, effective_date="2026-01-01")
+    d = tmp_path / "imported"
+    d.mkdir()
+    from tco.catalog import write_table
+    write_table(res.api_prices, d / "api_prices.csv", "api_prices")
+    cat = load_catalog(base_dir=d, use_env=False)
+    checked = 0
+    for _, row in cat.api_prices.iterrows():            # display_name keeps the original LiteLLM key
+        mid, entry = row["model_id"], raw[row["display_name"]]
+        tin, tout = 123_456, 7_890
+        r = price_usage(pd.DataFrame([{"timestamp": "2026-02-01", "model": mid, "input_tokens": tin,
+                                       "output_tokens": tout, "requests": 1000}]), cat)
+        expected = tin * entry["input_cost_per_token"] + tout * entry["output_cost_per_token"]
+        assert r.rows["usd"].iloc[0] == pytest.approx(expected, rel=1e-12), key
+        checked += 1
+    assert checked >= 2
+
+
+def test_shared_litellm_file_prices_gpt_4o(tmp_path):
+    src = SHARED / "data" / "litellm_model_prices.json"
+    if not src.exists():
+        pytest.skip("shared LiteLLM price file absent")
+    from tco.catalog import write_table
+    from tco.litellm import import_litellm
+    res = import_litellm(src, effective_date="2026-01-01")
+    write_table(res.api_prices, tmp_path / "api_prices.csv", "api_prices")
+    cat = load_catalog(base_dir=tmp_path, use_env=False)
+    raw = json.loads(src.read_text())["gpt-4o"]
+    r = price_usage(pd.DataFrame([{"timestamp": "2026-05-01", "model": "gpt-4o", "input_tokens": 2e6,
+                                   "cached_input_tokens": 5e5, "output_tokens": 3e5}]), cat)
+    expected = (1.5e6 * raw["input_cost_per_token"] + 5e5 * raw["cache_read_input_token_cost"]
+                + 3e5 * raw["output_cost_per_token"])
+    assert r.rows["usd"].iloc[0] == pytest.approx(expected, rel=1e-12)
+
+
+# ------------------------------------------------------------------ doors
+
+def test_cli_usage_price(tmp_path):
+    f = tmp_path / "log.csv"
+    f.write_text("timestamp,model,input_tokens,output_tokens\n2026-09-01,gpt-4o,1000000,100000\n"
+                 "2026-10-01,gpt-4o,2000000,200000\n")
+    res = CliRunner().invoke(main, ["usage", "price", str(f), "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    lines = res.output.strip().splitlines()
+    # Sept: 1M x 2.50 + 0.1M x 10 = 3.50; Oct: twice that = 7.00.
+    assert lines[0].startswith("month,") and [float(l.split(",")[-2]) for l in lines[1:]] == [3.5, 7.0]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("timestamp,model,input_tokens,output_tokens\n2026-09-01,gpt-4o,x,1\n")
+    res = CliRunner().invoke(main, ["usage", "price", str(bad)])
+    assert res.exit_code == 1 and f"{bad}:2: input_tokens: not a finite number" in res.output
+
+
+def test_api_usage_csv_and_json(catalog, tmp_path):
+    client = create_app(Settings(database=str(tmp_path / "db.sqlite3")), catalog=catalog).test_client()
+    csv = "timestamp,model,input_tokens,output_tokens\n2026-09-01,gpt-4o,1000000,100000\n2026-09-02,gpt-4,1,1\n"
+    body = client.post("/api/v1/usage", data=csv, content_type="text/csv").get_json()
+    assert body["total_usd"] == pytest.approx(3.5) and body["priced_rows"] == 1
+    assert body["unpriced"][0]["model"] == "gpt-4" and "gpt-4o" in body["unpriced"][0]["closest"]
+    assert body["by_month"][0]["key"] == "2026-09"
+    j = client.post("/api/v1/usage", json={"rows": [{"timestamp": "2026-09-01", "model": "gpt-4o",
+                                                     "input_tokens": 1e6, "output_tokens": 1e5}]}).get_json()
+    assert j["total_usd"] == pytest.approx(3.5)
+    # The workload it returns runs as is.
+    scen = {"workload": j["workload"], "closed": {"model": "gpt-4o"},
+            "open": {"usd_per_gpu_hour": 2, "output_tokens_per_second_per_replica": 1000}}
+    assert client.post("/api/v1/tco", json=scen).status_code == 200
+
+
+def test_api_usage_errors(catalog, tmp_path):
+    client = create_app(Settings(database=str(tmp_path / "db.sqlite3"), max_body_bytes=10_000),
+                        catalog=catalog).test_client()
+    res = client.post("/api/v1/usage", data="timestamp,model,input_tokens,output_tokens\n2026-01-01,gpt-4o,-1,2\n",
+                      content_type="text/csv")
+    assert res.status_code == 422
+    assert res.get_json()["errors"] == [{"path": "csv.2.input_tokens", "message": "must be >= 0"}]
+    res = client.post("/api/v1/usage", json={"rows": [{"timestamp": "2026-01-01", "model": "gpt-4o",
+                                                       "input_tokens": 1, "output_tokens": "x"}]})
+    assert res.status_code == 422 and res.get_json()["errors"][0]["path"].startswith("rows.0.output_tokens")
+    big = "timestamp,model,input_tokens,output_tokens\n" + "2026-01-01,gpt-4o,1,1\n" * 1000
+    assert client.post("/api/v1/usage", data=big, content_type="text/csv").status_code == 413
+    assert client.post("/api/v1/usage", data="a", content_type="text/plain").status_code == 415
