@@ -45,6 +45,7 @@ COMPONENT_LABELS = {
     "residual_value": "Residual value", "power": "Power", "colocation": "Colocation", "support": "Support contract",
     "staff": "MLOps staff", "evaluation": "Evaluation & guardrails", "overhead": "Monitoring, storage, network",
     "open_setup": "Setup, migration, fine-tuning (one-off)",
+    "hybrid_self_hosted": "Hybrid: own replicas", "hybrid_api": "Hybrid: API overflow",
 }
 
 
@@ -439,6 +440,14 @@ def resolve(scenario: Scenario, catalog: Catalog) -> Resolved:
     if w.cached_input_share + w.cache_write_share > 1:
         raise ScenarioError("workload.cache_write_share", "cached_input_share + cache_write_share must be <= 1")
     _check_number("workload.peak_to_average", w.peak_to_average, 1, 24)
+    if w.load_profile is not None:
+        from tco.hybrid import load_profile
+        try:
+            weights = load_profile(w.load_profile)
+        except (ValueError, TypeError) as exc:
+            raise ScenarioError("workload.load_profile", str(exc)) from None
+        scenario = replace(scenario, workload=replace(w, peak_to_average=float(weights.max())))
+        w = scenario.workload
     _check_number("finance.discount_rate_annual", scenario.finance.discount_rate_annual, -0.5, 1)
     A: dict[str, Assumption] = {}
     closed = _resolve_closed(scenario.closed, catalog, vol, A, float(w.batch_share))
@@ -465,10 +474,11 @@ def closed_costs(R: Resolved, volume_scale=1.0, steady: bool = False) -> dict[st
     growth = np.ones(1) if steady else vol.growth
     months = np.arange(growth.shape[-1], dtype=float)
     scale = np.asarray(volume_scale, dtype=float)
-    if steady or c.price_change_annual == 0:
-        factor = np.full_like(months, 1.0 - c.discount)
+    change = np.asarray(c.price_change_annual, dtype=float)      # scalar, or (S, 1) in a sweep
+    if steady or not change.any():
+        factor = (1.0 - np.asarray(c.discount, dtype=float)) * np.ones_like(months)
     else:
-        factor = (1.0 - c.discount) * np.power(1.0 + c.price_change_annual, months / 12.0)
+        factor = (1.0 - np.asarray(c.discount, dtype=float)) * np.power(1.0 + change, months / 12.0)
     tokens = vol.tokens_month0 * growth * scale
     tin = tokens * vol.input_share
     tout = tokens - tin
@@ -582,7 +592,9 @@ def open_costs(R: Resolved, volume_scale=1.0, steady: bool = False, fl: dict | N
     out["overhead"] = infra * o.overhead_share
     setup = np.zeros(shape)
     if not steady:
-        setup[..., 0] = o.setup_engineer_months * o.fte_usd_per_year / 12.0 + o.migration_usd + o.fine_tuning_usd
+        one_off = o.setup_engineer_months * np.asarray(o.fte_usd_per_year, dtype=float) / 12.0 + o.migration_usd \
+            + o.fine_tuning_usd
+        setup[..., 0] = np.reshape(one_off, np.shape(one_off)[:-1]) if np.ndim(one_off) > 1 else one_off
     out["open_setup"] = setup
     return {k: _full(v, shape) for k, v in out.items()}
 
@@ -722,14 +734,14 @@ def breakeven_month(closed_monthly: np.ndarray, open_monthly: np.ndarray) -> np.
     >>> float(breakeven_month(np.array([10., 10., 10.]), np.array([25., 0., 0.])))
     2.5
     """
-    d = np.cumsum(open_monthly - closed_monthly, axis=-1)               # at the end of month m (t = m+1)
-    d0 = np.concatenate([np.zeros(d.shape[:-1] + (1,)), d], axis=-1)   # t = 0 .. H
-    below = d0[..., 1:] <= 0
-    # The crossing must be final-looking: first t where the difference reaches <= 0.
-    first = np.argmax(below, axis=-1)
+    d = np.subtract(open_monthly, closed_monthly)
+    np.cumsum(d, axis=-1, out=d)                                        # at the end of month m (t = m+1)
+    below = d <= 0
+    first = np.argmax(below, axis=-1)                                   # first month end at or below zero
     found = below.any(axis=-1)
-    prev = np.take_along_axis(d0, first[..., None], axis=-1)[..., 0]
-    cur = np.take_along_axis(d0, first[..., None] + 1, axis=-1)[..., 0]
+    cur = np.take_along_axis(d, first[..., None], axis=-1)[..., 0]
+    # The difference at the start of that month: 0 at t = 0, else the previous month end.
+    prev = np.where(first > 0, np.take_along_axis(d, np.maximum(first - 1, 0)[..., None], axis=-1)[..., 0], 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         frac = np.where(prev > 0, prev / (prev - cur), 0.0)
     t = first + frac
@@ -755,43 +767,127 @@ def breakevens(R: Resolved, closed_total=None, open_total=None) -> dict:
 
 # --------------------------------------------------------------------------- sweeps
 
-def sweep(R: Resolved, volume_scale=1.0, **params) -> dict[str, np.ndarray]:
+def sweep(R: Resolved, volume_scale=1.0, monthly_growth=None, closed_price_scale=None,
+          **params) -> dict[str, np.ndarray]:
     """Evaluate many variants of one resolved scenario at once, as arrays (samples x months).
 
     Parameters
     ----------
     R : a resolved scenario (:func:`resolve`).
-    volume_scale : array of shape (S,) multiplying the workload's volume [-].
-    **params : arrays of shape (S,) replacing resolved numbers, named ``closed.<field>``
-        (a :class:`ClosedPrices` field, e.g. ``closed__input`` [USD/1M tokens]) or
-        ``open__<field>`` (an :class:`OpenParams` field such as ``open__usd_per_gpu_hour``,
-        or an :class:`~tco.scenario.OpenOption` field such as ``open__target_utilisation``).
+    volume_scale : array (S,) multiplying the workload's volume [-].
+    monthly_growth : array (S,) replacing the compound growth [1/month]; None keeps the scenario's.
+    closed_price_scale : array (S,) multiplying every closed price (tokens, seats, images) [-].
+    **params : arrays (S,) replacing resolved numbers, named ``closed__<field>`` (a
+        :class:`ClosedPrices` field such as ``closed__input`` [USD/1M tokens], or a
+        :class:`~tco.scenario.ClosedOption` field such as ``closed__price_change_annual``) or
+        ``open__<field>`` (an :class:`OpenParams` field such as ``open__usd_per_gpu_hour`` or
+        ``open__capacity_per_replica``, or an :class:`~tco.scenario.OpenOption` field such as
+        ``open__target_utilisation``).
 
     Returns
     -------
     dict with ``closed`` and ``open`` monthly totals (S, H) [USD/month], their ``*_total`` over
     the horizon [USD] and ``breakeven_month`` (S,) [months, NaN = never].
     """
-    closed_p, open_p, open_o = R.closed, R.open, R.scenario.open
+    closed_p, closed_o, open_p, open_o = R.closed, R.scenario.closed, R.open, R.scenario.open
     col = lambda a: np.asarray(a, dtype=float)[..., None]  # noqa: E731  (S,) -> (S, 1) against months
-    c_kw, p_kw, o_kw = {}, {}, {}
+    kw = {"cp": {}, "co": {}, "op": {}, "oo": {}}
     for name, arr in params.items():
         section, _, fld = name.partition("__")
-        if section == "closed" and hasattr(closed_p, fld):
-            c_kw[fld] = col(arr)
-        elif section == "open" and hasattr(open_p, fld):
-            p_kw[fld] = col(arr)
-        elif section == "open" and hasattr(open_o, fld):
-            o_kw[fld] = col(arr)
+        if section == "closed" and fld in ClosedPrices.__dataclass_fields__:
+            kw["cp"][fld] = col(arr)
+        elif section == "closed" and fld in ClosedOption.__dataclass_fields__:
+            kw["co"][fld] = col(arr)
+        elif section == "open" and fld in OpenParams.__dataclass_fields__:
+            kw["op"][fld] = col(arr)
+        elif section == "open" and fld in OpenOption.__dataclass_fields__:
+            kw["oo"][fld] = col(arr)
         else:
             raise ValueError(f"sweep: unknown parameter {name!r}")
-    R2 = replace(R, closed=replace(closed_p, **c_kw), open=replace(open_p, **p_kw),
-                 scenario=replace(R.scenario, open=replace(open_o, **o_kw)) if o_kw else R.scenario)
+    scenario = replace(R.scenario, closed=replace(closed_o, **kw["co"]), open=replace(open_o, **kw["oo"]))
+    volumes = R.volumes
+    if monthly_growth is not None:
+        months = np.arange(len(R.volumes.growth), dtype=float)
+        volumes = replace(volumes, growth=np.power(1.0 + col(monthly_growth), months))
+    R2 = replace(R, closed=replace(closed_p, **kw["cp"]), open=replace(open_p, **kw["op"]), scenario=scenario,
+                 volumes=volumes)
     scale = col(volume_scale)
-    closed = _total(closed_costs(R2, scale))
-    opened = _total(open_costs(R2, scale))
+    if R2.open.hosting == "cloud" and R2.volumes.kind == "tokens":
+        closed, opened = _sweep_totals_cloud(R2, scale, None if closed_price_scale is None else col(closed_price_scale))
+    else:
+        parts = closed_costs(R2, scale)
+        if closed_price_scale is not None:
+            ps = col(closed_price_scale)
+            for k in ("api_input", "api_cached_input", "api_cache_write", "api_output", "seats", "images"):
+                parts[k] = parts[k] * ps
+        closed = _total(parts)
+        opened = _total(open_costs(R2, scale))
     return {"closed": closed, "open": opened, "closed_total": closed.sum(axis=-1),
             "open_total": opened.sum(axis=-1), "breakeven_month": breakeven_month(closed, opened)}
+
+
+def _sweep_totals_cloud(R: Resolved, scale, price_scale) -> tuple[np.ndarray, np.ndarray]:
+    """Monthly totals of both options for a token workload on rented GPUs, in few array passes.
+
+    The same arithmetic as :func:`closed_costs` + :func:`open_costs` (a test holds them equal),
+    folded so that every per-sample number is a (S, 1) coefficient and only a handful of
+    operations touch the (S, H) arrays: the closed cost is volume x a blended price per token,
+    the self-hosted cost is billed replicas x a per-replica rate + replicas x a staff share
+    + a fixed part.
+    """
+    w, vol, p, c, P, o = R.scenario.workload, R.volumes, R.closed, R.scenario.closed, R.open, R.scenario.open
+    H = vol.growth.shape[-1]
+    months = np.arange(H, dtype=float)
+    growth = vol.growth                                                  # (H,) or (S, H)
+    change = np.asarray(c.price_change_annual, dtype=float)
+    factor = np.power(1.0 + change, months / 12.0) if change.any() else None
+    # closed: one blended price per token [USD/token]
+    long = vol.input_tokens_per_request > p.long_threshold
+    pin = p.input_long if long else p.input
+    pcached = p.cached_input_long if long else p.cached_input
+    pout = p.output_long if long else p.output
+    pwrite = p.cache_write * (p.input_long / p.input if long and np.all(np.asarray(p.input) > 0) else 1.0)
+    b, cs, ws = w.batch_share, w.cached_input_share, w.cache_write_share
+    bin_ratio = p.batch_input / p.input if b > 0 else 1.0
+    bout_ratio = p.batch_output / p.output if b > 0 else 1.0
+    per_token = 0.0
+    if p.priced_tokens:
+        per_token = (vol.input_share * ((1 - cs - ws) * pin * ((1 - b) + b * bin_ratio) + cs * pcached + ws * pwrite)
+                     + (1 - vol.input_share) * pout * ((1 - b) + b * bout_ratio)) / 1e6
+    coef = (vol.tokens_month0 * per_token + vol.seats_month0 * p.per_seat_month) * scale \
+        * (1.0 - np.asarray(c.discount, dtype=float))
+    if price_scale is not None:
+        coef = coef * price_scale
+    # (S, H) arrays are written in place: at 100,000 x 60 each fresh array costs more than the arithmetic
+    closed = np.multiply(growth, coef)
+    if factor is not None:
+        closed *= factor
+    if c.fixed_usd_per_month:
+        closed += c.fixed_usd_per_month
+    closed[..., 0] += c.setup_usd
+    # self-hosted: replicas from the peak, billed hours, staff
+    avg_coef = vol.tokens_month0 * vol.input_share / vol.input_tokens_per_request / SECONDS_PER_MONTH * scale
+    per_replica = P.capacity_per_replica * o.target_utilisation
+    replicas = np.multiply(growth, avg_coef * w.peak_to_average / per_replica)
+    np.round(replicas, 9, out=replicas)
+    np.ceil(replicas, out=replicas)
+    np.maximum(replicas, o.min_replicas, out=replicas)
+    if np.any(o.redundancy_replicas):
+        replicas += o.redundancy_replicas
+    fte_month = np.asarray(o.fte_usd_per_year, dtype=float) / 12.0
+    rate = P.gpus_per_replica * HOURS_PER_MONTH * P.usd_per_gpu_hour * (1.0 + o.overhead_share)
+    if o.billing == "autoscaled":
+        opened = np.multiply(growth, avg_coef / per_replica)
+        np.maximum(opened, o.min_replicas, out=opened)
+        opened += o.redundancy_replicas
+        opened *= rate
+        opened += replicas * (fte_month / o.replicas_per_fte)
+    else:   # always on: billed replicas are the replicas; rental and staff share one multiply
+        opened = np.multiply(replicas, rate + fte_month / o.replicas_per_fte)
+    opened += o.staff_fte_base * fte_month + o.evaluation_usd_per_month
+    one_off = o.setup_engineer_months * fte_month + o.migration_usd + o.fine_tuning_usd
+    opened[..., 0] += np.reshape(one_off, np.shape(one_off)[:-1]) if np.ndim(one_off) > 1 else one_off
+    return closed, opened
 
 
 # --------------------------------------------------------------------------- result
@@ -811,6 +907,7 @@ class Result:
     summary: dict
     assumptions: dict
     resolved: Resolved
+    hybrid: object = None  # a tco.hybrid.HybridPlan when evaluate(..., hybrid=True)
 
     @functools.cached_property
     def monthly(self) -> pd.DataFrame:
@@ -832,9 +929,10 @@ class Result:
     def totals_by_month(self) -> pd.DataFrame:
         """Wide table: month x option -> usd, plus cumulative columns."""
         wide = self.monthly.pivot_table(index="month", columns="option", values="usd", aggfunc="sum")
-        wide = wide.reindex(columns=["closed", "self_hosted"], index=range(self.summary["horizon_months"]))
+        options = ["closed", "self_hosted"] + (["hybrid"] if self.hybrid is not None else [])
+        wide = wide.reindex(columns=options, index=range(self.summary["horizon_months"]))
         wide = wide.fillna(0.0)   # an option whose every component is zero has no rows
-        for c in ("closed", "self_hosted"):
+        for c in options:
             wide[f"{c}_cumulative"] = wide[c].cumsum()
         return wide
 
@@ -843,8 +941,14 @@ class Result:
         return breakeven_curve(self.resolved, n=n, lo=lo, hi=hi)
 
 
-def evaluate(scenario: Scenario, catalog: Catalog) -> Result:
+def evaluate(scenario: Scenario, catalog: Catalog, hybrid: bool = False,
+             hybrid_committed: bool | None = None) -> Result:
     """Price both options month by month and find where they cross.
+
+    With ``hybrid=True`` the cheapest mix (own replicas for the base load, the API for the
+    overflow, :func:`tco.hybrid.plan`) is added beside them: option ``hybrid`` in
+    ``monthly``, ``hybrid_*`` keys in ``summary`` and the plan in ``Result.hybrid``;
+    ``hybrid_committed`` forces (True) or forbids (False) a never-falling number of replicas.
 
     Raises :class:`ScenarioError` naming the field for any invalid input, unknown id or a
     deployment that does not fit in memory.
@@ -860,14 +964,25 @@ def evaluate(scenario: Scenario, catalog: Catalog) -> Result:
     tokens = vol.total_tokens() if vol.kind == "tokens" else np.zeros(H)
     images = vol.images_month0 * vol.growth if vol.kind == "images" else np.zeros(H)
 
-    names = [(o, c) for o, parts in (("closed", closed), ("self_hosted", opened)) for c in parts]
-    usd = np.stack([np.asarray(p[c], dtype=float) for o, c in names
-                    for p in [closed if o == "closed" else opened]])            # (components, months)
+    plan = None
+    sections = [("closed", closed), ("self_hosted", opened)]
+    if hybrid:
+        from tco.hybrid import plan as hybrid_plan
+        plan = hybrid_plan(R, scenario.workload.load_profile, committed=hybrid_committed)
+        sections.append(("hybrid", {"hybrid_self_hosted": plan.self_hosted_usd, "hybrid_api": plan.api_usd}))
+    names = [(o, c) for o, parts in sections for c in parts]
+    lookup = dict(sections)
+    usd = np.stack([np.asarray(lookup[o][c], dtype=float) for o, c in names])   # (components, months)
     keep = (usd != 0).any(axis=1)                                                 # drop all-zero components
     names = [n for n, k in zip(names, keep) if k]
     usd = usd[keep]
     k = len(names)
     is_open = np.repeat(np.array([o == "self_hosted" for o, _ in names]), H)
+    fleet_rep = np.tile(fl["replicas"], k)
+    if plan is not None:     # the hybrid rows carry the plan's own replicas
+        is_hyb = np.repeat(np.array([o == "hybrid" for o, _ in names]), H)
+        fleet_rep = np.where(is_hyb, np.tile(plan.replicas, k), fleet_rep)
+        is_open = is_open | is_hyb
     monthly_columns = {
         "month": np.tile(np.arange(H), k),
         "option": np.repeat([o for o, _ in names], H),
@@ -876,8 +991,8 @@ def evaluate(scenario: Scenario, catalog: Catalog) -> Result:
         "usd": usd.ravel(),
         "tokens": np.tile(tokens, k),
         "images": np.tile(images, k),
-        "replicas": np.where(is_open, np.tile(fl["replicas"], k), np.nan),
-        "gpus": np.where(is_open, np.tile(fl["gpus"], k), np.nan),
+        "replicas": np.where(is_open, fleet_rep, np.nan),
+        "gpus": np.where(is_open, fleet_rep * R.open.gpus_per_replica, np.nan),
         "utilisation": np.where(is_open, np.tile(fl["utilisation"], k), np.nan),
     }
 
@@ -920,5 +1035,19 @@ def evaluate(scenario: Scenario, catalog: Catalog) -> Result:
         "capacity_per_replica_per_s": R.open.capacity_per_replica,
         "throughput_source": R.open.throughput_source,
     }
+    if plan is not None:
+        hyb = plan.monthly_usd
+        summary.update({
+            "hybrid_total_usd": plan.total_usd,
+            "hybrid_npv_usd": float((hyb * df).sum()),
+            "hybrid_savings_vs_closed_usd": float(closed_total.sum() - plan.total_usd),
+            "hybrid_savings_vs_self_hosted_usd": float(open_total.sum() - plan.total_usd),
+            "hybrid_switch_month": plan.switch_month,
+            "hybrid_peak_replicas": int(plan.replicas.max()),
+            "hybrid_api_share_final": float(plan.api_share[-1]),
+            "hybrid_levelised_usd_per_unit": unit_cost(hyb),
+            "hybrid_committed": plan.committed,
+        })
     assumptions = {k: v.as_dict() for k, v in R.assumptions.items()}
-    return Result(scenario=scenario, columns=monthly_columns, summary=summary, assumptions=assumptions, resolved=R)
+    return Result(scenario=scenario, columns=monthly_columns, summary=summary, assumptions=assumptions, resolved=R,
+                  hybrid=plan)

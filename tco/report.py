@@ -71,6 +71,24 @@ def verdict(result: Result) -> str:
             f"{fmt_usd(-saving)} more over {H} months.{tail}")
 
 
+def hybrid_verdict(result: Result) -> str | None:
+    """One sentence on the hybrid plan, when the result has one."""
+    s, plan = result.summary, result.hybrid
+    if plan is None or "hybrid_total_usd" not in s:
+        return None
+    H = s["horizon_months"]
+    if plan.switch_month is None:
+        return f"The cheapest plan keeps everything on {s['closed_label']} for all {H} months."
+    n = int(plan.replicas.max())
+    share = float(plan.api_share[-1])
+    vs = min(s["hybrid_savings_vs_closed_usd"], s["hybrid_savings_vs_self_hosted_usd"])
+    peak_txt = (f"the API takes the peaks ({share:.0%} of the tokens by the last month)" if share > 0.005
+                else "the API is no longer needed once they run")
+    return (f"Mix: from month {plan.switch_month + 1}, run up to {n} own replica{'s' if n != 1 else ''} for the base load "
+            f"and {peak_txt}: {fmt_usd(s['hybrid_total_usd'])} over {H} months, "
+            f"{fmt_usd(vs)} below the cheaper pure option.")
+
+
 def html_report(result: Result, figures: dict, title: str = "tco report") -> str:
     """A self-contained one-page HTML report (plotly.js inlined once, so it opens offline)."""
     s = result.summary

@@ -54,6 +54,9 @@ class Workload:
     monthly_volumes: list[float] | None = None
     #: Peak hourly load over the average [-]; sizes the self-hosted fleet.
     peak_to_average: float = 2.0
+    #: Hourly load shape for the hybrid plan: a preset (flat, business_hours, consumer_evening) or
+    #: 24 weights; when given, its peak over average replaces ``peak_to_average``.
+    load_profile: str | list[float] | None = None
 
 
 @dataclass

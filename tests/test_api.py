@@ -313,3 +313,65 @@ def test_healthz_both_paths(client, catalog):
     for url in ("/healthz", "/api/v1/healthz"):
         body = client.get(url).get_json()
         assert body["rows"] == catalog.row_counts()
+
+
+# ------------------------------------------------------------------ hybrid plan and uncertainty
+
+def test_plan_endpoint(client):
+    body = {**BODY, "workload": {**BODY["workload"], "load_profile": "business_hours"}}
+    res = client.post("/api/v1/plan", json=body)
+    assert res.status_code == 200, res.get_json()
+    data = res.get_json()
+    months = data["months"]
+    assert len(months) == 36 and len(data["profile"]) == 24
+    total = sum(m["hybrid_usd"] for m in months)
+    assert total == pytest.approx(data["hybrid"]["hybrid_total_usd"])
+    assert sum(m["closed_usd"] for m in months) == pytest.approx(data["summary"]["closed_total_usd"])
+    # a free plan is never dearer than either pure option
+    assert total <= min(data["summary"]["closed_total_usd"], data["summary"]["open_total_usd"]) + 1e-6
+    assert data["verdict"]
+    committed = client.post("/api/v1/plan", json={**body, "plan": {"committed": True}}).get_json()
+    reps = [m["replicas"] for m in committed["months"] if m["replicas"] > 0]
+    assert reps == sorted(reps)
+
+
+def test_plan_rejects_a_bad_profile(client):
+    body = {**BODY, "workload": {**BODY["workload"], "load_profile": [1, 2, 3]}}
+    err = assert_error_shape(client.post("/api/v1/plan", json=body), 422)
+    assert err["errors"][0]["path"] == "workload.load_profile" and "24" in err["errors"][0]["message"]
+
+
+def test_sensitivity_endpoint(client):
+    res = client.post("/api/v1/sensitivity", json={**INLINE, "ranges": {"gpu_rate": {"low": 0.5, "high": 1.5}}})
+    assert res.status_code == 200, res.get_json()
+    data = res.get_json()
+    rows = {r["input"]: r for r in data["rows"]}
+    assert set(rows) == {"volume", "growth", "api_price", "api_price_change", "gpu_rate", "throughput_efficiency",
+                         "utilisation", "staff_cost", "discount_rate"}
+    # INLINE: one GPU at $2/h always on, 12 months at 0%: rental 12 x 1,460 = 17,520; at 0.5x it is 8,760,
+    # so the savings rise by 8,760; at 1.5x they fall by 8,760.
+    g = rows["gpu_rate"]
+    assert g["savings_npv_low"] - data["base_savings_npv_usd"] == pytest.approx(8760)
+    assert data["base_savings_npv_usd"] - g["savings_npv_high"] == pytest.approx(8760)
+    swings = [r["swing_usd"] for r in data["rows"]]
+    assert swings == sorted(swings, reverse=True)
+
+
+def test_montecarlo_endpoint(client):
+    body = {**INLINE, "samples": 2000, "seed": 5}
+    a = client.post("/api/v1/montecarlo", json=body).get_json()
+    b = client.post("/api/v1/montecarlo", json=body).get_json()
+    assert a == b                      # seeded
+    s = a["summary"]
+    assert s["samples"] == 2000 and 0 <= s["probability_self_hosting_cheaper"] <= 1
+    assert s["savings_npv_usd"]["p10"] <= s["savings_npv_usd"]["p50"] <= s["savings_npv_usd"]["p90"]
+    assert len(a["cumulative_bands"]) == 24
+    assert sum(h["samples"] for h in a["breakeven_histogram"]) + a["breakeven_never"] == 2000
+
+
+def test_montecarlo_limits_and_distribution_errors(client):
+    err = assert_error_shape(client.post("/api/v1/montecarlo", json={**INLINE, "samples": 100_001}), 422)
+    assert err["errors"][0]["path"] == "samples"
+    err = assert_error_shape(client.post("/api/v1/montecarlo", json={
+        **INLINE, "distributions": {"volume": {"kind": "triangular", "low": 2, "mode": 1, "high": 3}}}), 422)
+    assert err["errors"] == [{"path": "distributions.volume.mode", "message": "Must lie between low and high."}]

@@ -47,6 +47,10 @@ def flatten_messages(messages: Any, prefix: str = "") -> list[dict]:
             if key == "_schema":            # errors of the object itself
                 out += flatten_messages(value, prefix)
                 continue
+            if key in ("value", "key") and isinstance(value, dict) and prefix:   # a Dict field's entry
+                out += flatten_messages(value, prefix) if key == "value" else \
+                    flatten_messages(value, prefix.rstrip(".") + "(key).")
+                continue
             out += flatten_messages(value, f"{prefix}{key}.")
     elif isinstance(messages, (list, tuple)):
         if all(isinstance(m, str) for m in messages):

@@ -15,7 +15,9 @@ from flask_smorest import Blueprint, abort
 from tco.engine import benchmark_row, breakeven_curve, breakevens, evaluate, modelled_throughput, resolve
 from tco.scenario import OpenOption, ScenarioError
 from tco.web.api.scenarios.schemas import (EXAMPLE, BreakevenRequestSchema, BreakevenResponseSchema,
-                                           ChartsResponseSchema, ScenarioSchema, TcoResponseSchema,
+                                           ChartsResponseSchema, MonteCarloRequestSchema, MonteCarloResponseSchema,
+                                           PlanRequestSchema, PlanResponseSchema, ScenarioSchema,
+                                           SensitivityRequestSchema, SensitivityResponseSchema, TcoResponseSchema,
                                            ThroughputRequestSchema, ThroughputResponseSchema)
 
 blp = Blueprint("scenarios", __name__, url_prefix="/api/v1",
@@ -185,3 +187,81 @@ class Throughput(MethodView):
             f"throughput_benchmarks {bench['model_id']}/{bench['gpu_id']}x{bench['gpu_count']}/{bench['precision']}/"
             f"{bench['input_tokens']}:{bench['output_tokens']} ({bench['effective_date']}) {bench['source_url']}",
         }
+
+
+def _nan_none(x):
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+@blp.route("/plan")
+class Plan(MethodView):
+    @blp.arguments(PlanRequestSchema(), example={**EXAMPLE, "workload": {**EXAMPLE["workload"],
+                                                                          "load_profile": "business_hours"}})
+    @blp.response(200, PlanResponseSchema)
+    def post(self, body):
+        """The hybrid plan: own replicas for the base load, the API for the overflow, month by month.
+
+        The load-duration curve of the day's profile (``workload.load_profile``) gives the share of
+        tokens above the own replicas' capacity; the plan picks the number of replicas each month
+        that minimises the total cost over the horizon (setup paid at the switch month; with
+        committed capacity the number never falls).
+        """
+        from tco.report import hybrid_verdict
+        scenario, opts = body["scenario"], body["plan"]
+        result = evaluate(scenario, _catalog(), hybrid=True, hybrid_committed=opts.get("committed"))
+        p, tot, summary = result.hybrid, result.totals_by_month(), _summary(result)
+        months = [{"month": m, "replicas": float(p.replicas[m]), "api_share": float(p.api_share[m]),
+                   "hybrid_usd": float(p.monthly_usd[m]), "self_hosted_part_usd": float(p.self_hosted_usd[m]),
+                   "api_part_usd": float(p.api_usd[m]), "closed_usd": float(tot["closed"].iloc[m]),
+                   "self_hosted_usd": float(tot["self_hosted"].iloc[m])} for m in range(len(p.replicas))]
+        return _json_response({"summary": {k: v for k, v in summary.items() if not k.startswith("hybrid")},
+                               "hybrid": {k: v for k, v in summary.items() if k.startswith("hybrid")},
+                               "verdict": hybrid_verdict(result), "profile": p.profile.tolist(), "months": months})
+
+
+@blp.route("/sensitivity")
+class Sensitivity(MethodView):
+    @blp.arguments(SensitivityRequestSchema(), example={**EXAMPLE, "ranges": {"volume": {"low": 0.5, "high": 2}}})
+    @blp.response(200, SensitivityResponseSchema)
+    def post(self, body):
+        """Tornado: each main input at its low and high, the others held; the swing of the NPV savings
+        and of the break-even month per input, largest first."""
+        from tco.sensitivity import tornado
+        R = resolve(body["scenario"], _catalog())
+        try:
+            t = tornado(R, body["ranges"])
+        except ScenarioError:
+            raise
+        except ValueError as exc:
+            raise ScenarioError("ranges", str(exc)) from None
+        rows = [{k: (_nan_none(v) if isinstance(v, float) else v) for k, v in r.items()}
+                for r in t.drop(columns=["base_savings_npv", "base_breakeven_month"]).to_dict("records")]
+        return _json_response({"base_savings_npv_usd": float(t["base_savings_npv"].iloc[0]),
+                               "base_breakeven_month": _nan_none(t["base_breakeven_month"].iloc[0]), "rows": rows})
+
+
+@blp.route("/montecarlo")
+class MonteCarlo(MethodView):
+    @blp.arguments(MonteCarloRequestSchema(), example={**EXAMPLE, "samples": 10000, "seed": 1,
+                                                       "distributions": {"volume": {"kind": "lognormal", "median": 1,
+                                                                                    "sigma": 0.4}}})
+    @blp.response(200, MonteCarloResponseSchema)
+    def post(self, body):
+        """Monte Carlo: every input drawn from its distribution, all samples priced as arrays.
+
+        Returns P10/P50/P90 of the savings, the probability that self-hosting is cheaper over the
+        horizon, bands of cumulative cost per option and the distribution of the break-even month.
+        Seeded: the same request gives the same answer.
+        """
+        from tco.sensitivity import Distribution, monte_carlo
+        R = resolve(body["scenario"], _catalog())
+        dists = {k: Distribution(**v) for k, v in body["distributions"].items()}
+        try:
+            mc = monte_carlo(R, body["samples"], body["seed"], dists)
+        except ValueError as exc:
+            raise ScenarioError("distributions", str(exc)) from None
+        hist = mc.breakeven_histogram()
+        return _json_response({"summary": mc.summary(), "cumulative_bands": mc.cumulative_bands.to_dict("records"),
+                               "breakeven_histogram": hist.to_dict("records"),
+                               "breakeven_never": hist.attrs["never"]})

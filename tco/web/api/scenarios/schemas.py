@@ -65,6 +65,18 @@ def ident(text, default=None, example=None):
 W, C, O, F = _defaults(Workload), _defaults(ClosedOption), _defaults(OpenOption), _defaults(Finance)
 
 
+def _valid_profile(value) -> None:
+    from tco.hybrid import load_profile
+    if isinstance(value, bool) or not isinstance(value, (str, list)):
+        raise ma.ValidationError("give a preset name or a list of 24 numbers")
+    if isinstance(value, list) and not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        raise ma.ValidationError("every hourly weight must be a number")
+    try:
+        load_profile(value)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ma.ValidationError(str(exc)) from None
+
+
 class _Strict(ma.Schema):
     class Meta:
         unknown = ma.RAISE
@@ -96,6 +108,10 @@ class WorkloadSchema(_Strict):
                                                            "one per month of the horizon; overrides growth."})
     peak_to_average = num("Peak hourly load over the average; sizes the self-hosted fleet", "-", 1.0, 24.0,
                           default=W["peak_to_average"])
+    load_profile = fields.Raw(allow_none=True, validate=_valid_profile, metadata={
+        "description": "Hourly load shape: a preset (flat, business_hours, consumer_evening) or 24 weights >= 0; "
+                       "its peak over average replaces peak_to_average. Default: a smooth day with peak_to_average.",
+        "example": "business_hours"})
 
 
 class ClosedSchema(_Strict):
@@ -361,3 +377,131 @@ class ChartsResponseSchema(ma.Schema):
     figures = fields.Dict(keys=fields.String(), values=fields.Dict(), required=True,
                           metadata={"description": "Plotly figures (JSON) by name: cost_vs_volume, cumulative_cost, "
                                                    "monthly_breakdown, unit_cost."})
+
+
+# ---------------------------------------------------------------- hybrid and uncertainty
+
+class PlanOptionsSchema(_Strict):
+    committed = fields.Boolean(allow_none=True, metadata={
+        "description": "Own replicas may not fall once added (reserved terms, owned servers). Default: true for "
+                       "reserved terms and owned hardware, false otherwise."})
+
+
+class PlanRequestSchema(ScenarioSchema):
+    plan = fields.Nested(PlanOptionsSchema, load_default=dict)
+
+    @ma.post_load
+    def make(self, data, **kwargs):
+        return {"scenario": scenario_from_body(data), "plan": _clean(data.get("plan"))}
+
+
+class PlanMonthSchema(ma.Schema):
+    month = fields.Integer(required=True)
+    replicas = fields.Float(required=True, metadata={"description": "Own replicas that month [-]."})
+    api_share = fields.Float(required=True, metadata={"description": "Share of tokens sent to the API [fraction]."})
+    hybrid_usd = fields.Float(required=True, metadata={"description": "Hybrid cost that month [USD]."})
+    self_hosted_part_usd = fields.Float(required=True)
+    api_part_usd = fields.Float(required=True)
+    closed_usd = fields.Float(required=True, metadata={"description": "Closed option alone [USD]."})
+    self_hosted_usd = fields.Float(required=True, metadata={"description": "Self-hosting alone [USD]."})
+
+
+class PlanResponseSchema(ma.Schema):
+    summary = fields.Nested(SummarySchema, required=True)
+    hybrid = fields.Dict(required=True, metadata={"description": "hybrid_* totals, switch month, peak replicas."})
+    verdict = fields.String(required=True)
+    profile = fields.List(fields.Float(), required=True, metadata={"description": "The 24 hourly weights used."})
+    months = fields.List(fields.Nested(PlanMonthSchema), required=True)
+
+
+INPUT_NAMES = ("volume", "growth", "api_price", "api_price_change", "gpu_rate", "throughput_efficiency",
+               "utilisation", "staff_cost", "discount_rate")
+
+
+class RangeSchema(_Strict):
+    low = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=-10, max=1e6))
+    high = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=-10, max=1e6))
+
+
+class SensitivityRequestSchema(ScenarioSchema):
+    ranges = fields.Dict(keys=fields.String(validate=validate.OneOf(INPUT_NAMES)), values=fields.Nested(RangeSchema),
+                         load_default=dict, metadata={"description": "Low/high per input (multipliers for volume, "
+                                                      "api_price, gpu_rate, throughput_efficiency, staff_cost; "
+                                                      "values for the others). Default: the engine's ranges."})
+
+    @ma.post_load
+    def make(self, data, **kwargs):
+        return {"scenario": scenario_from_body(data),
+                "ranges": {k: (v["low"], v["high"]) for k, v in (data.get("ranges") or {}).items()}}
+
+
+class TornadoRowSchema(ma.Schema):
+    input = fields.String(required=True)
+    label = fields.String(required=True)
+    unit = fields.String(required=True)
+    low = fields.Float(required=True)
+    high = fields.Float(required=True)
+    base_value = fields.Float(required=True)
+    savings_npv_low = fields.Float(required=True, metadata={"description": "[USD]"})
+    savings_npv_high = fields.Float(required=True, metadata={"description": "[USD]"})
+    swing_usd = fields.Float(required=True, metadata={"description": "|high - low| of the NPV savings [USD]."})
+    breakeven_month_low = fields.Float(required=True, allow_none=True)
+    breakeven_month_high = fields.Float(required=True, allow_none=True)
+
+
+class SensitivityResponseSchema(ma.Schema):
+    base_savings_npv_usd = fields.Float(required=True)
+    base_breakeven_month = fields.Float(required=True, allow_none=True)
+    rows = fields.List(fields.Nested(TornadoRowSchema), required=True, metadata={"description": "Largest swing first."})
+
+
+class DistributionSchema(_Strict):
+    kind = fields.String(load_default="triangular", validate=validate.OneOf(["triangular", "lognormal", "fixed"]))
+    low = fields.Float(allow_nan=False, validate=validate.Range(min=-10, max=1e6))
+    mode = fields.Float(allow_nan=False, validate=validate.Range(min=-10, max=1e6))
+    high = fields.Float(allow_nan=False, validate=validate.Range(min=-10, max=1e6))
+    median = fields.Float(allow_nan=False, validate=validate.Range(min=0, max=1e6))
+    sigma = fields.Float(allow_nan=False, validate=validate.Range(min=0, max=5))
+    value = fields.Float(allow_nan=False, validate=validate.Range(min=-10, max=1e6))
+
+    @ma.validates_schema
+    def _complete(self, data, **kwargs):
+        need = {"triangular": ("low", "mode", "high"), "lognormal": ("median", "sigma"), "fixed": ("value",)}
+        kind = data.get("kind", "triangular")
+        missing = {k: ["Required for a " + kind + " distribution."] for k in need[kind] if k not in data}
+        if missing:
+            raise ma.ValidationError(missing)
+        if kind == "triangular" and not data["low"] <= data["mode"] <= data["high"]:
+            raise ma.ValidationError({"mode": ["Must lie between low and high."]})
+
+
+class MonteCarloRequestSchema(ScenarioSchema):
+    samples = num("Samples drawn", "-", 1, 100_000, integer=True, default=10_000)
+    seed = num("Random seed: the same seed gives the same answer", "-", 0, 2**32 - 1, integer=True, default=0)
+    distributions = fields.Dict(keys=fields.String(validate=validate.OneOf(INPUT_NAMES)),
+                                values=fields.Nested(DistributionSchema), load_default=dict,
+                                metadata={"description": "Per input; the others are triangular over the tornado "
+                                                         "ranges with the scenario's value as the mode."})
+
+    @ma.post_load
+    def make(self, data, **kwargs):
+        return {"scenario": scenario_from_body(data), "samples": int(data.get("samples") or 10_000),
+                "seed": int(data.get("seed") or 0), "distributions": data.get("distributions") or {}}
+
+
+class BandSchema(ma.Schema):
+    month = fields.Integer(required=True)
+    option = fields.String(required=True)
+    p10 = fields.Float(required=True)
+    p50 = fields.Float(required=True)
+    p90 = fields.Float(required=True)
+
+
+class MonteCarloResponseSchema(ma.Schema):
+    summary = fields.Dict(required=True, metadata={"description": "P10/P50/P90 of NPV and nominal savings [USD], "
+                                                                  "probability self-hosting is cheaper, break-even "
+                                                                  "month percentiles."})
+    cumulative_bands = fields.List(fields.Nested(BandSchema), required=True)
+    breakeven_histogram = fields.List(fields.Dict(), required=True, metadata={
+        "description": "Samples whose break-even falls in each month (1-based)."})
+    breakeven_never = fields.Integer(required=True, metadata={"description": "Samples with no break-even."})

@@ -1,0 +1,219 @@
+"""Hybrid: own replicas for the base load, the closed API for the overflow, and when to switch.
+
+Power systems run base-load plants all the time and peakers for the peaks; the same logic
+fits AI serving.  A day's load follows a 24-hour profile (weights with mean 1).  N replicas
+serve up to their capacity ``k`` (in units of the average load); the API takes what is
+above, the *overflow share* of the month's tokens::
+
+    overflow(k) = mean over hours of max(0, w_h - k)          (w has mean 1)
+
+which the load-duration curve (the sorted weights) gives in closed form.  :func:`plan` then
+chooses N month by month to minimise the total cost over the horizon: setup paid once at the
+switch month, and with committed capacity (reserved terms, owned servers) N never falls.
+
+Glossary
+--------
+weights          hourly load over the day's average [-], shape (24,)
+capacity_ratio   what the own replicas serve over the average load [-]
+overflow_share   share of the month's tokens sent to the API [fraction]
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tco.engine import Resolved, closed_costs, open_costs
+from tco.finance import SECONDS_PER_MONTH
+
+#: Hourly load shapes (hour 0 = midnight), normalised to mean 1 by :func:`load_profile`.
+PRESETS: dict[str, tuple[float, ...]] = {
+    "flat": (1.0,) * 24,
+    # office tools: quiet nights, ramps at 7-9 and 17-19, a plateau 9-17 with a lunch dip
+    "business_hours": (0.15, 0.12, 0.1, 0.1, 0.1, 0.15, 0.3, 0.8, 1.6, 2.2, 2.4, 2.4,
+                       2.0, 2.3, 2.4, 2.3, 2.0, 1.4, 0.8, 0.5, 0.4, 0.3, 0.25, 0.2),
+    # consumer apps: a daytime level and a long evening peak, 19-23
+    "consumer_evening": (0.5, 0.35, 0.25, 0.2, 0.2, 0.25, 0.4, 0.6, 0.8, 0.9, 1.0, 1.1,
+                         1.2, 1.1, 1.0, 1.0, 1.1, 1.3, 1.6, 2.0, 2.2, 2.1, 1.6, 0.9),
+}
+
+
+def load_profile(spec=None, peak_to_average: float = 2.0) -> np.ndarray:
+    """24 hourly weights with mean 1 [-].
+
+    ``spec``: a preset name (:data:`PRESETS`), 24 numbers (any scale), or None for a smooth
+    day (a cosine peaking at 14:00) whose peak over average is ``peak_to_average`` (clipped at
+    zero load at night when above 2).
+
+    >>> float(load_profile("flat").max())
+    1.0
+    >>> round(float(load_profile(None, 1.5).max()), 6)
+    1.5
+    """
+    if spec is None:
+        h = np.arange(24)
+        w = np.maximum(0.0, 1.0 + (peak_to_average - 1.0) * np.cos(2 * np.pi * (h - 14) / 24))
+    elif isinstance(spec, str):
+        if spec not in PRESETS:
+            raise ValueError(f"unknown load profile {spec!r}; presets: {', '.join(PRESETS)}")
+        w = np.asarray(PRESETS[spec], dtype=float)
+    else:
+        w = np.asarray(spec, dtype=float)
+        if w.shape != (24,) or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+            raise ValueError("a load profile needs 24 finite hourly weights >= 0, not all zero")
+    return w / w.mean()
+
+
+def overflow_share(weights: np.ndarray, capacity_ratio) -> np.ndarray:
+    """Share of the load above ``capacity_ratio`` (in units of the average load) [fraction].
+
+    From the load-duration curve: with the weights sorted, the load above a level k is
+    (sum of the weights above k) - k x (how many are above k), over 24 hours.
+
+    >>> w = load_profile([2.0] * 12 + [0.0] * 12)     # mean 1: 2 for half the day, 0 the other half
+    >>> overflow_share(w, [0.0, 1.0, 2.0, 3.0]).tolist()
+    [1.0, 0.5, 0.0, 0.0]
+    """
+    ws = np.sort(np.asarray(weights, dtype=float))
+    prefix = np.concatenate([[0.0], np.cumsum(ws)])
+    k = np.asarray(capacity_ratio, dtype=float)
+    idx = np.searchsorted(ws, k, side="right")              # weights <= k end here
+    above = len(ws) - idx
+    sum_above = prefix[-1] - prefix[idx]
+    return np.clip((sum_above - k * above) / ws.sum(), 0.0, 1.0)
+
+
+@dataclass
+class HybridPlan:
+    """The cheapest month-by-month number of own replicas, with the API taking the rest."""
+
+    replicas: np.ndarray            # (H,) own replicas each month (0 = all on the API)
+    switch_month: int | None        # first month with own replicas (0-based); None = never
+    api_share: np.ndarray           # (H,) share of tokens sent to the API [fraction]
+    self_hosted_usd: np.ndarray     # (H,) own replicas, staff, overhead, setup [USD/month]
+    api_usd: np.ndarray             # (H,) closed option for the overflow, plus its fixed fees [USD/month]
+    committed: bool                 # True when replicas may not fall (reserved terms, owned)
+    profile: np.ndarray             # (24,) the load profile used
+
+    @property
+    def monthly_usd(self) -> np.ndarray:
+        return self.self_hosted_usd + self.api_usd
+
+    @property
+    def total_usd(self) -> float:
+        return float(self.monthly_usd.sum())
+
+
+def _parts(R: Resolved, weights: np.ndarray, n_max: int):
+    """Cost of every candidate N (0..n_max) in every month, split into own and API parts."""
+    vol, o = R.volumes, R.scenario.open
+    H = len(vol.growth)
+    closed = closed_costs(R)
+    variable = sum(closed[k] for k in ("api_input", "api_cached_input", "api_cache_write", "api_output", "images"))
+    fixed = closed["closed_fixed"] + closed["closed_setup"]
+    if vol.kind == "images":
+        avg = vol.images_month0 * vol.growth / SECONDS_PER_MONTH
+    else:
+        avg = vol.tokens_month0 * vol.input_share * vol.growth / vol.input_tokens_per_request / SECONDS_PER_MONTH
+    per_replica = R.open.capacity_per_replica * o.target_utilisation
+    n = np.arange(n_max + 1, dtype=float)[:, None]                        # (N, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(avg > 0, n * per_replica / avg, np.inf)          # (N, H)
+    share = overflow_share(weights, ratio)
+    share[0] = 1.0                                                        # N = 0: everything on the API
+    replicas = np.broadcast_to(n, (n_max + 1, H)).astype(float)
+    fl = {"replicas": replicas, "billed_replicas": replicas, "gpus": replicas * R.open.gpus_per_replica}
+    # Month-separable costs: owned servers are taken amortised here (a plan cannot move cash capex).
+    own = sum(v for k, v in open_costs(R, fl=fl, steady=True).items() if k != "open_setup")
+    own = np.array(own, dtype=float)
+    own[0] = 0.0                                                          # no replicas, no platform
+    setup = o.setup_engineer_months * o.fte_usd_per_year / 12.0 + o.migration_usd + o.fine_tuning_usd
+    return own, variable * share + fixed, share, float(setup)
+
+
+def plan(R: Resolved, profile=None, committed: bool | None = None, n_max: int | None = None) -> HybridPlan:
+    """The month-by-month number of own replicas that minimises the total cost over the horizon.
+
+    Parameters
+    ----------
+    R : a resolved scenario.
+    profile : load profile spec (see :func:`load_profile`); default from the workload's
+        ``peak_to_average``.
+    committed : replicas may not fall once added; default True for reserved terms and owned
+        hardware, False for on-demand or spot rental.
+    n_max : largest N considered; default the replicas pure self-hosting needs at its peak month.
+
+    Notes
+    -----
+    Once switched on, at least ``max(1, min_replicas)`` replicas run.  Free capacity: the
+    switch month s and each month's best N are chosen independently, total(s) =
+    API-only cost before s + setup + the best on-cost from s on, minimised over s with a
+    cumulative sum.  Committed capacity: a recurrence over months (each step an array
+    operation over N: the best cost so far of any N' <= N).
+    """
+    o = R.scenario.open
+    weights = load_profile(profile, R.scenario.workload.peak_to_average)
+    if committed is None:
+        committed = o.hosting == "owned" or o.term.startswith("reserved")
+    H = len(R.volumes.growth)
+    if n_max is None:
+        vol = R.volumes
+        base = vol.images_month0 if vol.kind == "images" else \
+            vol.tokens_month0 * vol.input_share / vol.input_tokens_per_request
+        peak = base * vol.growth.max() / SECONDS_PER_MONTH * weights.max()
+        n_max = int(np.ceil(peak / (R.open.capacity_per_replica * o.target_utilisation) - 1e-9))
+    n_max = max(int(n_max), 1)
+    own, api, share, setup = _parts(R, weights, n_max)
+    cost = own + api                                                      # (N, H)
+    off = cost[0]
+    n_min = max(1, int(o.min_replicas))
+    on = cost.copy()
+    on[:n_min] = np.inf                                                   # running means at least n_min
+    if not committed:
+        best_n = np.argmin(on, axis=0)
+        best_on = on[best_n, np.arange(H)]
+        before = np.concatenate([[0.0], np.cumsum(off)])                  # API-only cost of months < s
+        after = np.concatenate([np.cumsum(best_on[::-1])[::-1], [0.0]])   # best on-cost of months >= s
+        totals = before + after + np.where(np.arange(H + 1) < H, setup, 0.0)
+        s = int(np.argmin(totals))
+        chosen = np.where(np.arange(H) >= s, best_n, 0)
+    else:
+        # best[N] = cheapest cost of months 0..m ending with N replicas in month m (N never falls)
+        best = np.full(n_max + 1, np.inf)
+        choice = np.zeros((H, n_max + 1), dtype=np.int64)                 # -1: switched on in this month
+        off_cum = 0.0
+        for m in range(H):             # a recurrence over months; every step is one array operation over N
+            run_min = np.minimum.accumulate(best)
+            arg_prev = _argmin_prefix(best)
+            start = off_cum + setup
+            from_prev = run_min < start
+            choice[m] = np.where(from_prev, arg_prev, -1)
+            best = on[:, m] + np.where(from_prev, run_min, start)
+            off_cum += off[m]
+        if off_cum <= best.min():
+            s, chosen = H, np.zeros(H, dtype=np.int64)
+        else:
+            n = int(np.argmin(best))
+            chosen = np.zeros(H, dtype=np.int64)
+            for m in range(H - 1, -1, -1):   # backtrack the recurrence
+                chosen[m] = n
+                prev = choice[m, n]
+                if prev < 0:
+                    s = m
+                    break
+                n = int(prev)
+    chosen = np.asarray(chosen, dtype=np.int64)
+    months = np.arange(H)
+    self_usd = own[chosen, months].copy()
+    if s < H:
+        self_usd[s] += setup
+    return HybridPlan(replicas=chosen.astype(float), switch_month=None if s >= H else int(s),
+                      api_share=share[chosen, months], self_hosted_usd=self_usd, api_usd=api[chosen, months],
+                      committed=bool(committed), profile=weights)
+
+
+def _argmin_prefix(a: np.ndarray) -> np.ndarray:
+    """Index of the minimum of a[:i+1] for every i (ties: the earliest)."""
+    idx = np.arange(len(a))
+    is_new_min = a <= np.minimum.accumulate(a)
+    return np.maximum.accumulate(np.where(is_new_min, idx, 0))

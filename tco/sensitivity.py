@@ -1,0 +1,254 @@
+"""How sure are we? Tornado (one input at a time) and Monte Carlo (all at once), vectorised.
+
+The uncertain inputs, each with a default low / high and what it multiplies or replaces:
+
+======================  =====  ==============================================================
+input                   kind   meaning (base = the scenario's own value)
+======================  =====  ==============================================================
+volume                  scale  monthly volume x factor [-]
+growth                  value  compound monthly growth [1/month]
+api_price               scale  every closed price x factor [-]
+api_price_change        value  yearly change of closed prices [1/year]
+gpu_rate                scale  GPU-hour rate (cloud) or server price (owned) x factor [-]
+throughput_efficiency   scale  replica throughput x factor [-]
+utilisation             value  target utilisation at peak [fraction]
+staff_cost              scale  loaded cost per FTE x factor [-]
+discount_rate           value  discount rate of the NPV [1/year]
+======================  =====  ==============================================================
+
+Every variant of the scenario is a row of the arrays :func:`tco.engine.sweep` evaluates at
+once (samples x months): 100,000 samples x 60 months are a few array passes, not a loop.
+The quantity studied is the savings of self-hosting, ``closed - self-hosted`` cost over the
+horizon, discounted (NPV) [USD], and the break-even month [months].
+"""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from tco.engine import Resolved, sweep
+from tco.finance import discount_factors
+
+INPUTS = ("volume", "growth", "api_price", "api_price_change", "gpu_rate", "throughput_efficiency", "utilisation",
+          "staff_cost", "discount_rate")
+
+LABELS = {"volume": "Monthly volume", "growth": "Growth per month", "api_price": "API prices",
+          "api_price_change": "API price change per year", "gpu_rate": "GPU rate / server price",
+          "throughput_efficiency": "Throughput efficiency", "utilisation": "Target utilisation",
+          "staff_cost": "Staff cost", "discount_rate": "Discount rate"}
+
+UNITS = {"volume": "x", "growth": "1/month", "api_price": "x", "api_price_change": "1/year", "gpu_rate": "x",
+         "throughput_efficiency": "x", "utilisation": "fraction", "staff_cost": "x", "discount_rate": "1/year"}
+
+SCALE = {"volume", "api_price", "gpu_rate", "throughput_efficiency", "staff_cost"}
+
+
+def base_values(R: Resolved) -> dict[str, float]:
+    """Each input's value in the scenario itself (1.0 for the multipliers)."""
+    s = R.scenario
+    growth = float(R.volumes.growth[1] - 1.0) if len(R.volumes.growth) > 1 else 0.0
+    return {"volume": 1.0, "growth": growth, "api_price": 1.0, "api_price_change": float(s.closed.price_change_annual),
+            "gpu_rate": 1.0, "throughput_efficiency": 1.0, "utilisation": float(s.open.target_utilisation),
+            "staff_cost": 1.0, "discount_rate": float(s.finance.discount_rate_annual)}
+
+
+def default_ranges(R: Resolved) -> dict[str, tuple[float, float]]:
+    """Low and high of each input, around the scenario's own values.
+
+    Volumes and prices are the most uncertain (x0.5..x2 for volume, +-30% for API prices and
+    GPU rates); API prices have been falling fast, so the change runs from -40%/year to the
+    scenario's value; throughput from 60% to 120% of the calibrated model.
+    """
+    b = base_values(R)
+    return {
+        "volume": (0.5, 2.0),
+        "growth": (b["growth"] - 0.02, b["growth"] + 0.02),
+        "api_price": (0.7, 1.3),
+        "api_price_change": (min(-0.4, b["api_price_change"]), max(0.0, b["api_price_change"])),
+        "gpu_rate": (0.7, 1.3),
+        "throughput_efficiency": (0.6, 1.2),
+        "utilisation": (max(0.05, b["utilisation"] - 0.2), min(1.0, b["utilisation"] + 0.15)),
+        "staff_cost": (0.7, 1.3),
+        "discount_rate": (max(-0.5, b["discount_rate"] - 0.05), min(1.0, b["discount_rate"] + 0.07)),
+    }
+
+
+def evaluate_samples(R: Resolved, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Price S variants at once; ``values[name]`` is an array (S,) for any of :data:`INPUTS`.
+
+    Returns the sweep's arrays plus ``savings_usd`` and ``savings_npv_usd`` (S,) [USD].
+    """
+    n = len(next(iter(values.values()))) if values else 1
+    ones = np.ones(n)
+    b = base_values(R)
+    v = {k: np.asarray(values.get(k, ones * (1.0 if k in SCALE else b[k])), dtype=float) for k in INPUTS}
+    kwargs = {"volume_scale": v["volume"], "closed_price_scale": v["api_price"],
+              "closed__price_change_annual": v["api_price_change"], "open__target_utilisation": v["utilisation"],
+              "open__capacity_per_replica": R.open.capacity_per_replica * v["throughput_efficiency"],
+              "open__fte_usd_per_year": R.scenario.open.fte_usd_per_year * v["staff_cost"]}
+    if "growth" in values and R.scenario.workload.monthly_volumes is None:   # explicit volumes have no growth rate
+        kwargs["monthly_growth"] = v["growth"]
+    if R.open.hosting == "cloud":
+        kwargs["open__usd_per_gpu_hour"] = R.open.usd_per_gpu_hour * v["gpu_rate"]
+    else:
+        kwargs["open__server_usd"] = R.open.server_usd * v["gpu_rate"]
+    out = sweep(R, **kwargs)
+    H = out["closed"].shape[-1]
+    df = discount_factors(v["discount_rate"], H)                          # (S, H)
+    out["savings_usd"] = out["closed_total"] - out["open_total"]
+    out["savings_npv_usd"] = (np.einsum("ij,ij->i", np.atleast_2d(out["closed"]), np.atleast_2d(df))
+                              - np.einsum("ij,ij->i", np.atleast_2d(out["open"]), np.atleast_2d(df)))
+    out["discount_factors"] = df
+    return out
+
+
+def tornado(R: Resolved, ranges: dict[str, tuple[float, float]] | None = None) -> pd.DataFrame:
+    """Each input at its low and its high, the others at the scenario's values.
+
+    Returns one row per input, sorted by the swing of the NPV savings (largest first):
+    input, label, unit, low, high, savings_npv_low, savings_npv_high, swing_usd,
+    breakeven_month_low, breakeven_month_high (NaN = none within the horizon), and the base.
+    """
+    rng = {**default_ranges(R), **(ranges or {})}
+    names = [k for k in INPUTS if k in rng]
+    b = base_values(R)
+    # Rows: the base, then low and high of each input: 1 + 2 x len(names) variants in one sweep.
+    cols = {k: np.full(1 + 2 * len(names), 1.0 if k in SCALE else b[k]) for k in INPUTS}
+    for i, k in enumerate(names):
+        cols[k][1 + 2 * i], cols[k][2 + 2 * i] = rng[k]
+    res = evaluate_samples(R, cols)
+    sav, bem = res["savings_npv_usd"], res["breakeven_month"]
+    df = pd.DataFrame({
+        "input": names, "label": [LABELS[k] for k in names], "unit": [UNITS[k] for k in names],
+        "low": [rng[k][0] for k in names], "high": [rng[k][1] for k in names],
+        "base_value": [1.0 if k in SCALE else b[k] for k in names],
+        "savings_npv_low": sav[1::2], "savings_npv_high": sav[2::2],
+        "breakeven_month_low": bem[1::2], "breakeven_month_high": bem[2::2],
+    })
+    df["swing_usd"] = (df["savings_npv_high"] - df["savings_npv_low"]).abs()
+    df["base_savings_npv"] = sav[0]
+    df["base_breakeven_month"] = bem[0]
+    return df.sort_values("swing_usd", ascending=False, kind="stable").reset_index(drop=True)
+
+
+@dataclass
+class Distribution:
+    """One input's distribution: ``triangular`` (low, mode, high), ``lognormal`` (median, sigma
+    of the log) or ``fixed`` (value)."""
+
+    kind: str = "triangular"
+    low: float | None = None
+    mode: float | None = None
+    high: float | None = None
+    median: float | None = None
+    sigma: float | None = None
+    value: float | None = None
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        if self.kind == "fixed":
+            return np.full(n, float(self.value))
+        if self.kind == "triangular":
+            lo, mo, hi = float(self.low), float(self.mode), float(self.high)
+            if not lo <= mo <= hi:
+                raise ValueError(f"triangular needs low <= mode <= high, got {lo}, {mo}, {hi}")
+            if hi == lo:
+                return np.full(n, lo)
+            return rng.triangular(lo, mo, hi, n)
+        if self.kind == "lognormal":
+            if float(self.sigma) == 0:
+                return np.full(n, float(self.median))
+            return float(self.median) * np.exp(rng.normal(0.0, float(self.sigma), n))
+        raise ValueError(f"unknown distribution {self.kind!r}; use triangular, lognormal or fixed")
+
+
+def default_distributions(R: Resolved) -> dict[str, Distribution]:
+    """Triangular over the tornado's range with the scenario's value as the mode."""
+    b, rng = base_values(R), default_ranges(R)
+    out = {}
+    for k in INPUTS:
+        lo, hi = rng[k]
+        mode = 1.0 if k in SCALE else b[k]
+        out[k] = Distribution("triangular", low=min(lo, mode), mode=mode, high=max(hi, mode))
+    return out
+
+
+@dataclass
+class MonteCarloResult:
+    samples: int
+    seed: int
+    savings_npv_usd: np.ndarray          # (S,)
+    savings_usd: np.ndarray              # (S,)
+    breakeven_month: np.ndarray          # (S,), NaN = none within the horizon
+    cumulative_bands: pd.DataFrame       # month, option, p10, p50, p90 [USD]
+    inputs: dict[str, np.ndarray]
+
+    def percentiles(self, values=None, q=(10, 50, 90)) -> dict[str, float]:
+        v = self.savings_npv_usd if values is None else values
+        return {f"p{int(x)}": float(np.percentile(v, x)) for x in q}
+
+    @property
+    def probability_self_hosting_cheaper(self) -> float:
+        """Share of samples whose NPV savings are positive."""
+        return float(np.mean(self.savings_npv_usd > 0))
+
+    @property
+    def probability_breakeven(self) -> float:
+        """Share of samples that break even within the horizon."""
+        return float(np.mean(np.isfinite(self.breakeven_month)))
+
+    def breakeven_histogram(self) -> pd.DataFrame:
+        """Samples whose break-even falls in each month (1-based), and those with none."""
+        H = int(self.cumulative_bands["month"].max()) + 1
+        finite = self.breakeven_month[np.isfinite(self.breakeven_month)]
+        counts = np.bincount(np.floor(finite).astype(int).clip(0, H - 1), minlength=H)
+        df = pd.DataFrame({"month": np.arange(1, H + 1), "samples": counts})
+        df.attrs["never"] = int(np.sum(~np.isfinite(self.breakeven_month)))
+        return df
+
+    def summary(self) -> dict:
+        bem = self.breakeven_month[np.isfinite(self.breakeven_month)]
+        return {
+            "samples": self.samples, "seed": self.seed,
+            "savings_npv_usd": self.percentiles(),
+            "savings_usd": self.percentiles(self.savings_usd),
+            "probability_self_hosting_cheaper": self.probability_self_hosting_cheaper,
+            "probability_breakeven_within_horizon": self.probability_breakeven,
+            "breakeven_month": ({f"p{q}": float(np.percentile(bem, q)) for q in (10, 50, 90)} if len(bem) else None),
+        }
+
+
+def monte_carlo(R: Resolved, samples: int = 10_000, seed: int = 0,
+                distributions: dict[str, Distribution] | None = None) -> MonteCarloResult:
+    """Sample every input from its distribution and price all samples at once.
+
+    Seeded: the same seed gives the same numbers.  Inputs left out of ``distributions``
+    take their defaults (:func:`default_distributions`); give ``Distribution("fixed", value=...)``
+    to hold one still.
+    """
+    if samples < 1:
+        raise ValueError("samples must be >= 1")
+    dists = {**default_distributions(R), **(distributions or {})}
+    rng = np.random.default_rng(seed)
+    values = {k: dists[k].sample(rng, int(samples)) for k in INPUTS}
+    # numpy releases the GIL in its array loops: two halves of the samples run on two cores.
+    halves = np.array_split(np.arange(int(samples)), 2 if samples >= 20_000 else 1)
+    with ThreadPoolExecutor(max_workers=len(halves)) as pool:
+        parts = list(pool.map(lambda idx: evaluate_samples(R, {k: v[idx] for k, v in values.items()}), halves))
+        H = parts[0]["closed"].shape[-1]
+
+        def band(key: str) -> np.ndarray:
+            # months x samples, contiguous per month: the partition behind percentile runs along memory
+            by_month = np.concatenate([p[key].T for p in parts], axis=1)
+            np.cumsum(by_month, axis=0, out=by_month)
+            return np.percentile(by_month, [10, 50, 90], axis=1)
+
+        closed_band, open_band = pool.map(band, ["closed", "open"])
+    bands = [pd.DataFrame({"month": np.arange(H), "option": option, "p10": b[0], "p50": b[1], "p90": b[2]})
+             for option, b in (("closed", closed_band), ("self_hosted", open_band))]
+    cat = lambda key: np.concatenate([p[key] for p in parts])  # noqa: E731
+    return MonteCarloResult(samples=int(samples), seed=int(seed), savings_npv_usd=cat("savings_npv_usd"),
+                            savings_usd=cat("savings_usd"), breakeven_month=cat("breakeven_month"),
+                            cumulative_bands=pd.concat(bands, ignore_index=True), inputs=values)

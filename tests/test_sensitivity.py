@@ -1,0 +1,135 @@
+"""Tornado and Monte Carlo against the deterministic engine."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tco import Scenario, evaluate
+from tco.engine import _total, closed_costs, open_costs, sweep
+from tco.sensitivity import INPUTS, SCALE, Distribution, base_values, monte_carlo, tornado
+
+BODY = {"horizon_months": 36,
+        "workload": {"input_tokens_per_month": 2e9, "output_tokens_per_month": 5e8, "monthly_growth": 0.05},
+        "closed": {"model": "gpt-4o"},
+        "open": {"model": "llama-3.1-70b", "gpu": "h100-sxm", "gpus_per_replica": 2, "precision": "fp8"},
+        "finance": {"discount_rate_annual": 0.08}}
+
+
+@pytest.fixture(scope="module")
+def result(catalog):
+    return evaluate(Scenario.from_dict(BODY), catalog)
+
+
+def fixed_all(R):
+    b = base_values(R)
+    return {k: Distribution("fixed", value=1.0 if k in SCALE else b[k]) for k in INPUTS}
+
+
+def test_zero_width_monte_carlo_equals_deterministic(result):
+    mc = monte_carlo(result.resolved, samples=500, seed=3, distributions=fixed_all(result.resolved))
+    assert np.allclose(mc.savings_npv_usd, result.summary["savings_npv_usd"], rtol=1e-12)
+    assert np.allclose(mc.savings_usd, result.summary["savings_usd"], rtol=1e-12)
+    assert np.allclose(mc.breakeven_month, result.summary["breakeven_month"], rtol=1e-12)
+    # zero-width triangular and lognormal do the same
+    b = base_values(result.resolved)
+    d = {k: Distribution("triangular", low=v, mode=v, high=v) for k, v in
+         ((k, 1.0 if k in SCALE else b[k]) for k in INPUTS)}
+    d["volume"] = Distribution("lognormal", median=1.0, sigma=0.0)
+    mc2 = monte_carlo(result.resolved, samples=50, seed=1, distributions=d)
+    assert np.allclose(mc2.savings_npv_usd, result.summary["savings_npv_usd"], rtol=1e-12)
+
+
+def test_narrow_symmetric_inputs_put_p50_on_the_deterministic_value(result):
+    b = base_values(result.resolved)
+    d = {}
+    for k in INPUTS:
+        v = 1.0 if k in SCALE else b[k]
+        w = 0.001 * (abs(v) if v else 1.0)
+        d[k] = Distribution("triangular", low=v - w, mode=v, high=v + w)
+    mc = monte_carlo(result.resolved, samples=20_000, seed=7, distributions=d)
+    assert mc.percentiles()["p50"] == pytest.approx(result.summary["savings_npv_usd"], rel=0.01)
+
+
+def test_seeded_and_reproducible(result):
+    a = monte_carlo(result.resolved, samples=2000, seed=11)
+    b = monte_carlo(result.resolved, samples=2000, seed=11)
+    c = monte_carlo(result.resolved, samples=2000, seed=12)
+    assert np.array_equal(a.savings_npv_usd, b.savings_npv_usd)
+    assert not np.array_equal(a.savings_npv_usd, c.savings_npv_usd)
+    s = a.summary()
+    assert s["savings_npv_usd"]["p10"] <= s["savings_npv_usd"]["p50"] <= s["savings_npv_usd"]["p90"]
+    assert 0.0 <= s["probability_self_hosting_cheaper"] <= 1.0
+    hist = a.breakeven_histogram()
+    assert hist["samples"].sum() + hist.attrs["never"] == 2000
+
+
+def test_cumulative_bands_are_ordered(result):
+    mc = monte_carlo(result.resolved, samples=3000, seed=5)
+    bands = mc.cumulative_bands
+    assert set(bands["option"]) == {"closed", "self_hosted"} and len(bands) == 2 * 36
+    assert (bands["p10"] <= bands["p50"]).all() and (bands["p50"] <= bands["p90"]).all()
+
+
+def test_tornado_rows_match_the_engine(catalog, result):
+    t = tornado(result.resolved).set_index("input")
+    assert t["base_savings_npv"].iloc[0] == pytest.approx(result.summary["savings_npv_usd"])
+    assert list(t["swing_usd"]) == sorted(t["swing_usd"], reverse=True)
+    # Each end re-evaluated through the ordinary engine with the scenario changed by hand.
+    rate = result.assumptions["open.usd_per_gpu_hour"]["value"]
+    checks = {
+        ("gpu_rate", "high"): {"open": {**BODY["open"], "usd_per_gpu_hour": rate * 1.3}},
+        ("growth", "low"): {"workload": {**BODY["workload"], "monthly_growth": 0.03}},
+        ("discount_rate", "high"): {"finance": {"discount_rate_annual": 0.15}},
+        ("staff_cost", "low"): {"open": {**BODY["open"], "fte_usd_per_year": 200000 * 0.7}},
+        ("utilisation", "low"): {"open": {**BODY["open"], "target_utilisation": 0.5}},
+        ("api_price_change", "low"): {"closed": {"model": "gpt-4o", "price_change_annual": -0.4}},
+    }
+    for (name, end), patch in checks.items():
+        r = evaluate(Scenario.from_dict({**BODY, **patch}), catalog)
+        assert t.loc[name, f"savings_npv_{end}"] == pytest.approx(r.summary["savings_npv_usd"], rel=1e-9), name
+        be = r.summary["breakeven_month"]
+        got = t.loc[name, f"breakeven_month_{end}"]
+        assert (be is None and np.isnan(got)) or got == pytest.approx(be), name
+
+
+SET = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@SET
+@given(scale=st.floats(0.1, 10), growth=st.floats(-0.05, 0.2), price=st.floats(0.3, 3), change=st.floats(-0.5, 0.2),
+       rate=st.floats(0.5, 10), eff=st.floats(0.2, 3), util=st.floats(0.2, 0.98), billing=st.sampled_from(
+           ["always_on", "autoscaled"]), cached=st.floats(0, 0.5), batch=st.floats(0, 0.5))
+def test_fast_sweep_equals_component_path(catalog, scale, growth, price, change, rate, eff, util, billing, cached,
+                                          batch):
+    """The folded cloud path of sweep() gives the same totals as closed_costs + open_costs."""
+    s = Scenario.from_dict({"horizon_months": 24,
+                            "workload": {"input_tokens_per_month": 2e9, "output_tokens_per_month": 5e8,
+                                         "cached_input_share": cached, "batch_share": batch},
+                            "closed": {"input_usd_per_mtok": 3, "output_usd_per_mtok": 15,
+                                       "cached_input_usd_per_mtok": 0.3, "batch_input_usd_per_mtok": 1.5,
+                                       "batch_output_usd_per_mtok": 7.5, "setup_usd": 1000,
+                                       "fixed_usd_per_month": 50},
+                            "open": {"usd_per_gpu_hour": 2, "output_tokens_per_second_per_replica": 900,
+                                     "billing": billing, "redundancy_replicas": 1, "evaluation_usd_per_month": 70}})
+    R = evaluate(s, catalog).resolved
+    arr = lambda x: np.array([x, x * 1.01])  # noqa: E731
+    res = sweep(R, volume_scale=arr(scale), monthly_growth=arr(growth), closed_price_scale=arr(price),
+                closed__price_change_annual=arr(change), open__usd_per_gpu_hour=arr(rate),
+                open__capacity_per_replica=R.open.capacity_per_replica * arr(eff), open__target_utilisation=arr(util))
+    for i in range(2):
+        f = 1.0 if i == 0 else 1.01
+        s2 = Scenario.from_dict({**s.to_dict(),
+                                 "workload": {**s.to_dict()["workload"], "monthly_growth": growth * f},
+                                 "closed": {**s.to_dict()["closed"], "price_change_annual": change * f,
+                                            **{k: v * price * f for k, v in s.to_dict()["closed"].items()
+                                               if k.endswith("usd_per_mtok") and v is not None}},
+                                 "open": {**s.to_dict()["open"], "usd_per_gpu_hour": rate * f,
+                                          "output_tokens_per_second_per_replica": 900 * eff * f,
+                                          "target_utilisation": util * f}})
+        R2 = evaluate(s2, catalog).resolved
+        closed = _total(closed_costs(R2, scale * f))
+        opened = _total(open_costs(R2, scale * f))
+        np.testing.assert_allclose(res["closed"][i], closed, rtol=1e-9)
+        np.testing.assert_allclose(res["open"][i], opened, rtol=1e-9)
