@@ -29,14 +29,17 @@ from plotly.subplots import make_subplots
 
 from tco.engine import CLOSED_COMPONENTS, OPEN_COMPONENTS, Result, breakeven_curve, steady_costs
 
-__all__ = ["CLOSED_COLOR", "OPEN_COLOR", "TEMPLATE", "cost_vs_volume", "cumulative_cost",
-           "monthly_breakdown", "unit_cost", "all_figures", "component_colors"]
+__all__ = ["CLOSED_COLOR", "OPEN_COLOR", "HYBRID_COLOR", "TEMPLATE", "cost_vs_volume", "cumulative_cost",
+           "monthly_breakdown", "unit_cost", "all_figures", "component_colors", "tornado", "fan"]
 
 CLOSED_COLOR = "#d1495b"
 """Colour of the closed (pay-per-use) option in every chart."""
 
 OPEN_COLOR = "#00798c"
 """Colour of the self-hosted option in every chart."""
+
+HYBRID_COLOR = "#e09f3e"
+"""Colour of the hybrid plan (own replicas for the base load, the API for the peaks)."""
 
 MARKER_COLOR = "#3d405b"
 """Colour of the break-even and current-volume markers."""
@@ -326,6 +329,14 @@ def cumulative_cost(result: Result) -> go.Figure:
             x=t, y=cum[opt], mode="lines", name=names[opt],
             line=dict(color=_COLORS[opt], width=2.5), meta={"option": opt, "kind": "cost"},
             hovertemplate=f"{_USD}<extra>{opt.replace('_', '-')}</extra>"))
+    if result.hybrid is not None:
+        hyb = np.concatenate([[0.0], np.cumsum(result.hybrid.monthly_usd)])
+        sw = result.hybrid.switch_month
+        fig.add_trace(go.Scatter(
+            x=t, y=hyb, mode="lines", name="Hybrid: own base load + API peaks"
+            + (f" (from month {sw + 1})" if sw is not None else " (never switches)"),
+            line=dict(color=HYBRID_COLOR, width=2.5, dash="dashdot"), meta={"option": "hybrid", "kind": "cost"},
+            hovertemplate=f"{_USD}<extra>hybrid</extra>"))
     if bm is not None:
         bm = float(bm)
         y = float(np.interp(bm, t, cum["closed"]))
@@ -477,3 +488,90 @@ def all_figures(result: Result) -> dict[str, go.Figure]:
     """
     return {"cost_vs_volume": cost_vs_volume(result), "cumulative_cost": cumulative_cost(result),
             "monthly_breakdown": monthly_breakdown(result), "unit_cost": unit_cost(result)}
+
+
+# --------------------------------------------------------------------------- uncertainty
+
+def tornado(rows: pd.DataFrame, unit_label: str = "NPV savings of self-hosting [USD]") -> go.Figure:
+    """Tornado chart: the NPV savings with each input at its low and its high, largest swing on top.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        :func:`tco.sensitivity.tornado`'s table (label, low, high, savings_npv_low,
+        savings_npv_high, base_savings_npv, unit).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Two bar traces (``meta.kind`` "low" and "high") from the base savings to each end;
+        a vertical line at the base; ``layout.meta``: chart, base.
+    """
+    df = rows.iloc[::-1]                                     # plotly draws the first category at the bottom
+    base = float(rows["base_savings_npv"].iloc[0]) if len(rows) else 0.0
+    y = [f"{r.label} ({_fmt_end(r.low, r.unit)} / {_fmt_end(r.high, r.unit)})" for r in df.itertuples()]
+    fig = _figure()
+    for end, color in (("low", "#577590"), ("high", "#f3722c")):
+        vals = df[f"savings_npv_{end}"].to_numpy(dtype=float)
+        fig.add_trace(go.Bar(
+            y=y, x=vals - base, base=base, orientation="h", name=f"input at its {end}", marker_color=color,
+            meta={"kind": end}, customdata=vals,
+            hovertemplate="%{y}<br>savings $%{customdata:,.0f}<extra>" + end + "</extra>"))
+    fig.add_vline(x=base, line=dict(color=MARKER_COLOR, dash="dash", width=1.5))
+    fig.update_layout(barmode="overlay")
+    fig.update_xaxes(title_text=unit_label, tickprefix="$", tickformat=",.0f")
+    fig.update_yaxes(automargin=True)
+    _layout(fig, "What moves the savings most", {"chart": "tornado", "base": base})
+    fig.update_layout(hovermode="closest", margin=dict(l=10))
+    return fig
+
+
+def _fmt_end(v: float, unit: str) -> str:
+    if unit == "x":
+        return f"x{v:g}"
+    if unit in ("1/month", "1/year", "fraction"):
+        return f"{v * 100:.0f}%"
+    return f"{v:g}"
+
+
+def fan(bands: pd.DataFrame, result: Result | None = None) -> go.Figure:
+    """Fan chart: P10-P90 band and P50 line of the cumulative cost of each option, by month.
+
+    Parameters
+    ----------
+    bands : DataFrame
+        ``MonteCarloResult.cumulative_bands`` (month, option, p10, p50, p90) [USD].
+    result : Result, optional
+        The deterministic result, drawn as a thin line for comparison.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Per option a filled band (``meta.kind`` "band") and a P50 line (``"p50"``).
+    """
+    fig = _figure()
+    names = {"closed": "Closed API", "self_hosted": "Self-hosted"}
+    for opt in OPTIONS:
+        b = bands[bands["option"] == opt].sort_values("month")
+        t = b["month"].to_numpy(dtype=float) + 1.0
+        color = _COLORS[opt]
+        fill = "rgba({},{},{},0.18)".format(*(int(color[i:i + 2], 16) for i in (1, 3, 5)))
+        fig.add_trace(go.Scatter(x=t, y=b["p90"].to_numpy(float), mode="lines", line=dict(width=0),
+                                 showlegend=False, hoverinfo="skip", meta={"option": opt, "kind": "band_top"}))
+        fig.add_trace(go.Scatter(x=t, y=b["p10"].to_numpy(float), mode="lines", line=dict(width=0), fill="tonexty",
+                                 fillcolor=fill, name=f"{names[opt]}: P10-P90", meta={"option": opt, "kind": "band"},
+                                 hovertemplate=f"P10 {_USD}<extra>{names[opt]}</extra>"))
+        fig.add_trace(go.Scatter(x=t, y=b["p50"].to_numpy(float), mode="lines", line=dict(color=color, width=2.5),
+                                 name=f"{names[opt]}: median", meta={"option": opt, "kind": "p50"},
+                                 hovertemplate=f"P50 {_USD}<extra>{names[opt]}</extra>"))
+    if result is not None:
+        tot = _totals(result)
+        for opt in OPTIONS:
+            fig.add_trace(go.Scatter(x=np.arange(1, len(tot) + 1, dtype=float),
+                                     y=tot[f"{opt}_cumulative"].to_numpy(float), mode="lines",
+                                     line=dict(color=_COLORS[opt], width=1, dash="dot"),
+                                     name=f"{names[opt]}: your inputs", meta={"option": opt, "kind": "deterministic"},
+                                     hovertemplate=f"{_USD}<extra>your inputs</extra>"))
+    fig.update_xaxes(title_text="Months from start [months]")
+    fig.update_yaxes(title_text="Cumulative cost [USD]", tickprefix="$", tickformat=",.0f", rangemode="tozero")
+    return _layout(fig, "Cumulative cost: P10-P90 of the Monte Carlo", {"chart": "fan"})

@@ -326,3 +326,49 @@ def test_static_export(figs):
 def test_module_exports():
     assert set(charts.__all__) >= {"cost_vs_volume", "cumulative_cost", "monthly_breakdown", "unit_cost",
                                    "all_figures"}
+
+
+# ------------------------------------------------------------------ hybrid and uncertainty charts
+
+def _uncertain_result(catalog):
+    from tco import Scenario, evaluate
+    return evaluate(Scenario.from_dict({
+        "horizon_months": 24,
+        "workload": {"input_tokens_per_month": 2e9, "output_tokens_per_month": 5e8, "monthly_growth": 0.05,
+                     "load_profile": "business_hours"},
+        "closed": {"input_usd_per_mtok": 3, "output_usd_per_mtok": 15},
+        "open": {"usd_per_gpu_hour": 2, "output_tokens_per_second_per_replica": 1000}}), catalog, hybrid=True)
+
+
+def test_cumulative_cost_draws_the_hybrid_plan(catalog):
+    from tco.charts import cumulative_cost
+    r = _uncertain_result(catalog)
+    (trace,) = [t for t in cumulative_cost(r).data if (t.meta or {}).get("option") == "hybrid"]
+    assert trace.y[0] == 0 and trace.y[-1] == pytest.approx(r.summary["hybrid_total_usd"])
+
+
+def test_tornado_bars_end_at_the_savings(catalog):
+    from tco.charts import tornado as tornado_chart
+    from tco.sensitivity import tornado
+    r = _uncertain_result(catalog)
+    rows = tornado(r.resolved)
+    fig = tornado_chart(rows)
+    low, high = ([t for t in fig.data if t.meta["kind"] == k][0] for k in ("low", "high"))
+    base = rows["base_savings_npv"].iloc[0]
+    # bars are drawn bottom-up, so the largest swing (first row) is the last bar
+    assert np.asarray(low.x)[::-1] + base == pytest.approx(rows["savings_npv_low"].to_numpy())
+    assert np.asarray(high.x)[::-1] + base == pytest.approx(rows["savings_npv_high"].to_numpy())
+    assert fig.layout.meta["base"] == pytest.approx(base)
+
+
+def test_fan_bands_and_median(catalog):
+    from tco.charts import fan
+    from tco.sensitivity import monte_carlo
+    r = _uncertain_result(catalog)
+    mc = monte_carlo(r.resolved, 2000, seed=4)
+    fig = fan(mc.cumulative_bands, r)
+    kinds = [(t.meta["option"], t.meta["kind"]) for t in fig.data]
+    assert ("closed", "band") in kinds and ("self_hosted", "p50") in kinds and ("closed", "deterministic") in kinds
+    p50 = [t for t in fig.data if t.meta == {"option": "closed", "kind": "p50"}][0]
+    bands = mc.cumulative_bands[mc.cumulative_bands["option"] == "closed"]
+    assert np.asarray(p50.y) == pytest.approx(bands["p50"].to_numpy())

@@ -85,18 +85,45 @@ def _summary(result) -> dict:
     return {k: (_finite(v) if isinstance(v, float) else v) for k, v in result.summary.items()}
 
 
+class ChartsQuerySchema(ma.Schema):
+    hybrid = ma.fields.Boolean(load_default=False, metadata={
+        "description": "Add the hybrid plan (a line in the cumulative chart and a sentence)."})
+    uncertainty = ma.fields.Boolean(load_default=False, metadata={
+        "description": "Add the tornado and the Monte Carlo fan chart."})
+    samples = ma.fields.Integer(load_default=5000, validate=ma.validate.Range(min=100, max=20_000),
+                                metadata={"description": "Monte Carlo samples when uncertainty=true."})
+    seed = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=2**32 - 1))
+
+
 @blp.route("/charts")
 class Charts(MethodView):
+    @blp.arguments(ChartsQuerySchema(), location="query", unknown=ma.RAISE)
     @blp.arguments(ScenarioSchema(), example=EXAMPLE)
     @blp.response(200, ChartsResponseSchema)
-    def post(self, scenario):
-        """The summary, a one-sentence verdict and the plotly figures (the dashboard's charts) as JSON."""
+    def post(self, query, scenario):
+        """The summary, a one-sentence verdict and the plotly figures (the dashboard's charts) as JSON.
+
+        ``?hybrid=true`` adds the hybrid plan; ``?uncertainty=true`` adds the tornado and fan
+        figures and the Monte Carlo summary (seeded).
+        """
         from tco import charts
-        from tco.report import verdict
-        result = evaluate(scenario, _catalog())
-        figures = {name: fig.to_plotly_json() for name, fig in charts.all_figures(result).items()}
-        return _json_response({"summary": _summary(result), "verdict": verdict(result),
-                               "assumptions": result.assumptions, "figures": figures})
+        from tco.report import hybrid_verdict, verdict
+        result = evaluate(scenario, _catalog(), hybrid=query["hybrid"])
+        figs = charts.all_figures(result)
+        extra = {}
+        if query["uncertainty"]:
+            from tco.sensitivity import monte_carlo, tornado
+            rows = tornado(result.resolved)
+            mc = monte_carlo(result.resolved, query["samples"], query["seed"])
+            figs["tornado"] = charts.tornado(rows)
+            figs["fan"] = charts.fan(mc.cumulative_bands, result)
+            extra["montecarlo"] = mc.summary()
+        figures = {name: fig.to_plotly_json() for name, fig in figs.items()}
+        body = {"summary": _summary(result), "verdict": verdict(result), "assumptions": result.assumptions,
+                "figures": figures, **extra}
+        if query["hybrid"]:
+            body["hybrid_verdict"] = hybrid_verdict(result)
+        return _json_response(body)
 
 
 @blp.route("/report")

@@ -374,6 +374,8 @@ class ChartsResponseSchema(ma.Schema):
     verdict = fields.String(required=True, metadata={"description": "One plain-language sentence: which option is "
                                                                     "cheaper, from when, by how much."})
     assumptions = fields.Dict(keys=fields.String(), values=fields.Nested(AssumptionSchema), required=True)
+    hybrid_verdict = fields.String(allow_none=True, metadata={"description": "With hybrid=true: the plan in words."})
+    montecarlo = fields.Dict(metadata={"description": "With uncertainty=true: P10/P50/P90 and probabilities."})
     figures = fields.Dict(keys=fields.String(), values=fields.Dict(), required=True,
                           metadata={"description": "Plotly figures (JSON) by name: cost_vs_volume, cumulative_cost, "
                                                    "monthly_breakdown, unit_cost."})
