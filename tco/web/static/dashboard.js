@@ -6,7 +6,9 @@
   const form = document.getElementById("scenario-form");
   const $ = (id) => document.getElementById(id);
   const CHARTS = ["cost_vs_volume", "cumulative_cost", "monthly_breakdown", "unit_cost"];
-  const PLOT_CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
+  // No "Share chart..." button: plotly.js 4 shows one by default, and it uploads the chart to Plotly Cloud.
+  const PLOT_CONFIG = { responsive: true, displaylogo: false, showSendToCloud: false, showEditInChartStudio: false,
+                        modeBarButtonsToRemove: ["lasso2d", "select2d", "sendChartToCloud"] };
   let timer = null;
   let seq = 0;
   let lastScenario = null;
@@ -201,36 +203,53 @@
     return { ok: res.ok, status: res.status, data };
   }
 
+  // body[data-state]: pending (an update is scheduled) | busy (asking the API) | ready | invalid | offline.
+  function setState(state) { document.body.dataset.state = state; }
+
   function scheduleUpdate() {
     clearTimeout(timer);
+    setState("pending");
     timer = setTimeout(update, 350);
   }
 
   async function update() {
+    clearTimeout(timer);
     refreshVisibility();
-    clearErrors();
     const { scenario, errors } = readForm();
     const local = Object.entries(errors).map(([path, message]) => ({ path, message }));
-    if (local.length) { showErrors(local); setStale(true); return; }
-    const mySeq = ++seq;
+    const mySeq = ++seq;                       // any answer still on its way is now out of date
+    if (local.length) {
+      clearErrors(); showErrors(local); setStale(true); setState("invalid");
+      document.body.classList.remove("busy");
+      return;
+    }
     document.body.classList.add("busy");
+    setState("busy");
     let res;
     try {
       res = await postJSON("/api/v1/charts", scenario);
     } catch (e) {
+      if (mySeq !== seq) return;
+      clearErrors();
       showErrors([{ path: "network", message: "the service did not answer" }]);
+      setStale(true); setState("offline");
       return;
     } finally {
       if (mySeq === seq) document.body.classList.remove("busy");
     }
     if (mySeq !== seq) return;                 // a newer request is on its way
-    if (!res.ok) { showErrors(res.data.errors && res.data.errors.length ? res.data.errors
-                                                : [{ path: "request", message: res.data.message }]);
-                   setStale(true); return; }
+    clearErrors();
+    if (!res.ok) {
+      const data = res.data && typeof res.data === "object" && !(res.data instanceof Blob) ? res.data : {};
+      showErrors(data.errors && data.errors.length ? data.errors
+                 : [{ path: "request", message: data.message || `the service answered HTTP ${res.status}` }]);
+      setStale(true); setState("invalid"); return;
+    }
     setStale(false);
     lastScenario = scenario;
     render(res.data);
     writeUrl();
+    setState("ready");
   }
 
   function setStale(stale) { document.querySelector(".results").classList.toggle("stale", stale); }
@@ -239,8 +258,13 @@
     const s = data.summary;
     const unit = s.unit === "image" ? "images" : "tokens";
     $("verdict").textContent = data.verdict;
-    $("kpi-be-volume").textContent = s.breakeven_volume_per_month === null ? "never"
-      : `${fmtVolume(s.breakeven_volume_per_month)} ${unit}/mo`;
+    if (s.breakeven_volume_per_month === null) $("kpi-be-volume").textContent = "never";
+    else {                                     // the number large, its unit small beside it
+      const u = document.createElement("span");
+      u.className = "kpi-unit";
+      u.textContent = `${unit}/mo`;
+      $("kpi-be-volume").replaceChildren(fmtVolume(s.breakeven_volume_per_month), " ", u);
+    }
     $("kpi-be-volume-s").textContent = s.breakeven_volume_per_month === null ? s.breakeven_volume_reason
       : "steady monthly volume from which self-hosting stays cheaper";
     $("kpi-be-month").textContent = s.breakeven_month === null ? "not within horizon"
@@ -362,8 +386,10 @@
   }
 
   async function openSaved(id) {
+    clearTimeout(timer);
+    setState("pending");
     const res = await fetch(`/api/v1/scenarios/${id}`);
-    if (!res.ok) { status("could not open that scenario"); return; }
+    if (!res.ok) { status("could not open that scenario"); update(); return; }
     const rec = await res.json();
     writeForm(rec.scenario);
     $("f-ui-save-name").value = rec.name;
