@@ -137,7 +137,7 @@ def _layout(fig: go.Figure, title: str, meta: dict) -> go.Figure:
         title=dict(text=title, x=0.0, xanchor="left", y=0.98, yref="container", yanchor="top"),
         legend=dict(orientation="h", x=0.0, xanchor="left", y=1.02, yanchor="bottom"),
         hovermode="x unified",
-        margin=dict(t=110, l=70, r=30, b=60),
+        margin=dict(t=80, l=70, r=30, b=55),
         meta=meta,
     )
     fig.update_xaxes(automargin=True)
@@ -164,13 +164,13 @@ def component_colors() -> dict[str, str]:
     >>> component_colors()["api_input"] == CLOSED_COLOR
     True
     """
-    out = {}
-    for comps, base in ((CLOSED_COMPONENTS, CLOSED_COLOR), (OPEN_COMPONENTS, OPEN_COLOR)):
-        for i, comp in enumerate(comps):
-            # alternate lighter and darker shades so neighbours in a stack stay apart
-            step = (i + 1) // 2
-            towards = "#ffffff" if i % 2 else "#000000"
-            out[comp] = base if i == 0 else _mix(base, towards, min(0.12 * step + 0.18, 0.7))
+    # Hand-picked families: the option's colour first, then clearly different shades of the
+    # same hue family (no two near-black), so every component of a stack can be told apart.
+    closed = (CLOSED_COLOR, "#f4a3ad", "#8c1c2c", "#e8707e", "#c9a7ab", "#5c0f1a", "#b5838a", "#f7cdd2")
+    opened = (OPEN_COLOR, "#7fc8d4", "#0b4f5c", "#3aa7b8", "#a7c7cc", "#5b8e96", "#c9e9ee", "#2e6f7a",
+              "#94b5ba", "#004452")
+    out = dict(zip(CLOSED_COMPONENTS, closed))
+    out.update(zip(OPEN_COMPONENTS, opened))
     out["residual_value"] = RESIDUAL_COLOR
     return out
 
@@ -190,11 +190,11 @@ def _vline(fig: go.Figure, x: float, text: str, log_x: bool, dash: str, name: st
 
 
 def _note(fig: go.Figure, text: str, name: str) -> None:
-    """A note in the bottom-right corner of the plot area, where rising cost lines leave room
+    """A note in the top-left corner of the plot area, which rising cost lines leave empty
     (e.g. why there is no break-even); wrapped to stay inside a half-width dashboard chart."""
     import textwrap
-    wrapped = "<br>".join(textwrap.wrap(text, 48))
-    fig.add_annotation(x=0.99, xref="paper", y=0.02, yref="paper", xanchor="right", yanchor="bottom", align="left",
+    wrapped = "<br>".join(textwrap.wrap(text, 44))
+    fig.add_annotation(x=0.01, xref="paper", y=0.98, yref="paper", xanchor="left", yanchor="top", align="left",
                        text=wrapped, showarrow=False, name=name, font=dict(color=MARKER_COLOR, size=11),
                        bgcolor="rgba(255,255,255,0.8)", bordercolor=MARKER_COLOR, borderwidth=1)
 
@@ -277,13 +277,18 @@ def cost_vs_volume(result: Result, n: int = 200) -> go.Figure:
             meta={"option": opt, "kind": "current"},
             hovertemplate=f"your volume {hover_v}: {_USD}/month<extra></extra>"))
     mid = math.sqrt(lo * hi)
-    _vline(fig, v0, f"your volume: {_si(v0)} {unit}/month", log_x=True, dash="dot", name="current_volume",
-           right_half=v0 > mid)
-
-    if be is not None:  # labelled a line lower than the current volume, so the two labels never overlap
-        _vline(fig, float(be), f"break-even: {_si(float(be))} {unit}/month", log_x=True, dash="dash",
-               name="breakeven", y=0.92, right_half=be > mid)
+    if be is not None:
+        # Two lines: the lower one labelled on its left, the higher one on its right, so the
+        # labels point apart and never cross (and they sit at two heights).
+        be = float(be)
+        _vline(fig, v0, f"your volume: {_si(v0)} {unit}/month", log_x=True, dash="dot", name="current_volume",
+               right_half=v0 <= be)
+        _vline(fig, be, f"break-even: {_si(be)} {unit}/month", log_x=True, dash="dash",
+               name="breakeven", y=0.90, right_half=be < v0)
     else:
+        _vline(fig, v0, f"your volume: {_si(v0)} {unit}/month", log_x=True, dash="dot", name="current_volume",
+               right_half=v0 > mid)
+    if be is None:
         _note(fig, f"No break-even volume: {s.get('breakeven_volume_reason', '')}", "breakeven")
 
     fig.update_xaxes(type="log", title_text=f"Monthly volume [{unit}]", hoverformat=",.4s", **_volume_ticks(lo, hi))
