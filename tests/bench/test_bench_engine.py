@@ -54,10 +54,10 @@ def test_one_scenario(benchmark, catalog, scenario):
     np.testing.assert_allclose(tot["self_hosted"], opened, rtol=1e-9)
     loop = best_of(lambda: naive_months(**P), number=50)
     benchmark(evaluate, scenario, catalog)
-    ours = benchmark.stats.stats.median
-    print(f"\none scenario: evaluate() {ours * 1e3:.3f} ms (incl. resolve, break-even search, DataFrame); "
-          f"plain loop {loop * 1e3:.3f} ms for the monthly arithmetic alone")
-    assert ours < 2e-3 * 2.5, "one scenario should take about 2 ms"   # 2.5x slack for noisy shared machines
+    ours, median = benchmark.stats.stats.min, benchmark.stats.stats.median
+    print(f"\none scenario: evaluate() {ours * 1e3:.3f} ms best, {median * 1e3:.3f} ms median (resolve, "
+          f"break-even search, monthly table); plain loop {loop * 1e3:.3f} ms for the monthly arithmetic alone")
+    assert ours < 2e-3, "one scenario should take under 2 ms"   # the best round: this machine is shared
 
 
 def test_breakeven_curve_200_points(benchmark, catalog, scenario):
