@@ -412,3 +412,22 @@ def test_steady_costs_vectorised_matches_single(catalog):
         c1, o1, _ = steady_costs(R, np.array([vols[i]]))
         assert c[i] == pytest.approx(c1[0]) and o[i] == pytest.approx(o1[0])
     assert c.shape == o.shape == reps.shape == (50,)
+
+
+def test_image_workload_from_the_catalog(catalog):
+    # SDXL on one H100 in fp8: the benchmarks table's images/s (MLPerf, per GPU); 10M images a month.
+    ips = float(catalog.throughput_benchmarks.query(
+        "model_id == 'sdxl' and gpu_id == 'h100-sxm' and gpu_count == 1 and precision == 'fp8'")
+        ["images_per_second"].iloc[0])
+    price = catalog.image_price("gpt-image-1", "1024x1024", "medium")["usd_per_image"]
+    s = Scenario.from_dict({
+        "workload": {"images_per_month": 1e7, "peak_to_average": 2.0},
+        "closed": {"image_model": "gpt-image-1", "image_size": "1024x1024", "image_quality": "medium"},
+        "open": {"model": "sdxl", "gpu": "h100-sxm", "precision": "fp8", **LEAN}})
+    r = evaluate(s, catalog)
+    assert r.assumptions["open.images_per_second_per_replica"]["value"] == pytest.approx(ips)
+    assert r.assumptions["open.images_per_second_per_replica"]["source"].startswith("catalog: throughput_benchmarks")
+    # Closed: 10M images x price.  Replicas: 1e7 / 2,628,000 s x 2 (peak) / (ips x 0.7), rounded up.
+    assert month(r, "closed", "images") == pytest.approx(1e7 * price)
+    assert r.summary["peak_replicas"] == math.ceil(1e7 / SECONDS * 2 / (ips * 0.7))
+    assert r.summary["unit"] == "image"
