@@ -9,15 +9,10 @@ import pytest
 
 from tco.settings import Settings
 from tco.web import create_app
+from tco.web.api.scenarios.schemas import EXAMPLE
 
-BODY = {
-    "horizon_months": 36,
-    "workload": {"input_tokens_per_month": 2e9, "output_tokens_per_month": 5e8, "monthly_growth": 0.05},
-    "closed": {"model": "gpt-4o"},
-    "open": {"model": "llama-3.1-70b", "gpu": "h100-sxm", "gpus_per_replica": 2, "precision": "fp8",
-             "hosting": "cloud", "provider": "aws", "term": "on_demand"},
-    "finance": {"discount_rate_annual": 0.08},
-}
+#: The issue's example request (also the OpenAPI example): gpt-4o vs Llama 3.1 70B on 2x H100.
+BODY = copy.deepcopy(EXAMPLE)
 
 #: A self-contained scenario: every number inline, so results are known by hand.
 INLINE = {
