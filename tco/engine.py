@@ -626,6 +626,10 @@ def steady_costs(R: Resolved, volumes) -> tuple[np.ndarray, np.ndarray, np.ndarr
         raise ScenarioError("workload", "a break-even curve needs a volume > 0")
     v = np.asarray(volumes, dtype=float)
     scale = (v / base)[..., None]
+    if R.open.hosting == "cloud" and vol.kind == "tokens":      # the folded path, as in sweep()
+        steady = replace(R, volumes=replace(vol, growth=np.ones(1)))
+        closed, opened, replicas = _sweep_totals_cloud(steady, scale, None, steady=True)
+        return closed[..., 0], opened[..., 0], replicas[..., 0]
     closed = _total(closed_costs(R, scale, steady=True))[..., 0]
     fl = fleet(R, scale, steady=True)
     opened = _total(open_costs(R, scale, steady=True, fl=fl))[..., 0]
@@ -826,21 +830,22 @@ def sweep(R: Resolved, volume_scale=1.0, monthly_growth=None, closed_price_scale
             "open_total": opened.sum(axis=-1), "breakeven_month": breakeven_month(closed, opened)}
 
 
-def _sweep_totals_cloud(R: Resolved, scale, price_scale) -> tuple[np.ndarray, np.ndarray]:
+def _sweep_totals_cloud(R: Resolved, scale, price_scale, steady: bool = False):
     """Monthly totals of both options for a token workload on rented GPUs, in few array passes.
 
     The same arithmetic as :func:`closed_costs` + :func:`open_costs` (a test holds them equal),
     folded so that every per-sample number is a (S, 1) coefficient and only a handful of
     operations touch the (S, H) arrays: the closed cost is volume x a blended price per token,
     the self-hosted cost is billed replicas x a per-replica rate + replicas x a staff share
-    + a fixed part.
+    + a fixed part.  ``steady``: no price change, no one-off costs, and the replicas are
+    returned too (for :func:`steady_costs`).
     """
     w, vol, p, c, P, o = R.scenario.workload, R.volumes, R.closed, R.scenario.closed, R.open, R.scenario.open
     H = vol.growth.shape[-1]
     months = np.arange(H, dtype=float)
     growth = vol.growth                                                  # (H,) or (S, H)
     change = np.asarray(c.price_change_annual, dtype=float)
-    factor = np.power(1.0 + change, months / 12.0) if change.any() else None
+    factor = np.power(1.0 + change, months / 12.0) if change.any() and not steady else None
     # closed: one blended price per token [USD/token]
     long = vol.input_tokens_per_request > p.long_threshold
     pin = p.input_long if long else p.input
@@ -864,7 +869,8 @@ def _sweep_totals_cloud(R: Resolved, scale, price_scale) -> tuple[np.ndarray, np
         closed *= factor
     if c.fixed_usd_per_month:
         closed += c.fixed_usd_per_month
-    closed[..., 0] += c.setup_usd
+    if not steady:
+        closed[..., 0] += c.setup_usd
     # self-hosted: replicas from the peak, billed hours, staff
     avg_coef = vol.tokens_month0 * vol.input_share / vol.input_tokens_per_request / SECONDS_PER_MONTH * scale
     per_replica = P.capacity_per_replica * o.target_utilisation
@@ -885,6 +891,8 @@ def _sweep_totals_cloud(R: Resolved, scale, price_scale) -> tuple[np.ndarray, np
     else:   # always on: billed replicas are the replicas; rental and staff share one multiply
         opened = np.multiply(replicas, rate + fte_month / o.replicas_per_fte)
     opened += o.staff_fte_base * fte_month + o.evaluation_usd_per_month
+    if steady:
+        return closed, opened, replicas
     one_off = o.setup_engineer_months * fte_month + o.migration_usd + o.fine_tuning_usd
     opened[..., 0] += np.reshape(one_off, np.shape(one_off)[:-1]) if np.ndim(one_off) > 1 else one_off
     return closed, opened

@@ -431,3 +431,22 @@ def test_image_workload_from_the_catalog(catalog):
     assert month(r, "closed", "images") == pytest.approx(1e7 * price)
     assert r.summary["peak_replicas"] == math.ceil(1e7 / SECONDS * 2 / (ips * 0.7))
     assert r.summary["unit"] == "image"
+
+
+@pytest.mark.parametrize("billing", ["always_on", "autoscaled"])
+def test_steady_fast_path_equals_components(catalog, billing):
+    """steady_costs' folded path for rented GPUs gives what closed_costs + open_costs give."""
+    from tco.engine import _total, fleet
+    R = resolve(scenario({"input_tokens_per_month": 2e9, "output_tokens_per_month": 5e8, "cached_input_share": 0.3},
+                         {"input_usd_per_mtok": 3, "output_usd_per_mtok": 15, "cached_input_usd_per_mtok": 0.3,
+                          "price_change_annual": -0.2, "setup_usd": 500, "fixed_usd_per_month": 40},
+                         {"billing": billing, "staff_fte_base": 0.5, "fte_usd_per_year": 150000,
+                          "setup_engineer_months": 2, "overhead_share": 0.1, "redundancy_replicas": 1}), catalog)
+    vols = np.geomspace(1e6, 1e12, 37)
+    c, o, reps = steady_costs(R, vols)
+    base = R.volumes.tokens_month0
+    scale = (vols / base)[:, None]
+    np.testing.assert_allclose(c, _total(closed_costs(R, scale, steady=True))[:, 0], rtol=1e-12)
+    fl = fleet(R, scale, steady=True)
+    np.testing.assert_allclose(o, _total(open_costs(R, scale, steady=True, fl=fl))[:, 0], rtol=1e-12)
+    np.testing.assert_array_equal(reps, fl["replicas"][:, 0])
