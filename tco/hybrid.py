@@ -137,8 +137,8 @@ def plan(R: Resolved, profile=None, committed: bool | None = None, n_max: int | 
     Parameters
     ----------
     R : a resolved scenario.
-    profile : load profile spec (see :func:`load_profile`); default from the workload's
-        ``peak_to_average``.
+    profile : load profile spec (see :func:`load_profile`); default the workload's
+        ``load_profile``, else a smooth day with its ``peak_to_average``.
     committed : replicas may not fall once added; default True for reserved terms and owned
         hardware, False for on-demand or spot rental.
     n_max : largest N considered; default the replicas pure self-hosting needs at its peak month.
@@ -152,6 +152,8 @@ def plan(R: Resolved, profile=None, committed: bool | None = None, n_max: int | 
     operation over N: the best cost so far of any N' <= N).
     """
     o = R.scenario.open
+    if profile is None:
+        profile = R.scenario.workload.load_profile
     weights = load_profile(profile, R.scenario.workload.peak_to_average)
     if committed is None:
         committed = o.hosting == "owned" or o.term.startswith("reserved")

@@ -18,7 +18,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = REPO / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-EXPECTED = {"01_quickstart.ipynb", "02_extend_pricing_tables.ipynb", "03_break_even_sweeps.ipynb"}
+EXPECTED = {"01_quickstart.ipynb", "02_extend_pricing_tables.ipynb", "03_break_even_sweeps.ipynb",
+            "04_hybrid_and_uncertainty.ipynb"}
 CELL_TIMEOUT_S = 120
 KERNEL = "python3"
 

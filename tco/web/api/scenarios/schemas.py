@@ -310,6 +310,17 @@ class SummarySchema(ma.Schema):
     output_tokens_per_second_per_replica = _n("Throughput of one replica [tokens/s]; null for image models.")
     capacity_per_replica_per_s = _n("Requests (or images) per second one replica serves at full load.")
     throughput_source = fields.String(required=True)
+    # with the hybrid plan (/plan, /charts?hybrid=true)
+    hybrid_total_usd = fields.Float(metadata={"description": "Hybrid plan over the horizon [USD]."})
+    hybrid_npv_usd = fields.Float(metadata={"description": "[USD]"})
+    hybrid_savings_vs_closed_usd = fields.Float(metadata={"description": "[USD]"})
+    hybrid_savings_vs_self_hosted_usd = fields.Float(metadata={"description": "[USD]"})
+    hybrid_switch_month = fields.Integer(allow_none=True, metadata={
+        "description": "First month (0-based) with own replicas; null = never."})
+    hybrid_peak_replicas = fields.Integer()
+    hybrid_api_share_final = fields.Float(metadata={"description": "Share of tokens on the API in the last month."})
+    hybrid_levelised_usd_per_unit = fields.Float(allow_none=True)
+    hybrid_committed = fields.Boolean()
 
 
 class MonthlyRowSchema(ma.Schema):
