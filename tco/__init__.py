@@ -9,6 +9,10 @@ The package is organised by domain concept (pvlib style):
 - :mod:`tco.workload` monthly volumes of a workload
 - :mod:`tco.finance`  annuities, discounting, NPV, levelised cost
 - :mod:`tco.engine`   closed vs self-hosted costs month by month, break-even
+- :mod:`tco.hybrid`   own replicas for the base load, the API for the peaks, and when to switch
+- :mod:`tco.sensitivity` tornado and Monte Carlo
+- :mod:`tco.usage`    pricing real usage logs
+- :mod:`tco.charts`, :mod:`tco.report` figures, the verdict sentence, the HTML report
 - :mod:`tco.settings` the ``TCO_*`` settings
 """
 __version__ = "0.1.0"
@@ -16,6 +20,8 @@ __version__ = "0.1.0"
 from tco.catalog import Catalog, CatalogError, load_catalog  # noqa: E402
 from tco.scenario import ClosedOption, Finance, OpenOption, Scenario, ScenarioError, Workload  # noqa: E402
 from tco.engine import Result, breakeven_curve, evaluate  # noqa: E402
+from tco.usage import price_usage, usage_workload  # noqa: E402
 
 __all__ = ["Catalog", "CatalogError", "load_catalog", "Scenario", "Workload", "ClosedOption", "OpenOption",
-           "Finance", "ScenarioError", "Result", "evaluate", "breakeven_curve", "__version__"]
+           "Finance", "ScenarioError", "Result", "evaluate", "breakeven_curve", "price_usage", "usage_workload",
+           "__version__"]
