@@ -6,6 +6,9 @@ may leave the test server (data: and blob: URLs excepted), no console error, no 
 exception (checked when the test ends).
 
 ``TCO_UPDATE_SCREENSHOT=1`` also refreshes ``docs/dashboard.png`` (1280x900, the default view).
+
+The page asks ``/api/v1/charts?hybrid=true`` as the form changes, and the uncertainty panel's
+``/api/v1/charts?uncertainty=true`` once that panel is in view (``#uncertainty[data-state]``).
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ import re
 import urllib.request
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 pytest.importorskip("playwright.sync_api")
@@ -31,9 +35,12 @@ pytestmark = [pytest.mark.browser,
 UPDATE_SCREENSHOT = os.environ.get("TCO_UPDATE_SCREENSHOT") == "1"
 
 CHARTS = ("cost_vs_volume", "cumulative_cost", "unit_cost", "monthly_breakdown")
-KPIS = ("kpi-be-volume", "kpi-be-month", "kpi-closed-total", "kpi-open-total", "kpi-savings")
+KPIS = ("kpi-be-volume", "kpi-be-month", "kpi-closed-total", "kpi-open-total", "kpi-hybrid-total", "kpi-savings")
 TOKENS = "#f-workload-tokens_per_month"
 HORIZON = "#f-horizon_months"
+LOAD_SHAPE = "#f-workload-load_profile"
+USAGE = "#f-ui-usage"
+USAGE_CSV = REPO / "examples" / "usage.csv"
 VIEWPORT = {"width": 1280, "height": 800}
 
 CHARTS_DRAWN = """names => names.every(n => {
@@ -132,6 +139,51 @@ def post_json(live: LiveServer, path: str, body: dict) -> dict:
                                  headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=30) as res:
         return json.loads(res.read())
+
+
+def post_csv(live: LiveServer, path: str, text: str) -> dict:
+    req = urllib.request.Request(live.origin + path, data=text.encode(), method="POST",
+                                 headers={"Content-Type": "text/csv"})
+    with urllib.request.urlopen(req, timeout=30) as res:
+        return json.loads(res.read())
+
+
+def parse_volume(text: str) -> float:
+    """The page's volume notation (``149.732M``, ``2.5B``) as a number."""
+    m = re.fullmatch(r"([\d.]+(?:e[+-]?\d+)?)([kMBT]?)", text.strip().replace(",", ""))
+    assert m, text
+    return float(m[1]) * {"": 1, "k": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}[m[2]]
+
+
+def last_scenario(page, action) -> dict:
+    """Do ``action`` and return the scenario of the /charts request it led to (the page settled)."""
+    with page.expect_request(lambda r: "/api/v1/charts?hybrid=" in r.url) as req_info:
+        action()
+    assert settle(page) == "ready", page.inner_text("#banner")
+    return req_info.value.post_data_json
+
+
+def hybrid_view(page) -> dict:
+    """What the page says of the hybrid plan: KPI, caption, sentence and the line's last point."""
+    line = next(t for t in chart_data(page, "cumulative_cost") if t["name"].startswith("Hybrid"))
+    return {"total": page.inner_text("#kpi-hybrid-total"), "caption": page.inner_text("#kpi-hybrid-s"),
+            "sentence": page.inner_text("#hybrid-verdict"), "end": line["y"][-1]}
+
+
+def show_uncertainty(page) -> None:
+    """Scroll the uncertainty panel into view and wait for its charts (asked once it is seen)."""
+    page.locator("#uncertainty").scroll_into_view_if_needed()
+    page.wait_for_function("() => document.getElementById('uncertainty').dataset.state === 'ready'",
+                           timeout=20_000)
+    page.wait_for_function(CHARTS_DRAWN, arg=["tornado", "fan"])
+
+
+def upload_usage(page, path) -> str:
+    """Give the page a usage export; wait for its answer; return done | error."""
+    page.set_input_files(USAGE, str(path))
+    page.wait_for_function("() => ['done', 'error'].includes(document.getElementById('usage-upload').dataset.state)",
+                           timeout=15_000)
+    return page.get_attribute("#usage-upload", "data-state")
 
 
 def compact_usd(x: float) -> str:
@@ -326,7 +378,12 @@ def test_no_request_leaves_the_test_server(page, guard, live):
     assert settle(page) == "ready"
     with page.expect_download():
         page.click("#btn-report")
-    assert any(u.endswith("/api/v1/charts") for u in guard.requests)
+    show_uncertainty(page)
+    assert upload_usage(page, USAGE_CSV) == "done"
+    assert settle(page) == "ready"
+    assert any("/api/v1/charts?hybrid=true" in u for u in guard.requests)
+    assert any("/api/v1/charts?uncertainty=true" in u for u in guard.requests)
+    assert any(u.endswith("/api/v1/usage") for u in guard.requests)
     assert any("/static/vendor/plotly-" in u for u in guard.requests)
     assert guard.foreign_requests() == []
 
@@ -390,6 +447,168 @@ def test_every_control_is_labelled_and_keyboard_focus_is_visible(page, live):
     assert invisible == []
     assert len(seen) > 40 and {"btn-csv", "btn-save", "f-closed-discount"} <= seen, sorted(seen)
     assert {"f-workload-tokens_per_month", "f-closed-model", "f-open-gpu", "f-horizon_months"} <= seen
+
+
+def test_the_hybrid_plan_is_drawn_and_told(page, live):
+    open_dashboard(page, live.url)
+    # the default view: the hybrid line is there, and the plan never leaves the API
+    names = [t["name"] for t in chart_data(page, "cumulative_cost")]
+    assert any(n.startswith("Hybrid") for n in names), names
+    assert page.is_visible("#hybrid-verdict")
+    assert "keeps everything on GPT-4o" in page.inner_text("#hybrid-verdict")
+    assert page.inner_text("#kpi-hybrid-total") == page.inner_text("#kpi-closed-total")
+
+    # at 10B tokens a month own replicas take the base load from the first month
+    scenario = last_scenario(page, lambda: page.fill(TOKENS, "10B"))
+    body = post_json(live, "/api/v1/charts?hybrid=true", scenario)
+    s = body["summary"]
+    assert s["hybrid_switch_month"] is not None and s["hybrid_total_usd"] < min(s["closed_total_usd"],
+                                                                                 s["open_total_usd"])
+    view = hybrid_view(page)
+    assert view["sentence"] == body["hybrid_verdict"] and view["sentence"].startswith("Mix:")
+    assert view["end"] == pytest.approx(s["hybrid_total_usd"], rel=1e-9)
+    assert view["total"] == f"${s['hybrid_total_usd'] / 1e6:,.2f}".rstrip("0").rstrip(".") + "M"
+    assert f"own replicas from month {s['hybrid_switch_month'] + 1}" in view["caption"]
+    assert f"up to {s['hybrid_peak_replicas']}" in view["caption"]
+
+
+def test_changing_the_load_shape_changes_the_hybrid_numbers(page, live):
+    open_dashboard(page, live.url)
+    assert page.input_value(LOAD_SHAPE) == ""                       # a smooth day from peak / average
+    smooth_scenario = last_scenario(page, lambda: page.fill(TOKENS, "10B"))
+    assert "load_profile" not in smooth_scenario["workload"]
+    smooth = hybrid_view(page)
+    assert page.is_enabled("#f-workload-peak_to_average")
+
+    shown = {}
+    for shape in ("flat", "business_hours", "consumer_evening"):
+        scenario = last_scenario(page, lambda: page.select_option(LOAD_SHAPE, shape))
+        assert scenario["workload"]["load_profile"] == shape
+        assert "peak_to_average" not in scenario["workload"]      # the shape sets its own peak
+        assert page.is_disabled("#f-workload-peak_to_average")
+        assert "Set by the load shape" in page.text_content("#f-workload-peak_to_average-help")
+        assert f"workload.load_profile={shape}" in page.url
+        shown[shape] = view = hybrid_view(page)
+        summary = post_json(live, "/api/v1/charts?hybrid=true", scenario)["summary"]
+        assert view["end"] == pytest.approx(summary["hybrid_total_usd"], rel=1e-9)
+        assert view["end"] != pytest.approx(smooth["end"], rel=1e-6), shape
+    # a flat day needs no replica for the peaks: the cheapest hybrid of all
+    assert shown["flat"]["end"] < min(smooth["end"], shown["business_hours"]["end"])
+    assert shown["flat"]["total"] != shown["business_hours"]["total"]
+
+    # back to the smooth day: the first numbers again, and the peak field takes part again
+    last_scenario(page, lambda: page.select_option(LOAD_SHAPE, ""))
+    assert hybrid_view(page) == smooth and page.is_enabled("#f-workload-peak_to_average")
+
+
+def test_the_uncertainty_panel_draws_the_tornado_and_the_fan(page, guard, live):
+    open_dashboard(page, live.url)
+    # asked only once the panel is in view: typing above it only asks for the charts above it
+    assert not any("uncertainty=true" in u for u in guard.requests)
+    show_uncertainty(page)
+    for name in ("tornado", "fan"):
+        assert len(chart_data(page, name)) > 0, name
+    line = page.inner_text("#mc-line")
+    m = re.search(r"P10 / P50 / P90 savings \(NPV\): (\S+) / (\S+) / (\S+); "
+                  r"probability self-hosting is cheaper: (\d+)%", line)
+    assert m, line
+
+    # the same numbers as the API's for the scenario the page shows (seeded: 5,000 draws, seed 0)
+    req = next(u for u in reversed(guard.requests) if "uncertainty=true" in u)
+    assert "samples=5000" in req and "seed=0" in req
+    scenario = last_scenario(page, lambda: page.fill(TOKENS, "6B"))
+    page.wait_for_function("() => document.getElementById('uncertainty').dataset.state === 'ready'",
+                           timeout=20_000)            # the panel is in view: it follows the change
+    body = post_json(live, "/api/v1/charts?uncertainty=true&samples=5000&seed=0", scenario)
+    mc = body["montecarlo"]
+    for name in ("tornado", "fan"):                 # the figure's title, shown above it
+        title = re.sub(r"<[^>]+>", "", body["figures"][name]["layout"]["title"]["text"])
+        assert page.inner_text(f"#title-{name}") == title
+    line2 = page.inner_text("#mc-line")
+    assert line2 != line
+    assert f"probability self-hosting is cheaper: {round(100 * mc['probability_self_hosting_cheaper'])}%" in line2
+    p10 = mc["savings_npv_usd"]["p10"]
+    shown_p10 = re.search(r"\(NPV\): (\S+) /", line2)[1]
+    assert shown_p10.startswith("-" if p10 < 0 else "$")
+    assert parse_volume(shown_p10.replace("-", "").replace("$", "").replace("K", "k")) == pytest.approx(abs(p10),
+                                                                                                      rel=5e-3)
+    fan = chart_data(page, "fan")
+    assert any("P10" in (t["name"] or "") for t in fan)
+
+
+def test_uploading_a_usage_export_fills_the_workload(page, live):
+    open_dashboard(page, live.url)
+    page.select_option("#f-ui-mode", "requests")        # the upload switches to tokens per month
+    assert settle(page) == "ready"
+
+    # the last calendar month of the export: its input + output tokens
+    log = pd.read_csv(USAGE_CSV, parse_dates=["timestamp"])
+    month = log["timestamp"].dt.to_period("M")
+    last = log[month == month.max()]
+    expected_tokens = float((last["input_tokens"] + last["output_tokens"]).sum())
+    expected_share = float(last["input_tokens"].sum()) / expected_tokens
+
+    with page.expect_request(lambda r: r.url.endswith("/api/v1/usage")) as req_info:
+        assert upload_usage(page, USAGE_CSV) == "done"
+    assert settle(page) == "ready"
+    req = req_info.value
+    assert req.method == "POST" and req.headers["content-type"].startswith("text/csv")
+    assert req.post_data == USAGE_CSV.read_text(encoding="utf-8")
+
+    assert page.input_value("#f-ui-mode") == "tokens" and page.is_visible(TOKENS)
+    assert parse_volume(page.input_value(TOKENS)) == pytest.approx(expected_tokens, rel=1e-5)
+    assert float(page.input_value("#f-workload-input_share")) == pytest.approx(100 * expected_share, abs=0.01)
+    api = post_csv(live, "/api/v1/usage", USAGE_CSV.read_text(encoding="utf-8"))
+    w = api["workload"]
+    assert float(page.input_value("#f-workload-monthly_growth")) == pytest.approx(100 * w["monthly_growth"], rel=1e-2)
+    assert float(page.input_value("#f-workload-cached_input_share")) == pytest.approx(100 * w["cached_input_share"],
+                                                                                     rel=1e-2)
+    assert int(page.input_value("#f-workload-input_tokens_per_request")) == round(w["input_tokens_per_request"])
+
+    summary = page.inner_text("#usage-result")
+    assert f"{api['priced_rows']} of {api['rows']} rows priced" in summary
+    assert f"${api['total_usd']:,.2f}" in summary                     # the log's own bill, to the cent
+    assert f"over {len(api['by_month'])} months" in summary
+    # the page now shows that volume
+    assert "150M tokens" in page.inner_text("#verdict")
+    assert "workload.tokens_per_month=" in page.url and "mode=tokens" in page.url
+
+
+def test_a_usage_export_with_unknown_models_lists_them(page, live, tmp_path):
+    open_dashboard(page, live.url)
+    before = page.input_value(TOKENS)
+    path = tmp_path / "only_unknown.csv"
+    path.write_text("timestamp,model,input_tokens,output_tokens\n2026-10-01,gpt-4o-typo,1000,200\n", encoding="utf-8")
+    assert upload_usage(page, path) == "done"
+    text = page.inner_text("#usage-result")
+    assert "0 of 1 rows priced" in text and "Not priced: gpt-4o-typo (1 row)" in text
+    assert "closest: " in text and "gpt-4o" in text.split("closest: ")[1]
+    assert "workload was left as it was" in text
+    assert settle(page) == "ready" and page.input_value(TOKENS) == before
+
+
+def test_a_usage_export_with_a_bad_row_shows_its_line(page, guard, live, tmp_path):
+    guard.allow_console.append(r"status of 422")   # chromium logs the API's 422 answer
+    open_dashboard(page, live.url)
+    before, shown = form_values(page), kpis(page)
+    path = tmp_path / "bad.csv"
+    path.write_text("timestamp,model,input_tokens,output_tokens\n"
+                    "2026-10-01,gpt-4o,1000,200\n"
+                    "2026-10-02,gpt-4o,lots,200\n", encoding="utf-8")
+    assert upload_usage(page, path) == "error"
+    box = page.locator("#usage-upload #usage-result")          # next to the upload control
+    assert box.is_visible()
+    assert re.search(r"line 3, input_tokens: .+", box.inner_text()), box.inner_text()
+    assert "bad.csv was not read" in box.inner_text()
+    # nothing else changed, and the page still works
+    assert settle(page) == "ready"
+    assert form_values(page) == before and kpis(page) == shown
+    assert page.is_hidden("#banner")
+    page.fill(TOKENS, "3B")
+    assert settle(page) == "ready"
+    # a good file afterwards replaces the error with its summary
+    assert upload_usage(page, USAGE_CSV) == "done"
+    assert "line 3" not in page.inner_text("#usage-result")
 
 
 def test_screenshot_of_the_default_view(page, live, tmp_path):

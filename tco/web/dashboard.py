@@ -15,6 +15,8 @@ import plotly
 from flask import Blueprint, current_app, render_template, send_file
 
 from tco.engine import PROVIDER_NAMES
+from tco.hybrid import PRESETS as LOAD_PRESETS
+from tco.hybrid import load_profile
 from tco.scenario import ClosedOption, Finance, OpenOption, Workload
 from tco.tables import PRECISIONS
 
@@ -57,6 +59,19 @@ def _pct(x):
     return round(x * 100, 6)
 
 
+def _load_shape_label(name: str) -> str:
+    """A preset's name and its busiest hour over its average: ``business hours (peak 2.3× average)``."""
+    peak = float(load_profile(name).max())
+    text = name.replace("_", " ")
+    return f"{text} (no peak)" if peak <= 1 + 1e-9 else f"{text} (peak {peak:.2g}× average)"
+
+
+#: (value, label) pairs of the load-shape select; "" = no ``load_profile``: a smooth day whose
+#: peak is the peak-to-average assumption.
+LOAD_SHAPES = (("", "smooth day (peak set in Assumptions)"),) + tuple(
+    (name, _load_shape_label(name)) for name in LOAD_PRESETS)
+
+
 WORKLOAD_FIELDS = (
     Field("workload.tokens_per_month", "Tokens per month", "tokens/month",
           "Input + output tokens. Accepts 500M, 2.5B, 1.2e9.", "volume", 2.5e9, 0, mode="tokens"),
@@ -75,6 +90,8 @@ WORKLOAD_FIELDS = (
           _W["input_tokens_per_request"], 1),
     Field("workload.monthly_growth", "Growth per month", "%/month", "Compound growth of the volume.", "percent",
           3.0, -99, 1000),
+    Field("workload.load_profile", "Load shape", "", "Traffic over a day: sizes the fleet and the hybrid plan. "
+          "A named shape sets the peak-to-average ratio itself.", "select", "", options=LOAD_SHAPES),
     Field("horizon_months", "Horizon", "months", "How far to plan (1 to 240 months).", "number", 36, 1, 240, "1"),
 )
 
@@ -164,7 +181,8 @@ def _catalog_options(catalog) -> dict:
               "name": PROVIDER_NAMES.get(r["provider"], r["provider"])}
              for _, r in catalog.gpu_rates.iterrows()]
     return {"api": groups, "seats": seats, "models": models, "gpus": gpus, "rates": rates,
-            "precisions": [p for p in PRECISIONS if p not in ("fp32",)]}
+            "precisions": [p for p in PRECISIONS if p not in ("fp32",)],
+            "load_peaks": {name: float(load_profile(name).max()) for name in LOAD_PRESETS}}
 
 
 @bp.get("/")
