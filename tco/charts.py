@@ -334,12 +334,11 @@ def cumulative_cost(result: Result) -> go.Figure:
             x=t, y=cum[opt], mode="lines", name=names[opt],
             line=dict(color=_COLORS[opt], width=2.5), meta={"option": opt, "kind": "cost"},
             hovertemplate=f"{_USD}<extra>{opt.replace('_', '-')}</extra>"))
-    if result.hybrid is not None:
+    if result.hybrid is not None and result.hybrid.switch_month is not None:   # else it is the closed line
         hyb = np.concatenate([[0.0], np.cumsum(result.hybrid.monthly_usd)])
         sw = result.hybrid.switch_month
         fig.add_trace(go.Scatter(
-            x=t, y=hyb, mode="lines", name="Hybrid: own base load + API peaks"
-            + (f" (from month {sw + 1})" if sw is not None else " (never switches)"),
+            x=t, y=hyb, mode="lines", name=f"Hybrid: own base load + API peaks (from month {sw + 1})",
             line=dict(color=HYBRID_COLOR, width=2.5, dash="dashdot"), meta={"option": "hybrid", "kind": "cost"},
             hovertemplate=f"{_USD}<extra>hybrid</extra>"))
     if bm is not None:

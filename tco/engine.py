@@ -961,6 +961,11 @@ class Result:
         return breakeven_curve(self.resolved, n=n, lo=lo, hi=hi)
 
 
+def hybrid_applies(R: Resolved) -> bool:
+    """A hybrid split needs a closed option billed by usage (tokens or images), not per seat."""
+    return not (R.volumes.seats_month0 > 0 and R.closed.per_seat_month > 0)
+
+
 def evaluate(scenario: Scenario, catalog: Catalog, hybrid: bool = False,
              hybrid_committed: bool | None = None) -> Result:
     """Price both options month by month and find where they cross.
@@ -986,6 +991,8 @@ def evaluate(scenario: Scenario, catalog: Catalog, hybrid: bool = False,
 
     plan = None
     sections = [("closed", closed), ("self_hosted", opened)]
+    if hybrid and not hybrid_applies(R):
+        hybrid = False            # a seat licence cannot hand only the peaks to the closed product
     if hybrid:
         from tco.hybrid import plan as hybrid_plan
         plan = hybrid_plan(R, scenario.workload.load_profile, committed=hybrid_committed)

@@ -139,3 +139,19 @@ def test_closed_costs_unchanged_by_profile(catalog):
     b = evaluate(scen({"input_tokens_per_month": 2e9, "output_tokens_per_month": 5e8, "load_profile": "flat"}),
                  catalog).resolved
     np.testing.assert_allclose(sum(closed_costs(a).values()), sum(closed_costs(b).values()))
+
+
+def test_no_hybrid_for_seat_products(catalog, tmp_path):
+    from tco.settings import Settings
+    from tco.web import create_app
+    s = Scenario.from_dict({"workload": {"seats": 200, "tokens_per_seat_month": 2e6},
+                            "closed": {"usd_per_seat_month": 19},
+                            "open": {"usd_per_gpu_hour": 2, "output_tokens_per_second_per_replica": 1000}})
+    r = evaluate(s, catalog, hybrid=True)
+    assert r.hybrid is None and "hybrid_total_usd" not in r.summary
+    client = create_app(Settings(database=str(tmp_path / "db.sqlite3")), catalog=catalog).test_client()
+    res = client.post("/api/v1/plan", json={"workload": {"seats": 200, "tokens_per_seat_month": 2e6},
+                                            "closed": {"usd_per_seat_month": 19},
+                                            "open": {"usd_per_gpu_hour": 2,
+                                                     "output_tokens_per_second_per_replica": 1000}})
+    assert res.status_code == 422 and res.get_json()["errors"][0]["path"] == "closed.seat_product"

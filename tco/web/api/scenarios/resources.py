@@ -222,6 +222,9 @@ class Plan(MethodView):
         from tco.report import hybrid_verdict
         scenario, opts = body["scenario"], body["plan"]
         result = evaluate(scenario, _catalog(), hybrid=True, hybrid_committed=opts.get("committed"))
+        if result.hybrid is None:
+            raise ScenarioError("closed.seat_product", "a per-seat product is paid per user, not per token: it "
+                                                      "cannot take only the peaks, so there is no hybrid plan")
         p, tot, summary = result.hybrid, result.totals_by_month(), _summary(result)
         months = [{"month": m, "replicas": float(p.replicas[m]), "api_share": float(p.api_share[m]),
                    "hybrid_usd": float(p.monthly_usd[m]), "self_hosted_part_usd": float(p.self_hosted_usd[m]),
