@@ -614,6 +614,10 @@ def _total(parts: dict[str, np.ndarray]) -> np.ndarray:
 
 # --------------------------------------------------------------------------- break-even
 
+_ONE = np.ones(1)
+_LOCATING_GRID = np.geomspace(1e3, 1e16, 261)   # 12% steps: it only locates the break-even crossing
+
+
 def steady_costs(R: Resolved, volumes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Steady monthly cost of each option at each volume, and the replicas [USD/month, -].
 
@@ -627,7 +631,7 @@ def steady_costs(R: Resolved, volumes) -> tuple[np.ndarray, np.ndarray, np.ndarr
     v = np.asarray(volumes, dtype=float)
     scale = (v / base)[..., None]
     if R.open.hosting == "cloud" and vol.kind == "tokens":      # the folded path, as in sweep()
-        steady = replace(R, volumes=replace(vol, growth=np.ones(1)))
+        steady = R if len(vol.growth) == 1 and vol.growth[0] == 1.0 else replace(R, volumes=replace(vol, growth=_ONE))
         closed, opened, replicas = _sweep_totals_cloud(steady, scale, None, steady=True)
         return closed[..., 0], opened[..., 0], replicas[..., 0]
     closed = _total(closed_costs(R, scale, steady=True))[..., 0]
@@ -681,7 +685,10 @@ def breakeven_volume(R: Resolved) -> BreakEven:
     base = vol.images_month0 if vol.kind == "images" else vol.tokens_month0
     if base <= 0:
         return BreakEven(None, "the workload has no volume")
-    grid = np.geomspace(1e3, 1e16, 261)   # 12% steps: only locates the crossing
+    grid = _LOCATING_GRID
+    if len(vol.growth) != 1 or vol.growth[0] != 1.0:        # one steady view for the three passes below
+        R = replace(R, volumes=replace(vol, growth=_ONE))
+        vol = R.volumes
     closed, opened, _ = steady_costs(R, grid)
     d = opened - closed
     dearer = d > 1e-9 * closed
