@@ -178,15 +178,18 @@ def _resolve_closed(c: ClosedOption, catalog: Catalog, vol: Volumes, A: dict, ba
     if math.isnan(p.cached_input_long):
         p.cached_input_long = p.cached_input * (p.input_long / p.input) if p.input > 0 and not math.isnan(p.input_long) else math.nan
     p.priced_tokens = any_token_price
-    wl = vol
-    if vol.kind == "tokens" and vol.tokens_month0 > 0 and not any_token_price and c.seat_product is None \
-            and c.usd_per_seat_month is None:
+    token_bill = vol.kind == "tokens" and vol.tokens_month0 > 0
+    if token_bill and not any_token_price and c.seat_product is None and c.usd_per_seat_month is None:
         raise ScenarioError("closed.model", "choose a closed model (or give input_usd_per_mtok and "
                                             "output_usd_per_mtok, or a seat product)")
-    if wl.kind == "tokens" and any_token_price and wl.tokens_month0 > 0:
-        if wl.input_tokens_per_request > p.long_threshold and math.isnan(p.input_long):
+    if token_bill and any_token_price:
+        if vol.input_tokens_per_request > p.long_threshold and math.isnan(p.input_long):
             raise ScenarioError("closed.input_long_usd_per_mtok",
                                 "required: the prompt is above the long-context threshold")
+        if batch_share > 0 and (math.isnan(p.batch_input) or math.isnan(p.batch_output)):
+            raise ScenarioError("workload.batch_share",
+                                f"{c.model or 'this model'} has no batch price: set batch_share to 0 or give "
+                                "closed.batch_input_usd_per_mtok and closed.batch_output_usd_per_mtok")
     # seats
     if c.seat_product is not None or c.usd_per_seat_month is not None:
         if c.usd_per_seat_month is not None:
@@ -219,12 +222,6 @@ def _resolve_closed(c: ClosedOption, catalog: Catalog, vol: Volumes, A: dict, ba
             labels.append(irow["display_name"])
     elif vol.kind == "images":
         raise ScenarioError("closed.image_model", "required for an image workload (or give usd_per_image)")
-    w = vol
-    if w.kind == "tokens" and w.tokens_month0 > 0 and any_token_price:
-        if batch_share > 0 and (math.isnan(p.batch_input) or math.isnan(p.batch_output)):
-            raise ScenarioError("workload.batch_share",
-                                f"{c.model or 'this model'} has no batch price: set batch_share to 0 or give "
-                                "closed.batch_input_usd_per_mtok and closed.batch_output_usd_per_mtok")
     p.label = " + ".join(labels) if labels else "closed API (inline prices)"
     return p
 

@@ -1,9 +1,7 @@
 """The `tco` command line, driven through click's CliRunner."""
 from __future__ import annotations
 
-import json
 import shutil
-from pathlib import Path
 
 import pandas as pd
 import pytest

@@ -171,7 +171,7 @@ def test_litellm_prices_give_the_per_token_arithmetic(tmp_path):
         r = price_usage(pd.DataFrame([{"timestamp": "2026-02-01", "model": mid, "input_tokens": tin,
                                        "output_tokens": tout, "requests": 1000}]), cat)
         expected = tin * entry["input_cost_per_token"] + tout * entry["output_cost_per_token"]
-        assert r.rows["usd"].iloc[0] == pytest.approx(expected, rel=1e-12), key
+        assert r.rows["usd"].iloc[0] == pytest.approx(expected, rel=1e-12), row["display_name"]
         checked += 1
     assert checked >= 2
 

@@ -7,7 +7,6 @@ import orjson
 from flask import Flask, abort, send_from_directory
 from flask.json.provider import DefaultJSONProvider
 
-import tco
 from tco.catalog import Catalog, load_catalog
 from tco.settings import Settings
 

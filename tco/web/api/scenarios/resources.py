@@ -1,7 +1,6 @@
 """POST /api/v1/tco, /api/v1/breakeven, /api/v1/throughput: thin over the engine."""
 from __future__ import annotations
 
-import json
 import math
 
 import orjson
