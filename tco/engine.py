@@ -126,6 +126,24 @@ def _check_number(path: str, value, lo: float = 0.0, hi: float = math.inf, integ
     return v
 
 
+def _unit_price(path: str, override, unit: str, id_path: str, lookup, table: str, key, column: str,
+                A: dict, labels: list) -> float:
+    """A per-unit closed price (seat, image): the inline ``override``, else the catalog row
+    ``lookup()`` returns (an unknown id is a :class:`ScenarioError` at ``id_path``); recorded in ``A``."""
+    if override is not None:
+        value = _check_number(path, override)
+        A[path] = Assumption(value, unit, "scenario")
+        return value
+    try:
+        row = lookup()
+    except KeyError as exc:
+        raise ScenarioError(id_path, exc.args[0]) from None
+    value = float(row[column])
+    A[path] = Assumption(value, unit, _cat_source(table, row, key(row)))
+    labels.append(row["display_name"])
+    return value
+
+
 def _resolve_closed(c: ClosedOption, catalog: Catalog, vol: Volumes, A: dict, batch_share: float) -> ClosedPrices:
     p = ClosedPrices()
     for name in ("discount",):
@@ -190,36 +208,19 @@ def _resolve_closed(c: ClosedOption, catalog: Catalog, vol: Volumes, A: dict, ba
             raise ScenarioError("workload.batch_share",
                                 f"{c.model or 'this model'} has no batch price: set batch_share to 0 or give "
                                 "closed.batch_input_usd_per_mtok and closed.batch_output_usd_per_mtok")
-    # seats
+    # seats and images: an inline price, else the catalog row
     if c.seat_product is not None or c.usd_per_seat_month is not None:
-        if c.usd_per_seat_month is not None:
-            p.per_seat_month = _check_number("closed.usd_per_seat_month", c.usd_per_seat_month)
-            A["closed.usd_per_seat_month"] = Assumption(p.per_seat_month, "USD/seat/month", "scenario")
-        else:
-            try:
-                srow = catalog.seat_price(c.seat_product, c.billing_term)
-            except KeyError as exc:
-                raise ScenarioError("closed.seat_product", exc.args[0]) from None
-            p.per_seat_month = float(srow["usd_per_seat_month"])
-            A["closed.usd_per_seat_month"] = Assumption(
-                p.per_seat_month, "USD/seat/month", _cat_source("seat_prices", srow, f"{c.seat_product}/{c.billing_term}"))
-            labels.append(srow["display_name"])
+        p.per_seat_month = _unit_price(
+            "closed.usd_per_seat_month", c.usd_per_seat_month, "USD/seat/month", "closed.seat_product",
+            lambda: catalog.seat_price(c.seat_product, c.billing_term), "seat_prices",
+            lambda row: f"{c.seat_product}/{c.billing_term}", "usd_per_seat_month", A, labels)
         if vol.seats_month0 <= 0:
             raise ScenarioError("workload.seats", "required with a per-seat closed product")
-    # images
     if c.image_model is not None or c.usd_per_image is not None:
-        if c.usd_per_image is not None:
-            p.per_image = _check_number("closed.usd_per_image", c.usd_per_image)
-            A["closed.usd_per_image"] = Assumption(p.per_image, "USD/image", "scenario")
-        else:
-            try:
-                irow = catalog.image_price(c.image_model, c.image_size, c.image_quality)
-            except KeyError as exc:
-                raise ScenarioError("closed.image_model", exc.args[0]) from None
-            p.per_image = float(irow["usd_per_image"])
-            A["closed.usd_per_image"] = Assumption(p.per_image, "USD/image", _cat_source(
-                "image_prices", irow, f"{c.image_model}/{irow['size']}/{irow['quality']}"))
-            labels.append(irow["display_name"])
+        p.per_image = _unit_price(
+            "closed.usd_per_image", c.usd_per_image, "USD/image", "closed.image_model",
+            lambda: catalog.image_price(c.image_model, c.image_size, c.image_quality), "image_prices",
+            lambda row: f"{c.image_model}/{row['size']}/{row['quality']}", "usd_per_image", A, labels)
     elif vol.kind == "images":
         raise ScenarioError("closed.image_model", "required for an image workload (or give usd_per_image)")
     p.label = " + ".join(labels) if labels else "closed API (inline prices)"

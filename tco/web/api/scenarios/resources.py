@@ -200,11 +200,6 @@ class Throughput(MethodView):
         }
 
 
-def _nan_none(x):
-    x = float(x)
-    return x if math.isfinite(x) else None
-
-
 @blp.route("/plan")
 class Plan(MethodView):
     @blp.arguments(PlanRequestSchema(), example={**EXAMPLE, "workload": {**EXAMPLE["workload"],
@@ -245,14 +240,14 @@ class Sensitivity(MethodView):
         R = resolve(body["scenario"], _catalog())
         try:
             t = tornado(R, body["ranges"])
-        except ScenarioError:
+        except ScenarioError:   # a ValueError already naming its field: keep it as it is
             raise
         except ValueError as exc:
             raise ScenarioError("ranges", str(exc)) from None
-        rows = [{k: (_nan_none(v) if isinstance(v, float) else v) for k, v in r.items()}
+        rows = [{k: (_finite(v) if isinstance(v, float) else v) for k, v in r.items()}
                 for r in t.drop(columns=["base_savings_npv", "base_breakeven_month"]).to_dict("records")]
         return _json_response({"base_savings_npv_usd": float(t["base_savings_npv"].iloc[0]),
-                               "base_breakeven_month": _nan_none(t["base_breakeven_month"].iloc[0]), "rows": rows})
+                               "base_breakeven_month": _finite(t["base_breakeven_month"].iloc[0]), "rows": rows})
 
 
 @blp.route("/montecarlo")
