@@ -19,7 +19,9 @@ __version__ = "0.1.0"
 
 from tco.catalog import Catalog, CatalogError, load_catalog  # noqa: E402
 from tco.scenario import ClosedOption, Finance, OpenOption, Scenario, ScenarioError, Workload  # noqa: E402
-from tco.engine import Result, breakeven_curve, evaluate  # noqa: E402
+from tco.breakeven import breakeven_curve  # noqa: E402
+from tco.engine import evaluate  # noqa: E402
+from tco.result import Result  # noqa: E402
 from tco.usage import price_usage, usage_workload  # noqa: E402
 
 __all__ = ["Catalog", "CatalogError", "load_catalog", "Scenario", "Workload", "ClosedOption", "OpenOption",

@@ -1,4 +1,4 @@
-"""Plotly figures of a :class:`~tco.engine.Result`, shared by the dashboard and notebooks.
+"""Plotly figures of a :class:`~tco.result.Result`, shared by the dashboard and notebooks.
 
 Every function takes a ``Result`` and returns a :class:`plotly.graph_objects.Figure`; no
 I/O, no web framework.  The look is the same everywhere: one colour for the closed
@@ -27,7 +27,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from tco.engine import CLOSED_COMPONENTS, OPEN_COMPONENTS, Result, breakeven_curve, steady_costs
+from tco.breakeven import breakeven_curve, steady_costs
+from tco.components import CLOSED_COMPONENTS, OPEN_COMPONENTS
+from tco.result import Result
 
 __all__ = ["CLOSED_COLOR", "OPEN_COLOR", "HYBRID_COLOR", "TEMPLATE", "cost_vs_volume", "cumulative_cost",
            "monthly_breakdown", "unit_cost", "all_figures", "component_colors", "tornado", "fan"]
@@ -203,6 +205,9 @@ def _note(fig: go.Figure, text: str, name: str) -> None:
 
 def cost_vs_volume(result: Result, n: int = 200) -> go.Figure:
     """Steady monthly cost of both options against monthly volume, break-even marked.
+
+    Long because every trace and line it draws (which the dashboard and tests read) is
+    documented here; the body draws them one after another.
 
     Both options are priced at a steady state (month-0 prices, no growth, no one-off
     costs, capex amortised) over log-spaced volumes from 1/1000 to 1000 x the workload's

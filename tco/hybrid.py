@@ -7,7 +7,8 @@ above, the *overflow share* of the month's tokens::
 
     overflow(k) = mean over hours of max(0, w_h - k)          (w has mean 1)
 
-which the load-duration curve (the sorted weights) gives in closed form.  :func:`plan` then
+which the load-duration curve (the sorted weights, :func:`tco.workload.overflow_share`) gives
+in closed form.  :func:`plan` then
 chooses N month by month to minimise the total cost over the horizon: setup paid once at the
 switch month, and with committed capacity (reserved terms, owned servers) N never falls.
 
@@ -23,65 +24,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tco.engine import Resolved, closed_costs, open_costs
+from tco.bills import closed_costs
+from tco.components import USAGE_COMPONENTS
 from tco.finance import SECONDS_PER_MONTH
-
-#: Hourly load shapes (hour 0 = midnight), normalised to mean 1 by :func:`load_profile`.
-PRESETS: dict[str, tuple[float, ...]] = {
-    "flat": (1.0,) * 24,
-    # office tools: quiet nights, ramps at 7-9 and 17-19, a plateau 9-17 with a lunch dip
-    "business_hours": (0.15, 0.12, 0.1, 0.1, 0.1, 0.15, 0.3, 0.8, 1.6, 2.2, 2.4, 2.4,
-                       2.0, 2.3, 2.4, 2.3, 2.0, 1.4, 0.8, 0.5, 0.4, 0.3, 0.25, 0.2),
-    # consumer apps: a daytime level and a long evening peak, 19-23
-    "consumer_evening": (0.5, 0.35, 0.25, 0.2, 0.2, 0.25, 0.4, 0.6, 0.8, 0.9, 1.0, 1.1,
-                         1.2, 1.1, 1.0, 1.0, 1.1, 1.3, 1.6, 2.0, 2.2, 2.1, 1.6, 0.9),
-}
-
-
-def load_profile(spec=None, peak_to_average: float = 2.0) -> np.ndarray:
-    """24 hourly weights with mean 1 [-].
-
-    ``spec``: a preset name (:data:`PRESETS`), 24 numbers (any scale), or None for a smooth
-    day (a cosine peaking at 14:00) whose peak over average is ``peak_to_average`` (clipped at
-    zero load at night when above 2).
-
-    >>> float(load_profile("flat").max())
-    1.0
-    >>> round(float(load_profile(None, 1.5).max()), 6)
-    1.5
-    """
-    if spec is None:
-        h = np.arange(24)
-        w = np.maximum(0.0, 1.0 + (peak_to_average - 1.0) * np.cos(2 * np.pi * (h - 14) / 24))
-    elif isinstance(spec, str):
-        if spec not in PRESETS:
-            raise ValueError(f"unknown load profile {spec!r}; presets: {', '.join(PRESETS)}")
-        w = np.asarray(PRESETS[spec], dtype=float)
-    else:
-        w = np.asarray(spec, dtype=float)
-        if w.shape != (24,) or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
-            raise ValueError("a load profile needs 24 finite hourly weights >= 0, not all zero")
-    return w / w.mean()
-
-
-def overflow_share(weights: np.ndarray, capacity_ratio) -> np.ndarray:
-    """Share of the load above ``capacity_ratio`` (in units of the average load) [fraction].
-
-    From the load-duration curve: with the weights sorted, the load above a level k is
-    (sum of the weights above k) - k x (how many are above k), over 24 hours.
-
-    >>> w = load_profile([2.0] * 12 + [0.0] * 12)     # mean 1: 2 for half the day, 0 the other half
-    >>> overflow_share(w, [0.0, 1.0, 2.0, 3.0]).tolist()
-    [1.0, 0.5, 0.0, 0.0]
-    """
-    ws = np.sort(np.asarray(weights, dtype=float))
-    prefix = np.concatenate([[0.0], np.cumsum(ws)])
-    k = np.asarray(capacity_ratio, dtype=float)
-    idx = np.searchsorted(ws, k, side="right")              # weights <= k end here
-    above = len(ws) - idx
-    sum_above = prefix[-1] - prefix[idx]
-    return np.clip((sum_above - k * above) / ws.sum(), 0.0, 1.0)
-
+from tco.resolve import Resolved
+from tco.selfhosted import open_costs
+from tco.workload import average_load, load_profile, overflow_share
 
 @dataclass
 class HybridPlan:
@@ -109,12 +57,9 @@ def _parts(R: Resolved, weights: np.ndarray, n_max: int):
     vol, o = R.volumes, R.scenario.open
     H = len(vol.growth)
     closed = closed_costs(R)
-    variable = sum(closed[k] for k in ("api_input", "api_cached_input", "api_cache_write", "api_output", "images"))
+    variable = sum(closed[k] for k in USAGE_COMPONENTS)
     fixed = closed["closed_fixed"] + closed["closed_setup"]
-    if vol.kind == "images":
-        avg = vol.images_month0 * vol.growth / SECONDS_PER_MONTH
-    else:
-        avg = vol.tokens_month0 * vol.input_share * vol.growth / vol.input_tokens_per_request / SECONDS_PER_MONTH
+    avg = average_load(vol)
     per_replica = R.open.capacity_per_replica * o.target_utilisation
     n = np.arange(n_max + 1, dtype=float)[:, None]                        # (N, 1)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -171,39 +116,7 @@ def plan(R: Resolved, profile=None, committed: bool | None = None, n_max: int | 
     n_min = max(1, int(o.min_replicas))
     on = cost.copy()
     on[:n_min] = np.inf                                                   # running means at least n_min
-    if not committed:
-        best_n = np.argmin(on, axis=0)
-        best_on = on[best_n, np.arange(H)]
-        before = np.concatenate([[0.0], np.cumsum(off)])                  # API-only cost of months < s
-        after = np.concatenate([np.cumsum(best_on[::-1])[::-1], [0.0]])   # best on-cost of months >= s
-        totals = before + after + np.where(np.arange(H + 1) < H, setup, 0.0)
-        s = int(np.argmin(totals))
-        chosen = np.where(np.arange(H) >= s, best_n, 0)
-    else:
-        # best[N] = cheapest cost of months 0..m ending with N replicas in month m (N never falls)
-        best = np.full(n_max + 1, np.inf)
-        choice = np.zeros((H, n_max + 1), dtype=np.int64)                 # -1: switched on in this month
-        off_cum = 0.0
-        for m in range(H):             # a recurrence over months; every step is one array operation over N
-            run_min = np.minimum.accumulate(best)
-            arg_prev = _argmin_prefix(best)
-            start = off_cum + setup
-            from_prev = run_min < start
-            choice[m] = np.where(from_prev, arg_prev, -1)
-            best = on[:, m] + np.where(from_prev, run_min, start)
-            off_cum += off[m]
-        if off_cum <= best.min():
-            s, chosen = H, np.zeros(H, dtype=np.int64)
-        else:
-            n = int(np.argmin(best))
-            chosen = np.zeros(H, dtype=np.int64)
-            for m in range(H - 1, -1, -1):   # backtrack the recurrence
-                chosen[m] = n
-                prev = choice[m, n]
-                if prev < 0:
-                    s = m
-                    break
-                n = int(prev)
+    s, chosen = (_committed_plan if committed else _free_plan)(on, off, setup)
     chosen = np.asarray(chosen, dtype=np.int64)
     months = np.arange(H)
     self_usd = own[chosen, months].copy()
@@ -214,8 +127,62 @@ def plan(R: Resolved, profile=None, committed: bool | None = None, n_max: int | 
                       committed=bool(committed), profile=weights)
 
 
+def _free_plan(on: np.ndarray, off: np.ndarray, setup: float) -> tuple[int, np.ndarray]:
+    """Switch month and replicas per month when N may rise and fall freely.
+
+    ``on`` (N, H): cost of each N in each month once running (inf where N is not allowed);
+    ``off`` (H,): API-only cost.  total(s) = API-only before s + setup + the best on-cost from s on.
+    """
+    H = on.shape[1]
+    best_n = np.argmin(on, axis=0)
+    best_on = on[best_n, np.arange(H)]
+    before = np.concatenate([[0.0], np.cumsum(off)])                  # API-only cost of months < s
+    after = np.concatenate([np.cumsum(best_on[::-1])[::-1], [0.0]])   # best on-cost of months >= s
+    totals = before + after + np.where(np.arange(H + 1) < H, setup, 0.0)
+    s = int(np.argmin(totals))
+    return s, np.where(np.arange(H) >= s, best_n, 0)
+
+
+def _committed_plan(on: np.ndarray, off: np.ndarray, setup: float) -> tuple[int, np.ndarray]:
+    """Switch month and replicas per month when N never falls once switched on.
+
+    best[N] = cheapest cost of months 0..m ending with N replicas in month m; a recurrence
+    over months, each step one array operation over N, then a backtrack.
+    """
+    n_states, H = on.shape
+    best = np.full(n_states, np.inf)
+    choice = np.zeros((H, n_states), dtype=np.int64)                  # -1: switched on in this month
+    off_cum = 0.0
+    for m in range(H):             # a recurrence over months; every step is one array operation over N
+        run_min = np.minimum.accumulate(best)
+        arg_prev = _argmin_prefix(best)
+        start = off_cum + setup
+        from_prev = run_min < start
+        choice[m] = np.where(from_prev, arg_prev, -1)
+        best = on[:, m] + np.where(from_prev, run_min, start)
+        off_cum += off[m]
+    chosen = np.zeros(H, dtype=np.int64)
+    if off_cum <= best.min():
+        return H, chosen
+    n = int(np.argmin(best))
+    s = H
+    for m in range(H - 1, -1, -1):   # backtrack the recurrence
+        chosen[m] = n
+        prev = choice[m, n]
+        if prev < 0:
+            s = m
+            break
+        n = int(prev)
+    return s, chosen
+
+
 def _argmin_prefix(a: np.ndarray) -> np.ndarray:
     """Index of the minimum of a[:i+1] for every i (ties: the earliest)."""
     idx = np.arange(len(a))
     is_new_min = a <= np.minimum.accumulate(a)
     return np.maximum.accumulate(np.where(is_new_min, idx, 0))
+
+
+def hybrid_applies(R: Resolved) -> bool:
+    """A hybrid split needs a closed option billed by usage (tokens or images), not per seat."""
+    return not (R.volumes.seats_month0 > 0 and R.closed.per_seat_month > 0)

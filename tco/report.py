@@ -13,7 +13,7 @@ import datetime as dt
 import html
 import math
 
-from tco.engine import Result
+from tco.result import Result
 
 
 def fmt_usd(x: float | None) -> str:

@@ -10,8 +10,12 @@ Names carry their units: ``*_usd_per_mtok`` [USD/1M tokens], ``*_per_month`` [1/
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
+
+#: Longest horizon a scenario may ask for [months].
+MAX_HORIZON_MONTHS = 240
 
 
 class ScenarioError(ValueError):
@@ -21,6 +25,29 @@ class ScenarioError(ValueError):
         self.field = field
         self.message = message
         super().__init__(f"{field}: {message}")
+
+
+def check_number(path: str, value, lo: float = 0.0, hi: float = math.inf, integer: bool = False,
+                 lo_open: bool = False) -> float:
+    """``value`` as a float within [lo, hi] (``lo_open``: lo excluded), else a :class:`ScenarioError` at ``path``.
+
+    >>> check_number("open.pue", 1.4, 1, 5, lo_open=True)
+    1.4
+    >>> check_number("open.pue", 1, 1, 5, lo_open=True)
+    Traceback (most recent call last):
+    ...
+    tco.scenario.ScenarioError: open.pue: must be a number > 1 and <= 5, got 1
+    """
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ScenarioError(path, f"must be a number, got {value!r}") from None
+    bad = not math.isfinite(v) if hi != math.inf else (math.isnan(v) or v == math.inf)
+    if bad or v < lo or v > hi or (lo_open and v == lo) or (integer and v != int(v)):
+        kind = "a whole number" if integer else "a number"
+        rng = f"{'>' if lo_open else '>='} {lo:g}" + ("" if hi == math.inf else f" and <= {hi:g}")
+        raise ScenarioError(path, f"must be {kind} {rng}, got {value!r}")
+    return v
 
 
 @dataclass

@@ -16,7 +16,7 @@ staff_cost              scale  loaded cost per FTE x factor [-]
 discount_rate           value  discount rate of the NPV [1/year]
 ======================  =====  ==============================================================
 
-Every variant of the scenario is a row of the arrays :func:`tco.engine.sweep` evaluates at
+Every variant of the scenario is a row of the arrays :func:`tco.sweep.sweep` evaluates at
 once (samples x months): 100,000 samples x 60 months are a few array passes, not a loop.
 The quantity studied is the savings of self-hosting, ``closed - self-hosted`` cost over the
 horizon, discounted (NPV) [USD], and the break-even month [months].
@@ -29,7 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tco.engine import Resolved, sweep
+from tco.resolve import Resolved
+from tco.sweep import sweep
 from tco.finance import discount_factors
 
 INPUTS = ("volume", "growth", "api_price", "api_price_change", "gpu_rate", "throughput_efficiency", "utilisation",

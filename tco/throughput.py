@@ -844,6 +844,101 @@ def decode_step_seconds(batch_size, weight_bytes_read, kv_bytes_per_token, conte
 
 
 # --------------------------------------------------------------------------
+# the batch and the throughput it gives
+# --------------------------------------------------------------------------
+
+def time_per_output_token(decode_step_s, batch_size, prefill_s, output_tokens) -> np.ndarray:
+    """Mean time between one sequence's tokens [s]: the decode step plus the prefills of the
+    new requests interleaved with it, ``decode_step_s + B x prefill_s / output_tokens``.
+
+    >>> float(time_per_output_token(0.02, 10, 0.05, 100))      # 20 ms + 10 x 50 ms / 100
+    0.025
+    """
+    return _as_float(decode_step_s) + _as_float(batch_size) * _as_float(prefill_s) / _as_float(output_tokens)
+
+
+def output_tokens_per_second(batch_size, output_tokens, decode_step_s, prefill_s) -> np.ndarray:
+    """Output tokens/s of a replica under continuous batching [tokens/s]; 0 where the batch is 0.
+
+    ``B x output_tokens / (output_tokens x decode step + B x prefill)``: a batch of B requests
+    makes B x output tokens in output_tokens decode steps plus B prefills.
+
+    >>> float(output_tokens_per_second(10, 100, 0.02, 0.05))    # 1000 / (2 + 0.5)
+    400.0
+    >>> float(output_tokens_per_second(0, 100, 0.02, 0.05))
+    0.0
+    """
+    b = _as_float(batch_size)
+    out = _as_float(output_tokens)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(b > 0, b * out / (out * _as_float(decode_step_s) + b * _as_float(prefill_s)), 0.0)
+
+
+def batch_limit(tpot, max_batch_memory, max_batch=DEFAULT_MAX_BATCH, max_time_per_output_token_s=None):
+    """The largest batch within memory, the engine cap and the latency target, and what limits it.
+
+    Parameters
+    ----------
+    tpot : callable
+        ``tpot(B)`` -> time per output token [s] at batch B (arrays in, arrays out); it
+        grows with B.
+    max_batch_memory : float or array-like
+        [sequences] the KV cache holds (:func:`max_batch_by_memory`).
+    max_batch : int or array-like
+        [sequences] engine cap (inf: none).
+    max_time_per_output_token_s : float or array-like, optional
+        [s] latency target; None, NaN or inf: none.
+
+    Returns
+    -------
+    batch : numpy.ndarray
+        [sequences] (0 where not one request fits; at least 1 otherwise).
+    latency_target_met : numpy.ndarray of bool
+        False where even one sequence misses the target (the batch is then 1).
+    limit : numpy.ndarray of str
+        ``memory``, ``latency`` or ``max_batch``.
+
+    Notes
+    -----
+    A vectorised integer bisection: ``lo`` always meets the target (B = 0 by convention),
+    ``hi`` never does; without a target B = the upper bound at once.
+
+    Examples
+    --------
+    With tpot(B) = 10 ms + 1 ms x B and a 50 ms target the latency allows B = 40:
+
+    >>> b, met, why = batch_limit(lambda b: 0.010 + 0.001 * b, 500, 1024, [None, 0.050])
+    >>> b.tolist(), met.tolist(), why.tolist()
+    ([500.0, 40.0], [True, True], ['memory', 'latency'])
+    """
+    b_mem = _as_float(max_batch_memory)
+    b_cap = np.floor(_as_float(max_batch))
+    target = _float_or_nan(max_time_per_output_token_s)
+    target = np.where(np.isnan(target), np.inf, target)
+    shape = np.broadcast_shapes(np.shape(b_mem), np.shape(b_cap), np.shape(target),
+                                np.shape(tpot(1.0)))
+    upper = np.broadcast_to(np.minimum(np.minimum(b_mem, b_cap), _BATCH_CEILING), shape)
+    finite = np.broadcast_to(np.isfinite(target), shape)
+    lo = np.where(finite, 0.0, upper)
+    hi = np.where(finite, upper + 1.0, upper)
+    n_rounds = int(np.ceil(np.log2(np.max(upper, initial=0.0) + 2.0))) + 1
+    for _ in range(n_rounds):
+        open_ = hi - lo > 1.0
+        if not np.any(open_):
+            break
+        mid = np.floor((lo + hi) / 2.0)
+        good = tpot(np.maximum(mid, 1.0)) <= target
+        lo = np.where(open_ & good, mid, lo)
+        hi = np.where(open_ & ~good, mid, hi)
+    latency_met = (lo >= 1.0) | (upper < 1.0)
+    batch = np.where(upper >= 1.0, np.maximum(lo, 1.0), 0.0)
+    limit = _LIMITS[np.where((lo < upper) & (upper >= 1.0), 1,
+                             np.where(np.broadcast_to(b_mem <= b_cap, shape)
+                                      | (upper < 1.0), 0, 2))]
+    return batch, latency_met, limit
+
+
+# --------------------------------------------------------------------------
 # the replica
 # --------------------------------------------------------------------------
 
@@ -929,6 +1024,11 @@ def replica_throughput(
     gpu_id="gpu",
 ) -> ReplicaThroughput:
     """Max throughput of one replica (tensor-parallel group) serving fixed-length requests.
+
+    Long for its parameter list only: the body runs the named steps memory
+    (:func:`kv_bytes_per_token`, :func:`fits`, :func:`max_batch_by_memory`) -> prefill
+    (:func:`prefill_seconds`) -> decode step (:func:`decode_step_seconds`) -> batch
+    (:func:`batch_limit`) -> tokens/s (:func:`output_tokens_per_second`).
 
     Column names follow the ``open_models`` and ``gpus`` pricing tables.  Every
     numeric or string argument may be an array; all broadcast together.
@@ -1026,6 +1126,7 @@ def replica_throughput(
     kv_prec = default_kv_precision(precision) if kv_precision is None else kv_precision
     prefill_mfu = mfu if prefill_mfu is None else prefill_mfu
 
+    # 1. memory: KV bytes per token, the fit, the batch the KV cache holds
     kv_tok = kv_bytes_per_token(layers, kv_heads, head_dim, bytes_per_param(kv_prec),
                                 kv_values_per_token_layer, tensor_parallel=g)
     seq_tokens = in_tok + out_tok
@@ -1034,12 +1135,16 @@ def replica_throughput(
     if raise_if_no_fit and not np.all(ok):
         check_fit(total_params_b, precision, memory_gb, g, kv_tok, seq_tokens,
                   usable_memory_fraction, model_id=model_id, gpu_id=gpu_id)
+    b_mem = max_batch_by_memory(total_params_b, precision, memory_gb, g, kv_tok,
+                                seq_tokens, usable_memory_fraction)
 
+    # 2. prefill of one request on the whole replica
     peak = peak_tflops(precision, bf16_dense_tflops, fp8_dense_tflops, fp4_dense_tflops)
     tp_eff = tp_efficiency(g, interconnect, tp_overhead)
     prefill = prefill_seconds(active_params_b, in_tok, g, peak, prefill_mfu, tp_eff)
-    context = in_tok + out_tok / 2.0
 
+    # 3. the decode step at batch b
+    context = in_tok + out_tok / 2.0
     params_read = _moe_params_read(total_params_b, active_params_b, experts,
                                    experts_per_token)
     weight_bpp = bytes_per_param(precision)
@@ -1049,46 +1154,18 @@ def replica_throughput(
         return decode_step_seconds(b, w, kv_tok, context, active_params_b, g,
                                    memory_bandwidth_tbps, peak, mbu_, mfu_, tp_eff, how)
 
-    def tpot(b):
-        return step(b) + b * prefill / out_tok
+    # 4. the batch: memory, latency target and engine cap
+    batch, latency_met, limit = batch_limit(
+        lambda b: time_per_output_token(step(b), b, prefill, out_tok), b_mem, max_batch,
+        max_time_per_output_token_s)
+    shape = batch.shape
 
-    b_mem = max_batch_by_memory(total_params_b, precision, memory_gb, g, kv_tok,
-                                seq_tokens, usable_memory_fraction)
-    b_cap = np.floor(_as_float(max_batch))
-    target = _float_or_nan(max_time_per_output_token_s)
-    target = np.where(np.isnan(target), np.inf, target)
-    shape = np.broadcast_shapes(np.shape(b_mem), np.shape(b_cap), np.shape(target),
-                                np.shape(tpot(1.0)))
-    upper = np.broadcast_to(np.minimum(np.minimum(b_mem, b_cap), _BATCH_CEILING), shape)
-
-    # Largest B in [0, upper] with tpot(B) <= target.  tpot grows with B, so a
-    # vectorised integer bisection finds it: lo always meets the target (B = 0
-    # by convention), hi never does; without a target B = upper at once.
-    finite = np.broadcast_to(np.isfinite(target), shape)
-    lo = np.where(finite, 0.0, upper)
-    hi = np.where(finite, upper + 1.0, upper)
-    n_rounds = int(np.ceil(np.log2(np.max(upper, initial=0.0) + 2.0))) + 1
-    for _ in range(n_rounds):
-        open_ = hi - lo > 1.0
-        if not np.any(open_):
-            break
-        mid = np.floor((lo + hi) / 2.0)
-        good = tpot(np.maximum(mid, 1.0)) <= target
-        lo = np.where(open_ & good, mid, lo)
-        hi = np.where(open_ & ~good, mid, hi)
-    latency_met = (lo >= 1.0) | (upper < 1.0)
-    batch = np.where(upper >= 1.0, np.maximum(lo, 1.0), 0.0)
-    limit = _LIMITS[np.where((lo < upper) & (upper >= 1.0), 1,
-                             np.where(np.broadcast_to(b_mem <= b_cap, shape)
-                                      | (upper < 1.0), 0, 2))]
-
+    # 5. tokens per second at that batch
     bb = np.maximum(batch, 1.0)
     step_s = step(bb)
     memory_s = step(bb, mfu_=np.inf, how="sum")
     compute_s = step(bb, mbu_=np.inf, how="sum") - step(0.0, mbu_=np.inf, how="sum")
-    fitted = batch > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out_tps = np.where(fitted, batch * out_tok / (out_tok * step_s + batch * prefill), 0.0)
+    out_tps = output_tokens_per_second(batch, out_tok, step_s, prefill)
     req_s = out_tps / out_tok
 
     def full(x, dtype=float):
@@ -1102,7 +1179,7 @@ def replica_throughput(
         batch_limit=full(limit, str),
         prefill_s=full(prefill),
         decode_step_s=full(step_s),
-        time_per_output_token_s=full(step_s + bb * prefill / out_tok),
+        time_per_output_token_s=full(time_per_output_token(step_s, bb, prefill, out_tok)),
         fits=full(ok, bool),
         latency_target_met=full(latency_met, bool),
         memory_bound=full(memory_s >= compute_s, bool),

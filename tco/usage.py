@@ -218,6 +218,9 @@ PRICE_COLUMNS = ("usd_per_mtok_input", "usd_per_mtok_cached_input", "usd_per_mto
 def price_usage(log: pd.DataFrame, catalog: Catalog) -> UsageResult:
     """Price every row of a usage log with the catalog prices in force on its date.
 
+    Long because the whole vectorised join (codes per model, the price row in force per
+    date, tiers, cache and batch per row) reads best in one place, step by commented step.
+
     Parameters
     ----------
     log : a usage log (see the module docstring); checked with :func:`validate_usage`

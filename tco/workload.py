@@ -1,6 +1,9 @@
-"""Monthly volumes of a workload: tokens, requests, seats and images per month.
+"""A workload: how much is asked of the model each month, and how it is spread over the day.
 
-All functions return numpy arrays over months ``m = 0..H-1``.
+Volumes (tokens, requests, seats and images per month) are numpy arrays over months
+``m = 0..H-1``.  The *load profile* (24 hourly weights with mean 1) says how a day's load is
+spread in time; its *load-duration curve* gives the share of the load above a capacity, which
+sizes replicas at the peak and splits a hybrid plan between own replicas and the API.
 
 Glossary
 --------
@@ -8,6 +11,9 @@ input_tokens      prompt tokens sent per month [tokens/month]
 output_tokens     generated tokens per month [tokens/month]
 requests          requests per month [requests/month]
 growth_factor     volume of month m over month 0 [-]
+weights           hourly load over the day's average [-], shape (24,)
+capacity_ratio    what a capacity serves over the average load [-]
+overflow_share    share of the load above a capacity [fraction]
 """
 from __future__ import annotations
 
@@ -16,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tco.finance import DAYS_PER_MONTH
+from tco.finance import DAYS_PER_MONTH, SECONDS_PER_MONTH
 from tco.scenario import ScenarioError, Workload
 
 
@@ -53,6 +59,25 @@ def _share(name: str, value) -> float:
     if v > 1:
         raise ScenarioError(name, f"must be between 0 and 1, got {value!r}")
     return v
+
+
+def _growth(w: Workload, horizon: int) -> tuple[np.ndarray, float | None]:
+    """Volume of month m over month 0 [-], shape (horizon,), and the month-0 volume when the
+    workload lists its monthly volumes (None for compound growth)."""
+    p = "workload"
+    if w.monthly_volumes is not None:
+        vols = np.asarray(w.monthly_volumes, dtype=float)
+        if vols.ndim != 1 or len(vols) != horizon:
+            raise ScenarioError(f"{p}.monthly_volumes",
+                                f"needs one value per month of the horizon ({horizon}), got {vols.size}")
+        if not np.all(np.isfinite(vols)) or np.any(vols < 0):
+            raise ScenarioError(f"{p}.monthly_volumes", "every value must be a finite number >= 0")
+        base = vols[0] if vols[0] > 0 else (vols[vols > 0][0] if np.any(vols > 0) else 1.0)
+        return vols / base, float(base)
+    g = float(w.monthly_growth)
+    if not math.isfinite(g) or g <= -1 or g > 10:
+        raise ScenarioError(f"{p}.monthly_growth", f"must be between -1 (exclusive) and 10, got {w.monthly_growth!r}")
+    return np.power(1.0 + g, np.arange(horizon, dtype=float)), None
 
 
 def resolve_volumes(w: Workload, horizon_months: int) -> Volumes:
@@ -115,24 +140,87 @@ def resolve_volumes(w: Workload, horizon_months: int) -> Volumes:
         out_len = in_len * (1 - share) / share if share > 0 else in_len
         out_len = max(out_len, 1.0)
 
-    horizon = int(horizon_months)
-    if w.monthly_volumes is not None:
-        vols = np.asarray(w.monthly_volumes, dtype=float)
-        if vols.ndim != 1 or len(vols) != horizon:
-            raise ScenarioError(f"{p}.monthly_volumes",
-                                f"needs one value per month of the horizon ({horizon}), got {vols.size}")
-        if not np.all(np.isfinite(vols)) or np.any(vols < 0):
-            raise ScenarioError(f"{p}.monthly_volumes", "every value must be a finite number >= 0")
-        base = vols[0] if vols[0] > 0 else (vols[vols > 0][0] if np.any(vols > 0) else 1.0)
-        growth = vols / base
+    growth, base = _growth(w, int(horizon_months))
+    if base is not None:
         if kind == "images":
             images = base
         else:
             total = base
-    else:
-        g = float(w.monthly_growth)
-        if not math.isfinite(g) or g <= -1 or g > 10:
-            raise ScenarioError(f"{p}.monthly_growth", f"must be between -1 (exclusive) and 10, got {w.monthly_growth!r}")
-        growth = np.power(1.0 + g, np.arange(horizon, dtype=float))
     return Volumes(input_share=share, input_tokens_per_request=in_len, output_tokens_per_request=out_len,
                    tokens_month0=total, seats_month0=seats, images_month0=images, growth=growth, kind=kind)
+
+
+def average_load(vol: Volumes, growth=None, volume_scale=1.0) -> np.ndarray:
+    """Average serving load of each month [requests/s] (token workloads) or [images/s].
+
+    ``growth`` defaults to the workload's own; ``volume_scale`` multiplies the volume (a
+    scalar, or an array broadcasting against months such as (N, 1) for a sweep).
+
+    >>> v = Volumes(0.8, 1000.0, 250.0, 2.628e9, 0.0, 0.0, np.ones(2), "tokens")
+    >>> average_load(v).round(6).tolist()     # 2.628e9 x 0.8 / 1000 tokens / 2,628,000 s
+    [0.8, 0.8]
+    """
+    growth = vol.growth if growth is None else growth
+    scale = np.asarray(volume_scale, dtype=float)
+    if vol.kind == "images":
+        return vol.images_month0 * growth * scale / SECONDS_PER_MONTH
+    return vol.tokens_month0 * vol.input_share * growth * scale / vol.input_tokens_per_request / SECONDS_PER_MONTH
+
+
+# --------------------------------------------------------------------------- load profile
+
+#: Hourly load shapes (hour 0 = midnight), normalised to mean 1 by :func:`load_profile`.
+PRESETS: dict[str, tuple[float, ...]] = {
+    "flat": (1.0,) * 24,
+    # office tools: quiet nights, ramps at 7-9 and 17-19, a plateau 9-17 with a lunch dip
+    "business_hours": (0.15, 0.12, 0.1, 0.1, 0.1, 0.15, 0.3, 0.8, 1.6, 2.2, 2.4, 2.4,
+                       2.0, 2.3, 2.4, 2.3, 2.0, 1.4, 0.8, 0.5, 0.4, 0.3, 0.25, 0.2),
+    # consumer apps: a daytime level and a long evening peak, 19-23
+    "consumer_evening": (0.5, 0.35, 0.25, 0.2, 0.2, 0.25, 0.4, 0.6, 0.8, 0.9, 1.0, 1.1,
+                         1.2, 1.1, 1.0, 1.0, 1.1, 1.3, 1.6, 2.0, 2.2, 2.1, 1.6, 0.9),
+}
+
+
+def load_profile(spec=None, peak_to_average: float = 2.0) -> np.ndarray:
+    """24 hourly weights with mean 1 [-].
+
+    ``spec``: a preset name (:data:`PRESETS`), 24 numbers (any scale), or None for a smooth
+    day (a cosine peaking at 14:00) whose peak over average is ``peak_to_average`` (clipped at
+    zero load at night when above 2).
+
+    >>> float(load_profile("flat").max())
+    1.0
+    >>> round(float(load_profile(None, 1.5).max()), 6)
+    1.5
+    """
+    if spec is None:
+        h = np.arange(24)
+        w = np.maximum(0.0, 1.0 + (peak_to_average - 1.0) * np.cos(2 * np.pi * (h - 14) / 24))
+    elif isinstance(spec, str):
+        if spec not in PRESETS:
+            raise ValueError(f"unknown load profile {spec!r}; presets: {', '.join(PRESETS)}")
+        w = np.asarray(PRESETS[spec], dtype=float)
+    else:
+        w = np.asarray(spec, dtype=float)
+        if w.shape != (24,) or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+            raise ValueError("a load profile needs 24 finite hourly weights >= 0, not all zero")
+    return w / w.mean()
+
+
+def overflow_share(weights: np.ndarray, capacity_ratio) -> np.ndarray:
+    """Share of the load above ``capacity_ratio`` (in units of the average load) [fraction].
+
+    From the load-duration curve: with the weights sorted, the load above a level k is
+    (sum of the weights above k) - k x (how many are above k), over 24 hours.
+
+    >>> w = load_profile([2.0] * 12 + [0.0] * 12)     # mean 1: 2 for half the day, 0 the other half
+    >>> overflow_share(w, [0.0, 1.0, 2.0, 3.0]).tolist()
+    [1.0, 0.5, 0.0, 0.0]
+    """
+    ws = np.sort(np.asarray(weights, dtype=float))
+    prefix = np.concatenate([[0.0], np.cumsum(ws)])
+    k = np.asarray(capacity_ratio, dtype=float)
+    idx = np.searchsorted(ws, k, side="right")              # weights <= k end here
+    above = len(ws) - idx
+    sum_above = prefix[-1] - prefix[idx]
+    return np.clip((sum_above - k * above) / ws.sum(), 0.0, 1.0)

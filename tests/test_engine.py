@@ -10,7 +10,11 @@ import numpy as np
 import pytest
 
 from tco import Scenario, ScenarioError, evaluate
-from tco.engine import breakeven_month, closed_costs, fleet, open_costs, resolve, steady_costs
+from tco.bills import closed_costs
+from tco.breakeven import breakeven_month, steady_costs
+from tco.fleet import fleet
+from tco.resolve import resolve
+from tco.selfhosted import open_costs
 
 SECONDS = 730 * 3600  # 2,628,000 s in a month
 
@@ -436,7 +440,7 @@ def test_image_workload_from_the_catalog(catalog):
 @pytest.mark.parametrize("billing", ["always_on", "autoscaled"])
 def test_steady_fast_path_equals_components(catalog, billing):
     """steady_costs' folded path for rented GPUs gives what closed_costs + open_costs give."""
-    from tco.engine import _total
+    from tco.components import total as _total
     R = resolve(scenario({"input_tokens_per_month": 2e9, "output_tokens_per_month": 5e8, "cached_input_share": 0.3},
                          {"input_usd_per_mtok": 3, "output_usd_per_mtok": 15, "cached_input_usd_per_mtok": 0.3,
                           "price_change_annual": -0.2, "setup_usd": 500, "fixed_usd_per_month": 40},

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from tco import Scenario, ScenarioError, evaluate
-from tco.engine import closed_costs
-from tco.hybrid import PRESETS, _parts, load_profile, overflow_share, plan
+from tco.bills import closed_costs
+from tco.hybrid import _parts, plan
+from tco.workload import PRESETS, load_profile, overflow_share
 
 LEAN = dict(staff_fte_base=0, fte_usd_per_year=0, setup_engineer_months=0, overhead_share=0, min_replicas=1,
             target_utilisation=1.0)

@@ -7,7 +7,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tco import Scenario, evaluate
-from tco.engine import closed_costs, open_costs, resolve, steady_costs
+from tco.bills import closed_costs
+from tco.breakeven import steady_costs
+from tco.resolve import resolve
+from tco.selfhosted import open_costs
 from tco.finance import npv
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -7,7 +7,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tco import Scenario, evaluate
-from tco.engine import _total, closed_costs, open_costs, sweep
+from tco.bills import closed_costs
+from tco.components import total as _total
+from tco.selfhosted import open_costs
+from tco.sweep import sweep
 from tco.sensitivity import INPUTS, SCALE, Distribution, base_values, monte_carlo, tornado
 
 BODY = {"horizon_months": 36,

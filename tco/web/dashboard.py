@@ -14,11 +14,11 @@ from pathlib import Path
 import plotly
 from flask import Blueprint, current_app, render_template, send_file
 
-from tco.engine import PROVIDER_NAMES
-from tco.hybrid import PRESETS as LOAD_PRESETS
-from tco.hybrid import load_profile
+from tco.resolve import PROVIDER_NAMES
 from tco.scenario import ClosedOption, Finance, OpenOption, Workload
 from tco.tables import PRECISIONS
+from tco.workload import PRESETS as LOAD_PRESETS
+from tco.workload import load_profile
 
 bp = Blueprint("dashboard", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static")

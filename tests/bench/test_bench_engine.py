@@ -12,7 +12,9 @@ import pytest
 
 from naive import naive_breakeven_month, naive_months
 from tco import Scenario, evaluate, load_catalog
-from tco.engine import breakeven_curve, resolve, sweep
+from tco.breakeven import breakeven_curve
+from tco.resolve import resolve
+from tco.sweep import sweep
 
 P = dict(tokens0=2.5e9, growth=0.05, share=0.8, in_len=1000.0, out_len=250.0, pin=3.0, pout=15.0, peak=2.0,
          tps=1000.0, util=0.7, rate=2.0, gpus=2, min_rep=1, fte_base=0.5, per_fte=20.0, fte_usd=200000.0,

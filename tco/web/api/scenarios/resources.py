@@ -10,8 +10,11 @@ from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from tco.engine import (benchmark_row, breakeven_curve, breakevens, evaluate, modelled_throughput, records,
-                        resolve)
+from tco.breakeven import breakeven_curve, breakevens
+from tco.engine import evaluate
+from tco.resolve import resolve
+from tco.result import records
+from tco.serving import benchmark_row, modelled_throughput
 from tco.scenario import OpenOption, ScenarioError
 from tco.web.api.scenarios.schemas import (EXAMPLE, BreakevenRequestSchema, BreakevenResponseSchema,
                                            ChartsResponseSchema, MonteCarloRequestSchema, MonteCarloResponseSchema,

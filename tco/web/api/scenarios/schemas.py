@@ -11,7 +11,7 @@ import math
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from tco.engine import MAX_HORIZON_MONTHS
+from tco.scenario import MAX_HORIZON_MONTHS
 from tco.scenario import ClosedOption, Finance, OpenOption, Scenario, Workload
 from tco.tables import PRECISIONS, TERMS
 
@@ -66,7 +66,7 @@ W, C, O, F = _defaults(Workload), _defaults(ClosedOption), _defaults(OpenOption)
 
 
 def _valid_profile(value) -> None:
-    from tco.hybrid import load_profile
+    from tco.workload import load_profile
     if isinstance(value, bool) or not isinstance(value, (str, list)):
         raise ma.ValidationError("give a preset name or a list of 24 numbers")
     if isinstance(value, list) and not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):

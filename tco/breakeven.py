@@ -1,0 +1,185 @@
+"""Break-even: the volume from which self-hosting stays cheaper, and the month it catches up.
+
+(1) *Volume*: the steady monthly volume where self-hosting's monthly cost falls to the closed
+option's.  Self-hosting is a step function of volume (one more replica at each threshold),
+so the answer is the first volume from which it *stays* cheaper, solved exactly between
+replica thresholds.  (2) *Time*: the first month where cumulative self-hosted cost is at or
+below the closed option's, interpolated within the month.  The steady views price month-0
+prices and volume without growth or one-offs, capex amortised.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from tco.bills import closed_costs
+from tco.components import total
+from tco.fleet import fleet
+from tco.folded import cloud_token_totals
+from tco.resolve import Resolved
+from tco.scenario import ScenarioError
+from tco.selfhosted import open_costs
+
+_ONE = np.ones(1)
+_LOCATING_GRID = np.geomspace(1e3, 1e16, 261)   # 12% steps: it only locates the break-even crossing
+
+
+def steady_costs(R: Resolved, volumes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Steady monthly cost of each option at each volume, and the replicas [USD/month, -].
+
+    ``volumes`` are monthly volumes (tokens, or images for image workloads) of any shape;
+    month-0 prices, no growth, no one-off costs, capex amortised.
+    """
+    vol = R.volumes
+    base = vol.images_month0 if vol.kind == "images" else vol.tokens_month0
+    if base <= 0:
+        raise ScenarioError("workload", "a break-even curve needs a volume > 0")
+    v = np.asarray(volumes, dtype=float)
+    scale = (v / base)[..., None]
+    if R.open.hosting == "cloud" and vol.kind == "tokens":      # the folded path (tco.folded), as in sweep()
+        steady = R if len(vol.growth) == 1 and vol.growth[0] == 1.0 else replace(R, volumes=replace(vol, growth=_ONE))
+        closed, opened, replicas = cloud_token_totals(steady, scale, None, steady=True)
+        return closed[..., 0], opened[..., 0], replicas[..., 0]
+    closed = total(closed_costs(R, scale, steady=True))[..., 0]
+    fl = fleet(R, scale, steady=True)
+    opened = total(open_costs(R, scale, steady=True, fl=fl))[..., 0]
+    return closed, opened, fl["replicas"][..., 0]
+
+
+def breakeven_curve(R: Resolved, volumes=None, n: int = 200, lo: float | None = None,
+                    hi: float | None = None) -> pd.DataFrame:
+    """Steady monthly cost of both options over log-spaced volumes [USD/month].
+
+    Columns: volume (tokens or images per month), closed_usd, open_usd, replicas and, for
+    token workloads, closed_usd_per_mtok and open_usd_per_mtok.  By default ``n`` volumes
+    from 1/1000 to 1000 x the workload's month-0 volume.
+    """
+    vol = R.volumes
+    base = vol.images_month0 if vol.kind == "images" else vol.tokens_month0
+    if volumes is None:
+        ref = base if base > 0 else 1e9
+        volumes = np.geomspace(lo or ref / 1000.0, hi or ref * 1000.0, n)
+    v = np.asarray(volumes, dtype=float)
+    closed, opened, replicas = steady_costs(R, v)
+    df = pd.DataFrame({"volume": v, "closed_usd": closed, "open_usd": opened, "replicas": replicas})
+    if vol.kind == "tokens":
+        df["closed_usd_per_mtok"] = closed / v * 1e6
+        df["open_usd_per_mtok"] = opened / v * 1e6
+    return df
+
+
+@dataclass
+class BreakEven:
+    value: float | None
+    reason: str
+
+
+def breakeven_volume(R: Resolved) -> BreakEven:
+    """The steady monthly volume from which self-hosting is, and stays, cheaper.
+
+    Between two replica thresholds (volumes where one more replica is needed) every
+    self-hosted cost is constant or linear in volume (autoscaled rental), and so is the
+    closed cost: their difference is linear on each interval and can only turn dearer at a
+    threshold, where self-hosting steps up.  A log grid over 10^3..10^16 locates the last
+    dearer volume; the thresholds around it are then checked one by one (as arrays) and
+    the crossing is solved exactly on the last interval where self-hosting is dearer.
+    """
+    vol = R.volumes
+    unit = "images" if vol.kind == "images" else "tokens"
+    if vol.kind == "tokens" and not R.closed.priced_tokens:
+        return BreakEven(None, "the closed option is not priced per token")
+    base = vol.images_month0 if vol.kind == "images" else vol.tokens_month0
+    if base <= 0:
+        return BreakEven(None, "the workload has no volume")
+    grid = _LOCATING_GRID
+    if len(vol.growth) != 1 or vol.growth[0] != 1.0:        # one steady view for the three passes below
+        R = replace(R, volumes=replace(vol, growth=_ONE))
+        vol = R.volumes
+    closed, opened, _ = steady_costs(R, grid)
+    d = opened - closed
+    dearer = d > 1e-9 * closed
+    if not dearer.any():
+        return BreakEven(0.0, f"self-hosting is cheaper at every volume from {grid[0]:.0f} {unit}/month up")
+    last = int(np.flatnonzero(dearer)[-1])
+    if last == len(grid) - 1:
+        per = 1e6 if unit == "tokens" else 1.0
+        return BreakEven(None, f"self-hosting stays dearer at every volume: at scale it costs "
+                               f"{opened[-1] / grid[-1] * per:.4g} USD per {'1M tokens' if unit == 'tokens' else 'image'}"
+                               f" against the closed option's {closed[-1] / grid[-1] * per:.4g}")
+    # Replica thresholds: volume V needs ceil(V x peak_per_volume / per_replica) replicas.
+    fl = fleet(R, 1.0, steady=True)
+    peak_per_volume = float(fl["peak_load"][0]) / base
+    per_replica = R.open.capacity_per_replica * R.scenario.open.target_utilisation
+    step_volume = per_replica / peak_per_volume                       # volume served per extra replica
+    # How much one replica step can add: compare the cost just above and at a threshold.
+    n_here = max(1.0, math.floor(grid[last] / step_volume))
+    probe = np.array([n_here * step_volume, n_here * step_volume * (1 + 1e-9)])
+    _, o_probe, _ = steady_costs(R, probe)
+    step_cost = max(float(o_probe[1] - o_probe[0]), 0.0)
+    # Beyond the first grid volume where self-hosting is cheaper by more than two steps, it stays cheaper.
+    ahead = np.flatnonzero((np.arange(len(grid)) > last) & (-d > 2 * step_cost + 1e-9 * closed))
+    v_safe = grid[ahead[0]] if len(ahead) else grid[-1]
+    n_lo = max(0, math.floor(grid[max(last - 1, 0)] / step_volume) - 1)
+    n_hi = math.ceil(v_safe / step_volume) + 1
+    if n_hi - n_lo > 200_000:   # too many thresholds to list: keep the grid's answer
+        return BreakEven(float(grid[last + 1]), f"self-hosting is cheaper from about {grid[last + 1]:,.4g} {unit}/month on")
+    n = np.arange(n_lo, n_hi + 1, dtype=float)
+    left = np.maximum(n * step_volume * (1 + 1e-9), grid[0])          # just above a threshold
+    right = (n + 1) * step_volume                                     # the next threshold
+    c_lr, o_lr, _ = steady_costs(R, np.concatenate([left, right]))      # both ends in one pass
+    d_l, d_r = (o_lr - c_lr)[: len(n)], (o_lr - c_lr)[len(n):]
+    c_l, c_r = c_lr[: len(n)], c_lr[len(n):]
+    bad = (d_l > 1e-9 * c_l) | (d_r > 1e-9 * c_r)
+    if not bad.any():
+        value = float(left[0])
+    else:
+        i = int(np.flatnonzero(bad)[-1])
+        if d_r[i] > 0:          # dearer up to the threshold itself (cannot happen with a cost step up)
+            value = float(right[i])
+        else:                   # linear on the interval: solve d = 0
+            value = float(left[i] + d_l[i] * (right[i] - left[i]) / (d_l[i] - d_r[i]))
+    return BreakEven(value, f"self-hosting is cheaper from {value:,.4g} {unit}/month on")
+
+
+def breakeven_month(closed_monthly: np.ndarray, open_monthly: np.ndarray) -> np.ndarray:
+    """First time, in months from the start, when cumulative self-hosted cost <= closed [months].
+
+    Costs of month m accrue evenly through it, so the cumulative difference is piecewise
+    linear between month ends and the crossing is interpolated within the month.
+    NaN when it never happens within the horizon.  Works on (..., months) arrays.
+
+    >>> float(breakeven_month(np.array([10., 10., 10.]), np.array([25., 0., 0.])))
+    2.5
+    """
+    d = np.subtract(open_monthly, closed_monthly)
+    np.cumsum(d, axis=-1, out=d)                                        # at the end of month m (t = m+1)
+    below = d <= 0
+    first = np.argmax(below, axis=-1)                                   # first month end at or below zero
+    found = below.any(axis=-1)
+    cur = np.take_along_axis(d, first[..., None], axis=-1)[..., 0]
+    # The difference at the start of that month: 0 at t = 0, else the previous month end.
+    prev = np.where(first > 0, np.take_along_axis(d, np.maximum(first - 1, 0)[..., None], axis=-1)[..., 0], 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(prev > 0, prev / (prev - cur), 0.0)
+    t = first + frac
+    return np.where(found, t, np.nan)
+
+
+def breakevens(R: Resolved, closed_total=None, open_total=None) -> dict:
+    """Both break-evens of a resolved scenario, with a sentence saying why (or why not)."""
+    if closed_total is None:
+        closed_total, open_total = total(closed_costs(R)), total(open_costs(R))
+    vol = breakeven_volume(R)
+    month = float(breakeven_month(closed_total, open_total))
+    H = len(closed_total)
+    return {
+        "breakeven_volume_per_month": vol.value,
+        "breakeven_volume_reason": vol.reason,
+        "breakeven_month": None if math.isnan(month) else month,
+        "breakeven_month_reason": (f"cumulative self-hosted cost falls to the closed option's after {month:.1f} months"
+                                   if not math.isnan(month) else
+                                   f"cumulative self-hosted cost stays above the closed option's for all {H} months"),
+    }

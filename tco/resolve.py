@@ -1,0 +1,422 @@
+"""Resolve a scenario against the catalog: every number the cost modules need, with its source.
+
+``resolve(scenario, catalog) -> Resolved``.  Each number is taken from the scenario (an
+inline override), the catalog (a dated, sourced row) or a documented default, and recorded
+as an :class:`Assumption` (value, unit, where it came from).  Every input is checked here,
+so the cost modules below work on plain numbers and never raise for bad input: an invalid
+value, an unknown id or a deployment that does not fit is a :class:`~tco.scenario.ScenarioError`
+naming the field.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from tco.catalog import Catalog
+from tco.scenario import (MAX_HORIZON_MONTHS, ClosedOption, OpenOption, Scenario, ScenarioError,
+                          check_number)
+from tco.serving import benchmark_row, modelled_throughput
+from tco.tables import PRECISIONS
+from tco.workload import Volumes, load_profile, resolve_volumes
+
+#: How provider ids read in labels and sentences.
+PROVIDER_NAMES = {"aws": "AWS", "gcp": "Google Cloud", "azure": "Azure", "lambda": "Lambda", "coreweave": "CoreWeave",
+                  "runpod": "RunPod", "runpod-community": "RunPod community", "aws-capacity-blocks": "AWS Capacity Blocks"}
+
+
+@dataclass
+class Assumption:
+    value: Any
+    unit: str
+    source: str  # "scenario", "default", or "catalog: table key (date) url"
+
+    def as_dict(self) -> dict:
+        return {"value": self.value, "unit": self.unit, "source": self.source}
+
+
+@dataclass
+class ClosedPrices:
+    """Closed-option prices after overrides [USD/1M tokens, USD/seat-month, USD/image]."""
+
+    input: float = 0.0
+    cached_input: float = 0.0
+    cache_write: float = 0.0
+    output: float = 0.0
+    batch_input: float = math.nan
+    batch_output: float = math.nan
+    long_threshold: float = math.inf
+    input_long: float = math.nan
+    cached_input_long: float = math.nan
+    output_long: float = math.nan
+    per_seat_month: float = 0.0
+    per_image: float = 0.0
+    priced_tokens: bool = False
+    label: str = ""
+
+
+@dataclass
+class OpenParams:
+    """Self-hosted numbers after overrides and the throughput model."""
+
+    hosting: str
+    billing: str
+    gpus_per_replica: int
+    capacity_per_replica: float       # requests/s (tokens) or images/s (images) at 100% load
+    output_tokens_per_second: float   # per replica [tokens/s] (nan for image models)
+    usd_per_gpu_hour: float
+    gpus_per_server: int
+    server_usd: float
+    tdp_watts: float
+    label: str = ""
+    throughput_source: str = ""
+    throughput_detail: dict = field(default_factory=dict)
+
+
+@dataclass
+class Resolved:
+    scenario: Scenario
+    volumes: Volumes
+    closed: ClosedPrices
+    open: OpenParams
+    assumptions: dict[str, Assumption]
+
+
+def cat_source(table: str, row: dict, key: str) -> str:
+    """How an assumption taken from a catalog row names its source."""
+    return f"catalog: {table} {key} ({row['effective_date']}) {row['source_url']}"
+
+
+# --------------------------------------------------------------------------- the whole scenario
+
+def resolve(scenario: Scenario, catalog: Catalog) -> Resolved:
+    """Check every input and take each number from the scenario, the catalog or a default."""
+    h = check_number("horizon_months", scenario.horizon_months, 1, MAX_HORIZON_MONTHS, integer=True)
+    if scenario.as_of is not None:
+        try:
+            catalog = catalog.at(scenario.as_of)
+        except ValueError as exc:
+            raise ScenarioError("as_of", str(exc).removeprefix("as_of: ")) from None
+    w = scenario.workload
+    vol = resolve_volumes(w, int(h))
+    for name in ("cached_input_share", "cache_write_share", "batch_share"):
+        check_number(f"workload.{name}", getattr(w, name), 0, 1)
+    if w.cached_input_share + w.cache_write_share > 1:
+        raise ScenarioError("workload.cache_write_share", "cached_input_share + cache_write_share must be <= 1")
+    check_number("workload.peak_to_average", w.peak_to_average, 1, 24)
+    if w.load_profile is not None:
+        try:
+            weights = load_profile(w.load_profile)
+        except (ValueError, TypeError) as exc:
+            raise ScenarioError("workload.load_profile", str(exc)) from None
+        scenario = replace(scenario, workload=replace(w, peak_to_average=float(weights.max())))
+        w = scenario.workload
+    check_number("finance.discount_rate_annual", scenario.finance.discount_rate_annual, -0.5, 1)
+    A: dict[str, Assumption] = {}
+    closed = resolve_closed(scenario.closed, catalog, vol, A, float(w.batch_share))
+    open_ = resolve_open(scenario.open, catalog, vol, A)
+    A["workload.input_tokens_per_request"] = Assumption(vol.input_tokens_per_request, "tokens", "scenario")
+    A["workload.output_tokens_per_request"] = Assumption(
+        vol.output_tokens_per_request, "tokens",
+        "scenario" if w.output_tokens_per_request is not None else "derived from the input/output split")
+    A["catalog.as_of"] = Assumption(catalog.as_of.isoformat(), "date", "scenario" if scenario.as_of else "default: today")
+    return Resolved(scenario=scenario, volumes=vol, closed=closed, open=open_, assumptions=A)
+
+
+# --------------------------------------------------------------------------- the closed option
+
+#: (scenario field, catalog column, ClosedPrices attribute) of every per-token price.
+_TOKEN_PRICES = (
+    ("input_usd_per_mtok", "usd_per_mtok_input", "input"),
+    ("cached_input_usd_per_mtok", "usd_per_mtok_cached_input", "cached_input"),
+    ("cache_write_usd_per_mtok", "usd_per_mtok_cache_write", "cache_write"),
+    ("output_usd_per_mtok", "usd_per_mtok_output", "output"),
+    ("batch_input_usd_per_mtok", "usd_per_mtok_batch_input", "batch_input"),
+    ("batch_output_usd_per_mtok", "usd_per_mtok_batch_output", "batch_output"),
+    ("long_context_threshold_tokens", "long_context_threshold_tokens", "long_threshold"),
+    ("input_long_usd_per_mtok", "usd_per_mtok_input_long", "input_long"),
+    ("cached_input_long_usd_per_mtok", "usd_per_mtok_cached_input_long", "cached_input_long"),
+    ("output_long_usd_per_mtok", "usd_per_mtok_output_long", "output_long"),
+)
+
+
+def resolve_closed(c: ClosedOption, catalog: Catalog, vol: Volumes, A: dict, batch_share: float) -> ClosedPrices:
+    """The closed option's prices: per token, per seat and per image, checked against the workload."""
+    check_number("closed.discount", c.discount, 0, 1)
+    check_number("closed.price_change_annual", c.price_change_annual, -0.99, 10)
+    check_number("closed.setup_usd", c.setup_usd)
+    check_number("closed.fixed_usd_per_month", c.fixed_usd_per_month)
+    labels: list[str] = []
+    row = None
+    if c.model is not None:
+        try:
+            row = catalog.api_price(c.model)
+        except KeyError as exc:
+            raise ScenarioError("closed.model", exc.args[0]) from None
+        labels.append(row["display_name"])
+    p = _token_prices(c, row, A)
+    _check_token_bill(c, p, vol, batch_share)
+    if c.seat_product is not None or c.usd_per_seat_month is not None:
+        p.per_seat_month = _unit_price(
+            "closed.usd_per_seat_month", c.usd_per_seat_month, "USD/seat/month", "closed.seat_product",
+            lambda: catalog.seat_price(c.seat_product, c.billing_term), "seat_prices",
+            lambda row: f"{c.seat_product}/{c.billing_term}", "usd_per_seat_month", A, labels)
+        if vol.seats_month0 <= 0:
+            raise ScenarioError("workload.seats", "required with a per-seat closed product")
+    if c.image_model is not None or c.usd_per_image is not None:
+        p.per_image = _unit_price(
+            "closed.usd_per_image", c.usd_per_image, "USD/image", "closed.image_model",
+            lambda: catalog.image_price(c.image_model, c.image_size, c.image_quality), "image_prices",
+            lambda row: f"{c.image_model}/{row['size']}/{row['quality']}", "usd_per_image", A, labels)
+    elif vol.kind == "images":
+        raise ScenarioError("closed.image_model", "required for an image workload (or give usd_per_image)")
+    p.label = " + ".join(labels) if labels else "closed API (inline prices)"
+    return p
+
+
+def _token_prices(c: ClosedOption, row: dict | None, A: dict) -> ClosedPrices:
+    """Per-token prices: each inline override, else the catalog row's column; missing optional
+    prices fall back to the plain ones (no discount assumed)."""
+    p = ClosedPrices()
+    for fld, col, attr in _TOKEN_PRICES:
+        unit = "tokens" if attr == "long_threshold" else "USD/1M tokens"
+        override = getattr(c, fld)
+        if override is not None:
+            v = check_number(f"closed.{fld}", override, lo=1 if attr == "long_threshold" else 0)
+            setattr(p, attr, v)
+            A[f"closed.{fld}"] = Assumption(v, unit, "scenario")
+            p.priced_tokens = True
+        elif row is not None and row.get(col) is not None:
+            setattr(p, attr, float(row[col]))
+            A[f"closed.{fld}"] = Assumption(float(row[col]), unit, cat_source("api_prices", row, c.model))
+            p.priced_tokens = True
+    if row is None and c.input_usd_per_mtok is None and c.output_usd_per_mtok is not None:
+        raise ScenarioError("closed.input_usd_per_mtok", "required with output_usd_per_mtok")
+    if row is None and c.output_usd_per_mtok is None and c.input_usd_per_mtok is not None:
+        raise ScenarioError("closed.output_usd_per_mtok", "required with input_usd_per_mtok")
+    if (c.cached_input_usd_per_mtok is None) and (row is None or row.get("usd_per_mtok_cached_input") is None):
+        p.cached_input = p.input
+    if (c.cache_write_usd_per_mtok is None) and (row is None or row.get("usd_per_mtok_cache_write") is None):
+        p.cache_write = p.input
+    if math.isnan(p.cached_input_long):
+        p.cached_input_long = p.cached_input * (p.input_long / p.input) \
+            if p.input > 0 and not math.isnan(p.input_long) else math.nan
+    return p
+
+
+def _check_token_bill(c: ClosedOption, p: ClosedPrices, vol: Volumes, batch_share: float) -> None:
+    """A token workload needs token prices, a long-context price above the threshold and a
+    batch price when part of it goes through the batch API."""
+    token_bill = vol.kind == "tokens" and vol.tokens_month0 > 0
+    if token_bill and not p.priced_tokens and c.seat_product is None and c.usd_per_seat_month is None:
+        raise ScenarioError("closed.model", "choose a closed model (or give input_usd_per_mtok and "
+                                            "output_usd_per_mtok, or a seat product)")
+    if token_bill and p.priced_tokens:
+        if vol.input_tokens_per_request > p.long_threshold and math.isnan(p.input_long):
+            raise ScenarioError("closed.input_long_usd_per_mtok",
+                                "required: the prompt is above the long-context threshold")
+        if batch_share > 0 and (math.isnan(p.batch_input) or math.isnan(p.batch_output)):
+            raise ScenarioError("workload.batch_share",
+                                f"{c.model or 'this model'} has no batch price: set batch_share to 0 or give "
+                                "closed.batch_input_usd_per_mtok and closed.batch_output_usd_per_mtok")
+
+
+def _unit_price(path: str, override, unit: str, id_path: str, lookup, table: str, key, column: str,
+                A: dict, labels: list) -> float:
+    """A per-unit closed price (seat, image): the inline ``override``, else the catalog row
+    ``lookup()`` returns (an unknown id is a :class:`ScenarioError` at ``id_path``); recorded in ``A``."""
+    if override is not None:
+        value = check_number(path, override)
+        A[path] = Assumption(value, unit, "scenario")
+        return value
+    try:
+        row = lookup()
+    except KeyError as exc:
+        raise ScenarioError(id_path, exc.args[0]) from None
+    value = float(row[column])
+    A[path] = Assumption(value, unit, cat_source(table, row, key(row)))
+    labels.append(row["display_name"])
+    return value
+
+
+# --------------------------------------------------------------------------- the self-hosted option
+
+#: (OpenOption field, upper bound) of the plain numbers of the self-hosted option.
+_OPEN_BOUNDS = (("useful_life_months", 600), ("cost_of_capital_annual", 1), ("residual_value_share", 1),
+                ("power_usd_per_kwh", 10), ("pue", 5), ("load_factor", 1), ("server_power_factor", 10),
+                ("colocation_usd_per_kw_month", 10_000), ("support_share_annual", 1), ("staff_fte_base", 1000),
+                ("replicas_per_fte", 1e12), ("fte_usd_per_year", 1e7), ("setup_engineer_months", 1000),
+                ("migration_usd", 1e10), ("fine_tuning_usd", 1e10), ("evaluation_usd_per_month", 1e9),
+                ("overhead_share", 5))
+_OPEN_LO_OPEN = ("useful_life_months", "replicas_per_fte", "pue")
+
+
+def resolve_open(o: OpenOption, catalog: Catalog, vol: Volumes, A: dict) -> OpenParams:
+    """The self-hosted option: GPUs per replica, capacity per replica and the price of hosting."""
+    g = _check_open_inputs(o)
+    model, gpu = _open_rows(o, catalog)
+    labels = [model["display_name"] if model else (o.model or "open model"),
+              f"{g}x {gpu['display_name'] if gpu else (o.gpu or 'GPU')}"]
+    cap, out_tps, detail = _replica_capacity(o, catalog, vol, model, gpu, g, A)
+    rate = math.nan
+    if o.hosting == "cloud":
+        rate = _cloud_rate(o, catalog, A, labels)
+    gps, srv, tdp = _owned_hardware(o, gpu, A, labels)
+    label = f"{labels[0]} on {labels[1]} ({', '.join(labels[2:])})"
+    return OpenParams(hosting=o.hosting, billing=o.billing, gpus_per_replica=g, capacity_per_replica=cap,
+                      output_tokens_per_second=out_tps, usd_per_gpu_hour=rate, gpus_per_server=int(gps or 1),
+                      server_usd=float(srv or 0.0), tdp_watts=float(tdp or 0.0), label=label,
+                      throughput_source=A.get("open.output_tokens_per_second_per_replica",
+                                              A.get("open.images_per_second_per_replica")).source,
+                      throughput_detail=detail)
+
+
+def _check_open_inputs(o: OpenOption) -> int:
+    """Check the self-hosted option's choices and plain numbers; return the GPUs per replica."""
+    P = "open"
+    if o.hosting not in ("cloud", "owned"):
+        raise ScenarioError(f"{P}.hosting", f"must be one of: cloud, owned; got {o.hosting!r}")
+    if o.billing not in ("always_on", "autoscaled"):
+        raise ScenarioError(f"{P}.billing", f"must be one of: always_on, autoscaled; got {o.billing!r}")
+    if o.capex_mode not in ("amortised", "cash"):
+        raise ScenarioError(f"{P}.capex_mode", f"must be one of: amortised, cash; got {o.capex_mode!r}")
+    if o.precision not in PRECISIONS:
+        raise ScenarioError(f"{P}.precision", f"must be one of: {', '.join(PRECISIONS)}; got {o.precision!r}")
+    g = int(check_number(f"{P}.gpus_per_replica", o.gpus_per_replica, 1, 64, integer=True))
+    check_number(f"{P}.target_utilisation", o.target_utilisation, 0, 1, lo_open=True)
+    check_number(f"{P}.min_replicas", o.min_replicas, 0, 10_000, integer=True)
+    check_number(f"{P}.redundancy_replicas", o.redundancy_replicas, 0, 10_000, integer=True)
+    check_number(f"{P}.serving_efficiency", o.serving_efficiency, 0, 10, lo_open=True)
+    for name, hi in _OPEN_BOUNDS:
+        check_number(f"{P}.{name}", getattr(o, name), 0, hi, lo_open=name in _OPEN_LO_OPEN)
+    if o.max_time_per_output_token_s is not None:
+        check_number(f"{P}.max_time_per_output_token_s", o.max_time_per_output_token_s, 0, 10, lo_open=True)
+    return g
+
+
+def _open_rows(o: OpenOption, catalog: Catalog) -> tuple[dict | None, dict | None]:
+    """The ``open_models`` and ``gpus`` rows the option names (None where it gives none)."""
+    model = gpu = None
+    if o.model is not None:
+        try:
+            model = catalog.open_model(o.model)
+        except KeyError as exc:
+            raise ScenarioError("open.model", exc.args[0]) from None
+    if o.gpu is not None:
+        try:
+            gpu = catalog.gpu(o.gpu)
+        except KeyError as exc:
+            raise ScenarioError("open.gpu", exc.args[0]) from None
+    return model, gpu
+
+
+def _replica_capacity(o: OpenOption, catalog: Catalog, vol: Volumes, model, gpu, g: int,
+                      A: dict) -> tuple[float, float, dict]:
+    """Capacity of one replica [requests/s or images/s], its output tokens/s and the roofline detail."""
+    image = vol.kind == "images" or (model is not None and model["modality"] == "image")
+    if image:
+        cap = _images_per_second(o, catalog, g, A)
+        out_tps, detail = math.nan, {}
+    else:
+        out_tps, detail = _output_tokens_per_second(o, catalog, vol, model, gpu, g, A)
+        cap = out_tps / vol.output_tokens_per_request
+    if not cap > 0:
+        raise ScenarioError("open.gpus_per_replica", "the deployment serves no traffic (zero throughput)")
+    return cap, out_tps, detail
+
+
+def _images_per_second(o: OpenOption, catalog: Catalog, g: int, A: dict) -> float:
+    """Images/s of one replica: inline, else a measured row; times the serving efficiency."""
+    if o.images_per_second_per_replica is not None:
+        cap = check_number("open.images_per_second_per_replica", o.images_per_second_per_replica, lo_open=True)
+        src = "scenario"
+    else:
+        bench = benchmark_row(catalog, o, g, None, None, image=True)
+        if bench is None:
+            raise ScenarioError("open.images_per_second_per_replica",
+                                f"no images/s benchmark for {o.model} on {g}x {o.gpu} in {o.precision}: give it inline")
+        cap = float(bench["images_per_second"])
+        src = cat_source("throughput_benchmarks", bench, f"{o.model}/{o.gpu}x{g}/{o.precision}")
+    cap *= o.serving_efficiency
+    A["open.images_per_second_per_replica"] = Assumption(cap, "images/s", src)
+    return cap
+
+
+def _output_tokens_per_second(o: OpenOption, catalog: Catalog, vol: Volumes, model, gpu, g: int,
+                              A: dict) -> tuple[float, dict]:
+    """Output tokens/s of one replica: inline, else a measured row, else the roofline model;
+    times the serving efficiency.  The roofline detail is computed whenever model and GPU are known."""
+    in_len, out_len = vol.input_tokens_per_request, vol.output_tokens_per_request
+    detail: dict = {}
+    if model is not None and gpu is not None:
+        detail = modelled_throughput(model, gpu, o, g, in_len, out_len)
+    if o.output_tokens_per_second_per_replica is not None:
+        out_tps = check_number("open.output_tokens_per_second_per_replica",
+                               o.output_tokens_per_second_per_replica, lo_open=True)
+        src = "scenario"
+    else:
+        if model is None or gpu is None:
+            missing = "model" if model is None else "gpu"
+            raise ScenarioError(f"open.{missing}", "required (or give output_tokens_per_second_per_replica)")
+        bench = benchmark_row(catalog, o, g, in_len, out_len, image=False)
+        if bench is not None:
+            out_tps = float(bench["output_tokens_per_second"])
+            src = cat_source("throughput_benchmarks", bench,
+                             f"{o.model}/{o.gpu}x{g}/{o.precision}/{bench['input_tokens']}:{bench['output_tokens']}")
+        else:
+            out_tps = float(detail["output_tokens_per_s"])
+            src = (f"roofline model (tco.throughput): batch {detail['batch_size']:.0f} limited by "
+                   f"{detail['batch_limit']}, {detail['time_per_output_token_s'] * 1000:.1f} ms/token")
+    out_tps *= o.serving_efficiency
+    A["open.output_tokens_per_second_per_replica"] = Assumption(out_tps, "tokens/s", src)
+    return out_tps, detail
+
+
+def _cloud_rate(o: OpenOption, catalog: Catalog, A: dict, labels: list) -> float:
+    """The rental rate [USD/GPU-hour]: inline, else the catalog's for provider x GPU x term."""
+    if o.usd_per_gpu_hour is not None:
+        rate = check_number("open.usd_per_gpu_hour", o.usd_per_gpu_hour, 0, 1000)
+        A["open.usd_per_gpu_hour"] = Assumption(rate, "USD/GPU-hour", "scenario")
+    else:
+        if o.gpu is None:
+            raise ScenarioError("open.gpu", "required (or give usd_per_gpu_hour)")
+        try:
+            rrow = catalog.gpu_rate(o.provider, o.gpu, o.term)
+        except KeyError as exc:
+            fld = "provider" if "provider" in exc.args[0] else "term"
+            raise ScenarioError(f"open.{fld}", exc.args[0]) from None
+        rate = float(rrow["usd_per_gpu_hour"])
+        A["open.usd_per_gpu_hour"] = Assumption(rate, "USD/GPU-hour", cat_source(
+            "gpu_rates", rrow, f"{o.provider}/{o.gpu}/{o.term}"))
+    who = PROVIDER_NAMES.get(o.provider, o.provider) if o.usd_per_gpu_hour is None else "cloud"
+    labels.append(f"{who}, {o.term.replace('_', ' ')}")
+    labels.append("autoscaled" if o.billing == "autoscaled" else "always on")
+    return rate
+
+
+def _owned_hardware(o: OpenOption, gpu: dict | None, A: dict, labels: list):
+    """GPUs per server, server price [USD] and board power [W/GPU]; checked and recorded for owned hardware."""
+    gps = o.gpus_per_server if o.gpus_per_server is not None else (gpu["gpus_per_server"] if gpu else None)
+    srv = o.server_usd
+    tdp = o.tdp_watts if o.tdp_watts is not None else (gpu["tdp_watts"] if gpu else None)
+    if o.hosting != "owned":
+        return gps, srv, tdp
+    if gps is None or tdp is None or (srv is None and gpu is None):
+        raise ScenarioError("open.gpu", "required for owned hardware (or give gpus_per_server, server_usd "
+                                        "and tdp_watts)")
+    gps = int(check_number("open.gpus_per_server", gps, 1, 64, integer=True))
+    if srv is None:
+        srv = gps * float(gpu["purchase_usd"])
+        est = " (estimate)" if gpu.get("purchase_usd_is_estimate") else ""
+        A["open.server_usd"] = Assumption(srv, "USD/server", cat_source("gpus", gpu, o.gpu) +
+                                          f": {gps} x purchase_usd{est}")
+    else:
+        srv = check_number("open.server_usd", srv)
+        A["open.server_usd"] = Assumption(srv, "USD/server", "scenario")
+    tdp = check_number("open.tdp_watts", tdp, 0, 10_000, lo_open=True)
+    A["open.tdp_watts"] = Assumption(tdp, "W/GPU", "scenario" if o.tdp_watts is not None else
+                                     cat_source("gpus", gpu, o.gpu))
+    A["open.gpus_per_server"] = Assumption(gps, "GPUs/server", "scenario" if o.gpus_per_server is not None
+                                           else cat_source("gpus", gpu, o.gpu))
+    labels.append(f"owned, {o.capex_mode}")
+    return gps, srv, tdp
