@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from tco.bills import closed_costs
-from tco.components import total
+from tco.components import ONE_OFF_COMPONENTS, total
 from tco.fleet import fleet
 from tco.folded import cloud_token_totals
 from tco.resolve import Resolved
@@ -144,36 +144,65 @@ def breakeven_volume(R: Resolved) -> BreakEven:
     return BreakEven(value, f"self-hosting is cheaper from {value:,.4g} {unit}/month on")
 
 
-def breakeven_month(closed_monthly: np.ndarray, open_monthly: np.ndarray) -> np.ndarray:
+def breakeven_month(closed_monthly: np.ndarray, open_monthly: np.ndarray, closed_upfront=0.0,
+                    open_upfront=0.0) -> np.ndarray:
     """First time, in months from the start, when cumulative self-hosted cost <= closed [months].
 
-    Costs of month m accrue evenly through it, so the cumulative difference is piecewise
-    linear between month ends and the crossing is interpolated within the month.
-    NaN when it never happens within the horizon.  Works on (..., months) arrays.
+    A month's one-off costs (``*_upfront``: setup, cash purchases; part of the monthly totals)
+    are paid at its start; the rest accrues evenly through it.  The cumulative difference is
+    then piecewise linear within each month and the crossing is interpolated there.  NaN
+    when it never happens within the horizon.  Works on (..., months) arrays.
 
     >>> float(breakeven_month(np.array([10., 10., 10.]), np.array([25., 0., 0.])))
     2.5
+
+    A 2,000 USD server paid up front against a 6,000 USD/month API bill pays off a third
+    of the way into month 0 (2,000 / 6,000):
+
+    >>> round(float(breakeven_month(np.array([6000.]), np.array([2000.]), 0.0, np.array([2000.]))), 4)
+    0.3333
     """
     d = np.subtract(open_monthly, closed_monthly)
-    np.cumsum(d, axis=-1, out=d)                                        # at the end of month m (t = m+1)
-    below = d <= 0
-    first = np.argmax(below, axis=-1)                                   # first month end at or below zero
+    lump = np.broadcast_to(np.subtract(open_upfront, closed_upfront), d.shape)
+    end = np.cumsum(d, axis=-1)                                         # at the end of month m (t = m+1)
+    start = end - d + lump                                              # at its start, one-offs paid
+    below = (start < 0) | (end <= 0)                                  # t = 0 itself (nothing spent) is no crossing
+    first = np.argmax(below, axis=-1)                                   # first month at or below zero
     found = below.any(axis=-1)
-    cur = np.take_along_axis(d, first[..., None], axis=-1)[..., 0]
-    # The difference at the start of that month: 0 at t = 0, else the previous month end.
-    prev = np.where(first > 0, np.take_along_axis(d, np.maximum(first - 1, 0)[..., None], axis=-1)[..., 0], 0.0)
+    s0 = np.take_along_axis(start, first[..., None], axis=-1)[..., 0]
+    e0 = np.take_along_axis(end, first[..., None], axis=-1)[..., 0]
     with np.errstate(divide="ignore", invalid="ignore"):
-        frac = np.where(prev > 0, prev / (prev - cur), 0.0)
+        frac = np.where(s0 > 0, s0 / (s0 - e0), 0.0)
     t = first + frac
     return np.where(found, t, np.nan)
 
 
-def breakevens(R: Resolved, closed_total=None, open_total=None) -> dict:
-    """Both break-evens of a resolved scenario, with a sentence saying why (or why not)."""
-    if closed_total is None:
-        closed_total, open_total = total(closed_costs(R)), total(open_costs(R))
+def upfront_usd(parts: dict[str, np.ndarray], cash_capex: bool = False) -> np.ndarray:
+    """The one-off part of each month's cost, paid at its start [USD/month]: setup and, with
+    cash capex, the purchases (the ``hardware`` component)."""
+    names = [k for k in ONE_OFF_COMPONENTS if k in parts] + (["hardware"] if cash_capex and "hardware" in parts else [])
+    shape = next(iter(parts.values())).shape
+    out = np.zeros(shape)
+    for k in names:
+        out = out + parts[k]
+    return out
+
+
+def is_cash_capex(R: Resolved) -> bool:
+    """Owned hardware shown as cash: its purchases are one-off payments."""
+    return R.open.hosting == "owned" and R.scenario.open.capex_mode == "cash"
+
+
+def breakevens(R: Resolved, closed: dict | None = None, opened: dict | None = None) -> dict:
+    """Both break-evens of a resolved scenario, with a sentence saying why (or why not).
+
+    ``closed`` and ``opened`` are the options' components (computed when not given).
+    """
+    closed = closed_costs(R) if closed is None else closed
+    opened = open_costs(R) if opened is None else opened
+    closed_total, open_total = total(closed), total(opened)
     vol = breakeven_volume(R)
-    month = float(breakeven_month(closed_total, open_total))
+    month = float(breakeven_month(closed_total, open_total, upfront_usd(closed), upfront_usd(opened, is_cash_capex(R))))
     H = len(closed_total)
     return {
         "breakeven_volume_per_month": vol.value,

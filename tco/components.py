@@ -14,6 +14,9 @@ CLOSED_COMPONENTS = ("api_input", "api_cached_input", "api_cache_write", "api_ou
 OPEN_COMPONENTS = ("gpu_rental", "hardware", "residual_value", "power", "colocation", "support", "staff",
                    "evaluation", "overhead", "open_setup")
 
+#: One-off components: paid at the start of the month they fall in.
+ONE_OFF_COMPONENTS = ("closed_setup", "open_setup")
+
 #: Components billed by usage, the part of the closed bill a hybrid plan can move to own replicas.
 USAGE_COMPONENTS = ("api_input", "api_cached_input", "api_cache_write", "api_output", "images")
 

@@ -51,7 +51,7 @@ def evaluate(scenario: Scenario, catalog: Catalog, hybrid: bool = False,
         plan = hybrid_plan(R, scenario.workload.load_profile, committed=hybrid_committed)
         sections.append(("hybrid", {"hybrid_self_hosted": plan.self_hosted_usd, "hybrid_api": plan.api_usd}))
     columns = monthly_columns(R, sections, fl, plan)
-    be = breakevens(R, closed_total, open_total)
+    be = breakevens(R, closed, opened)
     assumptions = {k: v.as_dict() for k, v in R.assumptions.items()}
     return Result(scenario=scenario, columns=columns, summary=summary(R, closed_total, open_total, fl, be, plan),
                   assumptions=assumptions, resolved=R, hybrid=plan)

@@ -61,7 +61,7 @@ def cloud_token_totals(R: Resolved, scale, price_scale, steady: bool = False):
     if not steady:
         closed[..., 0] += c.setup_usd
     # self-hosted: replicas from the peak, billed hours, staff
-    avg_coef = vol.tokens_month0 * vol.input_share / vol.input_tokens_per_request / SECONDS_PER_MONTH * scale
+    avg_coef = vol.tokens_month0 * vol.requests_per_token / SECONDS_PER_MONTH * scale      # as average_load
     per_replica = P.capacity_per_replica * o.target_utilisation
     replicas = np.multiply(growth, avg_coef * w.peak_to_average / per_replica)
     np.round(replicas, 9, out=replicas)

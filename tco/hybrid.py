@@ -26,7 +26,6 @@ import numpy as np
 
 from tco.bills import closed_costs
 from tco.components import USAGE_COMPONENTS
-from tco.finance import SECONDS_PER_MONTH
 from tco.resolve import Resolved
 from tco.selfhosted import open_costs
 from tco.workload import average_load, load_profile, overflow_share
@@ -105,9 +104,7 @@ def plan(R: Resolved, profile=None, committed: bool | None = None, n_max: int | 
     H = len(R.volumes.growth)
     if n_max is None:
         vol = R.volumes
-        base = vol.images_month0 if vol.kind == "images" else \
-            vol.tokens_month0 * vol.input_share / vol.input_tokens_per_request
-        peak = base * vol.growth.max() / SECONDS_PER_MONTH * weights.max()
+        peak = float(average_load(vol).max()) * weights.max()
         n_max = int(np.ceil(peak / (R.open.capacity_per_replica * o.target_utilisation) - 1e-9))
     n_max = max(int(n_max), 1)
     own, api, share, setup = _parts(R, weights, n_max)

@@ -11,9 +11,10 @@ from dataclasses import replace
 import numpy as np
 
 from tco.bills import closed_costs
-from tco.breakeven import breakeven_month
+from tco.breakeven import breakeven_month, is_cash_capex, upfront_usd
 from tco.components import total
 from tco.folded import cloud_token_totals
+from tco.people import one_off_usd
 from tco.resolve import ClosedPrices, OpenParams, Resolved
 from tco.scenario import ClosedOption, OpenOption
 from tco.selfhosted import open_costs
@@ -66,13 +67,19 @@ def sweep(R: Resolved, volume_scale=1.0, monthly_growth=None, closed_price_scale
     scale = col(volume_scale)
     if R2.open.hosting == "cloud" and R2.volumes.kind == "tokens":
         closed, opened = cloud_token_totals(R2, scale, None if closed_price_scale is None else col(closed_price_scale))
+        o = R2.scenario.open
+        closed_up, open_up = np.zeros(closed.shape[-1]), np.zeros(opened.shape)
+        closed_up[0] = R2.scenario.closed.setup_usd
+        open_up[..., :1] = one_off_usd(o.setup_engineer_months, o.fte_usd_per_year, o.migration_usd,
+                                       o.fine_tuning_usd)       # scalar, or (S, 1) in a sweep
     else:
         parts = closed_costs(R2, scale)
         if closed_price_scale is not None:
             ps = col(closed_price_scale)
             for k in ("api_input", "api_cached_input", "api_cache_write", "api_output", "seats", "images"):
                 parts[k] = parts[k] * ps
-        closed = total(parts)
-        opened = total(open_costs(R2, scale))
+        open_parts = open_costs(R2, scale)
+        closed, opened = total(parts), total(open_parts)
+        closed_up, open_up = upfront_usd(parts), upfront_usd(open_parts, is_cash_capex(R2))
     return {"closed": closed, "open": opened, "closed_total": closed.sum(axis=-1),
-            "open_total": opened.sum(axis=-1), "breakeven_month": breakeven_month(closed, opened)}
+            "open_total": opened.sum(axis=-1), "breakeven_month": breakeven_month(closed, opened, closed_up, open_up)}

@@ -43,6 +43,20 @@ class Volumes:
         """Input + output tokens of each month [tokens/month]."""
         return self.tokens_month0 * self.growth
 
+    @property
+    def requests_per_token(self) -> float:
+        """Requests per token of the workload [requests/token]: input share / prompt length, or
+        1 / output length when there are no input tokens.
+
+        >>> Volumes(0.8, 1000.0, 250.0, 1e9, 0.0, 0.0, np.ones(1), "tokens").requests_per_token   # 0.8 / 1000
+        0.0008
+        >>> Volumes(0.0, 0.0, 500.0, 1e9, 0.0, 0.0, np.ones(1), "tokens").requests_per_token      # 1 / 500
+        0.002
+        """
+        if self.input_share > 0:
+            return self.input_share / self.input_tokens_per_request
+        return 1.0 / self.output_tokens_per_request
+
 
 def _positive(name: str, value, allow_zero: bool = True) -> float:
     try:
@@ -59,6 +73,26 @@ def _share(name: str, value) -> float:
     if v > 1:
         raise ScenarioError(name, f"must be between 0 and 1, got {value!r}")
     return v
+
+
+def _check_split(share: float, in_len: float, out_len: float, share_field: str) -> None:
+    """The per-request lengths must agree with the input share of the volume (within 1 %).
+
+    >>> _check_split(0.8, 1000, 250, "input_share")                 # 1000 / 1250 = 80 %
+    >>> _check_split(0.8, 1000, 500, "input_share")
+    Traceback (most recent call last):
+    ...
+    tco.scenario.ScenarioError: workload.output_tokens_per_request: 500 output tokens per 1,000-token prompt make an input share of 66.7 %, but workload.input_share gives 80 %: change one of them, or leave output_tokens_per_request empty to derive it
+    """
+    if not 0 < share < 1:
+        return
+    implied = in_len * (1 - share) / share
+    if abs(out_len - implied) > 0.01 * implied:
+        made = in_len / (in_len + out_len)
+        raise ScenarioError("workload.output_tokens_per_request",
+                            f"{out_len:,.0f} output tokens per {in_len:,.0f}-token prompt make an input share of "
+                            f"{100 * made:.3g} %, but workload.{share_field} gives {100 * share:.3g} %: change one "
+                            "of them, or leave output_tokens_per_request empty to derive it")
 
 
 def _growth(w: Workload, horizon: int) -> tuple[np.ndarray, float | None]:
@@ -136,9 +170,14 @@ def resolve_volumes(w: Workload, horizon_months: int) -> Volumes:
 
     if w.output_tokens_per_request is not None:
         out_len = _positive(f"{p}.output_tokens_per_request", w.output_tokens_per_request, allow_zero=False)
+        if kind == "tokens" and not given["requests_per_day"]:
+            _check_split(share, in_len, out_len, "input_tokens_per_month" if given["input_tokens_per_month"]
+                         else "input_share")
     else:
         out_len = in_len * (1 - share) / share if share > 0 else in_len
         out_len = max(out_len, 1.0)
+    if kind == "tokens" and share == 0:
+        in_len = 0.0            # output-only workload: no prompt to prefill
 
     growth, base = _growth(w, int(horizon_months))
     if base is not None:
@@ -164,7 +203,7 @@ def average_load(vol: Volumes, growth=None, volume_scale=1.0) -> np.ndarray:
     scale = np.asarray(volume_scale, dtype=float)
     if vol.kind == "images":
         return vol.images_month0 * growth * scale / SECONDS_PER_MONTH
-    return vol.tokens_month0 * vol.input_share * growth * scale / vol.input_tokens_per_request / SECONDS_PER_MONTH
+    return vol.tokens_month0 * vol.requests_per_token * growth * scale / SECONDS_PER_MONTH
 
 
 # --------------------------------------------------------------------------- load profile

@@ -454,3 +454,52 @@ def test_steady_fast_path_equals_components(catalog, billing):
     fl = fleet(R, scale, steady=True)
     np.testing.assert_allclose(o, _total(open_costs(R, scale, steady=True, fl=fl))[:, 0], rtol=1e-12)
     np.testing.assert_array_equal(reps, fl["replicas"][:, 0])
+
+
+# ---------------------------------------------------------------- the verdict's arithmetic (issue 12)
+
+def test_breakeven_inside_the_first_month_is_its_fraction(catalog):
+    # A 2,000 USD server bought in cash against a 6,000 USD/month API bill, nothing else:
+    # the server is paid at the start of month 0 and the API bill accrues evenly, so the
+    # cumulative costs meet at 2,000 / 6,000 = 0.333 months (not 0).
+    r = evaluate(scenario(
+        {"input_tokens_per_month": 1e9, "output_tokens_per_month": 2e8},
+        closed={"input_usd_per_mtok": 3.6, "output_usd_per_mtok": 12},      # 1,000 x 3.6 + 200 x 12 = 6,000
+        open_={"hosting": "owned", "capex_mode": "cash", "server_usd": 2000, "gpus_per_server": 2,
+               "gpus_per_replica": 2, "tdp_watts": 1, "power_usd_per_kwh": 0, "colocation_usd_per_kw_month": 0,
+               "support_share_annual": 0, "residual_value_share": 0, "useful_life_months": 600,
+               "output_tokens_per_second_per_replica": 1e6},
+        horizon_months=3), catalog)
+    assert month(r, "closed", "api_input") + month(r, "closed", "api_output") == pytest.approx(6000)
+    assert r.summary["breakeven_month"] == pytest.approx(1 / 3, rel=1e-9)
+
+
+def test_breakeven_month_with_one_offs_at_the_start_of_their_month():
+    # Closed 10 a month. Self-hosted 12 in month 0 (running), then 3 in month 1, all of it a
+    # one-off paid on day one of month 1, then nothing. After month 0 self-hosting is 2 above;
+    # month 1 starts 2 + 3 = 5 above and closes 10 during the month (10 vs 0 running): 1 + 5/10.
+    closed, opened = np.array([10.0, 10.0, 10.0]), np.array([12.0, 3.0, 0.0])
+    assert breakeven_month(closed, opened, 0.0, np.array([0.0, 3.0, 0.0])) == pytest.approx(1.5)
+    # Spread evenly through month 1 instead, the same 3 closes at 10 - 3 = 7 a month: 1 + 2/7.
+    assert breakeven_month(closed, opened) == pytest.approx(1 + 2 / 7)
+
+
+def test_output_only_workload_is_valid(catalog):
+    # input_tokens_per_month 0: no prompts. 5e8 output tokens / 500 per request = 1e6 requests a month;
+    # at 1,000 output tokens/s per replica = 2 requests/s, 0.7 target utilisation, peak x2 (default):
+    # 1e6 / 2,628,000 s x 2 / (2 x 0.7) = 0.54 -> 1 replica.
+    r = evaluate(scenario({"input_tokens_per_month": 0, "output_tokens_per_month": 5e8,
+                           "output_tokens_per_request": 500}), catalog)
+    assert month(r, "closed", "api_output") == pytest.approx(500 * 15)
+    assert r.summary["peak_replicas"] == 1
+    assert r.summary["breakeven_volume_per_month"] is not None
+
+
+def test_output_tokens_per_request_that_contradicts_the_input_share_names_both_fields(catalog):
+    # 1,000-token prompts with 500-token answers are 1000 / 1500 = 66.7 % input, not the 80 % given.
+    with pytest.raises(ScenarioError) as exc:
+        evaluate(scenario({"tokens_per_month": 3e9, "input_share": 0.8, "output_tokens_per_request": 500}), catalog)
+    assert exc.value.field == "workload.output_tokens_per_request"
+    assert "workload.input_share" in exc.value.message and "66.7 %" in exc.value.message
+    # 250-token answers make exactly 80 %: accepted.
+    evaluate(scenario({"tokens_per_month": 3e9, "input_share": 0.8, "output_tokens_per_request": 250}), catalog)
