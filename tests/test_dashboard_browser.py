@@ -614,6 +614,85 @@ def test_a_usage_export_with_a_bad_row_shows_its_line(page, guard, live, tmp_pat
     assert "line 3" not in page.inner_text("#usage-result")
 
 
+def import_module(page, path: str, calls: str):
+    """Import one of the page's modules by URL (``import()`` in the page) and return what ``calls``
+    (a JS expression of ``m``, the module) gives."""
+    return page.evaluate(f"async () => {{ const m = await import(new URL({path!r}, location.href).href); "
+                         f"return {calls}; }}")
+
+
+def test_the_number_module_reads_volumes_and_percentages(page, live):
+    open_dashboard(page, live.url)
+    got = import_module(page, "/static/js/format.js", """({
+        m500: m.parseVolume("500M"), b25: m.parseVolume("2.5B"), k1200: m.parseVolume("1,200k"),
+        sci: m.parseVolume("1.2e9"), words: m.parseVolume(" 3B tokens "), blank: m.parseVolume("  "),
+        bad: Number.isNaN(m.parseVolume("2.5X")),
+        field: m.parseNumberField("volume", "2.5B"), pct: m.parseNumberField("percent", "12.5"),
+        int: m.parseNumberField("int", "2.6"), num: m.parseNumberField("number", "1,000"),
+        badVolume: m.parseNumberField("volume", "lots"), badNumber: m.parseNumberField("number", "12abc"),
+        shown: [m.fmtVolume(2.5e9), m.fmtVolume(149_732_000), m.fmtVolumeExact(149_732_000)]})""")
+    assert got["m500"] == 500e6            # 500 x 1e6
+    assert got["b25"] == 2.5e9             # 2.5 x 1e9
+    assert got["k1200"] == 1.2e6           # 1,200 x 1e3
+    assert got["sci"] == 1.2e9 and got["words"] == 3e9
+    assert got["blank"] is None and got["bad"] is True
+    assert got["field"] == {"value": 2.5e9}
+    assert got["pct"] == {"value": 0.125}  # 12.5 / 100
+    assert got["int"] == {"value": 3}      # 2.6 rounded
+    assert got["num"] == {"value": 1000}
+    assert got["badVolume"] == {"error": "Not a number: try 500M, 2.5B or 1.2e9."}
+    assert got["badNumber"] == {"error": "Not a number."}
+    # 149,732,000: three significant digits for reading, six for a field (it keeps the number)
+    assert got["shown"] == ["2.5B", "150M", "149.732M"]
+
+
+def test_the_url_state_and_the_api_errors_modules(page, live):
+    open_dashboard(page, live.url)
+    state = import_module(page, "/static/js/state.js", """(() => {
+        const q = m.encodeState({mode: "seats", custom: true, fields: [["workload.seats", "500"],
+                                                                        ["closed.model", "gpt-4o"]]});
+        const back = m.decodeState("?" + q);
+        return {q, mode: back.mode, custom: back.custom, fields: [...back.fields], empty: m.decodeState("")};
+    })()""")
+    assert state == {"q": "mode=seats&custom=1&workload.seats=500&closed.model=gpt-4o", "mode": "seats",
+                     "custom": True, "fields": [["workload.seats", "500"], ["closed.model", "gpt-4o"]],
+                     "empty": None}
+    errors = import_module(page, "/static/js/api.js", """[
+        m.errorList(422, {message: "invalid", errors: [{path: "horizon_months", message: "at most 240"}]}),
+        m.errorList(413, {message: "body too large", errors: []}),
+        m.errorList(502, new Blob(["<html>"]), "file")]""")
+    assert errors == [[{"path": "horizon_months", "message": "at most 240"}],
+                      [{"path": "request", "message": "body too large"}],
+                      [{"path": "file", "message": "the service answered HTTP 502"}]]
+
+
+def test_the_page_works_under_a_script_src_self_policy(page, guard, live):
+    """Issue 16 sends ``Content-Security-Policy: script-src 'self'``: the page needs no inline
+    script, no handler attribute and no eval (chromium logs each refusal as a console error)."""
+    policy = "script-src 'self'"
+
+    def with_policy(route):
+        res = route.fetch()
+        route.fulfill(response=res, headers={**res.headers, "content-security-policy": policy})
+
+    page.route(live.url, with_policy)
+    try:
+        open_dashboard(page, live.url)
+        show_uncertainty(page)
+        page.fill(TOKENS, "10B")
+        assert settle(page) == "ready" and "10B tokens" in page.inner_text("#verdict")
+        refusal = "Content Security Policy directive"
+        assert not [e for e in guard.console_errors if refusal in e]
+        # the policy was in force: an inline script added now does not run, and chromium says so
+        with page.expect_console_message(lambda msg: refusal in msg.text):
+            ran = page.evaluate("""() => { const s = document.createElement('script');
+                s.textContent = 'window.tcoInlineRan = true'; document.body.append(s); return !!window.tcoInlineRan; }""")
+        assert ran is False
+        guard.allow_console.append(refusal)
+    finally:
+        page.unroute(live.url, with_policy)
+
+
 def test_screenshot_of_the_default_view(page, live, tmp_path):
     page.set_viewport_size({"width": 1280, "height": 900})
     open_dashboard(page, live.url)

@@ -1,7 +1,7 @@
 """The finance dashboard at ``/``: a page and its assets; every number comes from the v1 API.
 
 The form's fields are listed once here (path in the scenario JSON, label, unit, help,
-default); the template renders them and ``static/dashboard.js`` turns them into the
+default); the template renders them and ``static/js/form.js`` turns them into the
 scenario the API takes.
 """
 from __future__ import annotations

@@ -1,0 +1,238 @@
+// The form and the scenario JSON: reading it, writing a scenario back into it, which fields take
+// part, the rental choices that follow the GPU, and messages next to the fields.
+import { $, form, pageOptions } from "./dom.js";
+import { defaultText, fieldText, fmtVolumeExact, parseNumberField, sig } from "./format.js";
+
+export const mode = () => $("f-ui-mode").value;
+export const customPrices = () => $("f-ui-custom-prices").checked;
+const hosting = () => form.querySelector('input[name="open.hosting"]:checked').value;
+const modesOf = (el) => el.dataset.modes.split(" ");
+
+/** obj.a.b = value for path "a.b", making the objects on the way. */
+export function setPath(obj, path, value) {
+  const parts = path.split(".");
+  let o = obj;
+  for (let i = 0; i < parts.length - 1; i++) o = (o[parts[i]] = o[parts[i]] || {});
+  o[parts[parts.length - 1]] = value;
+}
+
+/** obj.a.b for path "a.b"; undefined when any step is missing. */
+export function getPath(obj, path) {
+  return path.split(".").reduce((o, k) => (o && k in o ? o[k] : undefined), obj);
+}
+
+/** How a scenario gives its volume: seats, requests (per day) or tokens (per month). */
+export function volumeMode(scenario) {
+  const w = scenario.workload || {};
+  return w.seats !== undefined ? "seats" : (w.requests_per_day !== undefined ? "requests" : "tokens");
+}
+
+/** Whether an input takes part in the scenario, given the mode and the toggles. */
+export function active(el) {
+  if (el.closest("[hidden]")) return false;
+  const m = el.closest(".mode-field");
+  return !(m && !modesOf(m).includes(mode()));
+}
+
+/** A field's default as it shows it ("" for none). */
+export const displayDefault = (el) => defaultText(el.dataset.kind, el.dataset.default);
+
+/** Show the fields of the mode and the toggles, hide the others. */
+export function refreshVisibility() {
+  document.querySelectorAll(".mode-field").forEach((el) => { el.hidden = !modesOf(el).includes(mode()); });
+  form.querySelector('[data-group="closed-catalog"]').hidden = customPrices();
+  form.querySelector('[data-group="closed-custom"]').hidden = !customPrices();
+  form.querySelector('[data-group="cloud"]').hidden = hosting() !== "cloud";
+  form.querySelector('[data-group="owned"]').hidden = hosting() !== "owned";
+  refreshPeak();
+}
+
+// A named load shape has its own peak: the peak-to-average field then does nothing, so it says so.
+function refreshPeak() {
+  const shape = $("f-workload-load_profile");
+  const help = $("f-workload-peak_to_average-help");
+  if (!help.dataset.text) help.dataset.text = help.textContent;
+  const preset = shape.value !== "";
+  $("f-workload-peak_to_average").disabled = preset;
+  if (!preset) { help.textContent = help.dataset.text; return; }
+  const p = pageOptions().load_peaks[shape.value];
+  help.textContent = p !== undefined
+    ? `Set by the load shape (${shape.selectedOptions[0].textContent.split(" (")[0]}): ${sig(p, 3)}×.`
+    : "Set by the load shape.";
+}
+
+/** Read the form into {scenario (the API's JSON), errors ({path: message} of the fields the page
+ *  itself rejects)}. */
+export function readForm() {
+  const scenario = { workload: {}, closed: {}, open: {}, finance: {} };
+  const errors = {};
+  form.querySelectorAll("[data-path]").forEach((el) => {
+    if (!active(el) || el.disabled) return;
+    const path = el.dataset.path;
+    const kind = el.dataset.kind;
+    if (kind === "radio") { if (el.checked) setPath(scenario, path, el.value); return; }
+    const raw = el.value.trim();
+    if (raw === "") return;
+    if (kind === "select" && raw.startsWith("[")) {       // 24 hourly weights (a load profile)
+      try { setPath(scenario, path, JSON.parse(raw)); } catch (e) { errors[path] = "Not a list of numbers."; }
+      return;
+    }
+    if (kind === "select" && path === "closed.seat_product") {
+      const [id, term] = raw.split("|");
+      setPath(scenario, path, id);
+      setPath(scenario, "closed.billing_term", term);
+      return;
+    }
+    if (kind === "select" || kind === "date") { setPath(scenario, path, raw); return; }
+    const { value, error } = parseNumberField(kind, raw);
+    if (error) errors[path] = error;
+    else setPath(scenario, path, value);
+  });
+  if (customPrices()) delete scenario.closed.model;
+  else { delete scenario.closed.input_usd_per_mtok; delete scenario.closed.output_usd_per_mtok; }
+  if (scenario.horizon_months !== undefined) scenario.horizon_months = Math.round(scenario.horizon_months);
+  return { scenario, errors };
+}
+
+/** A select's option for a value the page does not list (a load profile's weights, an id from
+ *  another catalog): added and chosen, so the value stays visible. */
+export function keepOption(el, value) {
+  el.add(new Option(value.startsWith("[") ? "custom (24 hourly weights)" : value, value, true, true));
+}
+
+/** Put a scenario (as saved or shared) back into the form. */
+export function writeForm(s) {
+  $("f-ui-mode").value = volumeMode(s);
+  $("f-ui-custom-prices").checked = !(s.closed && s.closed.model) && !!(s.closed && s.closed.input_usd_per_mtok !== undefined);
+  form.querySelectorAll("[data-path]").forEach((el) => {
+    const path = el.dataset.path;
+    const kind = el.dataset.kind;
+    let v = getPath(s, path);
+    if (kind === "radio") { if (v !== undefined) el.checked = el.value === v; return; }
+    if (path === "closed.seat_product" && v !== undefined) {
+      v = v + "|" + ((s.closed && s.closed.billing_term) || "annual");
+    }
+    if (v === undefined || v === null) {
+      if (el.dataset.default !== undefined) el.value = displayDefault(el);
+      else if (el.tagName === "SELECT" && path === "workload.load_profile") el.value = "";
+      return;
+    }
+    const text = Array.isArray(v) ? JSON.stringify(v) : fieldText(kind, v);
+    el.value = text;
+    if (kind === "select" && el.value !== text && path !== "closed.seat_product") keepOption(el, text);
+  });
+  refreshProviders(s.open && s.open.provider, s.open && s.open.term);
+  refreshVisibility();
+}
+
+// ------------------------------------------------------------------ providers and terms follow the GPU
+
+/** The providers renting `gpu` (rates as in #tco-options), each labelled with its cheapest rate. */
+export function providerChoices(rates, gpu) {
+  const here = rates.filter((r) => r.gpu === gpu);
+  return [...new Map(here.map((r) => [r.provider, r.name])).entries()].map(([id, name]) => {
+    const cheapest = Math.min(...here.filter((r) => r.provider === id).map((r) => r.usd));
+    return { value: id, label: `${name} — from $${cheapest.toFixed(2)}/GPU-h` };
+  });
+}
+
+/** The terms one provider rents `gpu` on, each with its rate. */
+export function termChoices(rates, gpu, provider) {
+  return rates.filter((r) => r.gpu === gpu && r.provider === provider)
+    .map((r) => ({ value: r.term, label: `${r.term.replace(/_/g, " ")} — $${r.usd.toFixed(2)}/GPU-h` }));
+}
+
+function fillSelect(sel, choices, want) {
+  sel.innerHTML = "";
+  choices.forEach((c) => sel.add(new Option(c.label, c.value)));
+  if (choices.some((c) => c.value === want)) sel.value = want;
+}
+
+/** The provider and term selects for the GPU chosen; keeps (or picks) wantProvider / wantTerm. */
+export function refreshProviders(wantProvider, wantTerm) {
+  const gpu = $("f-open-gpu").value;
+  const provSel = $("f-open-provider");
+  const termSel = $("f-open-term");
+  const rates = pageOptions().rates;
+  const providers = providerChoices(rates, gpu);
+  fillSelect(provSel, providers.length ? providers : [{ value: "", label: "no rental price for this GPU" }],
+             wantProvider || provSel.value);
+  fillSelect(termSel, termChoices(rates, gpu, provSel.value), wantTerm || termSel.value);
+}
+
+// ------------------------------------------------------------------ the closed-model search
+
+/** Show only the closed models whose label or id holds `query`; when the model chosen is hidden,
+ *  choose the first shown. Returns whether the choice changed. */
+export function filterClosedModels(query) {
+  const q = query.trim().toLowerCase();
+  const sel = $("f-closed-model");
+  let first = null;
+  sel.querySelectorAll("option").forEach((o) => {
+    const hit = !q || o.textContent.toLowerCase().includes(q) || o.value.includes(q);
+    o.hidden = !hit;
+    if (hit && !first) first = o;
+  });
+  sel.querySelectorAll("optgroup").forEach((g) => {
+    g.hidden = ![...g.querySelectorAll("option")].some((o) => !o.hidden);
+  });
+  if (first && sel.selectedOptions[0] && sel.selectedOptions[0].hidden) { sel.value = first.value; return true; }
+  return false;
+}
+
+// ------------------------------------------------------------------ errors next to fields
+
+/** Remove every field's message and the banner. */
+export function clearErrors() {
+  form.querySelectorAll(".field-error").forEach((e) => { e.textContent = ""; });
+  form.querySelectorAll("[aria-invalid]").forEach((e) => e.removeAttribute("aria-invalid"));
+  $("banner").hidden = true;
+}
+
+/** Each {path, message} next to the field it names (opening the Assumptions when it is there);
+ *  the ones no visible field matches go to the banner. */
+export function showErrors(list) {
+  const unplaced = [];
+  list.forEach(({ path, message }) => {
+    const el = form.querySelector(`[data-path="${CSS.escape(path)}"]`)
+      || form.querySelector(`[data-path="${CSS.escape(path.split(".").slice(0, 2).join("."))}"]`);
+    if (el && active(el)) {
+      el.setAttribute("aria-invalid", "true");
+      el.closest(".field").querySelector(".field-error").textContent = message;
+      const details = el.closest("details");
+      if (details) details.open = true;
+    } else {
+      unplaced.push(`${path}: ${message}`);
+    }
+  });
+  if (unplaced.length) {
+    $("banner").textContent = unplaced.join(" · ");
+    $("banner").hidden = false;
+  }
+}
+
+// ------------------------------------------------------------------ a workload from elsewhere (a usage export)
+
+function setField(path, text) {
+  const f = form.querySelector(`[data-path="${CSS.escape(path)}"]`);
+  f.value = text;
+  f.classList.remove("filled");
+  void f.offsetWidth;                        // restart the highlight
+  f.classList.add("filled");
+}
+
+/** The API's workload of a usage export (input and output tokens of the last month, shares,
+ *  growth, prompt length) into the form, each field filled briefly highlighted. */
+export function fillWorkload(w) {
+  const tokens = w.input_tokens_per_month + w.output_tokens_per_month;
+  $("f-ui-mode").value = "tokens";
+  setField("workload.tokens_per_month", fmtVolumeExact(tokens));
+  if (tokens > 0) setField("workload.input_share", sig(100 * w.input_tokens_per_month / tokens, 4));
+  if (w.monthly_growth !== undefined && w.monthly_growth !== null) {
+    setField("workload.monthly_growth", sig(100 * w.monthly_growth, 3));
+  }
+  if (w.cached_input_share !== undefined) setField("workload.cached_input_share", sig(100 * w.cached_input_share, 3));
+  if (w.batch_share !== undefined) setField("workload.batch_share", sig(100 * w.batch_share, 3));
+  if (w.input_tokens_per_request) setField("workload.input_tokens_per_request", String(Math.round(w.input_tokens_per_request)));
+  refreshVisibility();
+}
