@@ -646,6 +646,18 @@ def test_the_number_module_reads_volumes_and_percentages(page, live):
     assert got["shown"] == ["2.5B", "150M", "149.732M"]
 
 
+def test_a_field_shows_a_saved_number_exactly(page, live):
+    """Reopening a saved or shared scenario writes its numbers back into the fields: nothing is
+    rounded away (1,234,567,891 tokens stay 1.234567891B, a 12.3456789 % share stays)."""
+    open_dashboard(page, live.url)
+    got = import_module(page, "/static/js/format.js", """({
+        volume: m.fieldText("volume", 1234567891), share: m.fieldText("percent", 0.123456789),
+        plain: m.fieldText("volume", 2.5e9), back: m.parseVolume(m.fieldText("volume", 1234567891))})""")
+    assert got["volume"] == "1.234567891B" and got["back"] == 1234567891
+    assert got["share"] == "12.3456789"
+    assert got["plain"] == "2.5B"
+
+
 def test_the_url_state_and_the_api_errors_modules(page, live):
     open_dashboard(page, live.url)
     state = import_module(page, "/static/js/state.js", """(() => {

@@ -43,16 +43,32 @@ export function fmtVolume(x) {
   return compact(x, 3);
 }
 
-/** A volume written back into a field: six significant digits, so the scenario keeps the number. */
-export function fmtVolumeExact(x) { return compact(x, 6); }
+/** A volume written back into a field: the shortest compact text that reads back as the same
+ * number (1.23456e9 -> "1.23456B"), so a saved or shared scenario keeps its number exactly. */
+export function fmtVolumeExact(x) {
+  for (let d = 3; d <= 17; d++) {
+    const t = compact(x, d);
+    if (parseVolume(t) === x) return t;
+  }
+  return String(x);
+}
+
+/** A percent written back into a field: the shortest text whose value / 100 is the share itself. */
+function fmtPercentExact(v) {
+  for (let d = 3; d <= 17; d++) {
+    const t = sig(v * 100, d);
+    if (Number(t) / 100 === v) return t;
+  }
+  return String(v * 100);
+}
 
 /** A number with n significant digits, as text: sig(12.3456, 3) -> "12.3". */
 export const sig = (x, n) => String(+Number(x).toPrecision(n));
 
-/** A scenario's value as its field shows it: volumes compact, shares in percent. */
+/** A scenario's value as its field shows it: volumes compact, shares in percent, both exact. */
 export function fieldText(kind, v) {
-  if (kind === "volume") return fmtVolume(v);
-  if (kind === "percent") return sig(v * 100, 6);
+  if (kind === "volume") return fmtVolumeExact(v);
+  if (kind === "percent") return fmtPercentExact(v);
   return String(v);
 }
 
