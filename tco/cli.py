@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from tco.catalog import DEFAULT_PRICING_DIR, CatalogError, load_catalog, write_table
+from tco.catalog import DEFAULT_PRICING_DIR, CatalogError, load_catalog, table_csv, write_table
 from tco.settings import Settings, SettingsError
 from tco.tables import TABLE_NAMES, TABLES
 
@@ -79,9 +79,7 @@ def catalog_list(table, dirs, as_of, fmt) -> None:
         raise click.UsageError(f"unknown table {table!r}; valid tables: {', '.join(TABLE_NAMES)}")
     df = cat[table]
     if fmt == "csv":
-        out = df.copy()
-        out["effective_date"] = out["effective_date"].dt.strftime("%Y-%m-%d")
-        click.echo(out.to_csv(index=False, na_rep=""), nl=False)
+        click.echo(table_csv(df, table), nl=False)
     else:
         cols = [c for c in df.columns if c not in ("source_url", "notes")]
         with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_columns", None):

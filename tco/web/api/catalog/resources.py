@@ -9,7 +9,7 @@ from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from tco.catalog import Catalog, _row_dict, closest
+from tco.catalog import Catalog, _row_dict, closest, table_csv
 from tco.tables import TABLE_NAMES, TABLES
 from tco.web.api.catalog.schemas import (FILTERS, CatalogItemSchema, CatalogPageSchema, CatalogQuerySchema,
                                          TableListSchema)
@@ -19,7 +19,8 @@ blp = Blueprint("catalog", __name__, url_prefix="/api/v1/catalog",
 
 #: The column an item id refers to, per table.
 ID_COLUMN = {"api_prices": "model_id", "seat_prices": "product_id", "image_prices": "model_id", "gpus": "gpu_id",
-             "gpu_rates": "gpu_id", "open_models": "model_id", "throughput_benchmarks": "model_id"}
+             "gpu_rates": "gpu_id", "open_models": "model_id", "throughput_benchmarks": "model_id",
+             "model_lifecycle": "model_id", "model_aliases": "alias"}
 
 CSV_DOC = {"responses": {"200": {"description": "OK", "content": {
     "application/json": {"schema": {"$ref": "#/components/schemas/CatalogPage"}},
@@ -43,9 +44,7 @@ def _json_rows(df: pd.DataFrame) -> list[dict]:
 
 
 def _csv(df: pd.DataFrame, name: str) -> Response:
-    out = df.copy()
-    out["effective_date"] = out["effective_date"].dt.strftime("%Y-%m-%d")
-    return Response(out.to_csv(index=False, na_rep=""), mimetype="text/csv",
+    return Response(table_csv(df, name), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
 
