@@ -104,6 +104,39 @@ def catalog_validate(dirs) -> None:
     click.echo(f"ok: {total} rows in {len(TABLE_NAMES)} tables valid ({', '.join(str(d) for d in dirs) or DEFAULT_PRICING_DIR})")
 
 
+@catalog.command("check")
+@click.option("--dir", "dirs", multiple=True, type=click.Path(), help="Overlay folder (repeatable).")
+@click.option("--as-of", default=None, help="Judge the tables on this date (YYYY-MM-DD) [default: today].")
+@click.option("--horizon-months", default=12, show_default=True, type=click.IntRange(1, 1200),
+              help="List promotions, scheduled changes and shutdowns up to this many months ahead.")
+@click.option("--max-age-days", default=365, show_default=True, type=click.IntRange(1, 36500),
+              help="Rows in force dated more than this many days before --as-of are stale.")
+@click.option("--strict", is_flag=True, help="Exit 1 when a problem is found (e.g. a model in force past its shutdown).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def catalog_check(dirs, as_of, horizon_months, max_age_days, strict, fmt) -> None:
+    """Check how current the tables are: stale rows, promotions and shutdowns ahead, models past
+    their shutdown, gaps (a GPU without a rate, a hosted open model without its architecture)."""
+    import json as _json
+
+    from tco.freshness import check_catalog
+
+    try:
+        cat = load_catalog(extra_dirs=dirs, as_of=as_of)
+    except CatalogError as exc:
+        _print_errors(exc)
+        sys.exit(1)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    report = check_catalog(cat, horizon_months=horizon_months, max_age_days=max_age_days)
+    if fmt == "json":
+        click.echo(_json.dumps(report.to_dict(), indent=2))
+    else:
+        click.echo("\n".join(report.lines()))
+    if strict and not report.ok:
+        click.echo(f"--strict: {report.counts['problem']} problem(s)", err=True)
+        sys.exit(1)
+
+
 @catalog.command("import-litellm")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False),
