@@ -57,6 +57,17 @@ def _print_errors(exc: CatalogError) -> None:
     click.echo(f"{len(exc.errors)} error(s)", err=True)
 
 
+def _load_or_exit(dirs, as_of):
+    """The shipped tables with the overlay folders, at ``as_of``; exit 1 on bad rows, 2 on a bad date."""
+    try:
+        return load_catalog(extra_dirs=dirs, as_of=as_of)
+    except CatalogError as exc:
+        _print_errors(exc)
+        sys.exit(1)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
 @catalog.command("list")
 @click.argument("table", required=False)
 @click.option("--dir", "dirs", multiple=True, type=click.Path(), help="Overlay folder (repeatable).")
@@ -64,13 +75,7 @@ def _print_errors(exc: CatalogError) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True)
 def catalog_list(table, dirs, as_of, fmt) -> None:
     """List the tables with their row counts, or the rows of TABLE."""
-    try:
-        cat = load_catalog(extra_dirs=dirs, as_of=as_of)
-    except CatalogError as exc:
-        _print_errors(exc)
-        sys.exit(1)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+    cat = _load_or_exit(dirs, as_of)
     if table is None:
         for name, n in cat.row_counts().items():
             click.echo(f"{name:24s} {n:6d}  {TABLES[name].description}")
@@ -120,13 +125,7 @@ def catalog_check(dirs, as_of, horizon_months, max_age_days, strict, fmt) -> Non
 
     from tco.freshness import check_catalog
 
-    try:
-        cat = load_catalog(extra_dirs=dirs, as_of=as_of)
-    except CatalogError as exc:
-        _print_errors(exc)
-        sys.exit(1)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+    cat = _load_or_exit(dirs, as_of)
     report = check_catalog(cat, horizon_months=horizon_months, max_age_days=max_age_days)
     if fmt == "json":
         click.echo(_json.dumps(report.to_dict(), indent=2))
