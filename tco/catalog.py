@@ -25,6 +25,7 @@ import csv
 import datetime as dt
 import difflib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
@@ -103,6 +104,27 @@ def _row_rules(table: str, row: Mapping) -> list[tuple[str, str]]:
     """Cross-column rules a single-field schema cannot express: (column, message) pairs."""
     errs: list[tuple[str, str]] = []
     get = row.get
+    if get("effective_until") is not None and get("effective_date") is not None \
+            and get("effective_until") <= get("effective_date"):
+        errs.append(("effective_until", "Must be after effective_date (it is the first day the row no longer "
+                                        "applies)."))
+    if get("is_estimate") and not get("notes"):
+        errs.append(("notes", "Required when is_estimate is true: say why the numbers are an estimate."))
+    if table == "api_prices" and get("promotion") and get("effective_until") is None:
+        errs.append(("effective_until", "Required when promotion is true: the day the list price returns."))
+    if table == "seat_prices" and get("overage_unit") is None and (
+            get("included_units_per_seat_month") is not None or get("usd_per_overage_unit") is not None):
+        errs.append(("overage_unit", "Required with included_units_per_seat_month or usd_per_overage_unit."))
+    if table == "model_lifecycle":
+        if all(get(c) is None for c in ("deprecation_date", "shutdown_date", "successor_model_id")):
+            errs.append(("shutdown_date", "Give a deprecation_date, a shutdown_date or a successor_model_id."))
+        if get("shutdown_date") is not None and get("deprecation_date") is not None \
+                and get("shutdown_date") < get("deprecation_date"):
+            errs.append(("shutdown_date", "Must be on or after deprecation_date."))
+        if get("successor_model_id") is not None and get("successor_model_id") == get("model_id"):
+            errs.append(("successor_model_id", "Must differ from model_id."))
+    if table == "model_aliases" and get("alias") == get("model_id"):
+        errs.append(("model_id", "Must differ from alias."))
     if table == "api_prices":
         long_cols = ("usd_per_mtok_input_long", "usd_per_mtok_output_long")
         has_threshold = get("long_context_threshold_tokens") is not None
@@ -261,6 +283,112 @@ def _not_found(what: str, name: str, candidates: Iterable[str]) -> KeyError:
     return KeyError(f"unknown {what} {name!r}{hint} ({len(set(cands))} valid ids)")
 
 
+# --------------------------------------------------------------------------- names users have
+
+#: Tables whose rows are looked up by a model id, in the order ``resolve_model`` tries them.
+MODEL_TABLES = ("api_prices", "open_models", "image_prices")
+
+#: Leading path segments naming the vendor itself or a router that passes the vendor's price
+#: through (LiteLLM and OpenRouter spellings); dropped to reach the vendor's own id.
+VENDOR_PREFIXES = frozenset({
+    "openai", "anthropic", "gemini", "google", "google-ai-studio", "models", "mistral", "mistralai", "deepseek",
+    "deepseek-ai", "xai", "x-ai", "cohere", "moonshotai", "openrouter", "meta", "meta-llama", "qwen", "alibaba",
+    "amazon", "vertex_ai", "vertex_ai-language-models", "vertex", "bedrock", "bedrock_converse", "azure", "azure_ai",
+})
+# Cloud prefixes whose catalog deployments have their own ids (bedrock/..., vertex/...).
+_CLOUD_NAMESPACE = {"bedrock": "bedrock", "bedrock_converse": "bedrock", "vertex_ai": "vertex",
+                    "vertex_ai-language-models": "vertex", "vertex": "vertex", "azure": "azure", "azure_ai": "azure"}
+# Bedrock model ids: optional geography, vendor, model, optional version ("us.anthropic.claude-...-v1:0").
+_BEDROCK_ID = re.compile(r"^(?:(us|eu|apac|jp|au|global|us-gov)\.)?"
+                         r"(?:anthropic|meta|amazon|mistral|cohere|deepseek|openai|qwen|ai21|moonshotai|zai|writer)\."
+                         r"(.+?)(?:-v\d+(?::\d+)?|:\d+)?$")
+# Dated snapshots: "-2024-08-06", "-20250929", "@20241022" (Vertex).
+_SNAPSHOT_DATE = re.compile(r"(?:[-@](?:20\d{2}-\d{2}-\d{2}|20\d{6}))$")
+# What hosts append to an open model's name (for finding its architecture in open_models).
+_HOSTING_SUFFIX = re.compile(r"(?:-instruct|-chat|-it|-hf|-turbo|-versatile|-fp8|-fp4|-bf16|-awq|-maas|-free|:free"
+                             r"|-v\d+(?:\.\d+)*)$")
+
+
+@dataclass(frozen=True)
+class ModelResolution:
+    """How a name given by a user was matched to a catalog id.
+
+    ``via`` is ``"exact"`` or a short account (``"alias (openrouter)"``, ``"provider prefix
+    dropped"``, ``"snapshot date dropped"``, ...) for messages and flags.
+    """
+
+    name: str
+    model_id: str
+    table: str
+    via: str
+
+
+def _name_variants(name: str, table: str) -> list[tuple[str, str]]:
+    """Candidate catalog ids for ``name``, most literal first: (candidate, how it was derived)."""
+    n = name.strip().lower()
+    out = [(n, "exact")]
+    segments = n.split("/")
+    # Cloud ids first map to the catalog's own cloud deployments (vertex/..., bedrock/...).
+    if len(segments) > 1 and segments[0] in _CLOUD_NAMESPACE:
+        out.append((f"{_CLOUD_NAMESPACE[segments[0]]}/{segments[-1]}", "cloud id"))
+    bedrock = _BEDROCK_ID.match(segments[-1])
+    if bedrock:
+        geo, core = bedrock.group(1), bedrock.group(2)
+        if geo and geo != "global":
+            out.append((f"bedrock-{geo}/{core}", "Bedrock id"))
+        out.append((f"bedrock/{core}", "Bedrock id"))
+        out.append((core, "Bedrock id: priced at the vendor's own id"))
+    while len(segments) > 1 and segments[0] in VENDOR_PREFIXES:
+        segments = segments[1:]
+        out.append(("/".join(segments), "provider prefix dropped"))
+    for cand, _ in list(out):
+        undated = _SNAPSHOT_DATE.sub("", cand)
+        if undated != cand:
+            out.append((undated, "snapshot date dropped"))
+    if table == "open_models":
+        base = segments[-1]
+        base = re.sub(r"^(?:meta-|mistralai-)", "", base)
+        while True:
+            stripped = _HOSTING_SUFFIX.sub("", base)
+            if stripped == base:
+                break
+            base = stripped
+            out.append((base, "hosted name: suffix dropped"))
+    return out
+
+
+def resolve_name(name: str, table: str, ids: set[str], aliases: Mapping[str, tuple[str, str]]) -> tuple[str, str] | None:
+    """Match ``name`` to one of ``ids`` directly, through ``aliases`` or by its usual spellings.
+
+    Parameters
+    ----------
+    name : the name as the user has it (any case; ``openai/gpt-4o``, ``gpt-4o-2024-08-06``, ...).
+    table : the table ``ids`` belong to (open_models also tries the hosted-name suffixes).
+    ids : the catalog ids of that table.
+    aliases : alias -> (catalog id, namespace).
+
+    Returns
+    -------
+    (model_id, via) or None when nothing matches.
+
+    >>> resolve_name("OpenRouter/OpenAI/gpt-4o", "api_prices", {"gpt-4o"}, {})
+    ('gpt-4o', 'provider prefix dropped')
+    >>> resolve_name("us.anthropic.claude-sonnet-4-6-v1:0", "api_prices", {"bedrock/claude-sonnet-4-6"}, {})
+    ('bedrock/claude-sonnet-4-6', 'Bedrock id')
+    >>> resolve_name("claude-3-5-haiku@20241022", "api_prices", {"claude-3-5-haiku"}, {})
+    ('claude-3-5-haiku', 'snapshot date dropped')
+    >>> resolve_name("gpt-4", "api_prices", {"gpt-4o"}, {}) is None
+    True
+    """
+    for cand, how in _name_variants(name, table):
+        if cand in ids:
+            return cand, how
+        hit = aliases.get(cand)
+        if hit is not None and hit[0] in ids:
+            return hit[0], f"alias ({hit[1]})" if how == "exact" else f"alias ({hit[1]}), {how}"
+    return None
+
+
 class Catalog:
     """The pricing tables in force at ``as_of``, as pandas DataFrames.
 
@@ -301,9 +429,86 @@ class Catalog:
         return {k: int(len(v)) for k, v in self.tables.items()}
 
     def newest_price_date(self) -> str | None:
-        """Newest ``effective_date`` over all tables in force [ISO date]."""
-        dates = [df["effective_date"].max() for df in self.tables.values() if len(df)]
+        """Newest ``effective_date`` over all dated tables in force [ISO date]."""
+        dates = [df["effective_date"].max() for name, df in self.tables.items() if len(df) and TABLES[name].dated]
         return max(dates).date().isoformat() if dates else None
+
+    # -- names users have
+    def _alias_map(self) -> dict[str, tuple[str, str]]:
+        if "_aliases" not in self.__dict__:
+            df = self.tables.get("model_aliases")
+            self._aliases = {} if df is None else dict(zip(
+                df["alias"].astype(str), zip(df["model_id"].astype(str), df["namespace"].astype(str))))
+        return self._aliases
+
+    def _model_ids(self, table: str) -> set[str]:
+        """Every id of ``table`` in its history (a retired model still resolves, then reports its end)."""
+        key = ("_ids", table)
+        if key not in self._indexes:
+            self._indexes[key] = set(self.history[table]["model_id"].dropna().astype(str))
+        return self._indexes[key]
+
+    def resolve_model(self, name: str, table: str | None = None) -> ModelResolution:
+        """Match a model name as users write it to a catalog id.
+
+        Tried in order: the id itself; the ``model_aliases`` table; the catalog's cloud deployments
+        for cloud ids (``vertex_ai/x`` -> ``vertex/x``, Bedrock ids -> ``bedrock/x``); provider and
+        router prefixes dropped (``openrouter/openai/gpt-4o`` -> ``gpt-4o``); a dated-snapshot suffix
+        dropped (``-2024-08-06``, ``-20250929``, ``@20241022``); for ``open_models`` also the
+        suffixes hosts add (``-instruct``, ``-turbo``, ``-fp8``, ...).
+
+        Parameters
+        ----------
+        name : the name as given.
+        table : ``api_prices``, ``open_models`` or ``image_prices``; None tries them in that order.
+
+        Raises
+        ------
+        KeyError
+            naming the closest ids and aliases when nothing matches.
+        """
+        tables = MODEL_TABLES if table is None else (table,)
+        for t in tables:
+            hit = resolve_name(str(name), t, self._model_ids(t), self._alias_map())
+            if hit is not None:
+                return ModelResolution(str(name), hit[0], t, hit[1])
+        what = {"api_prices": "API model", "open_models": "open model", "image_prices": "image model"}
+        cands = set().union(*(self._model_ids(t) for t in tables)) | set(self._alias_map())
+        raise _not_found(what.get(table, "model"), str(name), cands)
+
+    def resolve_model_id(self, name: str, table: str | None = None) -> str:
+        """The catalog id ``name`` stands for (see :meth:`resolve_model`); KeyError names the closest."""
+        return self.resolve_model(name, table).model_id
+
+    def resolve_model_ids(self, names: Iterable[str], table: str = "api_prices") -> dict[str, ModelResolution | None]:
+        """:meth:`resolve_model` for many names at once (each distinct name once): name -> result or None."""
+        ids, aliases = self._model_ids(table), self._alias_map()
+        out: dict[str, ModelResolution | None] = {}
+        for name in dict.fromkeys(str(n) for n in names):
+            hit = resolve_name(name, table, ids, aliases)
+            out[name] = None if hit is None else ModelResolution(name, hit[0], table, hit[1])
+        return out
+
+    def _not_in_force(self, table: str, what: str, model_id: str) -> KeyError | None:
+        """A message for an id that has rows in the history but none in force at ``as_of``."""
+        hist = self.history[table]
+        rows = hist[hist["model_id"] == model_id]
+        if not len(rows):
+            return None
+        first = rows["effective_date"].min()
+        day = pd.Timestamp(self.as_of)
+        if first > day:
+            why = f"its first row starts {first.date().isoformat()}"
+        else:
+            ended = rows.loc[rows["effective_date"] <= day, "effective_until"].max()
+            why = f"its last row ended {ended.date().isoformat()}" if pd.notna(ended) else "no row in force"
+        lc = self.tables["model_lifecycle"]
+        life = lc[lc["model_id"] == model_id]
+        if len(life) and pd.notna(life["shutdown_date"].iloc[0]):
+            succ = life["successor_model_id"].iloc[0]
+            why += f"; shut down {life['shutdown_date'].iloc[0].date().isoformat()}"
+            why += f", successor {succ}" if isinstance(succ, str) else ", no successor named"
+        return KeyError(f"{what} {model_id!r} has no price in force on {self.as_of.isoformat()} ({why})")
 
     # -- lookups
     def records(self, table: str) -> list[dict]:
@@ -337,18 +542,29 @@ class Catalog:
             raise _not_found(what, str(first_val), df[first_col])
         return _row_dict(hits.iloc[0])
 
+    def _model_row(self, table: str, what: str, name: str) -> str:
+        """The catalog id for ``name`` in ``table``; KeyError (closest names / not in force) otherwise."""
+        model_id = self.resolve_model_id(name, table)
+        if (model_id,) not in self._index(table, ("model_id",)):
+            raise self._not_in_force(table, what, model_id) or _not_found(what, name, self[table]["model_id"])
+        return model_id
+
     def api_price(self, model_id: str) -> dict:
-        """The per-token price row of a closed (or hosted) model."""
-        return self._one("api_prices", "API model", {"model_id": model_id})
+        """The per-token price row of a closed (or hosted) model; ``model_id`` may be any name
+        :meth:`resolve_model` knows (``openai/gpt-4o``, a Bedrock id, a dated snapshot)."""
+        return self._one("api_prices", "API model", {"model_id": self._model_row("api_prices", "API model", model_id)})
 
     def seat_price(self, product_id: str, billing_term: str = "annual") -> dict:
         return self._one("seat_prices", "seat product", {"product_id": product_id, "billing_term": billing_term})
 
     def image_price(self, model_id: str, size: str = "1024x1024", quality: str = "any") -> dict:
+        """The per-image price of ``model_id`` at ``size``/``quality``, falling back to ``any`` rows."""
+        model_id = self.resolve_model_id(model_id, "image_prices")
         df = self["image_prices"]
         sub = df[df["model_id"] == model_id]
         if len(sub) == 0:
-            raise _not_found("image model", model_id, df["model_id"])
+            raise self._not_in_force("image_prices", "image model", model_id) or _not_found(
+                "image model", model_id, df["model_id"])
         for s, q in ((size, quality), (size, "any"), ("any", quality), ("any", "any")):
             hit = sub[(sub["size"] == s) & (sub["quality"] == q)]
             if len(hit):
@@ -360,7 +576,10 @@ class Catalog:
         return self._one("gpus", "GPU", {"gpu_id": gpu_id})
 
     def open_model(self, model_id: str) -> dict:
-        return self._one("open_models", "open model", {"model_id": model_id})
+        """The architecture row of an open model; hosted names (``together/llama-3.1-70b-instruct-turbo``)
+        resolve through :meth:`resolve_model`."""
+        return self._one("open_models", "open model",
+                         {"model_id": self._model_row("open_models", "open model", model_id)})
 
     def gpu_rate(self, provider: str, gpu_id: str, term: str = "on_demand") -> dict:
         hit = self._index("gpu_rates", ("provider", "gpu_id", "term")).get((provider, gpu_id, term))
@@ -377,7 +596,7 @@ def _row_dict(row: pd.Series) -> dict:
     for k, v in row.items():
         if isinstance(v, pd.Timestamp):
             out[k] = v.date().isoformat()
-        elif v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        elif v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
             out[k] = None
         elif isinstance(v, np.generic):
             out[k] = v.item()
@@ -387,25 +606,43 @@ def _row_dict(row: pd.Series) -> dict:
 
 
 def _in_force(table: Table, df: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
-    """Per key (without its date), the newest row with ``effective_date <= as_of``."""
-    df = df[df["effective_date"] <= pd.Timestamp(as_of)]
+    """Per key (without its date), the newest row with ``effective_date <= as_of``.
+
+    That row is dropped when its ``effective_until`` is on or before ``as_of`` (it has ended and no
+    later row took over).  Tables without ``effective_date`` (aliases) are in force whole.
+    """
+    if not table.dated:
+        return df.reset_index(drop=True)
+    day = pd.Timestamp(as_of)
+    df = df[df["effective_date"] <= day]
     group = [k for k in table.key if k != "effective_date"]
     df = df.sort_values("effective_date", kind="stable")
     df = df.drop_duplicates(subset=group, keep="last")
+    if "effective_until" in df.columns:
+        df = df[~(df["effective_until"] <= day).fillna(False).to_numpy(bool)]
     return df.sort_index(kind="stable").reset_index(drop=True)
 
 
 def _check_foreign_keys(history: dict[str, pd.DataFrame], origins: dict[str, list[str]]) -> list[str]:
+    """Every referring value exists in one of the tables it may refer to (blanks are not checked)."""
     errors = []
     for name, table in TABLES.items():
-        for col, (ref_table, ref_col) in table.foreign_keys.items():
-            valid = set(history[ref_table][ref_col])
-            bad = ~history[name][col].isin(valid).to_numpy()
+        for col, refs in table.foreign_keys.items():
+            valid = set().union(*(set(history[t][c].dropna().astype(str)) for t, c in refs))
+            values = history[name][col]
+            bad = values.notna().to_numpy(bool) & ~values.isin(valid).to_numpy(bool)
+            where = " or ".join(f"{t}.csv" for t, _ in refs)
             for i in np.flatnonzero(bad):
-                val = history[name][col].iloc[i]
+                val = values.iloc[i]
                 near = closest(str(val), valid)
                 hint = f"; closest: {', '.join(near)}" if near else ""
-                errors.append(f"{origins[name][i]}: {col}: unknown {ref_col} {val!r} (not in {ref_table}.csv){hint}")
+                errors.append(f"{origins[name][i]}: {col}: unknown {refs[0][1]} {val!r} (not in {where}){hint}")
+    # An alias equal to a catalog id would never be used: lookups try the id first.
+    aliases = history["model_aliases"]["alias"].astype(str)
+    ids = set().union(*(set(history[t][c].astype(str)) for t, c in TABLES["model_aliases"].foreign_keys["model_id"]))
+    for i in np.flatnonzero(aliases.isin(ids).to_numpy(bool)):
+        errors.append(f"{origins['model_aliases'][i]}: alias: {aliases.iloc[i]!r} is itself a catalog model_id; "
+                      f"an alias must be a name the catalog does not already use")
     return errors
 
 
@@ -470,13 +707,19 @@ def load_catalog(extra_dirs: Iterable[str | os.PathLike] = (), as_of=None,
     return Catalog(history, as_of_date, tuple(str(d) for d in dirs))
 
 
-def write_table(df: pd.DataFrame, path: str | os.PathLike, table: str) -> None:
-    """Write rows of ``table`` as a CSV file the loader accepts (dates ISO, blanks for missing)."""
+def table_csv(df: pd.DataFrame, table: str) -> str:
+    """Rows of ``table`` as CSV text the loader accepts (its columns in order, dates ISO, booleans
+    ``true``/``false``, blanks for missing)."""
     t = TABLES[table]
     out = df.reindex(columns=t.column_names).copy()
-    if "effective_date" in out and pd.api.types.is_datetime64_any_dtype(out["effective_date"]):
-        out["effective_date"] = out["effective_date"].dt.strftime("%Y-%m-%d")
     for c in t.columns:
-        if c.type == "bool" and c.name in out:
-            out[c.name] = out[c.name].map(lambda v: "" if v is None or v is pd.NA else str(bool(v)).lower())
-    out.to_csv(path, index=False, na_rep="")
+        if c.type == "date" and pd.api.types.is_datetime64_any_dtype(out[c.name]):
+            out[c.name] = out[c.name].dt.strftime("%Y-%m-%d")
+        elif c.type == "bool":
+            out[c.name] = out[c.name].map(lambda v: "" if v is None or v is pd.NA or v != v else str(bool(v)).lower())
+    return out.to_csv(index=False, na_rep="")
+
+
+def write_table(df: pd.DataFrame, path: str | os.PathLike, table: str) -> None:
+    """Write rows of ``table`` as a CSV file the loader accepts (see :func:`table_csv`)."""
+    Path(path).write_text(table_csv(df, table), encoding="utf-8")

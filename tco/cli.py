@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from tco.catalog import DEFAULT_PRICING_DIR, CatalogError, load_catalog, write_table
+from tco.catalog import DEFAULT_PRICING_DIR, CatalogError, load_catalog, table_csv, write_table
 from tco.settings import Settings, SettingsError
 from tco.tables import TABLE_NAMES, TABLES
 
@@ -57,6 +57,17 @@ def _print_errors(exc: CatalogError) -> None:
     click.echo(f"{len(exc.errors)} error(s)", err=True)
 
 
+def _load_or_exit(dirs, as_of):
+    """The shipped tables with the overlay folders, at ``as_of``; exit 1 on bad rows, 2 on a bad date."""
+    try:
+        return load_catalog(extra_dirs=dirs, as_of=as_of)
+    except CatalogError as exc:
+        _print_errors(exc)
+        sys.exit(1)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
 @catalog.command("list")
 @click.argument("table", required=False)
 @click.option("--dir", "dirs", multiple=True, type=click.Path(), help="Overlay folder (repeatable).")
@@ -64,13 +75,7 @@ def _print_errors(exc: CatalogError) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True)
 def catalog_list(table, dirs, as_of, fmt) -> None:
     """List the tables with their row counts, or the rows of TABLE."""
-    try:
-        cat = load_catalog(extra_dirs=dirs, as_of=as_of)
-    except CatalogError as exc:
-        _print_errors(exc)
-        sys.exit(1)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+    cat = _load_or_exit(dirs, as_of)
     if table is None:
         for name, n in cat.row_counts().items():
             click.echo(f"{name:24s} {n:6d}  {TABLES[name].description}")
@@ -79,9 +84,7 @@ def catalog_list(table, dirs, as_of, fmt) -> None:
         raise click.UsageError(f"unknown table {table!r}; valid tables: {', '.join(TABLE_NAMES)}")
     df = cat[table]
     if fmt == "csv":
-        out = df.copy()
-        out["effective_date"] = out["effective_date"].dt.strftime("%Y-%m-%d")
-        click.echo(out.to_csv(index=False, na_rep=""), nl=False)
+        click.echo(table_csv(df, table), nl=False)
     else:
         cols = [c for c in df.columns if c not in ("source_url", "notes")]
         with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_columns", None):
@@ -104,6 +107,33 @@ def catalog_validate(dirs) -> None:
         sys.exit(1)
     total = sum(len(df) for df in cat.history.values())
     click.echo(f"ok: {total} rows in {len(TABLE_NAMES)} tables valid ({', '.join(str(d) for d in dirs) or DEFAULT_PRICING_DIR})")
+
+
+@catalog.command("check")
+@click.option("--dir", "dirs", multiple=True, type=click.Path(), help="Overlay folder (repeatable).")
+@click.option("--as-of", default=None, help="Judge the tables on this date (YYYY-MM-DD) [default: today].")
+@click.option("--horizon-months", default=12, show_default=True, type=click.IntRange(1, 1200),
+              help="List promotions, scheduled changes and shutdowns up to this many months ahead.")
+@click.option("--max-age-days", default=365, show_default=True, type=click.IntRange(1, 36500),
+              help="Rows in force dated more than this many days before --as-of are stale.")
+@click.option("--strict", is_flag=True, help="Exit 1 when a problem is found (e.g. a model in force past its shutdown).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def catalog_check(dirs, as_of, horizon_months, max_age_days, strict, fmt) -> None:
+    """Check how current the tables are: stale rows, promotions and shutdowns ahead, models past
+    their shutdown, gaps (a GPU without a rate, a hosted open model without its architecture)."""
+    import json as _json
+
+    from tco.freshness import check_catalog
+
+    cat = _load_or_exit(dirs, as_of)
+    report = check_catalog(cat, horizon_months=horizon_months, max_age_days=max_age_days)
+    if fmt == "json":
+        click.echo(_json.dumps(report.to_dict(), indent=2))
+    else:
+        click.echo("\n".join(report.lines()))
+    if strict and not report.ok:
+        click.echo(f"--strict: {report.counts['problem']} problem(s)", err=True)
+        sys.exit(1)
 
 
 @catalog.command("import-litellm")

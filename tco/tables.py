@@ -44,7 +44,14 @@ class Table:
     description: str
     key: tuple[str, ...]
     columns: tuple[Column, ...]
-    foreign_keys: dict = field(default_factory=dict)  # column -> (table, column)
+    #: column -> the (table, column) pairs it may refer to; a value must exist in one of them.
+    #: Blank values of an optional column are not checked.
+    foreign_keys: dict = field(default_factory=dict)
+
+    @property
+    def dated(self) -> bool:
+        """True when rows carry an ``effective_date`` (a price history); False for plain lookups."""
+        return "effective_date" in self.column_names
 
     @property
     def filename(self) -> str:
@@ -71,8 +78,19 @@ EFFECTIVE_DATE = Column(
 SOURCE_URL = Column(
     "source_url", "url", "-", "Public page the numbers were read from.")
 NOTES = Column("notes", "str", "-", "Free-text remarks (estimates, caveats).", required=False)
+EFFECTIVE_UNTIL = Column(
+    "effective_until", "date", "date",
+    "Day after the last day this row is in force (exclusive); blank = until a later row for the same key.",
+    required=False)
+IS_ESTIMATE = Column(
+    "is_estimate", "bool", "-",
+    "True when the numbers were not read off the vendor's own page; the reason goes in notes.", required=False)
 
 PRECISIONS = ("fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp4")
+#: Formats weights are published in (``open_models.native_precision``).
+NATIVE_PRECISIONS = ("fp32", "bf16", "fp16", "fp8", "mxfp4", "nvfp4", "int8", "int4", "fp4")
+#: Where a model alias comes from (``model_aliases.namespace``).
+ALIAS_NAMESPACES = ("litellm", "openrouter", "bedrock", "vertex", "azure", "vendor-snapshot")
 TERMS = ("on_demand", "reserved_1y", "reserved_3y", "spot")
 
 TABLES: dict[str, Table] = {}
@@ -106,6 +124,15 @@ _add(Table(
         Column("region", "choice", "-", "Data-processing zone of the deployment.", required=False,
                choices=("global", "us", "eu", "apac")),
         Column("open_weights", "bool", "-", "True when the model's weights are public (a hosted open model)."),
+        _usd_mtok("usd_per_mtok_cache_write_1h", "Price of input tokens written to the 1-hour prompt cache; "
+                                                 "blank = none published."),
+        _usd_mtok("usd_per_mtok_batch_cached_input", "Cache-read price on batch requests where the vendor discounts "
+                                                     "it; blank = batch does not discount cache reads."),
+        EFFECTIVE_UNTIL,
+        Column("promotion", "bool", "-", "True for a time-limited promotional price: effective_until is required "
+                                         "and a row dated effective_until carries the list price after it; "
+                                         "blank = false.", required=False),
+        IS_ESTIMATE,
         EFFECTIVE_DATE, SOURCE_URL, NOTES,
     ),
 ))
@@ -122,6 +149,14 @@ _add(Table(
         Column("billing_term", "choice", "-", "Commitment the price requires.", choices=("monthly", "annual")),
         Column("min_seats", "int", "seats", "Smallest number of seats sold.", min=1),
         Column("included_usage", "str", "-", "Usage included per seat where the vendor states it.", required=False),
+        Column("included_units_per_seat_month", "float", "units/seat/month",
+               "Metered units (of overage_unit) included per seat per month; blank = none stated.",
+               required=False, min=0.0),
+        Column("overage_unit", "str", "-", "Unit usage beyond the included amount is billed in "
+                                           "(premium request, AI credit, ...).", required=False),
+        Column("usd_per_overage_unit", "float", "USD/unit", "Price of one overage_unit beyond the included amount; "
+                                                            "blank = no metered overage.", required=False, min=0.0),
+        EFFECTIVE_UNTIL, IS_ESTIMATE,
         EFFECTIVE_DATE, SOURCE_URL, NOTES,
     ),
 ))
@@ -137,6 +172,7 @@ _add(Table(
         Column("size", "str", "pixels", "Output size WIDTHxHEIGHT, or 'any' when the price does not depend on it."),
         Column("quality", "id", "-", "Quality tier (standard, hd, low, medium, high, fast, ultra, any)."),
         Column("usd_per_image", "float", "USD/image", "Price of one generated image.", min=0.0),
+        EFFECTIVE_UNTIL, IS_ESTIMATE,
         EFFECTIVE_DATE, SOURCE_URL, NOTES,
     ),
 ))
@@ -160,6 +196,10 @@ _add(Table(
         Column("gpus_per_server", "int", "GPUs", "GPUs in the usual server sold with this part.", min=1, max=16),
         Column("purchase_usd", "float", "USD/GPU", "Purchase price of one GPU, server share included.", min=0.0),
         Column("purchase_usd_is_estimate", "bool", "-", "True when the price is a rough street estimate, not a quote."),
+        Column("memory_gib", "float", "GiB", "Device memory the GPU really has, in binary GiB (2^30 bytes; "
+                                             "H100 80 GB -> 80 GiB); blank = not yet read.", required=False, min=1.0),
+        Column("platform", "choice", "-", "Software stack the GPU runs.", required=False, choices=("cuda", "rocm")),
+        IS_ESTIMATE,
         EFFECTIVE_DATE, SOURCE_URL, NOTES,
     ),
 ))
@@ -168,7 +208,7 @@ _add(Table(
     name="gpu_rates",
     description="Cloud rental prices per GPU-hour by provider and term.",
     key=("provider", "gpu_id", "term", "effective_date"),
-    foreign_keys={"gpu_id": ("gpus", "gpu_id")},
+    foreign_keys={"gpu_id": (("gpus", "gpu_id"),)},
     columns=(
         Column("provider", "id", "-", "Cloud (aws, gcp, azure, lambda, coreweave, runpod, ...)."),
         Column("gpu_id", "id", "-", "GPU rented; must exist in gpus.csv."),
@@ -176,6 +216,7 @@ _add(Table(
         Column("usd_per_gpu_hour", "float", "USD/GPU-hour", "Price of one GPU for one hour.", min=0.0, max=1000.0),
         Column("instance_type", "str", "-", "Instance or plan name the rate is derived from.", required=False),
         Column("region", "str", "-", "Region the rate was read for.", required=False),
+        EFFECTIVE_UNTIL, IS_ESTIMATE,
         EFFECTIVE_DATE, SOURCE_URL, NOTES,
     ),
 ))
@@ -202,6 +243,9 @@ _add(Table(
         Column("experts", "int", "-", "Routed experts per layer (mixture-of-experts).", required=False, min=1),
         Column("experts_per_token", "int", "-", "Routed experts used per token.", required=False, min=1),
         Column("license", "str", "-", "Licence of the weights."),
+        Column("native_precision", "choice", "-", "Precision the weights are published in.", required=False,
+               choices=NATIVE_PRECISIONS),
+        Column("weights_url", "url", "-", "Model card or repository of the weights.", required=False),
         EFFECTIVE_DATE, SOURCE_URL, NOTES,
     ),
 ))
@@ -210,7 +254,7 @@ _add(Table(
     name="throughput_benchmarks",
     description="Measured serving throughput of open models on GPUs.",
     key=("model_id", "gpu_id", "gpu_count", "precision", "input_tokens", "output_tokens", "engine", "effective_date"),
-    foreign_keys={"gpu_id": ("gpus", "gpu_id"), "model_id": ("open_models", "model_id")},
+    foreign_keys={"gpu_id": (("gpus", "gpu_id"),), "model_id": (("open_models", "model_id"),)},
     columns=(
         Column("model_id", "id", "-", "Model served; must exist in open_models.csv."),
         Column("gpu_id", "id", "-", "GPU; must exist in gpus.csv."),
@@ -224,6 +268,43 @@ _add(Table(
         Column("images_per_second", "float", "images/s", "Images per second for the whole replica (image models).",
                required=False, min=0.0),
         EFFECTIVE_DATE, SOURCE_URL, NOTES,
+    ),
+))
+
+_PRICED_MODELS = (("api_prices", "model_id"), ("image_prices", "model_id"))
+
+_add(Table(
+    name="model_lifecycle",
+    description="Deprecation and shutdown dates of priced models, and the successor their vendor names.",
+    key=("model_id", "effective_date"),
+    foreign_keys={"model_id": _PRICED_MODELS, "successor_model_id": _PRICED_MODELS},
+    columns=(
+        Column("provider", "id", "-", "Vendor retiring the model."),
+        Column("model_id", "id", "-", "Model retired; must exist in api_prices.csv or image_prices.csv."),
+        Column("deprecation_date", "date", "date", "Day the vendor deprecates the model (still served).",
+               required=False),
+        Column("shutdown_date", "date", "date", "First day the model is no longer served.", required=False),
+        Column("successor_model_id", "id", "-", "Model the vendor suggests instead; must exist in api_prices.csv "
+                                                "or image_prices.csv; blank = none named.", required=False),
+        Column("effective_date", "date", "date", "Day the dates were announced or read; a later row for the same "
+                                                 "model replaces an earlier announcement."),
+        SOURCE_URL, NOTES,
+    ),
+))
+
+_add(Table(
+    name="model_aliases",
+    description="Names users have for catalog models: provider-prefixed, cloud and dated-snapshot ids.",
+    key=("alias",),
+    foreign_keys={"model_id": (("api_prices", "model_id"), ("open_models", "model_id"),
+                               ("image_prices", "model_id"))},
+    columns=(
+        Column("alias", "id", "-", "Name as written by LiteLLM, OpenRouter, a cloud or a dated snapshot "
+                                   "(openai/gpt-4o, anthropic.claude-sonnet-4-5-20250929-v1:0, ...)."),
+        Column("model_id", "id", "-", "Catalog id it stands for; must exist in api_prices.csv, open_models.csv "
+                                      "or image_prices.csv."),
+        Column("namespace", "choice", "-", "Who writes the alias.", choices=ALIAS_NAMESPACES),
+        SOURCE_URL, NOTES,
     ),
 ))
 

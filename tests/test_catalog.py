@@ -30,6 +30,19 @@ def rate_row(**kw):
     return row
 
 
+def life_row(**kw):
+    row = dict(provider="vendor", model_id="model-a", shutdown_date="2027-01-14", successor_model_id="model-b",
+               effective_date="2026-11-01", source_url=SRC)
+    row.update(kw)
+    return row
+
+
+def alias_row(**kw):
+    row = dict(alias="vendor/model-a", model_id="model-a", namespace="litellm", source_url=SRC)
+    row.update(kw)
+    return row
+
+
 def api_row(**kw):
     row = dict(provider="vendor", model_id="model-a", display_name="Model A", usd_per_mtok_input="2.5",
                usd_per_mtok_output="10", open_weights="false", effective_date="2025-01-01", source_url=SRC)
@@ -77,8 +90,21 @@ def test_shipped_tables_load_and_cover_the_brief(catalog):
 
 def test_every_shipped_row_is_dated_and_sourced(catalog):
     for name, df in catalog.history.items():
-        assert df["effective_date"].notna().all(), name
+        if TABLES[name].dated:
+            assert df["effective_date"].notna().all(), name
         assert df["source_url"].str.match(r"^https?://").all(), name
+
+
+@pytest.mark.parametrize("table", ["api_prices", "seat_prices", "image_prices", "gpus", "gpu_rates"])
+def test_every_shipped_price_row_has_a_source_and_an_estimate_flag(catalog, table):
+    # The rule: every API, seat, image, GPU and rate row has a vendor source or is flagged
+    # as an estimate with the reason -- so is_estimate is never left blank in the shipped tables.
+    df = catalog.history[table]
+    assert df["source_url"].str.match(r"^https?://\S+$").all()
+    blank = df.loc[df["is_estimate"].isna(), df.columns[:2]]
+    assert blank.empty, f"rows with a blank is_estimate:\n{blank}"
+    flagged = df[df["is_estimate"].fillna(False).astype(bool)]
+    assert flagged["notes"].str.len().gt(0).all(), "an estimate without its reason in notes"
 
 
 def test_gpt_4o_current_price(catalog):
@@ -109,6 +135,16 @@ def test_valid_minimal_tables_load(mini):
     ("gpus", gpu_row(gpus_per_server="2.5"), "gpus_per_server", "Not a valid integer"),
     ("gpu_rates", rate_row(term="weekly"), "term", "Must be one of"),
     ("gpu_rates", rate_row(usd_per_gpu_hour="5000"), "usd_per_gpu_hour", "less than or equal to 1000"),
+    # lifecycle columns
+    ("api_prices", api_row(effective_until="2025-01-01"), "effective_until", "Must be after effective_date"),
+    ("api_prices", api_row(effective_until="2024-12-31"), "effective_until", "Must be after effective_date"),
+    ("api_prices", api_row(promotion="true"), "effective_until", "Required when promotion is true"),
+    ("api_prices", api_row(promotion="maybe"), "promotion", "Not a valid boolean"),
+    ("api_prices", api_row(is_estimate="true"), "notes", "Required when is_estimate is true"),
+    ("api_prices", api_row(usd_per_mtok_cache_write_1h="-6"), "usd_per_mtok_cache_write_1h", "greater than or equal"),
+    ("gpus", gpu_row(platform="metal"), "platform", "Must be one of: cuda, rocm"),
+    ("gpus", gpu_row(memory_gib="0.5"), "memory_gib", "greater than or equal to 1"),
+    ("gpu_rates", rate_row(effective_until="2024-06-01"), "effective_until", "Must be after effective_date"),
 ])
 def test_each_bad_value_is_reported_with_file_line_and_column(mini, table, row, column, fragment):
     base_rows = {"api_prices": [api_row(model_id="ok-model")], "gpus": [gpu_row(gpu_id="gpu-c")],
@@ -169,7 +205,7 @@ def test_unknown_table_file_and_ragged_row(mini):
         load(mini)
     text = "\n".join(err.value.errors)
     assert "gpu.csv:0: -: unknown table (did you mean gpus.csv?)" in text
-    assert "gpu_rates.csv:4: -: expected 9 fields, found 2" in text
+    assert "gpu_rates.csv:4: -: expected 11 fields, found 2" in text  # 9 columns + effective_until, is_estimate
 
 
 def test_open_model_rules(tmp_path):
@@ -281,3 +317,185 @@ def test_broken_copy_of_shipped_tables_fails(tmp_path):
     with pytest.raises(CatalogError) as err:
         load_catalog(base_dir=copy, use_env=False)
     assert err.value.errors == [f"{copy / 'gpu_rates.csv'}:5: usd_per_gpu_hour: Must be greater than or equal to 0.0 and less than or equal to 1000.0."]
+
+
+# ------------------------------------------------------------------ lifecycle and aliases: validation
+
+def test_seat_overage_needs_its_unit(tmp_path):
+    row = dict(provider="github", product_id="seat-a", display_name="Seat A", usd_per_seat_month="19",
+               billing_term="monthly", min_seats="1", usd_per_overage_unit="0.04", effective_date="2026-06-01",
+               source_url=SRC)
+    path = write_csv(tmp_path / "seat_prices.csv", "seat_prices", [row])
+    with pytest.raises(CatalogError) as err:
+        load(tmp_path)
+    assert err.value.errors == [f"{path}:2: overage_unit: Required with included_units_per_seat_month or "
+                                f"usd_per_overage_unit."]
+    write_csv(path, "seat_prices", [dict(row, overage_unit="premium request", included_units_per_seat_month="300")])
+    assert load(tmp_path).seat_price("seat-a", "monthly")["included_units_per_seat_month"] == 300.0
+
+
+def test_lifecycle_successor_must_exist(mini):
+    write_csv(mini / "api_prices.csv", "api_prices", [api_row(), api_row(model_id="model-b")])
+    path = write_csv(mini / "model_lifecycle.csv", "model_lifecycle",
+                     [life_row(), life_row(model_id="model-b", successor_model_id="model-c")])
+    with pytest.raises(CatalogError) as err:
+        load(mini)
+    (line,) = err.value.errors
+    assert line.startswith(f"{path}:3: successor_model_id: unknown model_id 'model-c' "
+                           f"(not in api_prices.csv or image_prices.csv); closest: ")
+
+
+@pytest.mark.parametrize("row,column,fragment", [
+    (life_row(model_id="model-z"), "model_id", "unknown model_id 'model-z'"),
+    (life_row(shutdown_date="", successor_model_id=""), "shutdown_date", "Give a deprecation_date"),
+    (life_row(deprecation_date="2027-02-01"), "shutdown_date", "on or after deprecation_date"),
+    (life_row(successor_model_id="model-a"), "successor_model_id", "Must differ from model_id"),
+])
+def test_lifecycle_row_rules(mini, row, column, fragment):
+    write_csv(mini / "api_prices.csv", "api_prices", [api_row(), api_row(model_id="model-b")])
+    path = write_csv(mini / "model_lifecycle.csv", "model_lifecycle", [row])
+    with pytest.raises(CatalogError) as err:
+        load(mini)
+    (line,) = err.value.errors
+    assert line.startswith(f"{path}:2: {column}: ") and fragment in line, line
+
+
+@pytest.mark.parametrize("row,column,fragment", [
+    (alias_row(model_id="model-z"), "model_id",
+     "unknown model_id 'model-z' (not in api_prices.csv or open_models.csv or image_prices.csv)"),
+    (alias_row(alias="model-a", model_id="model-a"), "model_id", "Must differ from alias"),
+    (alias_row(namespace="huggingface"), "namespace", "Must be one of: litellm"),
+    (alias_row(alias="OpenAI/Model-A"), "alias", "Not a valid id"),
+])
+def test_alias_row_rules(mini, row, column, fragment):
+    path = write_csv(mini / "model_aliases.csv", "model_aliases", [row])
+    with pytest.raises(CatalogError) as err:
+        load(mini)
+    (line,) = err.value.errors
+    assert line.startswith(f"{path}:2: {column}: ") and fragment in line, line
+
+
+def test_alias_may_not_shadow_a_catalog_id(mini):
+    write_csv(mini / "api_prices.csv", "api_prices", [api_row(), api_row(model_id="model-b")])
+    path = write_csv(mini / "model_aliases.csv", "model_aliases", [alias_row(alias="model-b")])
+    with pytest.raises(CatalogError) as err:
+        load(mini)
+    assert err.value.errors == [f"{path}:2: alias: 'model-b' is itself a catalog model_id; an alias must be a name "
+                                f"the catalog does not already use"]
+
+
+# ------------------------------------------------------------------ effective_until and promotions
+
+def test_promotion_then_list_price(mini):
+    # Launch promotion at half price (1.25 in / 5 out) from 2026-10-01 until 2026-12-01 (exclusive),
+    # then the list price 2.5 / 10 from a row dated 2026-12-01.
+    write_csv(mini / "api_prices.csv", "api_prices", [
+        api_row(usd_per_mtok_input="1.25", usd_per_mtok_output="5", effective_date="2026-10-01",
+                effective_until="2026-12-01", promotion="true"),
+        api_row(effective_date="2026-12-01"),
+    ])
+    cat = load(mini, as_of="2026-11-30")
+    row = cat.api_price("model-a")
+    assert (row["usd_per_mtok_input"], row["promotion"], row["effective_until"]) == (1.25, True, "2026-12-01")
+    assert cat.at("2026-12-01").api_price("model-a")["usd_per_mtok_input"] == 2.5
+    assert cat.at("2026-09-30").api_prices.empty
+
+
+def test_row_past_its_effective_until_is_not_in_force(mini):
+    # A model priced until 2026-10-23 with no later row: in force on 10-22, gone on 10-23.
+    write_csv(mini / "api_prices.csv", "api_prices", [
+        api_row(effective_date="2025-04-23", effective_until="2026-10-23"), api_row(model_id="model-b")])
+    cat = load(mini, as_of="2026-10-22")
+    assert cat.api_price("model-a")["usd_per_mtok_input"] == 2.5
+    later = cat.at("2026-10-23")
+    assert list(later.api_prices["model_id"]) == ["model-b"]
+    assert len(later.history["api_prices"]) == 2
+    with pytest.raises(KeyError, match=r"'model-a' has no price in force on 2026-10-23 \(its last row ended "
+                                       r"2026-10-23\)"):
+        later.api_price("model-a")
+
+
+def test_not_in_force_message_names_shutdown_and_successor(mini):
+    write_csv(mini / "api_prices.csv", "api_prices", [
+        api_row(effective_until="2027-01-14"), api_row(model_id="model-b")])
+    write_csv(mini / "model_lifecycle.csv", "model_lifecycle", [life_row()])
+    with pytest.raises(KeyError, match="shut down 2027-01-14, successor model-b"):
+        load(mini, as_of="2027-02-01").api_price("model-a")
+
+
+def test_lifecycle_in_force_is_the_latest_announcement(mini):
+    write_csv(mini / "api_prices.csv", "api_prices", [api_row(), api_row(model_id="model-b")])
+    write_csv(mini / "model_lifecycle.csv", "model_lifecycle", [
+        life_row(effective_date="2026-06-01", shutdown_date="2026-12-01"),
+        life_row(effective_date="2026-09-01", shutdown_date="2027-01-14")])    # postponed
+    lc = load(mini, as_of="2026-10-01").model_lifecycle
+    assert len(lc) == 1 and lc["shutdown_date"].iloc[0] == pd.Timestamp("2027-01-14")
+    assert load(mini, as_of="2026-07-01").model_lifecycle["shutdown_date"].iloc[0] == pd.Timestamp("2026-12-01")
+
+
+# ------------------------------------------------------------------ names users have
+
+@pytest.fixture
+def named(mini):
+    write_csv(mini / "api_prices.csv", "api_prices", [
+        api_row(model_id="gpt-x"), api_row(model_id="bedrock/claude-y", provider="bedrock"),
+        api_row(model_id="claude-y", provider="anthropic"), api_row(model_id="vertex/claude-y", provider="vertex"),
+        api_row(model_id="gpt-x-2024-05-13", usd_per_mtok_input="5")])
+    write_csv(mini / "open_models.csv", "open_models", [dict(
+        model_id="llama-z-70b", display_name="Llama Z 70B", modality="text", total_params_b="70",
+        active_params_b="70", layers="80", hidden_size="8192", attention_heads="64", kv_heads="8", head_dim="128",
+        context_length_tokens="131072", license="x", effective_date="2025-01-01", source_url=SRC)])
+    write_csv(mini / "model_aliases.csv", "model_aliases", [
+        alias_row(alias="chatgpt-x-latest", model_id="gpt-x", namespace="vendor-snapshot"),
+        alias_row(alias="meta-llama/llama-z-70b-instruct", model_id="llama-z-70b", namespace="openrouter")])
+    return load(mini)
+
+
+@pytest.mark.parametrize("name,table,expected,via", [
+    ("gpt-x", "api_prices", "gpt-x", "exact"),
+    ("GPT-X", "api_prices", "gpt-x", "exact"),
+    ("openai/gpt-x", "api_prices", "gpt-x", "provider prefix dropped"),
+    ("openrouter/openai/gpt-x", "api_prices", "gpt-x", "provider prefix dropped"),
+    ("chatgpt-x-latest", "api_prices", "gpt-x", "alias (vendor-snapshot)"),
+    ("openai/chatgpt-x-latest", "api_prices", "gpt-x", "alias (vendor-snapshot), provider prefix dropped"),
+    # a dated snapshot with its own row keeps it; one without a row drops its date
+    ("gpt-x-2024-05-13", "api_prices", "gpt-x-2024-05-13", "exact"),
+    ("gpt-x-2025-08-07", "api_prices", "gpt-x", "snapshot date dropped"),
+    ("claude-y-20250929", "api_prices", "claude-y", "snapshot date dropped"),
+    ("anthropic/claude-y", "api_prices", "claude-y", "provider prefix dropped"),
+    # cloud ids go to the catalog's cloud deployment first
+    ("anthropic.claude-y-v1:0", "api_prices", "bedrock/claude-y", "Bedrock id"),
+    ("bedrock/us.anthropic.claude-y-v1:0", "api_prices", "bedrock/claude-y", "Bedrock id"),
+    ("vertex_ai/claude-y", "api_prices", "vertex/claude-y", "cloud id"),
+    ("vertex_ai/claude-y@20250929", "api_prices", "vertex/claude-y", "snapshot date dropped"),
+    ("meta-llama/llama-z-70b-instruct", "open_models", "llama-z-70b", "alias (openrouter)"),
+    ("together/llama-z-70b-instruct-turbo", "open_models", "llama-z-70b", "hosted name: suffix dropped"),
+])
+def test_resolve_model(named, name, table, expected, via):
+    res = named.resolve_model(name, table)
+    assert (res.model_id, res.via) == (expected, via)
+
+
+def test_lookups_take_names_users_have(named):
+    assert named.api_price("openrouter/openai/gpt-x")["model_id"] == "gpt-x"
+    assert named.api_price("gpt-x-2024-05-13")["usd_per_mtok_input"] == 5.0
+    assert named.open_model("meta-llama/llama-z-70b-instruct")["model_id"] == "llama-z-70b"
+    assert named.resolve_model_id("meta-llama/llama-z-70b-instruct") == "llama-z-70b"   # any table
+    res = named.resolve_model_ids(["openai/gpt-x", "nope", "openai/gpt-x"])
+    assert list(res) == ["openai/gpt-x", "nope"] and res["nope"] is None
+
+
+def test_unknown_name_lists_closest_ids_and_aliases(named):
+    with pytest.raises(KeyError) as err:
+        named.resolve_model_id("chatgpt-x-lates", "api_prices")
+    assert "closest: chatgpt-x-latest" in str(err.value)
+    with pytest.raises(KeyError, match="unknown API model 'openai/gpt-q'; closest: .*gpt-x"):
+        named.api_price("openai/gpt-q")
+
+
+def test_image_price_through_an_alias(mini):
+    write_csv(mini / "image_prices.csv", "image_prices", [dict(
+        provider="vendor", model_id="img-a", display_name="Img A", size="1024x1024", quality="any",
+        usd_per_image="0.04", effective_date="2025-01-01", source_url=SRC)])
+    write_csv(mini / "model_aliases.csv", "model_aliases", [alias_row(alias="vendor/img-a-1", model_id="img-a")])
+    assert load(mini).image_price("vendor/img-a-1")["usd_per_image"] == 0.04

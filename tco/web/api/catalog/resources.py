@@ -9,17 +9,19 @@ from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from tco.catalog import Catalog, _row_dict, closest
+from tco.catalog import Catalog, _row_dict, closest, table_csv
 from tco.tables import TABLE_NAMES, TABLES
-from tco.web.api.catalog.schemas import (FILTERS, CatalogItemSchema, CatalogPageSchema, CatalogQuerySchema,
-                                         TableListSchema)
+from tco.freshness import check_catalog
+from tco.web.api.catalog.schemas import (FILTERS, CatalogHealthSchema, CatalogItemSchema, CatalogPageSchema,
+                                         CatalogQuerySchema, HealthQuerySchema, TableListSchema)
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1/catalog",
                 description="The pricing tables: every row dated and sourced.")
 
 #: The column an item id refers to, per table.
 ID_COLUMN = {"api_prices": "model_id", "seat_prices": "product_id", "image_prices": "model_id", "gpus": "gpu_id",
-             "gpu_rates": "gpu_id", "open_models": "model_id", "throughput_benchmarks": "model_id"}
+             "gpu_rates": "gpu_id", "open_models": "model_id", "throughput_benchmarks": "model_id",
+             "model_lifecycle": "model_id", "model_aliases": "alias"}
 
 CSV_DOC = {"responses": {"200": {"description": "OK", "content": {
     "application/json": {"schema": {"$ref": "#/components/schemas/CatalogPage"}},
@@ -43,9 +45,7 @@ def _json_rows(df: pd.DataFrame) -> list[dict]:
 
 
 def _csv(df: pd.DataFrame, name: str) -> Response:
-    out = df.copy()
-    out["effective_date"] = out["effective_date"].dt.strftime("%Y-%m-%d")
-    return Response(out.to_csv(index=False, na_rep=""), mimetype="text/csv",
+    return Response(table_csv(df, name), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
 
@@ -60,6 +60,18 @@ class Tables(MethodView):
              "columns": [{k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(c).items()
                           if v not in (None, ())} for c in t.columns]}
             for t in TABLES.values()]}
+
+
+@blp.route("/health")
+class Health(MethodView):
+    @blp.arguments(HealthQuerySchema(), location="query", unknown=ma.RAISE)
+    @blp.response(200, CatalogHealthSchema)
+    def get(self, args):
+        """How current the tables are: stale rows, promotions and shutdowns ahead, models in force past
+        their shutdown, gaps (``ok`` is false when a problem is found)."""
+        cat = _catalog()
+        return check_catalog(cat, as_of=args["as_of"], horizon_months=args["horizon_months"],
+                             max_age_days=args["max_age_days"]).to_dict()
 
 
 @blp.route("/<string:table>")

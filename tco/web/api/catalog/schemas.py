@@ -1,6 +1,8 @@
 """Schemas of the catalog endpoints."""
 from __future__ import annotations
 
+import datetime as dt
+
 import marshmallow as ma
 
 from tco.tables import TABLE_NAMES
@@ -60,3 +62,43 @@ class CatalogItemSchema(ma.Schema):
     id = ma.fields.String(required=True)
     id_column = ma.fields.String(required=True)
     rows = ma.fields.List(ma.fields.Dict(), required=True, metadata={"description": "Rows in force with that id."})
+
+
+class HealthQuerySchema(ma.Schema):
+    as_of = ma.fields.Date(load_default=None,
+                           validate=ma.validate.Range(min=dt.date(1900, 1, 1), max=dt.date(2999, 12, 31)),
+                           metadata={"description": "Judge the tables on this date [YYYY-MM-DD], 1900-01-01 to "
+                                                    "2999-12-31; default: the service's date."})
+    horizon_months = ma.fields.Integer(load_default=12, validate=ma.validate.Range(min=1, max=1200),
+                                       metadata={"description": "List promotions, scheduled changes and shutdowns "
+                                                                "up to this many months ahead (1..1200) [months]."})
+    max_age_days = ma.fields.Integer(load_default=365, validate=ma.validate.Range(min=1, max=36500),
+                                     metadata={"description": "Rows in force dated more than this many days before "
+                                                              "as_of are stale (1..36500) [days]."})
+
+
+class FindingSchema(ma.Schema):
+    severity = ma.fields.String(required=True, metadata={"description": "problem, warning or info."})
+    kind = ma.fields.String(required=True, metadata={"description": "stale, promotion_ends, scheduled_change, "
+                                                                    "shutdown_ahead, past_shutdown, deprecated, "
+                                                                    "gpu_without_rate, ..."})
+    table = ma.fields.String(required=True)
+    id = ma.fields.String(required=True, metadata={"description": "The row's key without its date."})
+    date = ma.fields.String(allow_none=True, required=True, metadata={"description": "Date the finding is about "
+                                                                                     "[YYYY-MM-DD]."})
+    message = ma.fields.String(required=True)
+
+
+class CatalogHealthSchema(ma.Schema):
+    as_of = ma.fields.String(required=True)
+    horizon_months = ma.fields.Integer(required=True)
+    horizon_end = ma.fields.String(required=True, metadata={"description": "Last day of the horizon."})
+    max_age_days = ma.fields.Integer(required=True)
+    newest_price_date = ma.fields.String(allow_none=True, required=True,
+                                         metadata={"description": "Newest effective_date of the prices in force."})
+    oldest_price_date = ma.fields.String(allow_none=True, required=True,
+                                         metadata={"description": "Oldest effective_date of the prices in force."})
+    ok = ma.fields.Boolean(required=True, metadata={"description": "True when no finding is a problem."})
+    counts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), required=True,
+                            metadata={"description": "Findings per severity."})
+    findings = ma.fields.List(ma.fields.Nested(FindingSchema), required=True)
