@@ -102,6 +102,8 @@ def _iso(ts) -> str:
 def check_catalog(catalog: Catalog, as_of=None, horizon_months: int = 12, max_age_days: int = 365) -> HealthReport:
     """Check how current ``catalog`` is on ``as_of``.
 
+    Long for its list of independent checks, one commented block each.
+
     Parameters
     ----------
     catalog : the pricing catalog (its whole history is read).

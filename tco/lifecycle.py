@@ -260,6 +260,9 @@ def price_schedule(catalog: Catalog, model_id: str, start, months: int, *, table
                    key: Mapping[str, str] | None = None, price_day: str = "last") -> PriceSchedule:
     """The price row in force in each month of a horizon, and the named switches between them.
 
+    Long because the walk along the model's successors (each with its own dated rows) and the
+    events it names read best as one commented sequence.
+
     Parameters
     ----------
     catalog : the pricing catalog; every dated row of ``catalog.history[table]`` is used, and
