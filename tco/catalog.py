@@ -37,7 +37,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from tco.tables import TABLE_NAMES, TABLES, Column, Table
 
 #: The tables shipped with the project.
-DEFAULT_PRICING_DIR = Path(__file__).resolve().parent.parent / "pricing"
+DEFAULT_PRICING_DIR = Path(__file__).resolve().parent / "pricing"
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9._:/-]*$"
 
@@ -657,7 +657,7 @@ def load_catalog(extra_dirs: Iterable[str | os.PathLike] = (), as_of=None,
         any subset of the tables.  ``TCO_PRICING_DIR`` (os.pathsep-separated) is added
         before them unless ``use_env`` is False.
     as_of : date or ISO string; the date whose prices are in force [default: today].
-    base_dir : the shipped tables (``pricing/``); ``None`` starts from empty tables.
+    base_dir : the shipped tables (``tco/pricing/``); ``None`` starts from empty tables.
 
     Raises
     ------

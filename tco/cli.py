@@ -94,10 +94,10 @@ def catalog_list(table, dirs, as_of, fmt) -> None:
 @catalog.command("validate")
 @click.argument("dirs", nargs=-1, type=click.Path())
 def catalog_validate(dirs) -> None:
-    """Validate folders of tables (default: the shipped pricing/).
+    """Validate folders of tables (default: the shipped tco/pricing/).
 
     Each folder is overlaid on the shipped tables, so a partial folder is checked
-    against them (e.g. a GPU rate for a GPU defined only in pricing/gpus.csv).
+    against them (e.g. a GPU rate for a GPU defined only in tco/pricing/gpus.csv).
     Prints one ``file:line: column: message`` line per bad row and exits 1.
     """
     try:

@@ -1,10 +1,10 @@
 """The pricing tables' schemas: one place that says what every column means.
 
-Each table is a CSV file in ``pricing/`` (and optionally in an analyst's overlay
+Each table is a CSV file in ``tco/pricing/`` (and optionally in an analyst's overlay
 folder).  :data:`TABLES` lists, per table, its columns with type, unit, whether
 the column is required, the allowed range and a one-line description.  The
 marshmallow schemas in :mod:`tco.catalog` and the schema tables in
-``pricing/README.md`` are both derived from (and tested against) this list.
+``tco/pricing/README.md`` are both derived from (and tested against) this list.
 
 Column types
 ------------

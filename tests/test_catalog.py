@@ -299,7 +299,7 @@ def test_lookup_returns_plain_python_values(mini):
 
 
 def test_pricing_readme_documents_every_column():
-    text = (REPO / "pricing" / "README.md").read_text()
+    text = (REPO / "tco" / "pricing" / "README.md").read_text()
     for name, table in TABLES.items():
         assert f"## {name}" in text, name
         section = text.split(f"## {name}", 1)[1].split("\n## ", 1)[0]
@@ -310,7 +310,7 @@ def test_pricing_readme_documents_every_column():
 
 def test_broken_copy_of_shipped_tables_fails(tmp_path):
     copy = tmp_path / "pricing"
-    shutil.copytree(REPO / "pricing", copy)
+    shutil.copytree(REPO / "tco" / "pricing", copy)
     df = pd.read_csv(copy / "gpu_rates.csv", dtype=str, keep_default_na=False)
     df.loc[3, "usd_per_gpu_hour"] = "-2"
     df.to_csv(copy / "gpu_rates.csv", index=False)

@@ -38,14 +38,14 @@ def test_catalog_list_unknown_table(runner):
 
 
 def test_validate_shipped_tables(runner):
-    res = runner.invoke(main, ["catalog", "validate", str(REPO / "pricing")])
+    res = runner.invoke(main, ["catalog", "validate", str(REPO / "tco" / "pricing")])
     assert res.exit_code == 0, res.output
     assert res.output.startswith("ok: ")
 
 
 def test_validate_broken_copy_names_file_line_column(runner, tmp_path):
     copy = tmp_path / "pricing"
-    shutil.copytree(REPO / "pricing", copy)
+    shutil.copytree(REPO / "tco" / "pricing", copy)
     df = pd.read_csv(copy / "api_prices.csv", dtype=str, keep_default_na=False)
     df.loc[0, "effective_date"] = "2025-02-30"
     df.loc[1, "usd_per_mtok_output"] = "-1"

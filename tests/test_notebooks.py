@@ -97,7 +97,7 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     cwd.mkdir()
     tmp.mkdir()
     monkeypatch.setenv("TMPDIR", str(tmp))   # inherited by the kernel: its tempfile.mkdtemp() lands here
-    watched = (NOTEBOOK_DIR, REPO / "pricing")
+    watched = (NOTEBOOK_DIR, REPO / "tco" / "pricing")
     before, top_before = _snapshot(*watched), _top_level()
     nb = nbformat.read(path, as_version=4)
 
@@ -106,7 +106,7 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     assert sorted(p.name for p in cwd.iterdir()) == [], "the notebook wrote into its working directory"
     assert sorted(p.name for p in tmp.iterdir() if p.name.startswith("tco-")) == [], \
         "the notebook left its temp folders behind"
-    assert _snapshot(*watched) == before, "the notebook changed files in notebooks/ or pricing/"
+    assert _snapshot(*watched) == before, "the notebook changed files in notebooks/ or tco/pricing/"
     assert _top_level() - top_before == set(), "the notebook created files at the repository root"
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
