@@ -473,8 +473,18 @@ class Catalog:
             if hit is not None:
                 return ModelResolution(str(name), hit[0], t, hit[1])
         what = {"api_prices": "API model", "open_models": "open model", "image_prices": "image model"}
+        near = self.closest_model_names(str(name), table)
+        hint = f"; closest: {', '.join(near)}" if near else ""
+        raise KeyError(f"unknown {what.get(table, 'model')} {str(name)!r}{hint}")
+
+    def closest_model_names(self, name: str, table: str | None = None, n: int = 3) -> list[str]:
+        """Catalog ids and aliases most like ``name`` once its provider prefixes are dropped."""
+        segments = name.strip().lower().split("/")
+        while len(segments) > 1 and segments[0] in VENDOR_PREFIXES:
+            segments = segments[1:]
+        tables = MODEL_TABLES if table is None else (table,)
         cands = set().union(*(self._model_ids(t) for t in tables)) | set(self._alias_map())
-        raise _not_found(what.get(table, "model"), str(name), cands)
+        return closest("/".join(segments), cands, n=n)
 
     def resolve_model_id(self, name: str, table: str | None = None) -> str:
         """The catalog id ``name`` stands for (see :meth:`resolve_model`); KeyError names the closest."""
