@@ -304,6 +304,7 @@ _BEDROCK_ID = re.compile(r"^(?:(us|eu|apac|jp|au|global|us-gov)\.)?"
                          r"(.+?)(?:-v\d+(?::\d+)?|:\d+)?$")
 # Dated snapshots: "-2024-08-06", "-20250929", "@20241022" (Vertex).
 _SNAPSHOT_DATE = re.compile(r"(?:[-@](?:20\d{2}-\d{2}-\d{2}|20\d{6}))$")
+_VERSION_DOT = re.compile(r"(?<=\d)\.(?=\d)")
 # What hosts append to an open model's name (for finding its architecture in open_models).
 _HOSTING_SUFFIX = re.compile(r"(?:-instruct|-chat|-it|-hf|-turbo|-versatile|-fp8|-fp4|-bf16|-awq|-maas|-free|:free"
                              r"|-v\d+(?:\.\d+)*)$")
@@ -345,6 +346,11 @@ def _name_variants(name: str, table: str) -> list[tuple[str, str]]:
         undated = _SNAPSHOT_DATE.sub("", cand)
         if undated != cand:
             out.append((undated, "snapshot date dropped"))
+    # OpenRouter writes versions with dots where the vendor uses dashes (claude-sonnet-4.5).
+    for cand, _ in list(out):
+        dashed = _VERSION_DOT.sub("-", cand)
+        if dashed != cand:
+            out.append((dashed, "version dots as dashes"))
     if table == "open_models":
         base = segments[-1]
         base = re.sub(r"^(?:meta-|mistralai-)", "", base)
@@ -454,7 +460,8 @@ class Catalog:
         Tried in order: the id itself; the ``model_aliases`` table; the catalog's cloud deployments
         for cloud ids (``vertex_ai/x`` -> ``vertex/x``, Bedrock ids -> ``bedrock/x``); provider and
         router prefixes dropped (``openrouter/openai/gpt-4o`` -> ``gpt-4o``); a dated-snapshot suffix
-        dropped (``-2024-08-06``, ``-20250929``, ``@20241022``); for ``open_models`` also the
+        dropped (``-2024-08-06``, ``-20250929``, ``@20241022``); version dots as dashes
+        (OpenRouter's ``claude-sonnet-4.5`` -> ``claude-sonnet-4-5``); for ``open_models`` also the
         suffixes hosts add (``-instruct``, ``-turbo``, ``-fp8``, ...).
 
         Parameters
@@ -473,8 +480,18 @@ class Catalog:
             if hit is not None:
                 return ModelResolution(str(name), hit[0], t, hit[1])
         what = {"api_prices": "API model", "open_models": "open model", "image_prices": "image model"}
+        near = self.closest_model_names(str(name), table)
+        hint = f"; closest: {', '.join(near)}" if near else ""
+        raise KeyError(f"unknown {what.get(table, 'model')} {str(name)!r}{hint}")
+
+    def closest_model_names(self, name: str, table: str | None = None, n: int = 3) -> list[str]:
+        """Catalog ids and aliases most like ``name`` once its provider prefixes are dropped."""
+        segments = name.strip().lower().split("/")
+        while len(segments) > 1 and segments[0] in VENDOR_PREFIXES:
+            segments = segments[1:]
+        tables = MODEL_TABLES if table is None else (table,)
         cands = set().union(*(self._model_ids(t) for t in tables)) | set(self._alias_map())
-        raise _not_found(what.get(table, "model"), str(name), cands)
+        return closest("/".join(segments), cands, n=n)
 
     def resolve_model_id(self, name: str, table: str | None = None) -> str:
         """The catalog id ``name`` stands for (see :meth:`resolve_model`); KeyError names the closest."""

@@ -145,13 +145,46 @@ def catalog_import_litellm(file, out_dir, effective_date) -> None:
     """Import a LiteLLM-format JSON price file into a folder of tables (an overlay)."""
     from tco.litellm import import_litellm
 
-    result = import_litellm(file, effective_date=effective_date)
+    try:
+        result = import_litellm(file, effective_date=effective_date)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    _write_import(result, out_dir)
+
+
+@catalog.command("import-genai-prices")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder to write api_prices.csv into (created if needed).")
+@click.option("--effective-date", default=None,
+              help="Day the data was read: effective_date of prices the source gives no start date for "
+                   "[default: today].")
+def catalog_import_genai_prices(file, out_dir, effective_date) -> None:
+    """Import pydantic's genai-prices data (FILE, a data.json; default: the data bundled with the installed
+    genai-prices package) into a folder of tables (an overlay), keeping its dated price changes."""
+    from tco.genai_prices import import_genai_prices
+
+    try:
+        result = import_genai_prices(file, effective_date=effective_date)
+    except ImportError:
+        raise click.UsageError("the genai-prices package is not installed: give the path of a data.json") from None
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    _write_import(result, out_dir)
+
+
+def _write_import(result, out_dir) -> None:
+    """Write an importer's tables (those with rows, and always api_prices) into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    write_table(result.api_prices, out / "api_prices.csv", "api_prices")
-    write_table(result.image_prices, out / "image_prices.csv", "image_prices")
+    written = []
+    for name in ("api_prices", "image_prices", "model_lifecycle"):
+        df = getattr(result, name)
+        if name == "api_prices" or len(df):
+            write_table(df, out / f"{name}.csv", name)
+            written.append(str(out / f"{name}.csv"))
     click.echo(result.summary())
-    click.echo(f"wrote {out / 'api_prices.csv'} and {out / 'image_prices.csv'}")
+    click.echo("wrote " + ", ".join(written))
 
 
 @main.group()

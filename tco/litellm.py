@@ -127,12 +127,23 @@ class ImportResult:
         Entries not imported: reason -> number of entries, most frequent first.
     skipped_keys : dict of str to list of str
         The same entries by LiteLLM key, for inspection.
+    model_lifecycle : pandas.DataFrame
+        Dates the source gives for retiring imported models (LiteLLM: ``deprecation_date``),
+        columns exactly ``TABLES['model_lifecycle'].column_names``.  Not counted as entries.
+    source : str
+        Name of the source, for :meth:`summary`.
+    entries : int, optional
+        Entries read, when one entry may give several rows (genai-prices: models, each with its
+        dated prices); None means one row per imported entry.
     """
 
     api_prices: pd.DataFrame
     image_prices: pd.DataFrame
     skipped: dict[str, int]
     skipped_keys: dict[str, list[str]] = field(default_factory=dict)
+    model_lifecycle: pd.DataFrame = field(default_factory=lambda: _frame(TABLES["model_lifecycle"], []))
+    source: str = "LiteLLM"
+    entries: int | None = None
 
     @property
     def n_skipped(self) -> int:
@@ -142,6 +153,8 @@ class ImportResult:
     @property
     def n_entries(self) -> int:
         """Number of entries read from the file: imported rows plus skipped entries [entries]."""
+        if self.entries is not None:
+            return self.entries
         return len(self.api_prices) + len(self.image_prices) + self.n_skipped
 
     def summary(self) -> str:
@@ -154,9 +167,10 @@ class ImportResult:
             first), one per line.
         """
         lines = [
-            f"LiteLLM import: {self.n_entries} entries read",
+            f"{self.source} import: {self.n_entries} entries read",
             f"  api_prices: {len(self.api_prices)} rows",
             f"  image_prices: {len(self.image_prices)} rows",
+            f"  model_lifecycle: {len(self.model_lifecycle)} rows",
             f"  skipped: {self.n_skipped} entries",
         ]
         width = max((len(reason) for reason in self.skipped), default=0)
@@ -205,6 +219,7 @@ def import_litellm(path: str | os.PathLike, effective_date: str | dt.date | None
     common = {"effective_date": date, "source_url": str(source_url)}
     api_rows: dict[str, dict] = {}
     image_rows: dict[tuple[str, str, str], dict] = {}
+    life_rows: dict[str, dict] = {}
     skipped_keys: dict[str, list[str]] = defaultdict(list)
 
     for key, entry in entries.items():
@@ -224,6 +239,9 @@ def import_litellm(path: str | os.PathLike, effective_date: str | dt.date | None
             skipped_keys[skip.reason].append(key)
             continue
         target[table_key] = {**row, **common}
+        life = _lifecycle_row(entry, row, date, str(source_url))
+        if life is not None and row["model_id"] not in life_rows:
+            life_rows[row["model_id"]] = life
 
     counts = Counter({reason: len(keys) for reason, keys in skipped_keys.items()})
     return ImportResult(
@@ -231,7 +249,23 @@ def import_litellm(path: str | os.PathLike, effective_date: str | dt.date | None
         image_prices=_frame(TABLES["image_prices"], image_rows.values()),
         skipped=dict(counts.most_common()),
         skipped_keys={reason: skipped_keys[reason] for reason in counts},
+        model_lifecycle=_frame(TABLES["model_lifecycle"], life_rows.values()),
     )
+
+
+def _lifecycle_row(entry: dict, row: dict, date: str, source_url: str) -> dict | None:
+    """A ``model_lifecycle`` row from LiteLLM's ``deprecation_date`` (with its ``deprecation_source``
+    page when that is an address); None when the entry gives no valid date."""
+    value = entry.get("deprecation_date")
+    try:
+        deprecation = dt.date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        return None
+    page = entry.get("deprecation_source")
+    page = page if isinstance(page, str) and re.match(r"^https?://\S+$", page) else source_url
+    return {"provider": row["provider"], "model_id": row["model_id"], "deprecation_date": deprecation,
+            "effective_date": date, "source_url": page,
+            "notes": f"{IMPORT_NOTE}: its deprecation_date (LiteLLM gives no separate shutdown date)"}
 
 
 # --------------------------------------------------------------------------- entries
@@ -294,6 +328,10 @@ def _api_row(key: str, entry: dict) -> dict:
         "context_window_tokens": _positive_int(entry.get("max_input_tokens")),
         "region": _region(key),
         "open_weights": _is_open_weights(key),
+        "usd_per_mtok_cache_write_1h": _per_mtok(_price(entry, "cache_creation_input_token_cost_above_1hr")),
+        "usd_per_mtok_batch_cached_input": _per_mtok(_price(entry, "cache_read_input_token_cost_batches")),
+        "promotion": False,
+        "is_estimate": True,            # read from LiteLLM's file, not the vendor's page (notes say so)
         "notes": "; ".join(notes),
     }
 
@@ -312,6 +350,7 @@ def _image_row(key: str, entry: dict) -> dict:
         "size": size,
         "quality": quality,
         "usd_per_image": usd_per_image,
+        "is_estimate": True,
         "notes": "; ".join(notes),
     }
 

@@ -174,6 +174,28 @@ def test_catalog_item_and_closest(client):
     assert "valid tables: api_prices" in err["message"]
 
 
+def test_catalog_item_by_the_names_users_have(client):
+    body = client.get("/api/v1/catalog/api_prices/openrouter/openai/gpt-4o").get_json()
+    assert (body["id"], body["model_id"], body["via"]) == ("openrouter/openai/gpt-4o", "gpt-4o",
+                                                           "provider prefix dropped")
+    assert [r["usd_per_mtok_input"] for r in body["rows"]] == [2.5]
+    exact = client.get("/api/v1/catalog/api_prices/gpt-4o").get_json()
+    assert (exact["model_id"], exact["via"]) == ("gpt-4o", "exact")
+    err = assert_error_shape(client.get("/api/v1/catalog/api_prices/openai/gpt-4"), 404)
+    assert "closest: gpt-4o" in err["message"]
+
+
+def test_catalog_new_columns_and_tables(client):
+    row = client.get("/api/v1/catalog/api_prices?model=gpt-4o").get_json()["rows"][0]
+    assert (row["promotion"], row["is_estimate"], row["effective_until"]) == (False, False, None)
+    names = [t["name"] for t in client.get("/api/v1/catalog").get_json()["tables"]]
+    assert names[-2:] == ["model_lifecycle", "model_aliases"]
+    # The alias table has no effective_date: its CSV is still the loader's format.
+    res = client.get("/api/v1/catalog/model_aliases?format=csv")
+    assert res.status_code == 200 and res.get_data(as_text=True).splitlines()[0] == \
+        "alias,model_id,namespace,source_url,notes"
+
+
 def test_catalog_filter_on_missing_column(client):
     err = assert_error_shape(client.get("/api/v1/catalog/gpus?term=spot"), 422)
     assert err["errors"] == [{"path": "query.term", "message": "table gpus has no column term"}]
@@ -264,7 +286,7 @@ def test_openapi_spec_documents_fields_and_errors(client):
     spec = client.get("/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
     for path in ("/api/v1/tco", "/api/v1/breakeven", "/api/v1/throughput", "/api/v1/catalog/{table}",
-                 "/api/v1/catalog/{table}/{item_id}", "/api/v1/healthz"):
+                 "/api/v1/catalog/{table}/{item_id}", "/api/v1/catalog/health", "/api/v1/healthz"):
         assert path in spec["paths"], path
     schemas = spec["components"]["schemas"]
     assert set(schemas["Error"]["properties"]) == {"status", "error", "message", "errors"}

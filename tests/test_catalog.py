@@ -440,7 +440,8 @@ def named(mini):
     write_csv(mini / "api_prices.csv", "api_prices", [
         api_row(model_id="gpt-x"), api_row(model_id="bedrock/claude-y", provider="bedrock"),
         api_row(model_id="claude-y", provider="anthropic"), api_row(model_id="vertex/claude-y", provider="vertex"),
-        api_row(model_id="gpt-x-2024-05-13", usd_per_mtok_input="5")])
+        api_row(model_id="gpt-x-2024-05-13", usd_per_mtok_input="5"),
+        api_row(model_id="claude-z-4-5", provider="anthropic")])
     write_csv(mini / "open_models.csv", "open_models", [dict(
         model_id="llama-z-70b", display_name="Llama Z 70B", modality="text", total_params_b="70",
         active_params_b="70", layers="80", hidden_size="8192", attention_heads="64", kv_heads="8", head_dim="128",
@@ -468,6 +469,7 @@ def named(mini):
     ("bedrock/us.anthropic.claude-y-v1:0", "api_prices", "bedrock/claude-y", "Bedrock id"),
     ("vertex_ai/claude-y", "api_prices", "vertex/claude-y", "cloud id"),
     ("vertex_ai/claude-y@20250929", "api_prices", "vertex/claude-y", "snapshot date dropped"),
+    ("anthropic/claude-z-4.5", "api_prices", "claude-z-4-5", "version dots as dashes"),     # OpenRouter's spelling
     ("meta-llama/llama-z-70b-instruct", "open_models", "llama-z-70b", "alias (openrouter)"),
     ("together/llama-z-70b-instruct-turbo", "open_models", "llama-z-70b", "hosted name: suffix dropped"),
 ])

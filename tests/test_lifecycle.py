@@ -219,7 +219,7 @@ def test_month_bounds_are_calendar_months(start, months):
     assert lengths.sum() == (b[-1] - b[0]).astype(int)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 48), st.integers(1, 400), st.booleans()), min_size=1, max_size=6,
                 unique_by=lambda t: t[0]),
        st.integers(0, 30), st.integers(1, 30))

@@ -116,6 +116,22 @@ def test_chat_model_with_cache_and_batch_prices(small):
     assert row["region"] == "global"
     assert not row["open_weights"]
     assert row["notes"] == "imported from LiteLLM"
+    # Columns of issue 13: 1-hour cache write and batch cache read, and the estimate flag (the row
+    # was read from LiteLLM's file, not the vendor's page; the note says so).
+    assert row["usd_per_mtok_cache_write_1h"] == 6.0         # 6e-06 x 1e6
+    assert row["usd_per_mtok_batch_cached_input"] == 0.15    # 1.5e-07 x 1e6
+    assert row["is_estimate"] and not row["promotion"]
+    assert pd.isna(row["effective_until"])
+
+
+def test_deprecation_dates_become_lifecycle_rows(small):
+    # Only claude-sonnet-test carries a valid deprecation_date; gemini's "soon" is not a date.
+    life = small.model_lifecycle
+    assert list(life.columns) == TABLES["model_lifecycle"].column_names
+    assert life[["model_id", "deprecation_date", "effective_date", "source_url"]].values.tolist() == [
+        ["claude-sonnet-test", "2027-06-30", DATE, "https://docs.example.com/model-deprecations"]]
+    assert pd.isna(life["shutdown_date"].iloc[0]) and "deprecation_date" in life["notes"].iloc[0]
+    assert "model_lifecycle: 1 rows" in small.summary()
 
 
 def test_long_context_tier_above_200k(small):
@@ -283,6 +299,15 @@ def test_summary_reports_rows_and_skips(small):
     assert "skipped: 7 entries" in text
     for reason in small.skipped:
         assert reason in text
+
+
+def test_output_with_lifecycle_loads_as_an_overlay(small, tmp_path):
+    from tco.catalog import load_catalog, write_table
+    for name in ("api_prices", "image_prices", "model_lifecycle"):
+        write_table(getattr(small, name), tmp_path / f"{name}.csv", name)
+    cat = load_catalog(base_dir=tmp_path, use_env=False, as_of=DATE)
+    assert cat.model_lifecycle["deprecation_date"].iloc[0] == pd.Timestamp("2027-06-30")
+    assert cat.api_price("claude-sonnet-test")["is_estimate"] is True
 
 
 def test_output_loads_as_catalog_tables(small, tmp_path):

@@ -9,7 +9,7 @@ from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from tco.catalog import Catalog, _row_dict, closest, table_csv
+from tco.catalog import MODEL_TABLES, Catalog, _row_dict, closest, table_csv
 from tco.tables import TABLE_NAMES, TABLES
 from tco.freshness import check_catalog
 from tco.web.api.catalog.schemas import (FILTERS, CatalogHealthSchema, CatalogItemSchema, CatalogPageSchema,
@@ -108,15 +108,25 @@ class TableRows(MethodView):
 class TableItem(MethodView):
     @blp.response(200, CatalogItemSchema)
     def get(self, table, item_id):
-        """Rows in force with one id (model_id, gpu_id or product_id); 404 names the closest ids."""
+        """Rows in force with one id (model_id, gpu_id or product_id); a model may be named as users write it
+        (``openai/gpt-4o``, a Bedrock id, a dated snapshot: ``model_id`` and ``via`` say how it was matched);
+        404 names the closest ids."""
         _table_or_404(table)
         cat = _catalog()
         col = ID_COLUMN[table]
         df = cat[table]
         rows = df[df[col] == item_id]
+        found = {"model_id": item_id, "via": "exact"}
+        if len(rows) == 0 and table in MODEL_TABLES:
+            try:
+                res = cat.resolve_model(item_id, table)
+            except KeyError:
+                pass
+            else:
+                rows, found = df[df[col] == res.model_id], {"model_id": res.model_id, "via": res.via}
         if len(rows) == 0:
-            near = closest(item_id, df[col])
+            near = cat.closest_model_names(item_id, table) if table in MODEL_TABLES else closest(item_id, df[col])
             abort(404, message=f"unknown {col} {item_id!r} in {table}"
                                + (f"; closest: {', '.join(near)}" if near else ""),
                   errors=[{"path": "path.item_id", "message": f"closest: {', '.join(near) or 'none'}"}])
-        return {"table": table, "id": item_id, "id_column": col, "rows": _json_rows(rows)}
+        return {"table": table, "id": item_id, "id_column": col, "rows": _json_rows(rows), **found}

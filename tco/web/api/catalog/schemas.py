@@ -62,6 +62,10 @@ class CatalogItemSchema(ma.Schema):
     id = ma.fields.String(required=True)
     id_column = ma.fields.String(required=True)
     rows = ma.fields.List(ma.fields.Dict(), required=True, metadata={"description": "Rows in force with that id."})
+    model_id = ma.fields.String(required=True, metadata={"description": "The id the rows have (a model name as "
+                                                                        "users write it resolves to its catalog id)."})
+    via = ma.fields.String(required=True, metadata={"description": "How the id was matched: exact, alias (...), "
+                                                                   "provider prefix dropped, ..."})
 
 
 class HealthQuerySchema(ma.Schema):
