@@ -16,7 +16,8 @@ from typing import Any
 from tco.catalog import Catalog
 from tco.scenario import (MAX_HORIZON_MONTHS, ClosedOption, OpenOption, Scenario, ScenarioError,
                           check_number)
-from tco.serving import benchmark_row, modelled_throughput
+from tco.serving import USES, benchmark_row, latency_targets, modelled_throughput
+from tco.throughput import ENGINES, PLATFORMS
 from tco.tables import PRECISIONS
 from tco.workload import Volumes, load_profile, resolve_volumes
 
@@ -114,7 +115,7 @@ def resolve(scenario: Scenario, catalog: Catalog) -> Resolved:
     check_number("finance.discount_rate_annual", scenario.finance.discount_rate_annual, -0.5, 1)
     A: dict[str, Assumption] = {}
     closed = resolve_closed(scenario.closed, catalog, vol, A, float(w.batch_share))
-    open_ = resolve_open(scenario.open, catalog, vol, A)
+    open_ = resolve_open(scenario.open, catalog, vol, A, float(w.cached_input_share))
     A["workload.input_tokens_per_request"] = Assumption(vol.input_tokens_per_request, "tokens", "scenario")
     A["workload.output_tokens_per_request"] = Assumption(
         vol.output_tokens_per_request, "tokens",
@@ -251,13 +252,18 @@ _OPEN_BOUNDS = (("useful_life_months", 600), ("cost_of_capital_annual", 1), ("re
 _OPEN_LO_OPEN = ("useful_life_months", "replicas_per_fte", "pue")
 
 
-def resolve_open(o: OpenOption, catalog: Catalog, vol: Volumes, A: dict) -> OpenParams:
+def resolve_open(o: OpenOption, catalog: Catalog, vol: Volumes, A: dict, cached_share: float = 0.0) -> OpenParams:
     """The self-hosted option: GPUs per replica, capacity per replica and the price of hosting."""
     g = _check_open_inputs(o)
     model, gpu = _open_rows(o, catalog)
     labels = [model["display_name"] if model else (o.model or "open model"),
               f"{g}x {gpu['display_name'] if gpu else (o.gpu or 'GPU')}"]
-    cap, out_tps, detail = _replica_capacity(o, catalog, vol, model, gpu, g, A)
+    cap, out_tps, detail = _replica_capacity(o, catalog, vol, model, gpu, g, A, cached_share)
+    tpot, ttft = latency_targets(o)
+    A["open.max_time_per_output_token_s"] = Assumption(tpot, "s", "scenario" if o.max_time_per_output_token_s
+                                                       is not None else f"default for {o.serving_use} use (MLPerf)")
+    A["open.max_time_to_first_token_s"] = Assumption(ttft, "s", "scenario" if o.max_time_to_first_token_s
+                                                     is not None else f"default for {o.serving_use} use (MLPerf)")
     rate = math.nan
     if o.hosting == "cloud":
         rate = _cloud_rate(o, catalog, A, labels)
@@ -289,8 +295,14 @@ def _check_open_inputs(o: OpenOption) -> int:
     check_number(f"{P}.serving_efficiency", o.serving_efficiency, 0, 10, lo_open=True)
     for name, hi in _OPEN_BOUNDS:
         check_number(f"{P}.{name}", getattr(o, name), 0, hi, lo_open=name in _OPEN_LO_OPEN)
-    if o.max_time_per_output_token_s is not None:
-        check_number(f"{P}.max_time_per_output_token_s", o.max_time_per_output_token_s, 0, 10, lo_open=True)
+    for name in ("max_time_per_output_token_s", "max_time_to_first_token_s"):
+        if getattr(o, name) is not None:
+            check_number(f"{P}.{name}", getattr(o, name), 0, 600, lo_open=True)
+    for name, allowed in (("serving_use", tuple(USES)), ("serving_engine", ENGINES)):
+        if getattr(o, name) not in allowed:
+            raise ScenarioError(f"{P}.{name}", f"must be one of: {', '.join(allowed)}; got {getattr(o, name)!r}")
+    if o.platform is not None and o.platform not in PLATFORMS:
+        raise ScenarioError(f"{P}.platform", f"must be one of: {', '.join(PLATFORMS)}; got {o.platform!r}")
     return g
 
 
@@ -311,14 +323,14 @@ def _open_rows(o: OpenOption, catalog: Catalog) -> tuple[dict | None, dict | Non
 
 
 def _replica_capacity(o: OpenOption, catalog: Catalog, vol: Volumes, model, gpu, g: int,
-                      A: dict) -> tuple[float, float, dict]:
+                      A: dict, cached_share: float = 0.0) -> tuple[float, float, dict]:
     """Capacity of one replica [requests/s or images/s], its output tokens/s and the roofline detail."""
     image = vol.kind == "images" or (model is not None and model["modality"] == "image")
     if image:
         cap = _images_per_second(o, catalog, g, A)
         out_tps, detail = math.nan, {}
     else:
-        out_tps, detail = _output_tokens_per_second(o, catalog, vol, model, gpu, g, A)
+        out_tps, detail = _output_tokens_per_second(o, catalog, vol, model, gpu, g, A, cached_share)
         cap = out_tps / vol.output_tokens_per_request
     if not cap > 0:
         raise ScenarioError("open.gpus_per_replica", "the deployment serves no traffic (zero throughput)")
@@ -343,13 +355,13 @@ def _images_per_second(o: OpenOption, catalog: Catalog, g: int, A: dict) -> floa
 
 
 def _output_tokens_per_second(o: OpenOption, catalog: Catalog, vol: Volumes, model, gpu, g: int,
-                              A: dict) -> tuple[float, dict]:
+                              A: dict, cached_share: float = 0.0) -> tuple[float, dict]:
     """Output tokens/s of one replica: inline, else a measured row, else the roofline model;
     times the serving efficiency.  The roofline detail is computed whenever model and GPU are known."""
     in_len, out_len = vol.input_tokens_per_request, vol.output_tokens_per_request
     detail: dict = {}
     if model is not None and gpu is not None:
-        detail = modelled_throughput(model, gpu, o, g, in_len, out_len)
+        detail = modelled_throughput(model, gpu, o, g, in_len, out_len, cached_share)
     if o.output_tokens_per_second_per_replica is not None:
         out_tps = check_number("open.output_tokens_per_second_per_replica",
                                o.output_tokens_per_second_per_replica, lo_open=True)
@@ -365,8 +377,12 @@ def _output_tokens_per_second(o: OpenOption, catalog: Catalog, vol: Volumes, mod
                              f"{o.model}/{o.gpu}x{g}/{o.precision}/{bench['input_tokens']}:{bench['output_tokens']}")
         else:
             out_tps = float(detail["output_tokens_per_s"])
-            src = (f"roofline model (tco.throughput): batch {detail['batch_size']:.0f} limited by "
-                   f"{detail['batch_limit']}, {detail['time_per_output_token_s'] * 1000:.1f} ms/token")
+            src = (f"roofline model (tco.throughput, {o.serving_engine}, {o.serving_use} use): batch "
+                   f"{detail['batch_size']:.0f} limited by {detail['batch_limit']}, "
+                   f"{detail['time_per_output_token_s'] * 1000:.1f} ms/token, "
+                   f"{detail['time_to_first_token_s'] * 1000:.0f} ms to the first token")
+            if not detail["latency_target_met"]:
+                src += " (latency target not met even at batch 1)"
     out_tps *= o.serving_efficiency
     A["open.output_tokens_per_second_per_replica"] = Assumption(out_tps, "tokens/s", src)
     return out_tps, detail

@@ -137,8 +137,17 @@ class OpenOption:
     target_utilisation: float = 0.7
     min_replicas: int = 1
     redundancy_replicas: int = 0
-    #: Latency target: longest time per output token [s]; None = throughput-optimal batching.
+    #: What the deployment serves, which sets its latency targets (:data:`tco.serving.USES`):
+    #: ``interactive`` (chat), ``agents`` (agents, RAG) or ``batch`` (offline, no target).
+    serving_use: str = "interactive"
+    #: Latency target: longest time per output token [s]; None = the use's.
     max_time_per_output_token_s: float | None = None
+    #: Latency target: longest time to the first token [s]; None = the use's.
+    max_time_to_first_token_s: float | None = None
+    #: Serving engine (:data:`tco.throughput.ENGINES`): vllm, sglang or trt-llm.
+    serving_engine: str = "vllm"
+    #: GPU software platform (cuda, rocm); None = the GPU's own.
+    platform: str | None = None
     #: Multiplier on the modelled throughput (engine and tuning quality) [-].
     serving_efficiency: float = 1.0
     # owned hardware

@@ -57,24 +57,48 @@ def base_values(R: Resolved) -> dict[str, float]:
 
 
 def default_ranges(R: Resolved) -> dict[str, tuple[float, float]]:
-    """Low and high of each input, around the scenario's own values.
+    """Low and high of each input, symmetric around the scenario's own values.
 
-    Volumes and prices are the most uncertain (x0.5..x2 for volume, +-30% for API prices and
-    GPU rates); API prices have been falling fast, so the change runs from -40%/year to the
-    scenario's value; throughput from 60% to 120% of the calibrated model.
+    Volumes and prices are the most uncertain: volume x0.7..x1.3, API prices and GPU rates
+    +-30 %, throughput +-30 % (the spread of the calibration across sources), the yearly API
+    price change +-20 points, growth +-2 points a month, utilisation +-15 points, staff cost
+    +-30 %, the discount rate +-5 points.  Ranges are symmetric so that Monte Carlo is centred on
+    the base case; where a bound clips one (utilisation cannot pass 100 %) the range is skewed and
+    :func:`skewed_inputs` says so.
     """
     b = base_values(R)
     return {
-        "volume": (0.5, 2.0),
+        "volume": (0.7, 1.3),
         "growth": (b["growth"] - 0.02, b["growth"] + 0.02),
         "api_price": (0.7, 1.3),
-        "api_price_change": (min(-0.4, b["api_price_change"]), max(0.0, b["api_price_change"])),
+        "api_price_change": (max(-0.99, b["api_price_change"] - 0.2), b["api_price_change"] + 0.2),
         "gpu_rate": (0.7, 1.3),
-        "throughput_efficiency": (0.6, 1.2),
-        "utilisation": (max(0.05, b["utilisation"] - 0.2), min(1.0, b["utilisation"] + 0.15)),
+        "throughput_efficiency": (0.7, 1.3),
+        "utilisation": (max(0.05, b["utilisation"] - 0.15), min(1.0, b["utilisation"] + 0.15)),
         "staff_cost": (0.7, 1.3),
-        "discount_rate": (max(-0.5, b["discount_rate"] - 0.05), min(1.0, b["discount_rate"] + 0.07)),
+        "discount_rate": (max(-0.5, b["discount_rate"] - 0.05), min(1.0, b["discount_rate"] + 0.05)),
     }
+
+
+def skewed_inputs(R: Resolved, ranges: dict[str, tuple[float, float]] | None = None) -> list[str]:
+    """Sentences naming each input whose range is not symmetric around the scenario's value
+    (the Monte Carlo median then leans that way).
+
+    >>> from types import SimpleNamespace as NS
+    >>> R = NS(scenario=NS(closed=NS(price_change_annual=0.0), open=NS(target_utilisation=0.95),
+    ...                    finance=NS(discount_rate_annual=0.08)), volumes=NS(growth=np.ones(3)))
+    >>> skewed_inputs(R)
+    ['Target utilisation runs from 0.8 to 1 around 0.95: more room below than above.']
+    """
+    b = base_values(R)
+    out = []
+    for k, (lo, hi) in (ranges or default_ranges(R)).items():
+        mode = 1.0 if k in SCALE else b[k]
+        below, above = mode - lo, hi - mode
+        if abs(below - above) > 1e-9 * max(1.0, abs(below) + abs(above)):
+            lean = "more room below than above" if below > above else "more room above than below"
+            out.append(f"{LABELS[k]} runs from {lo:.3g} to {hi:.3g} around {mode:.3g}: {lean}.")
+    return out
 
 
 def evaluate_samples(R: Resolved, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -185,6 +209,7 @@ class MonteCarloResult:
     breakeven_month: np.ndarray          # (S,), NaN = none within the horizon
     cumulative_bands: pd.DataFrame       # month, option, p10, p50, p90 [USD]
     inputs: dict[str, np.ndarray]
+    skewed: tuple[str, ...] = ()         # sentences: inputs whose distribution leans one way
 
     def percentiles(self, values=None, q=(10, 50, 90)) -> dict[str, float]:
         v = self.savings_npv_usd if values is None else values
@@ -212,7 +237,7 @@ class MonteCarloResult:
     def summary(self) -> dict:
         bem = self.breakeven_month[np.isfinite(self.breakeven_month)]
         return {
-            "samples": self.samples, "seed": self.seed,
+            "samples": self.samples, "seed": self.seed, "skewed_inputs": list(self.skewed),
             "savings_npv_usd": self.percentiles(),
             "savings_usd": self.percentiles(self.savings_usd),
             "probability_self_hosting_cheaper": self.probability_self_hosting_cheaper,
@@ -250,6 +275,11 @@ def monte_carlo(R: Resolved, samples: int = 10_000, seed: int = 0,
     bands = [pd.DataFrame({"month": np.arange(H), "option": option, "p10": b[0], "p50": b[1], "p90": b[2]})
              for option, b in (("closed", closed_band), ("self_hosted", open_band))]
     cat = lambda key: np.concatenate([p[key] for p in parts])  # noqa: E731
+    skewed = [] if distributions else skewed_inputs(R)
+    for k, d in (distributions or {}).items():
+        if d.kind == "triangular" and abs((d.mode - d.low) - (d.high - d.mode)) > 1e-9 * max(1.0, d.high - d.low):
+            skewed.append(f"{LABELS.get(k, k)} runs from {d.low:.3g} to {d.high:.3g} around {d.mode:.3g}.")
     return MonteCarloResult(samples=int(samples), seed=int(seed), savings_npv_usd=cat("savings_npv_usd"),
                             savings_usd=cat("savings_usd"), breakeven_month=cat("breakeven_month"),
-                            cumulative_bands=pd.concat(bands, ignore_index=True), inputs=values)
+                            cumulative_bands=pd.concat(bands, ignore_index=True), inputs=values,
+                            skewed=tuple(skewed))

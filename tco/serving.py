@@ -1,9 +1,12 @@
 """Serving capacity of a deployment, from the catalog: a measured row, else the roofline model.
 
-A *deployment* is an open model on ``g`` GPUs of one type at a precision.  Its capacity per
-replica comes from the ``throughput_benchmarks`` table when a measured row matches (model,
-GPU, GPU count, precision and, for text, prompt and output lengths within 2x), else from the
-roofline model of :mod:`tco.throughput` fed with the ``open_models`` and ``gpus`` rows.
+A *deployment* is an open model on ``g`` GPUs of one type at a precision, served by an engine
+(vLLM by default: what most teams run) on the GPU's platform, at the latency targets of its
+*use* (:data:`USES`).  Its capacity per replica comes from the ``throughput_benchmarks`` table
+when a measured row matches (model, GPU, GPU count, precision, engine and, for text, prompt
+and output lengths within 2x, measured at the targets or without any when there are none),
+else from the roofline model of :mod:`tco.throughput` fed with the ``open_models`` and
+``gpus`` rows.
 """
 from __future__ import annotations
 
@@ -17,38 +20,85 @@ from tco.scenario import OpenOption, ScenarioError
 
 _THROUGHPUT_CACHE: dict[tuple, dict] = {}
 
+#: Latency targets by use [s]: (time per output token, time to first token); None = none.
+#: ``interactive`` is MLPerf Inference's interactive scenario for chat (TPOT <= 40 ms, i.e.
+#: 25 tokens/s per user, TTFT <= 450 ms); ``agents`` its server scenario (TPOT <= 200 ms,
+#: TTFT <= 2 s), for agents and RAG whose long prompts are read by programs; ``batch`` is
+#: offline work with no target.  Source: MLCommons, MLPerf Inference v5.0 Llama 2 70B
+#: interactive and server latency constraints (2025-04-02),
+#: https://mlcommons.org/2025/04/llm-inference-v5/ (the rules only, not its results).
+USES: dict[str, tuple[float | None, float | None]] = {
+    "interactive": (0.040, 0.45),
+    "agents": (0.200, 2.0),
+    "batch": (None, None),
+}
 
-def modelled_throughput(model: dict, gpu: dict, o: OpenOption, g: int, in_len: float, out_len: float) -> dict:
+
+def latency_targets(o: OpenOption) -> tuple[float | None, float | None]:
+    """The option's (time per output token, time to first token) targets [s]: its own, else its use's.
+
+    >>> latency_targets(OpenOption(serving_use="agents", max_time_per_output_token_s=0.05))
+    (0.05, 2.0)
+    """
+    tpot, ttft = USES[o.serving_use]
+    return (o.max_time_per_output_token_s if o.max_time_per_output_token_s is not None else tpot,
+            o.max_time_to_first_token_s if o.max_time_to_first_token_s is not None else ttft)
+
+
+def modelled_throughput(model: dict, gpu: dict, o: OpenOption, g: int, in_len: float, out_len: float,
+                        cached_share: float = 0.0, concurrency: float | None = None) -> dict:
     """Fit check and roofline throughput of the deployment (raises ScenarioError when it cannot fit).
 
     Returns the fields of :class:`tco.throughput.ReplicaThroughput` as Python scalars
     (tokens/s, batch, ms per token...), cached per distinct input.
     """
-    key = (tuple(sorted(model.items())), tuple(sorted(gpu.items())), o.precision, o.max_time_per_output_token_s,
-           g, float(in_len), float(out_len))
+    key = (tuple(sorted(model.items())), tuple(sorted(gpu.items())), o.precision, latency_targets(o),
+           o.serving_engine, o.platform, g, float(in_len), float(out_len), float(cached_share), concurrency)
     hit = _THROUGHPUT_CACHE.get(key)
     if hit is None:
-        hit = modelled_throughput_uncached(model, gpu, o, g, in_len, out_len)
+        hit = modelled_throughput_uncached(model, gpu, o, g, in_len, out_len, cached_share, concurrency)
         if len(_THROUGHPUT_CACHE) > 4096:
             _THROUGHPUT_CACHE.clear()
         _THROUGHPUT_CACHE[key] = hit
     return dict(hit)
 
 
+def gpu_memory_gib(gpu: dict) -> float:
+    """The GPU's memory [GiB]: ``memory_gib`` where the row gives it, else its marketed ``memory_gb``
+    taken as GiB (an "80 GB" H100 holds 80 GiB)."""
+    v = gpu.get("memory_gib")
+    return float(v) if v is not None and v == v else float(gpu["memory_gb"])
+
+
+def platform_of(o: OpenOption, gpu: dict) -> str:
+    """The software platform: the option's, else the GPU row's, else from its vendor."""
+    if o.platform is not None:
+        return o.platform
+    if gpu.get("platform"):
+        return str(gpu["platform"])
+    return "rocm" if gpu.get("vendor") == "amd" else "cuda"
+
+
 def modelled_throughput_uncached(model: dict, gpu: dict, o: OpenOption, g: int, in_len: float,
-                                 out_len: float) -> dict:
+                                 out_len: float, cached_share: float = 0.0, concurrency: float | None = None) -> dict:
     """:func:`modelled_throughput` without the cache."""
     def num(v):
         return np.nan if v is None else float(v)
+    tpot, ttft = latency_targets(o)
     try:
         res = tp.replica_throughput(
             model["total_params_b"], model["active_params_b"], num(model["layers"]), num(model["kv_heads"]),
-            num(model["head_dim"]), gpu["memory_gb"], gpu["memory_bandwidth_tbps"], gpu["bf16_dense_tflops"],
+            num(model["head_dim"]), gpu_memory_gib(gpu), gpu["memory_bandwidth_tbps"], gpu["bf16_dense_tflops"],
             gpus_per_replica=g, precision=o.precision, input_tokens=in_len, output_tokens=out_len,
+            attention_heads=model.get("attention_heads"),
             kv_values_per_token_layer=model.get("kv_values_per_token_layer"),
+            sliding_window_layers=model.get("sliding_window_layers"),
+            sliding_window_tokens=model.get("sliding_window_tokens"),
             experts=model.get("experts"), experts_per_token=model.get("experts_per_token"),
             fp8_dense_tflops=gpu.get("fp8_dense_tflops"), fp4_dense_tflops=gpu.get("fp4_dense_tflops"),
-            interconnect=gpu["interconnect"], max_time_per_output_token_s=o.max_time_per_output_token_s,
+            interconnect=gpu["interconnect"], engine=o.serving_engine, platform=platform_of(o, gpu),
+            max_time_per_output_token_s=tpot, max_time_to_first_token_s=ttft, cached_input_share=cached_share,
+            concurrency=concurrency,
             model_id=model["model_id"], gpu_id=gpu["gpu_id"])
     except tp.DoesNotFitError as exc:
         raise ScenarioError("open.gpus_per_replica", str(exc)) from None
@@ -62,7 +112,12 @@ def modelled_throughput_uncached(model: dict, gpu: dict, o: OpenOption, g: int, 
 
 
 def benchmark_row(catalog: Catalog, o: OpenOption, g: int, in_len, out_len, image: bool) -> dict | None:
-    """The measured row matching model x GPU x GPUs x precision (and, for text, lengths within 2x)."""
+    """The measured row for this deployment, or None.
+
+    It must match model x GPU x GPUs x precision; for text also the engine, both lengths within
+    2x, and the latency targets: with targets, a row measured at or under both of them (the
+    fastest such row); without, an offline max-throughput row.  The closest lengths win.
+    """
     col = "images_per_second" if image else "output_tokens_per_second"
     hits = [r for r in catalog.records("throughput_benchmarks")
             if r["model_id"] == o.model and r["gpu_id"] == o.gpu and r["gpu_count"] == g
@@ -71,11 +126,26 @@ def benchmark_row(catalog: Catalog, o: OpenOption, g: int, in_len, out_len, imag
         return None
     if image:
         return hits[-1]
-    # Distance in log-length space; a row counts as matching when both lengths are within 2x.
-    best, best_d = None, math.inf
+    tpot, ttft = latency_targets(o)
+    best, best_key = None, None
     for r in hits:
+        if r.get("engine") != o.serving_engine or r.get("tuned") is False:
+            continue
+        kind = r.get("measurement") or "offline_max"
+        if tpot is None and ttft is None:
+            if kind != "offline_max":
+                continue
+        else:
+            r_tpot, r_ttft = r.get("median_tpot_ms"), r.get("median_ttft_ms")
+            if r_tpot is None or (tpot is not None and r_tpot / 1000.0 > tpot):
+                continue
+            if ttft is not None and (r_ttft is None or r_ttft / 1000.0 > ttft):
+                continue
+        # Distance in log-length space; a row counts as matching when both lengths are within 2x.
         di = abs(math.log(max(r["input_tokens"], 1) / max(in_len, 1)))
         do = abs(math.log(max(r["output_tokens"], 1) / max(out_len, 1)))
-        if di <= math.log(2) and do <= math.log(2) and di + do < best_d:
-            best, best_d = r, di + do
+        if di <= math.log(2) and do <= math.log(2):
+            key = (round(di + do, 6), -float(r[col]))
+            if best_key is None or key < best_key:
+                best, best_key = r, key
     return best

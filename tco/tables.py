@@ -86,7 +86,8 @@ IS_ESTIMATE = Column(
     "is_estimate", "bool", "-",
     "True when the numbers were not read off the vendor's own page; the reason goes in notes.", required=False)
 
-PRECISIONS = ("fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp4")
+#: Weight (and KV-cache) precisions a deployment can run; fp4 is taken as NVFP4.
+PRECISIONS = ("fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp4", "nvfp4", "mxfp4")
 #: Formats weights are published in (``open_models.native_precision``).
 NATIVE_PRECISIONS = ("fp32", "bf16", "fp16", "fp8", "mxfp4", "nvfp4", "int8", "int4", "fp4")
 #: Where a model alias comes from (``model_aliases.namespace``).
@@ -239,6 +240,10 @@ _add(Table(
         Column("kv_values_per_token_layer", "int", "values",
                "Cached values per token per layer when not 2 x kv_heads x head_dim (latent attention).",
                required=False, min=1),
+        Column("sliding_window_layers", "int", "-",
+               "Layers that attend to a window (or chunk) of recent tokens only; blank = none.", required=False,
+               min=0),
+        Column("sliding_window_tokens", "int", "tokens", "The window of those layers.", required=False, min=1),
         Column("context_length_tokens", "int", "tokens", "Longest supported context.", required=False, min=1),
         Column("experts", "int", "-", "Routed experts per layer (mixture-of-experts).", required=False, min=1),
         Column("experts_per_token", "int", "-", "Routed experts used per token.", required=False, min=1),
@@ -253,7 +258,8 @@ _add(Table(
 _add(Table(
     name="throughput_benchmarks",
     description="Measured serving throughput of open models on GPUs.",
-    key=("model_id", "gpu_id", "gpu_count", "precision", "input_tokens", "output_tokens", "engine", "effective_date"),
+    key=("model_id", "gpu_id", "gpu_count", "precision", "input_tokens", "output_tokens", "engine", "measurement",
+         "concurrency", "source_id", "effective_date"),
     foreign_keys={"gpu_id": (("gpus", "gpu_id"),), "model_id": (("open_models", "model_id"),)},
     columns=(
         Column("model_id", "id", "-", "Model served; must exist in open_models.csv."),
@@ -263,8 +269,26 @@ _add(Table(
         Column("input_tokens", "int", "tokens", "Prompt length per request (0 for image models).", min=0),
         Column("output_tokens", "int", "tokens", "Generated tokens per request (0 for image models).", min=0),
         Column("engine", "id", "-", "Serving engine (trt-llm, vllm, sglang, diffusers, ...)."),
+        Column("engine_version", "str", "-", "Engine release or commit measured.", required=False),
+        Column("platform", "choice", "-", "GPU software platform; blank = the GPU's.", required=False,
+               choices=("cuda", "rocm")),
+        Column("kv_precision", "choice", "-", "KV-cache precision; blank = the default for the weights.",
+               required=False, choices=PRECISIONS),
+        Column("measurement", "choice", "-",
+               "offline_max: as many requests as the engine takes; fixed_concurrency: that many clients in "
+               "flight; latency_bound: the best rate within a latency limit; request_rate: a fixed arrival rate.",
+               choices=("offline_max", "fixed_concurrency", "latency_bound", "request_rate")),
+        Column("concurrency", "int", "requests", "Requests in flight (fixed_concurrency); blank = offline.",
+               required=False, min=1),
         Column("output_tokens_per_second", "float", "tokens/s",
-               "Output tokens per second for the whole replica at maximum throughput.", required=False, min=0.0),
+               "Output tokens per second for the whole replica.", required=False, min=0.0),
+        Column("median_ttft_ms", "float", "ms", "Median time to first token measured.", required=False, min=0.0),
+        Column("median_tpot_ms", "float", "ms", "Median time per output token measured.", required=False, min=0.0),
+        Column("tuned", "bool", "-",
+               "False when the source ran an untuned default, a pre-release build or graphs off: kept, but "
+               "left out of the calibration.", required=False),
+        Column("source_id", "id", "-", "The source document (one per publication); the calibration groups them "
+                                       "by publisher."),
         Column("images_per_second", "float", "images/s", "Images per second for the whole replica (image models).",
                required=False, min=0.0),
         EFFECTIVE_DATE, SOURCE_URL, NOTES,
@@ -309,3 +333,42 @@ _add(Table(
 ))
 
 TABLE_NAMES = tuple(TABLES)
+
+
+def _rule(col: Column) -> str:
+    """What a value of ``col`` must look like, in words (the schema tables of pricing/README.md)."""
+    if col.type == "id":
+        return "Lower-case letters, digits and . _ : / -."
+    if col.type == "choice":
+        return f"One of: {', '.join(col.choices)}."
+    if col.type == "bool":
+        return "Values true/false."
+    if col.type == "date":
+        return "Format YYYY-MM-DD."
+    if col.type == "url":
+        return "Starts with http:// or https://."
+    if col.type in ("float", "int") and (col.min is not None or col.max is not None):
+        def g(v):
+            return f"{v:g}"
+        if col.min is not None and col.max is not None:
+            return f"Range {g(col.min)} to {g(col.max)}."
+        return f"Range >= {g(col.min)}." if col.min is not None else f"Range <= {g(col.max)}."
+    return ""
+
+
+def schema_markdown(table: Table) -> str:
+    """The table's file, key and columns as the Markdown of ``tco/pricing/README.md`` (column,
+    type, unit, required, description).
+
+    >>> print(schema_markdown(TABLES["model_aliases"]).splitlines()[0][:39])
+    File `model_aliases.csv`. Key: `alias`.
+    """
+    fks = ", ".join(f"`{c}` -> " + " or ".join(f"`{t}.{k}`" for t, k in refs)
+                    for c, refs in table.foreign_keys.items())
+    head = f"File `{table.filename}`. Key: {', '.join(f'`{k}`' for k in table.key)}." + \
+        (f" Foreign keys: {fks}." if fks else "")
+    rows = ["| column | type | unit | required | description |", "|---|---|---|---|---|"]
+    for c in table.columns:
+        text = " ".join(x for x in (c.description, _rule(c)) if x)
+        rows.append(f"| `{c.name}` | {c.type} | {c.unit} | {'yes' if c.required else 'no'} | {text} |")
+    return head + "\n\n" + "\n".join(rows)

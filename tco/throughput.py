@@ -9,41 +9,36 @@ docstrings.  Nothing here needs pandas or Flask.  Argument names follow the
 
 The model, in one screen
 ------------------------
-*Memory.*  A replica offers ``gpus x memory_gb x 1e9 x usable_memory_fraction``
-bytes to weights and KV cache.  Weights take ``total_params_b x 1e9 x
-bytes_per_param(precision)``; what is left holds the KV cache, in which every
-request of the batch reserves its whole length ``input_tokens +
-output_tokens`` (the scheduler admits a request only when its whole cache
-is guaranteed, TensorRT-LLM's default ``GUARANTEED_NO_EVICT`` policy; vLLM
-allocates as sequences grow and preempts instead, so for it this is slightly
-conservative).
+*Memory.*  A replica offers ``gpus x memory_gib x 2**30 x usable_memory_fraction``
+bytes to weights and KV cache (device memory is binary: an "80 GB" H100 holds 80 GiB).
+Weights take ``total_params_b x 1e9 x bytes_per_param(precision)``, block scales of the
+4-bit formats included (MXFP4 4.25 bits, NVFP4 4.5); what is left holds the KV cache, in
+which every request of the batch reserves its whole length ``input_tokens +
+output_tokens`` (layers that attend to a sliding window or chunk only keep that window).
 A deployment whose weights plus one request's cache do not fit is refused
 (:class:`DoesNotFitError`, or ``fits`` False in the non-raising variants).
 
-*Prefill* is compute bound: ``2 x active params x prompt tokens`` FLOP at
-``gpus x peak FLOP/s x mfu x tp_efficiency``.
+*Prefill* is compute bound: ``2 x active params x uncached prompt tokens`` FLOP plus
+attention's, quadratic in the prompt, at ``gpus x peak FLOP/s x prefill mfu x tp_efficiency``.
+Prompt tokens found in the prefix cache skip it.
 
 *Decode.*  A step makes one token for each of the ``B`` sequences.  It runs
 two kinds of kernels one after the other, each on its own roofline:
 
 - the weight matrix products read the weights once (for mixture-of-experts
   only the experts the batch touches, :func:`moe_weight_bytes_read`) and do
-  ``2 x active params x B`` FLOP: ``max(weight bytes / bandwidth, FLOP /
-  compute)``;
+  ``2 x active params x B`` FLOP (plus attention's, linear in the context):
+  ``max(weight bytes / bandwidth, FLOP / compute)``;
 - attention reads every sequence's KV cache at the average context
-  ``input + output / 2``: ``B x context x KV bytes/token / bandwidth``.
+  ``input + output / 2``: ``B x context x KV bytes/token / bandwidth``;
 
-The step is their sum (``combine="split"``).  The plain roofline over the whole
-step, ``max(all bytes / bandwidth, FLOP / compute)`` (``combine="max"``), lets
-attention's memory traffic hide behind the matrix products, which kernels run
-in sequence cannot do; with the same efficiencies it puts 81 % of the
-calibration rows within 25 % (median 0.92) against 92 % (median 0.99), and
-refitting the efficiencies for it did not close the gap.
+plus the engine's fixed costs: a time per step, per sequence, and two all-reduces per
+layer when the replica spans several GPUs.
 
-*Batch.*  The largest batch that (1) fits the KV memory, (2) keeps the time
-per output token under the latency target, and (3) stays under the engine's
-maximum batch (:data:`DEFAULT_MAX_BATCH`).  The batch search is a vectorised
-integer bisection (about a dozen array operations, no loop per element).
+*Batch.*  The largest batch that (1) fits the KV memory, (2) keeps the time per output
+token and the time to the first token under the latency targets of the use
+(:data:`tco.serving.USES`), (3) stays under the engine's maximum batch and (4) under the
+clients' concurrency.  The batch search is a vectorised integer bisection.
 
 *Throughput.*  Continuous batching interleaves the decode steps with the
 prefills of the requests that replace finished ones; they share the GPUs, so
@@ -52,43 +47,36 @@ for a batch of ``B`` requests::
     output tokens/s = B x output_tokens
                       / (output_tokens x decode step + B x prefill per request)
 
+*The serving stack.*  Bandwidth and FLOP utilisation are the reference (TensorRT-LLM on
+CUDA) times the engine's and the platform's share (:data:`ENGINE_EFFICIENCY`,
+:data:`PLATFORM_EFFICIENCY`), times a factor for mixture-of-experts models; FP4 kernels
+reach a share of the FP4 peak.  vLLM on the GPU's own platform is the default stack.
+
 *Tensor parallelism* costs all-reduces: compute and bandwidth are both
 multiplied by ``1 / (1 + overhead x (gpus - 1))``, with a much larger overhead
-over PCIe than over NVLink.
+over PCIe than over NVLink, and each step waits for two all-reduces per layer.
 
 Calibration
 -----------
-The ``DEFAULT_*`` efficiencies were fitted once, jointly for all rows (never
-per model or per GPU), to the TensorRT-LLM max-throughput tables transcribed in
-``shared/data/reference/throughput_calibration.csv`` (51 offline rows: Llama
-3.1/3.3 8B-405B, Mistral 7B, Mixtral 8x7B/8x22B on A100, L40S, H100, H200,
-B200, 1-8 GPUs, FP16/FP8/FP4), minimising the mean squared log ratio
-(capped at 25 %, so that a few outliers do not steer the fit), then rounded.
-Result: median measured/modelled 0.98 and 47 of the 51 rows within 25 %; the
-two saturated online-serving rows of the same file, not used in the fit, come
-out at 1.00 and 0.99 (all 53 rows: median 0.99, 49 within 25 %).  The rows
-the model misses: Llama-70B in FP8 on a single 80 GB H100 (x7: the weights
-leave almost no KV room at 90 % of 80e9 bytes, while TensorRT-LLM uses 95 %
-of the 80 GiB = 85.9e9 bytes the card really has), A100 rows (up to 35 %
-pessimistic: BF16 kernels reach a larger share of peak than FP8 ones), and
-B200 FP4 rows (35-40 % optimistic: FP4 kernels of that software generation
-did not reach FP4's doubled peak).
-``tests/test_throughput.py::test_calibration_against_trtllm`` re-checks the fit
-(median within 10 % of 1, at least 80 % of the rows within 25 %).
-TensorRT-LLM is a well-tuned engine: expect less from a naive deployment and
-lower ``mbu``/``mfu`` accordingly.
+Every ``DEFAULT_*`` efficiency and overhead is fitted jointly (never per model or per GPU)
+on the measured rows of the ``throughput_benchmarks`` table — TensorRT-LLM's perf-overview
+tables, InferenceX, vLLM's blog, GPUStack's performance lab, dstack — by
+:mod:`tco.calibration`, which also scores the model on each source left out of its own fit.
+``tco calibrate`` reproduces the fit and prints that table.
 
 Examples
 --------
-Llama-3.1-8B in fp8 on one H100 SXM, 1,000 tokens in and 1,000 out:
+Llama-3.1-8B in fp8 on one H100 SXM, 1,000 tokens in and 1,000 out, at maximum throughput
+(no latency target): the KV cache sets the batch, (0.9 x 80 GiB - 8.03e9 B) / (65,536 B x
+2,000 tokens) = 528 sequences.
 
 >>> r = replica_throughput(total_params_b=8.03, active_params_b=8.03, layers=32,
-...                        kv_heads=8, head_dim=128, memory_gb=80,
+...                        kv_heads=8, head_dim=128, memory_gib=80,
 ...                        memory_bandwidth_tbps=3.35, bf16_dense_tflops=989,
 ...                        fp8_dense_tflops=1979, precision="fp8",
-...                        input_tokens=1000, output_tokens=1000)
->>> str(r.batch_limit), int(r.batch_size), round(float(r.output_tokens_per_s), -2)
-('memory', 488, 14300.0)
+...                        input_tokens=1000, output_tokens=1000, max_batch=4096)
+>>> str(r.batch_limit), int(r.batch_size)
+('memory', 528)
 """
 from __future__ import annotations
 
@@ -129,16 +117,23 @@ __all__ = [
 # constants and calibrated defaults
 # --------------------------------------------------------------------------
 
-#: Bytes per stored value of each precision (weights or KV cache).  Block
-#: scales of int4/fp4 formats (~0.25-0.5 bit per value) are ignored.
+#: One GiB [bytes]: device memory is binary (an "80 GB" H100 holds 80 GiB).
+GIB: float = 2.0 ** 30
+
+#: Bytes per stored value of each precision (weights or KV cache), block scales included:
+#: MXFP4 stores 4 bits plus one 8-bit scale per 32 values (4.25 bits, OCP MX spec); NVFP4 4 bits
+#: plus one FP8 scale per 16 values (4.5 bits); int4 (AWQ/GPTQ, groups of 128 with a 16-bit
+#: scale and zero point) 4.25 bits.  ``fp4`` is taken as NVFP4.
 PRECISION_BYTES: dict[str, float] = {
     "fp32": 4.0,
     "bf16": 2.0,
     "fp16": 2.0,
     "fp8": 1.0,
     "int8": 1.0,
-    "int4": 0.5,
-    "fp4": 0.5,
+    "int4": 4.25 / 8,
+    "fp4": 4.5 / 8,
+    "nvfp4": 4.5 / 8,
+    "mxfp4": 4.25 / 8,
 }
 
 #: Scale-up links between the GPUs of one replica (the ``gpus.interconnect``
@@ -182,6 +177,47 @@ DEFAULT_USABLE_MEMORY_FRACTION: float = 0.90
 #: insensitive to it between 1024 and 4096.
 DEFAULT_MAX_BATCH: int = 1024
 
+#: Serving engines the efficiencies are fitted for.
+ENGINES: tuple[str, ...] = ("vllm", "sglang", "trt-llm")
+
+#: GPU software platforms.
+PLATFORMS: tuple[str, ...] = ("cuda", "rocm")
+
+#: The stack most teams run (the default): vLLM, on the GPU's own platform.
+DEFAULT_ENGINE: str = "vllm"
+
+#: Each engine's share of the reference efficiencies (``DEFAULT_MBU``, ``DEFAULT_MFU``) [-].
+#: Fitted by :mod:`tco.calibration` on published measurements (``tco calibrate``).
+ENGINE_EFFICIENCY: dict[str, float] = {"trt-llm": 1.0, "vllm": 1.0, "sglang": 1.0}
+
+#: Each platform's share of the reference efficiencies [-]; fitted like the engines'.
+PLATFORM_EFFICIENCY: dict[str, float] = {"cuda": 1.0, "rocm": 1.0}
+
+#: Mixture-of-experts models' share of the efficiencies [-]: routing, expert imbalance and
+#: small per-expert matrix products.  Fitted.
+DEFAULT_MOE_EFFICIENCY: float = 1.0
+
+#: Mixture-of-experts models' share of the prefill efficiency [-]: many small expert matrix
+#: products per chunk.  Fitted.
+DEFAULT_MOE_PREFILL_EFFICIENCY: float = 1.0
+
+#: FLOP utilisation of prefill [-] on the reference stack.  Fitted.
+DEFAULT_PREFILL_MFU: float = DEFAULT_MFU
+
+#: Share of the FP4 peak that FP4 kernels reach, relative to other precisions [-].  Fitted.
+DEFAULT_FP4_EFFICIENCY: float = 1.0
+
+#: Fixed time of every decode step [s]: scheduling, kernel launches, sampling set-up.  Fitted.
+DEFAULT_STEP_OVERHEAD_S: float = 0.0
+
+#: Latency of one tensor-parallel all-reduce [s]; a decode step runs two per layer when a
+#: replica spans several GPUs, whatever the batch.  Fitted.
+DEFAULT_ALLREDUCE_LATENCY_S: float = 0.0
+
+#: Time every sequence adds to a decode step [s]: per-sequence scheduling, sampling and
+#: detokenisation; it bounds what very large batches gain.  Fitted.
+DEFAULT_SEQUENCE_OVERHEAD_S: float = 0.0
+
 #: The peak-FLOP column each precision computes at.  int8/int4 are taken as
 #: weight-only quantisation (AWQ/GPTQ-style W8A16, W4A16) whose matrix
 #: products run in bf16.
@@ -193,6 +229,8 @@ _COMPUTE_COLUMN = {
     "int8": "bf16",
     "int4": "bf16",
     "fp4": "fp4",
+    "nvfp4": "fp4",
+    "mxfp4": "fp4",
 }
 
 #: KV-cache precision used with each weight precision by default.
@@ -204,9 +242,11 @@ _DEFAULT_KV = {
     "int8": "bf16",
     "int4": "bf16",
     "fp4": "fp8",
+    "nvfp4": "fp8",
+    "mxfp4": "bf16",
 }
 
-_LIMITS = np.array(["memory", "latency", "max_batch"])
+_LIMITS = np.array(["memory", "latency", "max_batch", "concurrency"])
 
 #: Batch sizes are searched up to this many sequences at most.
 _BATCH_CEILING = 1e7
@@ -260,12 +300,12 @@ def bytes_per_param(precision) -> np.ndarray:
     Parameters
     ----------
     precision : str or array-like of str
-        One of ``fp32, bf16, fp16, fp8, int8, int4, fp4`` (case-insensitive).
+        One of ``fp32, bf16, fp16, fp8, int8, int4, fp4, nvfp4, mxfp4`` (case-insensitive).
 
     Returns
     -------
     numpy.ndarray
-        [bytes] per parameter (or per cached value): 4, 2, 2, 1, 1, 0.5, 0.5.
+        [bytes] per parameter (or per cached value), block scales included (:data:`PRECISION_BYTES`).
 
     Raises
     ------
@@ -274,8 +314,8 @@ def bytes_per_param(precision) -> np.ndarray:
 
     Examples
     --------
-    >>> float(bytes_per_param("bf16")), bytes_per_param(["fp8", "int4"]).tolist()
-    (2.0, [1.0, 0.5])
+    >>> float(bytes_per_param("bf16")), bytes_per_param(["fp8", "mxfp4", "nvfp4"]).tolist()
+    (2.0, [1.0, 0.53125, 0.5625])
     """
     return _lookup(precision, PRECISION_BYTES, "precision").astype(float)
 
@@ -537,14 +577,14 @@ def tp_efficiency(gpus, interconnect="nvlink", tp_overhead=None) -> np.ndarray:
     return 1.0 / (1.0 + overhead * np.maximum(g - 1.0, 0.0))
 
 
-def usable_memory_bytes(memory_gb, gpus=1,
+def usable_memory_bytes(memory_gib, gpus=1,
                         usable_memory_fraction=DEFAULT_USABLE_MEMORY_FRACTION) -> np.ndarray:
     """Bytes a replica offers for weights and KV cache.
 
     Parameters
     ----------
-    memory_gb : float or array-like
-        Device memory of one GPU [GB, 1e9 bytes].
+    memory_gib : float or array-like
+        Device memory of one GPU [GiB, 2**30 bytes]: an "80 GB" H100 holds 80 GiB.
     gpus : int or array-like, default 1
         GPUs per replica [-].
     usable_memory_fraction : float or array-like
@@ -557,13 +597,13 @@ def usable_memory_bytes(memory_gb, gpus=1,
 
     Examples
     --------
-    >>> float(usable_memory_bytes(80, 2)) / 1e9
+    >>> float(usable_memory_bytes(80, 2)) / GIB       # 2 x 80 GiB x 0.9
     144.0
     """
-    return _as_float(gpus) * _as_float(memory_gb) * 1e9 * _as_float(usable_memory_fraction)
+    return _as_float(gpus) * _as_float(memory_gib) * GIB * _as_float(usable_memory_fraction)
 
 
-def kv_cache_bytes(total_params_b, precision, memory_gb, gpus=1,
+def kv_cache_bytes(total_params_b, precision, memory_gib, gpus=1,
                    usable_memory_fraction=DEFAULT_USABLE_MEMORY_FRACTION) -> np.ndarray:
     """Bytes left for the KV cache after the weights (negative: no fit).
 
@@ -573,8 +613,8 @@ def kv_cache_bytes(total_params_b, precision, memory_gb, gpus=1,
         [billion parameters]
     precision : str or array-like of str
         Weight precision.
-    memory_gb : float or array-like
-        [GB] per GPU.
+    memory_gib : float or array-like
+        [GiB] per GPU.
     gpus : int or array-like, default 1
     usable_memory_fraction : float or array-like
 
@@ -583,11 +623,11 @@ def kv_cache_bytes(total_params_b, precision, memory_gb, gpus=1,
     numpy.ndarray
         [bytes]
     """
-    return (usable_memory_bytes(memory_gb, gpus, usable_memory_fraction)
+    return (usable_memory_bytes(memory_gib, gpus, usable_memory_fraction)
             - weight_bytes(total_params_b, precision))
 
 
-def max_batch_by_memory(total_params_b, precision, memory_gb, gpus, kv_bytes_per_token,
+def max_batch_by_memory(total_params_b, precision, memory_gib, gpus, kv_bytes_per_token,
                         tokens_per_sequence,
                         usable_memory_fraction=DEFAULT_USABLE_MEMORY_FRACTION) -> np.ndarray:
     """Largest number of sequences whose KV cache fits next to the weights.
@@ -602,8 +642,8 @@ def max_batch_by_memory(total_params_b, precision, memory_gb, gpus, kv_bytes_per
         [billion parameters]
     precision : str or array-like of str
         Weight precision.
-    memory_gb : float or array-like
-        [GB] per GPU.
+    memory_gib : float or array-like
+        [GiB] per GPU.
     gpus : int or array-like
         GPUs per replica.
     kv_bytes_per_token : float or array-like
@@ -619,18 +659,19 @@ def max_batch_by_memory(total_params_b, precision, memory_gb, gpus, kv_bytes_per
 
     Examples
     --------
-    Llama-3.1-8B in fp8 with an fp8 cache (65,536 B/token) on one 80 GB GPU:
-    (72e9 - 8.03e9) / (65,536 x 2,000) = 488.0 sequences of 2,000 tokens.
+    Llama-3.1-8B in fp8 with an fp8 cache (65,536 B/token) on one 80 GiB GPU:
+    (0.9 x 80 x 2**30 - 8.03e9) / (65,536 x 2,000) = 69.28e9 / 131.07e6 = 528.6 sequences
+    of 2,000 tokens.
 
     >>> int(max_batch_by_memory(8.03, "fp8", 80, 1, 65536, 2000))
-    488
+    528
     """
-    free = kv_cache_bytes(total_params_b, precision, memory_gb, gpus, usable_memory_fraction)
+    free = kv_cache_bytes(total_params_b, precision, memory_gib, gpus, usable_memory_fraction)
     per_seq = _as_float(kv_bytes_per_token) * np.maximum(_as_float(tokens_per_sequence), 1.0)
     return np.floor(np.maximum(free, 0.0) / per_seq)
 
 
-def fits(total_params_b, precision, memory_gb, gpus=1, kv_bytes_per_token=0.0,
+def fits(total_params_b, precision, memory_gib, gpus=1, kv_bytes_per_token=0.0,
          tokens_per_sequence=0.0,
          usable_memory_fraction=DEFAULT_USABLE_MEMORY_FRACTION) -> np.ndarray:
     """Whether the weights plus one request's KV cache fit (non-raising, vectorised).
@@ -650,17 +691,17 @@ def fits(total_params_b, precision, memory_gb, gpus=1, kv_bytes_per_token=0.0,
     """
     need = (weight_bytes(total_params_b, precision)
             + _as_float(kv_bytes_per_token) * _as_float(tokens_per_sequence))
-    return need <= usable_memory_bytes(memory_gb, gpus, usable_memory_fraction)
+    return need <= usable_memory_bytes(memory_gib, gpus, usable_memory_fraction)
 
 
-def check_fit(total_params_b, precision, memory_gb, gpus=1, kv_bytes_per_token=0.0,
+def check_fit(total_params_b, precision, memory_gib, gpus=1, kv_bytes_per_token=0.0,
               tokens_per_sequence=0.0,
               usable_memory_fraction=DEFAULT_USABLE_MEMORY_FRACTION,
               model_id="the model", gpu_id="gpu") -> None:
     """Raise :class:`DoesNotFitError` unless the deployment fits.
 
     The weights plus the KV cache of one request of ``tokens_per_sequence``
-    tokens must fit in ``gpus x memory_gb x 1e9 x usable_memory_fraction``.
+    tokens must fit in ``gpus x memory_gib x 2**30 x usable_memory_fraction``.
     Scalars only for the labels; numeric inputs may be arrays, in which case
     the first element that does not fit is reported.
 
@@ -670,8 +711,8 @@ def check_fit(total_params_b, precision, memory_gb, gpus=1, kv_bytes_per_token=0
         [billion parameters]
     precision : str or array-like of str
         Weight precision.
-    memory_gb : float or array-like
-        [GB] per GPU.
+    memory_gib : float or array-like
+        [GiB] per GPU.
     gpus : int or array-like, default 1
         GPUs per replica.
     kv_bytes_per_token : float or array-like, default 0
@@ -685,8 +726,8 @@ def check_fit(total_params_b, precision, memory_gb, gpus=1, kv_bytes_per_token=0
     Raises
     ------
     DoesNotFitError
-        e.g. ``llama-3.1-405b in bf16 needs 811.7 GB of weights; 2 x h100-sxm
-        give 144.0 GB usable: use more GPUs or a lower precision``.
+        e.g. ``llama-3.1-405b in bf16 needs 756.0 GiB of weights; 2 x h100-sxm
+        give 144.0 GiB usable: use more GPUs or a lower precision``.
 
     Examples
     --------
@@ -694,45 +735,87 @@ def check_fit(total_params_b, precision, memory_gb, gpus=1, kv_bytes_per_token=0
     ...     check_fit(405.85, "bf16", 80, 2, model_id="llama-3.1-405b", gpu_id="h100-sxm")
     ... except DoesNotFitError as e:
     ...     print(e)
-    llama-3.1-405b in bf16 needs 811.7 GB of weights; 2 x h100-sxm give 144.0 GB usable \
-(90% of 80 GB each): use more GPUs or a lower precision
+    llama-3.1-405b in bf16 needs 756.0 GiB of weights; 2 x h100-sxm give 144.0 GiB usable \
+(90% of 80 GiB each): use more GPUs or a lower precision
     """
-    ok = fits(total_params_b, precision, memory_gb, gpus, kv_bytes_per_token,
+    ok = fits(total_params_b, precision, memory_gib, gpus, kv_bytes_per_token,
               tokens_per_sequence, usable_memory_fraction)
     if np.all(ok):
         return
     shape = ok.shape
     b = np.broadcast_arrays(*(np.asarray(a) for a in (
-        total_params_b, precision, memory_gb, gpus, kv_bytes_per_token,
+        total_params_b, precision, memory_gib, gpus, kv_bytes_per_token,
         tokens_per_sequence, usable_memory_fraction)), ok)
     idx = np.unravel_index(int(np.argmin(ok.ravel())), shape) if shape else ()
     p, prec, mem, g, kvt, tok, frac = (x[idx] for x in b[:-1])
-    wgb = float(weight_bytes(p, str(prec))) / 1e9
-    kvgb = float(kvt) * float(tok) / 1e9
-    usable = float(usable_memory_bytes(mem, g, frac)) / 1e9
+    wgb = float(weight_bytes(p, str(prec))) / GIB
+    kvgb = float(kvt) * float(tok) / GIB
+    usable = float(usable_memory_bytes(mem, g, frac)) / GIB
     g_txt = f"{float(g):g}"
-    need = f"{wgb:,.1f} GB of weights"
+    need = f"{wgb:,.1f} GiB of weights"
     if kvgb > 0:
-        need += f" + {kvgb:,.1f} GB of KV cache for one {float(tok):,.0f}-token request"
+        need += f" + {kvgb:,.1f} GiB of KV cache for one {float(tok):,.0f}-token request"
     what = "use more GPUs or a lower precision"
     if wgb <= usable:
         what = "use more GPUs, a lower precision or shorter requests"
     raise DoesNotFitError(
-        f"{model_id} in {prec} needs {need}; {g_txt} x {gpu_id} give {usable:,.1f} GB "
-        f"usable ({float(frac):.0%} of {float(mem):g} GB each): {what}")
+        f"{model_id} in {prec} needs {need}; {g_txt} x {gpu_id} give {usable:,.1f} GiB "
+        f"usable ({float(frac):.0%} of {float(mem):g} GiB each): {what}")
 
 
 # --------------------------------------------------------------------------
 # time
 # --------------------------------------------------------------------------
 
+def windowed_share(tokens, layers, sliding_window_layers=None, sliding_window_tokens=None) -> np.ndarray:
+    """Share of a full-attention KV cache (or attention work) a sequence of ``tokens`` needs when
+    ``sliding_window_layers`` of its ``layers`` attend to the last ``sliding_window_tokens`` only [-].
+
+    ``(full layers x tokens + windowed layers x min(tokens, window)) / (layers x tokens)``;
+    1 where no window is given.  gpt-oss alternates full and 128-token windowed layers;
+    Llama 4 attends in 8,192-token chunks on three layers of four.
+
+    >>> float(windowed_share(10_000, 36, 18, 128))       # (18 x 10,000 + 18 x 128) / (36 x 10,000)
+    0.5064
+    >>> float(windowed_share(100, 36, 18, 128))          # shorter than the window: all of it
+    1.0
+    """
+    n = np.maximum(_as_float(tokens), 1.0)
+    L = _as_float(layers)
+    lw = np.nan_to_num(_float_or_nan(sliding_window_layers), nan=0.0)
+    w = _float_or_nan(sliding_window_tokens)
+    w = np.where(np.isnan(w), n, w)
+    return ((L - lw) * n + lw * np.minimum(n, w)) / (L * n)
+
+
+def attention_flops_per_context_token(layers, attention_heads, head_dim,
+                                      kv_values_per_token_layer=None) -> np.ndarray:
+    """FLOPs one new token spends on attention per token already in its context [FLOP].
+
+    Scores (q . k) and the weighted sum of values each take 2 FLOPs per head dimension:
+    ``4 x layers x attention heads x head dim``.  Latent-attention models (no ``head_dim``)
+    attend in their latent space: ``kv_values_per_token_layer`` stands in for the head dim.
+    0 where the heads are unknown.
+
+    >>> float(attention_flops_per_context_token(32, 32, 128))          # Llama 3.1 8B
+    524288.0
+    >>> float(attention_flops_per_context_token(61, 128, None, 576))   # DeepSeek-V3 (MLA)
+    17989632.0
+    """
+    dim = _float_or_nan(head_dim)
+    dim = np.where(np.isnan(dim), _float_or_nan(kv_values_per_token_layer), dim)
+    out = 4.0 * _as_float(layers) * _float_or_nan(attention_heads) * dim
+    return np.where(np.isfinite(out), out, 0.0)
+
+
 def prefill_seconds(active_params_b, input_tokens, gpus, peak_tflops_per_gpu,
-                    mfu=DEFAULT_MFU, tp_eff=1.0) -> np.ndarray:
+                    mfu=DEFAULT_MFU, tp_eff=1.0, attention_flops_per_token_pair=0.0) -> np.ndarray:
     """Time to prefill one request's prompt on the whole replica.
 
-    ``2 x active params x input_tokens / (gpus x peak x mfu x tp_eff)``.
-    Attention's own FLOPs (quadratic in the prompt) are left out: below ~8k
-    tokens they are a few per cent of the weight FLOPs.
+    ``(2 x active params x n + a x n**2 / 2) / (gpus x peak x mfu x tp_eff)`` for a prompt of
+    n tokens, where ``a`` (:func:`attention_flops_per_context_token`) is what one token's
+    attention costs per earlier token: causal attention visits n**2 / 2 pairs.  Below ~8k
+    tokens attention is a few per cent of the weight FLOPs; at 100k it dominates.
 
     Parameters
     ----------
@@ -761,8 +844,15 @@ def prefill_seconds(active_params_b, input_tokens, gpus, peak_tflops_per_gpu,
 
     >>> round(float(prefill_seconds(8, 1000, 1, 1000, 0.5)), 6)
     0.032
+
+    With attention at 4 x 32 layers x 4096 = 524,288 FLOP per token pair, 1e6 / 2 pairs add
+    2.6e11 FLOP: (1.6e13 + 2.62e11) / 5e14 = 0.03252 s.
+
+    >>> round(float(prefill_seconds(8, 1000, 1, 1000, 0.5, attention_flops_per_token_pair=524288)), 5)
+    0.03252
     """
-    flop = 2.0 * _as_float(active_params_b) * 1e9 * _as_float(input_tokens)
+    n = _as_float(input_tokens)
+    flop = 2.0 * _as_float(active_params_b) * 1e9 * n + _as_float(attention_flops_per_token_pair) * n * n / 2.0
     rate = (_as_float(gpus) * _as_float(peak_tflops_per_gpu) * 1e12
             * _as_float(mfu) * _as_float(tp_eff))
     return flop / rate
@@ -771,14 +861,17 @@ def prefill_seconds(active_params_b, input_tokens, gpus, peak_tflops_per_gpu,
 def decode_step_seconds(batch_size, weight_bytes_read, kv_bytes_per_token, context_tokens,
                         active_params_b, gpus, memory_bandwidth_tbps, peak_tflops_per_gpu,
                         mbu=DEFAULT_MBU, mfu=DEFAULT_MFU, tp_eff=1.0,
-                        combine="split") -> np.ndarray:
+                        combine="split", attention_flops_per_token_pair=0.0) -> np.ndarray:
     """Time of one decode step (one new token for every sequence of the batch).
 
     With ``rate = gpus x tp_eff`` times the per-GPU peak and utilisation::
 
         weights time   = weight bytes read / (rate x bandwidth x mbu)
         attention time = B x context x KV bytes/token / (rate x bandwidth x mbu)
-        compute time   = 2 x active params x B / (rate x peak x mfu)
+        compute time   = (2 x active params + a x context) x B / (rate x peak x mfu)
+
+    (``a``: attention FLOPs per token pair, :func:`attention_flops_per_context_token`; 0 leaves
+    attention's arithmetic out, as the examples do.)
 
     ``split`` (default): ``max(weights, compute) + attention``, the matrix
     products on their roofline and the attention kernels' cache reads after
@@ -832,8 +925,9 @@ def decode_step_seconds(batch_size, weight_bytes_read, kv_bytes_per_token, conte
     bandwidth = eff * _as_float(memory_bandwidth_tbps) * 1e12 * _as_float(mbu)
     weights_s = _as_float(weight_bytes_read) / bandwidth
     kv_s = b * _as_float(context_tokens) * _as_float(kv_bytes_per_token) / bandwidth
-    compute_s = (2.0 * _as_float(active_params_b) * 1e9 * b
-                 / (eff * _as_float(peak_tflops_per_gpu) * 1e12 * _as_float(mfu)))
+    flop_per_seq = 2.0 * _as_float(active_params_b) * 1e9 \
+        + _as_float(attention_flops_per_token_pair) * _as_float(context_tokens)
+    compute_s = flop_per_seq * b / (eff * _as_float(peak_tflops_per_gpu) * 1e12 * _as_float(mfu))
     if combine == "split":
         return np.maximum(weights_s, compute_s) + kv_s
     if combine == "max":
@@ -874,51 +968,56 @@ def output_tokens_per_second(batch_size, output_tokens, decode_step_s, prefill_s
         return np.where(b > 0, b * out / (out * _as_float(decode_step_s) + b * _as_float(prefill_s)), 0.0)
 
 
-def batch_limit(tpot, max_batch_memory, max_batch=DEFAULT_MAX_BATCH, max_time_per_output_token_s=None):
-    """The largest batch within memory, the engine cap and the latency target, and what limits it.
+def batch_limit(meets_targets, max_batch_memory, max_batch=DEFAULT_MAX_BATCH, has_target=False,
+                concurrency=None):
+    """The largest batch within memory, the engine cap, the clients and the latency targets.
 
     Parameters
     ----------
-    tpot : callable
-        ``tpot(B)`` -> time per output token [s] at batch B (arrays in, arrays out); it
-        grows with B.
+    meets_targets : callable
+        ``meets_targets(B)`` -> bool array: whether batch B meets every latency target (time
+        per output token, time to first token); latency grows with B.
     max_batch_memory : float or array-like
         [sequences] the KV cache holds (:func:`max_batch_by_memory`).
     max_batch : int or array-like
         [sequences] engine cap (inf: none).
-    max_time_per_output_token_s : float or array-like, optional
-        [s] latency target; None, NaN or inf: none.
+    has_target : bool or array-like
+        Where False there is no latency target and the batch is the upper bound at once.
+    concurrency : float or array-like, optional
+        [requests] the clients keep in flight (None, NaN or inf: as many as the engine takes).
 
     Returns
     -------
     batch : numpy.ndarray
         [sequences] (0 where not one request fits; at least 1 otherwise).
     latency_target_met : numpy.ndarray of bool
-        False where even one sequence misses the target (the batch is then 1).
+        False where even one sequence misses a target (the batch is then 1).
     limit : numpy.ndarray of str
-        ``memory``, ``latency`` or ``max_batch``.
+        ``memory``, ``latency``, ``max_batch`` or ``concurrency``.
 
     Notes
     -----
-    A vectorised integer bisection: ``lo`` always meets the target (B = 0 by convention),
-    ``hi`` never does; without a target B = the upper bound at once.
+    A vectorised integer bisection: ``lo`` always meets the targets (B = 0 by convention),
+    ``hi`` never does.
 
     Examples
     --------
-    With tpot(B) = 10 ms + 1 ms x B and a 50 ms target the latency allows B = 40:
+    With a time per output token of 10 ms + 1 ms x B and a 50 ms target the latency allows
+    B = 40; 16 clients cap it at 16:
 
-    >>> b, met, why = batch_limit(lambda b: 0.010 + 0.001 * b, 500, 1024, [None, 0.050])
+    >>> b, met, why = batch_limit(lambda b: 0.010 + 0.001 * b <= 0.050, 500, 1024, [False, True, True],
+    ...                           [None, None, 16])
     >>> b.tolist(), met.tolist(), why.tolist()
-    ([500.0, 40.0], [True, True], ['memory', 'latency'])
+    ([500.0, 40.0, 16.0], [True, True, True], ['memory', 'latency', 'concurrency'])
     """
     b_mem = _as_float(max_batch_memory)
     b_cap = np.floor(_as_float(max_batch))
-    target = _float_or_nan(max_time_per_output_token_s)
-    target = np.where(np.isnan(target), np.inf, target)
-    shape = np.broadcast_shapes(np.shape(b_mem), np.shape(b_cap), np.shape(target),
-                                np.shape(tpot(1.0)))
-    upper = np.broadcast_to(np.minimum(np.minimum(b_mem, b_cap), _BATCH_CEILING), shape)
-    finite = np.broadcast_to(np.isfinite(target), shape)
+    conc = _float_or_nan(concurrency)
+    conc = np.floor(np.where(np.isnan(conc), np.inf, conc))
+    shape = np.broadcast_shapes(np.shape(b_mem), np.shape(b_cap), np.shape(conc), np.shape(has_target),
+                                np.shape(meets_targets(1.0)))
+    upper = np.broadcast_to(np.minimum(np.minimum(np.minimum(b_mem, b_cap), conc), _BATCH_CEILING), shape)
+    finite = np.broadcast_to(np.asarray(has_target, dtype=bool), shape)
     lo = np.where(finite, 0.0, upper)
     hi = np.where(finite, upper + 1.0, upper)
     n_rounds = int(np.ceil(np.log2(np.max(upper, initial=0.0) + 2.0))) + 1
@@ -927,14 +1026,14 @@ def batch_limit(tpot, max_batch_memory, max_batch=DEFAULT_MAX_BATCH, max_time_pe
         if not np.any(open_):
             break
         mid = np.floor((lo + hi) / 2.0)
-        good = tpot(np.maximum(mid, 1.0)) <= target
+        good = np.broadcast_to(meets_targets(np.maximum(mid, 1.0)), shape)
         lo = np.where(open_ & good, mid, lo)
         hi = np.where(open_ & ~good, mid, hi)
     latency_met = (lo >= 1.0) | (upper < 1.0)
     batch = np.where(upper >= 1.0, np.maximum(lo, 1.0), 0.0)
-    limit = _LIMITS[np.where((lo < upper) & (upper >= 1.0), 1,
-                             np.where(np.broadcast_to(b_mem <= b_cap, shape)
-                                      | (upper < 1.0), 0, 2))]
+    static = np.where(np.broadcast_to((b_mem <= b_cap) & (b_mem <= conc), shape) | (upper < 1.0), 0,
+                      np.where(np.broadcast_to(conc < b_cap, shape), 3, 2))
+    limit = _LIMITS[np.where((lo < upper) & (upper >= 1.0), 1, static)]
     return batch, latency_met, limit
 
 
@@ -953,16 +1052,17 @@ class ReplicaThroughput:
     requests_per_s : [requests/s] completed requests per second.
     batch_size : [sequences] concurrent sequences (int; 0 when it does not fit).
     batch_limit : str, what capped the batch: ``memory`` (KV cache; also when
-        the model does not fit), ``latency`` (the time-per-output-token target)
-        or ``max_batch`` (the engine cap).
+        the model does not fit), ``latency`` (a latency target), ``max_batch``
+        (the engine cap) or ``concurrency`` (the clients sending requests).
     prefill_s : [s] prefill time of one request on the whole replica.
     decode_step_s : [s] one decode step at the batch used.
     time_per_output_token_s : [s] mean time between a sequence's tokens: the
         decode step plus the prefills of new requests interleaved with it,
         ``decode_step_s + batch_size x prefill_s / output_tokens``.
+    time_to_first_token_s : [s] the request's prefill plus one decode step it waits for.
     fits : bool, whether the weights plus one request's KV cache fit.
-    latency_target_met : bool; False when even one sequence misses the target
-        (the batch is then 1).
+    latency_target_met : bool; False when even one sequence misses a target
+        (time per output token or to first token; the batch is then 1).
     memory_bound : bool, the decode step's memory time (weights + KV) is at
         least its compute time.
     weight_bytes : [bytes] of weights on the replica.
@@ -978,6 +1078,7 @@ class ReplicaThroughput:
     prefill_s: np.ndarray
     decode_step_s: np.ndarray
     time_per_output_token_s: np.ndarray
+    time_to_first_token_s: np.ndarray
     fits: np.ndarray
     latency_target_met: np.ndarray
     memory_bound: np.ndarray
@@ -996,7 +1097,7 @@ def replica_throughput(
     layers,
     kv_heads,
     head_dim,
-    memory_gb,
+    memory_gib,
     memory_bandwidth_tbps,
     bf16_dense_tflops,
     gpus_per_replica=1,
@@ -1004,26 +1105,40 @@ def replica_throughput(
     input_tokens=1000,
     output_tokens=1000,
     *,
+    attention_heads=None,
     kv_values_per_token_layer=None,
+    sliding_window_layers=None,
+    sliding_window_tokens=None,
     experts=None,
     experts_per_token=None,
     fp8_dense_tflops=None,
     fp4_dense_tflops=None,
     interconnect="nvlink",
     kv_precision=None,
+    engine=DEFAULT_ENGINE,
+    platform="cuda",
     max_time_per_output_token_s=None,
-    mfu=DEFAULT_MFU,
+    max_time_to_first_token_s=None,
+    concurrency=None,
+    cached_input_share=0.0,
+    mfu=None,
     prefill_mfu=None,
-    mbu=DEFAULT_MBU,
+    mbu=None,
     tp_overhead=None,
     usable_memory_fraction=DEFAULT_USABLE_MEMORY_FRACTION,
-    max_batch=DEFAULT_MAX_BATCH,
+    max_batch=None,
+    moe_efficiency=None,
+    moe_prefill_efficiency=None,
+    fp4_efficiency=None,
+    step_overhead_s=None,
+    sequence_overhead_s=None,
+    allreduce_latency_s=None,
     combine="split",
     raise_if_no_fit=True,
     model_id="the model",
     gpu_id="gpu",
 ) -> ReplicaThroughput:
-    """Max throughput of one replica (tensor-parallel group) serving fixed-length requests.
+    """Throughput of one replica (tensor-parallel group) serving fixed-length requests.
 
     Long for its parameter list only: the body runs the named steps memory
     (:func:`kv_bytes_per_token`, :func:`fits`, :func:`max_batch_by_memory`) -> prefill
@@ -1040,8 +1155,8 @@ def replica_throughput(
     layers, kv_heads, head_dim : int or array-like
         Architecture [-]; ``kv_heads``/``head_dim`` may be NaN where
         ``kv_values_per_token_layer`` is given.
-    memory_gb : float or array-like
-        [GB] per GPU.
+    memory_gib : float or array-like
+        [GiB] per GPU (an "80 GB" H100 holds 80 GiB).
     memory_bandwidth_tbps : float or array-like
         [TB/s] per GPU.
     bf16_dense_tflops : float or array-like
@@ -1049,11 +1164,16 @@ def replica_throughput(
     gpus_per_replica : int or array-like, default 1
         Tensor-parallel GPUs [-].
     precision : str or array-like of str, default "bf16"
-        Weight precision.
+        Weight precision (:data:`PRECISION_BYTES`).
     input_tokens, output_tokens : float or array-like, default 1000
         [tokens] per request.
+    attention_heads : int or array-like, optional
+        Query heads [-], for attention's FLOPs at long context (None: left out).
     kv_values_per_token_layer : int or array-like, optional
         [values] cached per token per layer for latent attention.
+    sliding_window_layers, sliding_window_tokens : int or array-like, optional
+        Layers that attend to a window only, and the window [tokens]: their cache and
+        attention stop growing past it (:func:`windowed_share`).
     experts, experts_per_token : int or array-like, optional
         Mixture-of-experts routing [-]; see :func:`moe_weight_bytes_read`.
     fp8_dense_tflops, fp4_dense_tflops : float or array-like, optional
@@ -1063,22 +1183,33 @@ def replica_throughput(
         ``nvlink``, ``pcie`` or ``infinity_fabric``.
     kv_precision : str or array-like of str, optional
         KV-cache precision; default :func:`default_kv_precision`.
-    max_time_per_output_token_s : float or array-like, optional
-        [s] latency target on ``time_per_output_token_s``; None, NaN or inf:
-        no target (maximum throughput).
-    mfu : float or array-like, default :data:`DEFAULT_MFU`
-        [-] FLOP utilisation of decode's matrix products (and of prefill
-        unless ``prefill_mfu`` is given).
-    prefill_mfu : float or array-like, optional
-        [-] FLOP utilisation of prefill; default ``mfu``.
-    mbu : float or array-like, default :data:`DEFAULT_MBU`
-        [-] memory bandwidth utilisation.
+    engine, platform : str or array-like of str
+        The serving stack (:data:`ENGINES`, :data:`PLATFORMS`): its fitted share of the
+        efficiencies (:data:`ENGINE_EFFICIENCY`, :data:`PLATFORM_EFFICIENCY`).
+    max_time_per_output_token_s, max_time_to_first_token_s : float or array-like, optional
+        [s] latency targets; None, NaN or inf: none (maximum throughput).
+    concurrency : float or array-like, optional
+        [requests] kept in flight by the clients; None: as many as the engine takes.
+    cached_input_share : float or array-like, default 0
+        [fraction] of the prompt found in the prefix cache: it skips prefill.
+    mfu, prefill_mfu, mbu : float or array-like, optional
+        [-] FLOP utilisation of decode's matrix products and of prefill, and bandwidth
+        utilisation; default the stack's: ``DEFAULT_MFU`` / ``DEFAULT_MBU`` x engine x
+        platform efficiency (x :data:`DEFAULT_MOE_EFFICIENCY` for mixture-of-experts).
     tp_overhead : float, array-like or dict, optional
         [-] per extra GPU; default :data:`DEFAULT_TP_OVERHEAD` by interconnect.
     usable_memory_fraction : float or array-like
         [-] share of device memory for weights + KV cache.
-    max_batch : int or array-like, default :data:`DEFAULT_MAX_BATCH`
-        [sequences] engine cap on the batch (inf: none).
+    max_batch : int or array-like, optional
+        [sequences] engine cap on the batch; default :data:`DEFAULT_MAX_BATCH`.
+    moe_efficiency, fp4_efficiency : float or array-like, optional
+        [-] defaults :data:`DEFAULT_MOE_EFFICIENCY`, :data:`DEFAULT_FP4_EFFICIENCY`.
+    step_overhead_s, sequence_overhead_s : float or array-like, optional
+        [s] per decode step and per sequence per step; defaults
+        :data:`DEFAULT_STEP_OVERHEAD_S`, :data:`DEFAULT_SEQUENCE_OVERHEAD_S`.
+    allreduce_latency_s : float or array-like, optional
+        [s] per tensor-parallel all-reduce (two per layer and step on several GPUs); default
+        :data:`DEFAULT_ALLREDUCE_LATENCY_S`.
     combine : {"split", "max", "sum"}
         How a decode step combines memory and compute time; see
         :func:`decode_step_seconds`.
@@ -1098,21 +1229,23 @@ def replica_throughput(
         When ``raise_if_no_fit`` and the weights plus one request's KV cache
         exceed the replica's usable memory.
     ValueError
-        Unknown precision or interconnect, fewer than one GPU or output token.
+        Unknown precision, interconnect, engine or platform, fewer than one GPU or output token.
 
     Examples
     --------
-    Llama-3.1-70B in fp8 on two H100 SXM, 1,000 tokens in and out, then with
-    a 30 ms per-token latency target:
+    Llama-3.1-70B in fp8 on two H100 SXM, 1,000 tokens in and out, at maximum throughput
+    and at 30 ms per output token:
 
     >>> arch = dict(total_params_b=70.55, active_params_b=70.55, layers=80,
     ...             kv_heads=8, head_dim=128)
-    >>> h100 = dict(memory_gb=80, memory_bandwidth_tbps=3.35,
+    >>> h100 = dict(memory_gib=80, memory_bandwidth_tbps=3.35,
     ...             bf16_dense_tflops=989, fp8_dense_tflops=1979)
     >>> r = replica_throughput(**arch, **h100, gpus_per_replica=2, precision="fp8",
     ...                        max_time_per_output_token_s=[None, 0.030])
-    >>> r.batch_limit.tolist(), (r.output_tokens_per_s.round(-2)).tolist()
-    (['memory', 'latency'], [4900.0, 3200.0])
+    >>> r.batch_limit.tolist(), bool(r.output_tokens_per_s[0] > r.output_tokens_per_s[1])
+    (['memory', 'latency'], True)
+    >>> bool(r.time_per_output_token_s[1] <= 0.030)
+    True
     """
     if combine not in COMBINE_MODES:
         raise ValueError(f"combine must be one of {', '.join(COMBINE_MODES)}; got {combine!r}")
@@ -1124,47 +1257,68 @@ def replica_throughput(
     if np.any(~(in_tok >= 0)) or np.any(~(out_tok >= 1)):
         raise ValueError("input_tokens must be >= 0 and output_tokens >= 1")
     kv_prec = default_kv_precision(precision) if kv_precision is None else kv_precision
-    prefill_mfu = mfu if prefill_mfu is None else prefill_mfu
+    eff = stack_efficiency(engine, platform, precision, experts, experts_per_token, mfu=mfu,
+                           prefill_mfu=prefill_mfu, mbu=mbu, moe_efficiency=moe_efficiency,
+                           moe_prefill_efficiency=moe_prefill_efficiency, fp4_efficiency=fp4_efficiency)
 
     # 1. memory: KV bytes per token, the fit, the batch the KV cache holds
     kv_tok = kv_bytes_per_token(layers, kv_heads, head_dim, bytes_per_param(kv_prec),
                                 kv_values_per_token_layer, tensor_parallel=g)
     seq_tokens = in_tok + out_tok
-    ok = fits(total_params_b, precision, memory_gb, g, kv_tok, seq_tokens,
+    kv_seq = kv_tok * windowed_share(seq_tokens, layers, sliding_window_layers, sliding_window_tokens)
+    ok = fits(total_params_b, precision, memory_gib, g, kv_seq, seq_tokens,
               usable_memory_fraction)
     if raise_if_no_fit and not np.all(ok):
-        check_fit(total_params_b, precision, memory_gb, g, kv_tok, seq_tokens,
+        check_fit(total_params_b, precision, memory_gib, g, kv_seq, seq_tokens,
                   usable_memory_fraction, model_id=model_id, gpu_id=gpu_id)
-    b_mem = max_batch_by_memory(total_params_b, precision, memory_gb, g, kv_tok,
+    b_mem = max_batch_by_memory(total_params_b, precision, memory_gib, g, kv_seq,
                                 seq_tokens, usable_memory_fraction)
 
-    # 2. prefill of one request on the whole replica
+    # 2. prefill of one request's uncached prompt on the whole replica
     peak = peak_tflops(precision, bf16_dense_tflops, fp8_dense_tflops, fp4_dense_tflops)
+    peak = peak * np.where(_uses_fp4(precision, fp4_dense_tflops), eff["fp4"], 1.0)
     tp_eff = tp_efficiency(g, interconnect, tp_overhead)
-    prefill = prefill_seconds(active_params_b, in_tok, g, peak, prefill_mfu, tp_eff)
+    attn = attention_flops_per_context_token(layers, attention_heads, head_dim, kv_values_per_token_layer)
+    fresh = in_tok * (1.0 - _as_float(cached_input_share))
+    prefill = prefill_seconds(active_params_b, fresh, g, peak, eff["prefill_mfu"], tp_eff,
+                              attn * windowed_share(fresh, layers, sliding_window_layers, sliding_window_tokens))
 
-    # 3. the decode step at batch b
+    # 3. the decode step at batch b: the roofline plus the engine's fixed costs
     context = in_tok + out_tok / 2.0
+    win = windowed_share(context, layers, sliding_window_layers, sliding_window_tokens)
+    kv_read, attn_read = kv_tok * win, attn * win
     params_read = _moe_params_read(total_params_b, active_params_b, experts,
                                    experts_per_token)
     weight_bpp = bytes_per_param(precision)
+    step_fixed = _as_float(DEFAULT_STEP_OVERHEAD_S if step_overhead_s is None else step_overhead_s)
+    per_seq = _as_float(DEFAULT_SEQUENCE_OVERHEAD_S if sequence_overhead_s is None else sequence_overhead_s)
+    allreduce = _as_float(DEFAULT_ALLREDUCE_LATENCY_S if allreduce_latency_s is None else allreduce_latency_s)
+    step_fixed = step_fixed + np.where(g > 1, 2.0 * _as_float(layers) * allreduce, 0.0)
 
-    def step(b, mfu_=mfu, mbu_=mbu, how=combine):
+    def step(b, mfu_=eff["mfu"], mbu_=eff["mbu"], how=combine, overhead=True):
         w = params_read(b) * 1e9 * weight_bpp
-        return decode_step_seconds(b, w, kv_tok, context, active_params_b, g,
-                                   memory_bandwidth_tbps, peak, mbu_, mfu_, tp_eff, how)
+        t = decode_step_seconds(b, w, kv_read, context, active_params_b, g, memory_bandwidth_tbps, peak, mbu_,
+                                mfu_, tp_eff, how, attn_read)
+        return t + (step_fixed + b * per_seq) * overhead
 
-    # 4. the batch: memory, latency target and engine cap
-    batch, latency_met, limit = batch_limit(
-        lambda b: time_per_output_token(step(b), b, prefill, out_tok), b_mem, max_batch,
-        max_time_per_output_token_s)
+    # 4. the batch: memory, engine cap, clients and the latency targets
+    t_tpot = _target(max_time_per_output_token_s)
+    t_ttft = _target(max_time_to_first_token_s)
+
+    def meets(b):
+        s_ = step(b)
+        return (time_per_output_token(s_, b, prefill, out_tok) <= t_tpot) & (prefill + s_ <= t_ttft)
+
+    cap = DEFAULT_MAX_BATCH if max_batch is None else max_batch
+    batch, latency_met, limit = batch_limit(meets, b_mem, cap, np.isfinite(t_tpot) | np.isfinite(t_ttft),
+                                            concurrency)
     shape = batch.shape
 
     # 5. tokens per second at that batch
     bb = np.maximum(batch, 1.0)
     step_s = step(bb)
-    memory_s = step(bb, mfu_=np.inf, how="sum")
-    compute_s = step(bb, mbu_=np.inf, how="sum") - step(0.0, mbu_=np.inf, how="sum")
+    memory_s = step(bb, mfu_=np.inf, how="sum", overhead=False)
+    compute_s = step(bb, mbu_=np.inf, how="sum", overhead=False) - step(0.0, mbu_=np.inf, how="sum", overhead=False)
     out_tps = output_tokens_per_second(batch, out_tok, step_s, prefill)
     req_s = out_tps / out_tok
 
@@ -1180,14 +1334,58 @@ def replica_throughput(
         prefill_s=full(prefill),
         decode_step_s=full(step_s),
         time_per_output_token_s=full(time_per_output_token(step_s, bb, prefill, out_tok)),
+        time_to_first_token_s=full(prefill + step_s),
         fits=full(ok, bool),
         latency_target_met=full(latency_met, bool),
         memory_bound=full(memory_s >= compute_s, bool),
         weight_bytes=full(weight_bytes(total_params_b, precision)),
         kv_bytes_per_token=full(kv_tok),
-        kv_cache_bytes=full(kv_cache_bytes(total_params_b, precision, memory_gb, g,
+        kv_cache_bytes=full(kv_cache_bytes(total_params_b, precision, memory_gib, g,
                                            usable_memory_fraction)),
     )
+
+
+def _target(seconds) -> np.ndarray:
+    """A latency target as an array: None/NaN -> inf (no target)."""
+    t = _float_or_nan(seconds)
+    return np.where(np.isnan(t), np.inf, t)
+
+
+def _uses_fp4(precision, fp4_dense_tflops) -> np.ndarray:
+    """Whether the matrix products run on the GPU's FP4 units."""
+    col = _lookup(precision, _COMPUTE_COLUMN, "precision")
+    return (col == "fp4") & np.isfinite(_float_or_nan(fp4_dense_tflops))
+
+
+def stack_efficiency(engine=DEFAULT_ENGINE, platform="cuda", precision="bf16", experts=None,
+                     experts_per_token=None, *, mfu=None, prefill_mfu=None, mbu=None, moe_efficiency=None,
+                     moe_prefill_efficiency=None, fp4_efficiency=None) -> dict[str, np.ndarray]:
+    """The efficiencies a serving stack reaches on a model [-].
+
+    ``mbu = DEFAULT_MBU x engine x platform (x moe)``, likewise ``mfu`` (from ``DEFAULT_MFU``) and
+    ``prefill_mfu`` (from ``DEFAULT_PREFILL_MFU``, x the MoE prefill factor); an explicit
+    ``mfu``/``mbu``/``prefill_mfu`` is taken as it is (prefill follows an explicit ``mfu``).
+    ``fp4`` is the share of the FP4 peak FP4 kernels reach.
+
+    >>> e = stack_efficiency("trt-llm", "cuda", mbu=0.5)
+    >>> float(e["mbu"]), float(e["mfu"]) == DEFAULT_MFU * ENGINE_EFFICIENCY["trt-llm"]
+    (0.5, True)
+    """
+    f = _lookup(engine, ENGINE_EFFICIENCY, "engine").astype(float) \
+        * _lookup(platform, PLATFORM_EFFICIENCY, "platform").astype(float)
+    e = _float_or_nan(experts)
+    k = _float_or_nan(experts_per_token)
+    moe = np.isfinite(e) & np.isfinite(k) & (e > k)
+    fp = f * np.where(moe, DEFAULT_MOE_PREFILL_EFFICIENCY if moe_prefill_efficiency is None
+                      else _as_float(moe_prefill_efficiency), 1.0)
+    f = f * np.where(moe, DEFAULT_MOE_EFFICIENCY if moe_efficiency is None else _as_float(moe_efficiency), 1.0)
+    return {
+        "mbu": DEFAULT_MBU * f if mbu is None else _as_float(mbu),
+        "mfu": DEFAULT_MFU * f if mfu is None else _as_float(mfu),
+        "prefill_mfu": (DEFAULT_PREFILL_MFU * fp if mfu is None else _as_float(mfu)) if prefill_mfu is None
+        else _as_float(prefill_mfu),
+        "fp4": _as_float(DEFAULT_FP4_EFFICIENCY if fp4_efficiency is None else fp4_efficiency),
+    }
 
 
 # --------------------------------------------------------------------------

@@ -501,3 +501,11 @@ def test_image_price_through_an_alias(mini):
         usd_per_image="0.04", effective_date="2025-01-01", source_url=SRC)])
     write_csv(mini / "model_aliases.csv", "model_aliases", [alias_row(alias="vendor/img-a-1", model_id="img-a")])
     assert load(mini).image_price("vendor/img-a-1")["usd_per_image"] == 0.04
+
+
+def test_pricing_readme_schema_tables_are_the_schema():
+    """Each table's section of tco/pricing/README.md shows exactly its file, key and columns."""
+    from tco.tables import schema_markdown
+    text = (REPO / "tco" / "pricing" / "README.md").read_text()
+    for name, table in TABLES.items():
+        assert schema_markdown(table) in text, name

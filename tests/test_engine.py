@@ -377,7 +377,7 @@ def test_as_of_uses_older_prices(catalog):
 
 @pytest.mark.parametrize("patch,field,fragment", [
     ({"open": {"model": "llama-3.1-405b", "gpu": "h100-sxm", "gpus_per_replica": 2,
-               "output_tokens_per_second_per_replica": None}}, "open.gpus_per_replica", "GB"),
+               "output_tokens_per_second_per_replica": None}}, "open.gpus_per_replica", "GiB"),
     ({"closed": {"model": "gpt-4"}}, "closed.model", "gpt-4o"),
     ({"open": {"gpu": "h100", "model": "llama-3.1-8b", "output_tokens_per_second_per_replica": None}},
      "open.gpu", "h100-sxm"),

@@ -84,10 +84,10 @@ def test_tornado_rows_match_the_engine(catalog, result):
     checks = {
         ("gpu_rate", "high"): {"open": {**BODY["open"], "usd_per_gpu_hour": rate * 1.3}},
         ("growth", "low"): {"workload": {**BODY["workload"], "monthly_growth": 0.03}},
-        ("discount_rate", "high"): {"finance": {"discount_rate_annual": 0.15}},
+        ("discount_rate", "high"): {"finance": {"discount_rate_annual": 0.08 + 0.05}},
         ("staff_cost", "low"): {"open": {**BODY["open"], "fte_usd_per_year": 200000 * 0.7}},
-        ("utilisation", "low"): {"open": {**BODY["open"], "target_utilisation": 0.5}},
-        ("api_price_change", "low"): {"closed": {"model": "gpt-4o", "price_change_annual": -0.4}},
+        ("utilisation", "low"): {"open": {**BODY["open"], "target_utilisation": 0.7 - 0.15}},
+        ("api_price_change", "low"): {"closed": {"model": "gpt-4o", "price_change_annual": 0.0 - 0.2}},
     }
     for (name, end), patch in checks.items():
         r = evaluate(Scenario.from_dict({**BODY, **patch}), catalog)

@@ -41,11 +41,14 @@ LLAMA_8B = dict(total_params_b=8.03, active_params_b=8.03, layers=32, kv_heads=8
 LLAMA_70B = dict(total_params_b=70.55, active_params_b=70.55, layers=80, kv_heads=8, head_dim=128)
 MIXTRAL_8X7B = dict(total_params_b=46.7, active_params_b=12.88, layers=32, kv_heads=8,
                     head_dim=128, experts=8, experts_per_token=2)
-H100 = dict(memory_gb=80, memory_bandwidth_tbps=3.35, bf16_dense_tflops=989,
+H100 = dict(memory_gib=80, memory_bandwidth_tbps=3.35, bf16_dense_tflops=989,
             fp8_dense_tflops=1979)
-A100 = dict(memory_gb=80, memory_bandwidth_tbps=2.039, bf16_dense_tflops=312)
-L40S = dict(memory_gb=48, memory_bandwidth_tbps=0.864, bf16_dense_tflops=362.05,
+A100 = dict(memory_gib=80, memory_bandwidth_tbps=2.039, bf16_dense_tflops=312)
+L40S = dict(memory_gib=48, memory_bandwidth_tbps=0.864, bf16_dense_tflops=362.05,
             fp8_dense_tflops=733, interconnect="pcie")
+GIB = 2**30   # device memory is binary: an "80 GB" H100 holds 80 GiB = 85.9e9 bytes
+#: No fixed costs per step, sequence or all-reduce: the hand cases check the roofline alone.
+NO_OVERHEADS = dict(step_overhead_s=0.0, sequence_overhead_s=0.0, allreduce_latency_s=0.0)
 
 
 def _read_csv(path: Path) -> list[dict]:
@@ -65,8 +68,10 @@ def test_doctests():
 # --------------------------------------------------------------------------
 
 def test_bytes_per_param_table():
-    names = ["fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp4"]
-    assert bytes_per_param(names).tolist() == [4, 2, 2, 1, 1, 0.5, 0.5]
+    # block scales included: int4 groups of 128 with a 16-bit scale and zero (4 + 32/128 = 4.25 bits),
+    # NVFP4 (= fp4) one FP8 scale per 16 values (4 + 8/16 = 4.5 bits), MXFP4 one 8-bit scale per 32 (4.25)
+    names = ["fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp4", "nvfp4", "mxfp4"]
+    assert bytes_per_param(names).tolist() == [4, 2, 2, 1, 1, 4.25 / 8, 4.5 / 8, 4.5 / 8, 4.25 / 8]
     assert float(bytes_per_param("BF16")) == 2.0
     assert bytes_per_param("fp8").shape == ()
 
@@ -120,12 +125,13 @@ def test_kv_bytes_match_reference_table():
 
 
 def test_weight_bytes_by_hand():
-    # Llama-3.1-405B: 405.85e9 params x 2 B = 811.7e9 B in bf16; x 1 B in fp8; x 0.5 B in int4
+    # Llama-3.1-405B: 405.85e9 params x 2 B = 811.7e9 B in bf16; x 1 B in fp8; x 0.53125 B in int4
     assert float(weight_bytes(405.85, "bf16")) == pytest.approx(811.7e9)
     assert float(weight_bytes(405.85, "fp8")) == pytest.approx(405.85e9)
-    assert float(weight_bytes(405.85, "int4")) == pytest.approx(202.925e9)
+    assert float(weight_bytes(405.85, "int4")) == pytest.approx(215.6078125e9)
+    # 8.03e9 x 4 B; 70.55e9 x 0.5625 B (NVFP4)
     assert weight_bytes([8.03, 70.55], ["fp32", "fp4"]).tolist() == pytest.approx(
-        [32.12e9, 35.275e9])
+        [32.12e9, 39.684375e9])
 
 
 def test_moe_weight_bytes_read_by_hand():
@@ -185,41 +191,43 @@ def test_tp_efficiency():
 # --------------------------------------------------------------------------
 
 def test_max_batch_by_memory_by_hand():
-    # Llama-3.1-8B fp8 on one 80 GB GPU: 80e9 x 0.9 = 72e9 usable, - 8.03e9 weights = 63.97e9;
-    # per 2,000-token request 65,536 x 2,000 = 131.072e6 B -> 63.97e9 / 131.072e6 = 488.05 -> 488
-    assert int(max_batch_by_memory(8.03, "fp8", 80, 1, 65_536, 2000)) == 488
+    # Llama-3.1-8B fp8 on one 80 GiB GPU: 80 x 2**30 x 0.9 = 77.309e9 usable, - 8.03e9 weights
+    # = 69.279e9; per 2,000-token request 65,536 x 2,000 = 131.072e6 B -> 528.56 -> 528
+    assert int(max_batch_by_memory(8.03, "fp8", 80, 1, 65_536, 2000)) == 528
     # does not fit: 0, never negative
     assert int(max_batch_by_memory(405.85, "bf16", 80, 2, 516_096, 2000)) == 0
 
 
 def test_fits_vectorised():
-    # 405B on 8 x 80 GB = 576 GB usable: bf16 811.7 GB no; fp8 405.85 yes; fp4 202.9 yes
+    # 405B on 8 x 80 GiB = 8 x 85.9e9 x 0.9 = 618.5e9 B usable: bf16 811.7e9 no; fp8 405.85e9 yes;
+    # fp4 228.3e9 yes
     assert fits(405.85, ["bf16", "fp8", "fp4"], 80, 8).tolist() == [False, True, True]
-    # the KV of one request counts: 70B fp8 on one H100 has 72 - 70.55 = 1.45 GB spare,
-    # one 10,000-token request needs 163,840 x 10,000 = 1.64 GB
-    assert bool(fits(70.55, "fp8", 80, 1, 163_840, 1000))
-    assert not bool(fits(70.55, "fp8", 80, 1, 163_840, 10_000))
+    # the KV of one request counts: 70B fp8 on one H100 has 77.31e9 - 70.55e9 = 6.76e9 B spare;
+    # a 40,000-token request needs 163,840 x 40,000 = 6.55e9 B (fits), 50,000 tokens 8.19e9 B (no)
+    assert bool(fits(70.55, "fp8", 80, 1, 163_840, 40_000))
+    assert not bool(fits(70.55, "fp8", 80, 1, 163_840, 50_000))
 
 
 def test_does_not_fit_message_names_sizes():
     with pytest.raises(DoesNotFitError) as err:
         check_fit(405.85, "bf16", 80, 2, model_id="llama-3.1-405b", gpu_id="h100-sxm")
     msg = str(err.value)
-    # weights 405.85 x 2 = 811.7 GB; usable 2 x 80 x 0.9 = 144.0 GB
-    assert msg.startswith("llama-3.1-405b in bf16 needs 811.7 GB of weights; ")
-    assert "2 x h100-sxm give 144.0 GB usable" in msg
+    # weights 405.85e9 x 2 B = 811.7e9 B = 756.0 GiB; usable 2 x 80 GiB x 0.9 = 144.0 GiB
+    assert msg.startswith("llama-3.1-405b in bf16 needs 756.0 GiB of weights; ")
+    assert "2 x h100-sxm give 144.0 GiB usable" in msg
     assert "use more GPUs or a lower precision" in msg
     assert isinstance(err.value, ValueError)
 
 
 def test_does_not_fit_because_of_one_long_request():
-    # weights fit (70.55 of 72 GB) but one 10,000-token request needs 1.6 GB of fp8 cache
+    # weights fit (70.55e9 B = 65.7 GiB of 72 GiB) but one 50,000-token request needs
+    # 163,840 x 50,000 = 8.19e9 B = 7.6 GiB of fp8 cache
     with pytest.raises(DoesNotFitError) as err:
-        check_fit(70.55, "fp8", 80, 1, 163_840, 10_000, model_id="llama-3.1-70b",
+        check_fit(70.55, "fp8", 80, 1, 163_840, 50_000, model_id="llama-3.1-70b",
                   gpu_id="h100-sxm")
     msg = str(err.value)
-    assert "70.5 GB of weights + 1.6 GB of KV cache for one 10,000-token request" in msg
-    assert "72.0 GB usable" in msg
+    assert "65.7 GiB of weights + 7.6 GiB of KV cache for one 50,000-token request" in msg
+    assert "72.0 GiB usable" in msg
     assert "shorter requests" in msg
 
 
@@ -228,7 +236,7 @@ def test_check_fit_passes_silently():
 
 
 def test_replica_throughput_raises_or_reports_no_fit():
-    with pytest.raises(DoesNotFitError, match="llama-3.1-405b in bf16 needs 811.7 GB"):
+    with pytest.raises(DoesNotFitError, match="llama-3.1-405b in bf16 needs 756.0 GiB"):
         replica_throughput(405.85, 405.85, 126, 8, 128, **A100, gpus_per_replica=2,
                            precision="bf16", model_id="llama-3.1-405b", gpu_id="a100-80gb")
     r = replica_throughput(405.85, 405.85, 126, 8, 128, **A100, gpus_per_replica=[2, 8],
@@ -272,14 +280,14 @@ def test_decode_step_by_hand():
 
 # A tiny made-up model whose replica throughput is worked out by hand below.
 TINY = dict(total_params_b=1.0, active_params_b=1.0, layers=10, kv_heads=1, head_dim=50,
-            memory_gb=10, memory_bandwidth_tbps=1.0, bf16_dense_tflops=100,
+            memory_gib=10, memory_bandwidth_tbps=1.0, bf16_dense_tflops=100,
             precision="bf16", input_tokens=500, output_tokens=500,
-            mfu=0.5, mbu=0.5, max_batch=100)
+            mfu=0.5, mbu=0.5, max_batch=100, **NO_OVERHEADS)
 
 
 def test_replica_throughput_by_hand():
     # KV: 10 layers x 2 x 1 head x 50 x 2 B = 2,000 B/token; request 1,000 tokens -> 2e6 B
-    # memory: 10e9 x 0.9 = 9e9 - 2e9 weights = 7e9 -> 3,500 requests; engine cap 100 -> B = 100
+    # memory: 10 x 2**30 x 0.9 = 9.664e9 - 2e9 weights = 7.664e9 -> 3,831 requests; cap 100 -> B = 100
     # prefill/request: 2 x 1e9 x 500 / (100e12 x 0.5) = 0.02 s
     # decode (context 500 + 500/2 = 750):
     #   weights 2e9 / (1e12 x 0.5) = 4 ms; compute 2 x 1e9 x 100 / 50e12 = 4 ms; max = 4 ms
@@ -291,7 +299,7 @@ def test_replica_throughput_by_hand():
     assert int(r.batch_size) == 100
     assert str(r.batch_limit) == "max_batch"
     assert float(r.kv_bytes_per_token) == 2000
-    assert float(r.kv_cache_bytes) == pytest.approx(7e9)
+    assert float(r.kv_cache_bytes) == pytest.approx(10 * GIB * 0.9 - 2e9)
     assert float(r.prefill_s) == pytest.approx(0.02)
     assert float(r.decode_step_s) == pytest.approx(4.3e-3)
     assert float(r.output_tokens_per_s) == pytest.approx(100 * 500 / 4.15)
@@ -303,10 +311,10 @@ def test_replica_throughput_by_hand():
 
 
 def test_replica_throughput_memory_limit_by_hand():
-    # same model, no engine cap, 20,000-token requests: 7e9 / (2,000 x 20,000) = 175 requests
+    # same model, no engine cap, 20,000-token requests: 7.664e9 / (2,000 x 20,000) = 191.6 -> 191
     r = replica_throughput(**{**TINY, "max_batch": np.inf, "input_tokens": 19_000,
                               "output_tokens": 1000})
-    assert int(r.batch_size) == 175
+    assert int(r.batch_size) == 191
     assert str(r.batch_limit) == "memory"
 
 
@@ -343,7 +351,7 @@ def test_fp8_weights_on_gpu_without_fp8():
 
 
 def test_pcie_scales_worse_than_nvlink():
-    kw = dict(**LLAMA_70B, memory_gb=48, memory_bandwidth_tbps=0.864,
+    kw = dict(**LLAMA_70B, memory_gib=48, memory_bandwidth_tbps=0.864,
               bf16_dense_tflops=362.05, fp8_dense_tflops=733, precision="fp8",
               gpus_per_replica=4)
     nv = replica_throughput(**kw, interconnect="nvlink")
@@ -352,9 +360,11 @@ def test_pcie_scales_worse_than_nvlink():
 
 
 def test_moe_decode_reads_more_weights_than_active():
-    r = replica_throughput(**MIXTRAL_8X7B, **H100, precision="fp8")
+    # the same efficiencies for both (no MoE factor), so that only the weights read differ
+    same = dict(moe_efficiency=1.0, moe_prefill_efficiency=1.0)
+    r = replica_throughput(**MIXTRAL_8X7B, **H100, precision="fp8", **same)
     dense_like = replica_throughput(**{**MIXTRAL_8X7B, "experts": None,
-                                       "experts_per_token": None}, **H100, precision="fp8")
+                                       "experts_per_token": None}, **H100, precision="fp8", **same)
     # at a batch of ~190 every expert is touched: both read all 46.7 GB per step
     assert int(r.batch_size) > 100
     assert float(r.output_tokens_per_s) == pytest.approx(float(dense_like.output_tokens_per_s),
@@ -436,7 +446,7 @@ configs = st.fixed_dictionaries(dict(
     layers=st.integers(4, 128),
     kv_heads=st.sampled_from([1, 2, 4, 8, 16]),
     head_dim=st.sampled_from([64, 128]),
-    memory_gb=st.floats(16, 200),
+    memory_gib=st.floats(16, 200),
     memory_bandwidth_tbps=st.floats(0.2, 8),
     bf16_dense_tflops=st.floats(50, 2500),
     gpus_per_replica=st.sampled_from([1, 2, 4, 8]),
@@ -483,7 +493,7 @@ def test_more_bandwidth_never_lowers_throughput(cfg, factor, target, experts):
 def test_more_memory_never_lowers_throughput(cfg, factor):
     kw = dict(cfg, active_params_b=cfg["total_params_b"], raise_if_no_fit=False)
     base = replica_throughput(**kw)
-    bigger = replica_throughput(**{**kw, "memory_gb": cfg["memory_gb"] * factor})
+    bigger = replica_throughput(**{**kw, "memory_gib": cfg["memory_gib"] * factor})
     assert bigger.output_tokens_per_s >= base.output_tokens_per_s * (1 - 1e-12)
     assert np.isfinite(bigger.output_tokens_per_s)
 
@@ -509,136 +519,3 @@ def test_usd_per_mtok_utilisation_and_vectors():
     got = usd_per_mtok(np.array([1.30, 1.95]), 1000)
     assert got.tolist() == pytest.approx([1.30 / 3.6, 1.95 / 3.6])
     assert math.isinf(float(usd_per_mtok(1.0, 0.0)))
-
-
-# --------------------------------------------------------------------------
-# calibration against TensorRT-LLM's published max-throughput tables
-# --------------------------------------------------------------------------
-
-# Calibration GPU names -> rows of gpu_specs_reference.csv
-CAL_GPUS = {
-    "H100-SXM-80GB": "H100 SXM",
-    "H200-SXM-141GB": "H200",
-    "L40S-48GB": "L40S",
-    "A100-SXM4-80GB": "A100 80GB SXM",
-    "B200-180GB": "B200",
-}
-
-
-def _num(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        return float("nan")
-
-
-def _interconnect(text: str) -> str:
-    if "PCIe only" in text:
-        return "pcie"
-    if "Infinity" in text:
-        return "infinity_fabric"
-    return "nvlink"
-
-
-def _in_scope(row: dict) -> tuple[bool, str]:
-    """Which calibration rows measure maximum throughput.
-
-    Offline trtllm-bench rows: every one.  Online serving rows: only the
-    saturated ones (offered load ``inf``); at a finite offered load (2, 16, 32
-    requests/s) the server is waiting for work, so tokens/s measure the load
-    offered, not what the GPUs can do.
-    """
-    scenario = row["scenario"]
-    if scenario.startswith("Offline"):
-        return True, "offline max throughput"
-    if scenario.startswith("Online") and scenario.rstrip().endswith("inf"):
-        return True, "online, saturated"
-    return False, "online at a finite offered load: not max throughput"
-
-
-def _calibration_rows():
-    paths = [REFERENCE / n for n in ("throughput_calibration.csv", "open_models_reference.csv",
-                                     "gpu_specs_reference.csv")]
-    if not all(p.exists() for p in paths):
-        pytest.skip("shared reference data not present")
-    cal, models_csv, gpus_csv = paths
-    models = {r["model"]: r for r in _read_csv(models_csv)}
-    gpus = {r["gpu"]: r for r in _read_csv(gpus_csv)}
-    rows, excluded = [], []
-    for r in _read_csv(cal):
-        ok, why = _in_scope(r)
-        label = (f"{r['model']} {r['gpu']} x{r['num_gpus']} {r['precision']} "
-                 f"{r['input_len']}/{r['output_len']} [{why}]")
-        if not ok:
-            excluded.append(label)
-            continue
-        # "Mistral-7B" -> "Mistral-7B-v0.3", "Mixtral-8x7B" -> "Mixtral-8x7B-v0.1"
-        m = models.get(r["model"]) or next(
-            v for k, v in models.items() if k.startswith(r["model"] + "-"))
-        g = gpus[CAL_GPUS[r["gpu"]]]
-        rows.append(dict(
-            label=label, measured=float(r["tokens_per_s_total"]),
-            total_params_b=_num(m["total_params_b"]), active_params_b=_num(m["active_params_b"]),
-            layers=_num(m["layers"]), kv_heads=_num(m["kv_heads"]), head_dim=_num(m["head_dim"]),
-            experts=_num(m["experts"]), experts_per_token=_num(m["experts_per_token"]),
-            memory_gb=_num(g["memory_gb"]), memory_bandwidth_tbps=_num(g["memory_bandwidth_tbps"]),
-            bf16_dense_tflops=_num(g["bf16_dense_tflops"]),
-            fp8_dense_tflops=_num(g["fp8_dense_tflops"]),
-            fp4_dense_tflops=_num(g["fp4_dense_tflops"]),
-            interconnect=_interconnect(g["scale_up_interconnect"]),
-            gpus_per_replica=int(r["num_gpus"]),
-            # FP16 rows (A100) are bf16-class compute; FP8 rows use an FP8 KV cache, as the
-            # table's notes say, which is the default for fp8 (and fp4) weights
-            precision=r["precision"].lower(),
-            input_tokens=int(r["input_len"]), output_tokens=int(r["output_len"]),
-        ))
-    return rows, excluded
-
-
-def _model_ratios(rows, **kw):
-    keys = [k for k in rows[0] if k not in ("label", "measured")]
-    arrays = {k: np.array([r[k] for r in rows]) for k in keys}
-    # the model alone, module defaults, no benchmark override
-    res = replica_throughput(**arrays, **kw)
-    measured = np.array([r["measured"] for r in rows])
-    return measured / res.output_tokens_per_s, res
-
-
-def test_calibration_against_trtllm():
-    """Median measured/modelled within 10 % of 1, >= 80 % of rows within 25 %."""
-    rows, excluded = _calibration_rows()
-    ratio, res = _model_ratios(rows)
-    within = np.abs(ratio - 1.0) <= 0.25
-    lines = [f"{'row':<78} {'measured':>9} {'model':>9} {'ratio':>6}  batch (limit)"]
-    for r, q, m, b, lim, w in zip(rows, ratio, res.output_tokens_per_s, res.batch_size,
-                                 res.batch_limit, within):
-        lines.append(f"{r['label']:<78} {r['measured']:9.0f} {m:9.0f} {q:6.2f}  {b} ({lim})"
-                     + ("" if w else "  <-- outside 25 %"))
-    median = float(np.median(ratio))
-    share = float(np.mean(within))
-    lines.append(f"rows {len(rows)}; median ratio {median:.3f}; within 25 %: {share:.1%} "
-                 f"({int(within.sum())}/{len(rows)}); within 10 %: "
-                 f"{np.mean(np.abs(ratio - 1) <= 0.10):.1%}; ratio range "
-                 f"{ratio.min():.2f}-{ratio.max():.2f}; geometric mean "
-                 f"{math.exp(np.mean(np.log(ratio))):.3f}")
-    lines.append(f"excluded {len(excluded)}: " + "; ".join(excluded))
-    table = "\n".join(lines)
-    print(table)
-    assert len(rows) >= 50  # 51 offline rows + 2 saturated online rows
-    assert 0.90 <= median <= 1.10, table
-    assert share >= 0.80, table
-
-
-def test_split_roofline_fits_better_than_plain_max():
-    """The design choice in decode_step_seconds, checked on the same rows.
-
-    With the plain whole-step roofline ``max`` and the same defaults, fewer
-    rows fall within 25 % than with ``split`` (attention after the matrix
-    products).
-    """
-    rows, _ = _calibration_rows()
-    split, _ = _model_ratios(rows)
-    plain, _ = _model_ratios(rows, combine="max")
-    share = [float(np.mean(np.abs(x - 1) <= 0.25)) for x in (split, plain)]
-    print(f"within 25 %: split {share[0]:.1%}, max {share[1]:.1%}")
-    assert share[0] > share[1]

@@ -14,7 +14,7 @@ from tco.breakeven import breakeven_curve, breakevens
 from tco.engine import evaluate
 from tco.resolve import resolve
 from tco.result import records
-from tco.serving import benchmark_row, modelled_throughput
+from tco.serving import benchmark_row, latency_targets, modelled_throughput, platform_of
 from tco.scenario import OpenOption, ScenarioError
 from tco.web.api.scenarios.schemas import (EXAMPLE, BreakevenRequestSchema, BreakevenResponseSchema,
                                            ChartsResponseSchema, MonteCarloRequestSchema, MonteCarloResponseSchema,
@@ -176,11 +176,15 @@ class Throughput(MethodView):
                                          "throughput_benchmarks table, not the token roofline model")
         g = int(body.get("gpus_per_replica", 1))
         opt = OpenOption(model=body["model"], gpu=body["gpu"], gpus_per_replica=g,
-                         precision=body.get("precision", "bf16"),
-                         max_time_per_output_token_s=body.get("max_time_per_output_token_s"))
+                         precision=body.get("precision", "bf16"), serving_use=body.get("serving_use", "interactive"),
+                         serving_engine=body.get("serving_engine", "vllm"), platform=body.get("platform"),
+                         max_time_per_output_token_s=body.get("max_time_per_output_token_s"),
+                         max_time_to_first_token_s=body.get("max_time_to_first_token_s"))
         in_len, out_len = float(body.get("input_tokens", 1000)), float(body.get("output_tokens", 250))
+        tpot, ttft = latency_targets(opt)
         try:
-            d = modelled_throughput(model, gpu, opt, g, in_len, out_len)
+            d = modelled_throughput(model, gpu, opt, g, in_len, out_len, float(body.get("cached_input_share", 0.0)),
+                                    body.get("concurrency"))
         except ScenarioError as exc:
             field = {"open.gpus_per_replica": "gpus_per_replica", "open.precision": "precision"}.get(exc.field,
                                                                                                    exc.field)
@@ -196,6 +200,11 @@ class Throughput(MethodView):
             "requests_per_second": _finite(d["requests_per_s"]),
             "time_per_output_token_s": _finite(d["time_per_output_token_s"]),
             "prefill_s": _finite(d["prefill_s"]),
+            "time_to_first_token_s": _finite(d["time_to_first_token_s"]),
+            "latency_target_met": bool(d["latency_target_met"]),
+            "serving_use": opt.serving_use, "serving_engine": opt.serving_engine,
+            "platform": platform_of(opt, gpu),
+            "max_time_per_output_token_s": tpot, "max_time_to_first_token_s": ttft,
             "measured_output_tokens_per_second": None if bench is None else bench["output_tokens_per_second"],
             "measured_source": None if bench is None else
             f"throughput_benchmarks {bench['model_id']}/{bench['gpu_id']}x{bench['gpu_count']}/{bench['precision']}/"

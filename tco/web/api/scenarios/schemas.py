@@ -13,7 +13,9 @@ from marshmallow import fields, validate
 
 from tco.scenario import MAX_HORIZON_MONTHS
 from tco.scenario import ClosedOption, Finance, OpenOption, Scenario, Workload
+from tco.serving import USES
 from tco.tables import PRECISIONS, TERMS
+from tco.throughput import ENGINES, PLATFORMS
 
 INF = math.inf
 BIG = 1e18  # the largest volume or price the API accepts
@@ -50,7 +52,7 @@ def share(text, default=None):
 
 
 def choice(text, options, default=None):
-    return fields.String(validate=validate.OneOf(options), allow_none=False,
+    return fields.String(validate=validate.OneOf(options), allow_none=default is None,
                          metadata={"description": f"{text} One of: {', '.join(options)}."
                                    + ("" if default is None else f" Default: {default}.")})
 
@@ -163,7 +165,17 @@ class OpenSchema(_Strict):
     min_replicas = num("Replicas kept at least", "replicas", 0, 10_000, integer=True, default=O["min_replicas"])
     redundancy_replicas = num("Spare replicas on top of the load", "replicas", 0, 10_000, integer=True,
                               default=O["redundancy_replicas"])
-    max_time_per_output_token_s = num("Latency target: longest time per output token", "s", 0, 10, lo_open=True)
+    serving_use = choice("What the deployment serves, which sets its latency targets: interactive (chat: 40 ms per "
+                         "output token, 450 ms to the first; MLPerf's interactive limits), agents (agents and RAG: "
+                         "200 ms, 2 s; MLPerf's server limits) or batch (offline, none).", list(USES),
+                         O["serving_use"])
+    max_time_per_output_token_s = num("Latency target: longest time per output token; default the use's", "s", 0, 600,
+                                      lo_open=True)
+    max_time_to_first_token_s = num("Latency target: longest time to the first token; default the use's", "s", 0,
+                                    600, lo_open=True)
+    serving_engine = choice("Serving engine; vLLM is what most teams run.", list(ENGINES), O["serving_engine"])
+    platform = choice("GPU software platform; default the GPU's own (ROCm on AMD, CUDA on NVIDIA).", list(PLATFORMS),
+                      None)
     serving_efficiency = num("Multiplier on modelled throughput", "-", 0, 10, lo_open=True,
                              default=O["serving_efficiency"])
     gpus_per_server = num("GPUs per server (owned)", "GPUs", 1, 64, integer=True)
@@ -259,7 +271,19 @@ class ThroughputRequestSchema(_Strict):
     precision = choice("Weight precision.", list(PRECISIONS), "bf16")
     input_tokens = num("Prompt tokens per request", "tokens", 1, 10_000_000, default=1000)
     output_tokens = num("Output tokens per request", "tokens", 1, 1_000_000, default=250)
-    max_time_per_output_token_s = num("Latency target: longest time per output token", "s", 0, 10, lo_open=True)
+    serving_use = choice("What the replica serves, which sets the latency targets: interactive (chat: 40 ms per "
+                         "output token, 450 ms to the first), agents (agents and RAG: 200 ms, 2 s) or batch (none).",
+                         list(USES), "interactive")
+    serving_engine = choice("Serving engine.", list(ENGINES), "vllm")
+    platform = choice("GPU software platform; default the GPU's own.", list(PLATFORMS), None)
+    max_time_per_output_token_s = num("Latency target: longest time per output token; default the use's", "s", 0, 600,
+                                      lo_open=True)
+    max_time_to_first_token_s = num("Latency target: longest time to the first token; default the use's", "s", 0,
+                                    600, lo_open=True)
+    concurrency = num("Requests the clients keep in flight; default as many as the replica takes", "requests", 1,
+                      1_000_000, integer=True)
+    cached_input_share = num("Share of the prompt found in the prefix cache (skips prefill)", "fraction", 0, 1,
+                             default=0.0)
 
     @ma.validates_schema
     def _required(self, data, **kwargs):
@@ -370,12 +394,20 @@ class ThroughputResponseSchema(ma.Schema):
     kv_bytes_per_token = _n("KV cache per token [bytes].")
     kv_cache_gb = _n("Memory left for the KV cache [GB].")
     batch_size = _n("Concurrent sequences at the best batch [-].")
-    batch_limit = fields.String(required=True, metadata={"description": "memory, latency or max_batch."})
+    batch_limit = fields.String(required=True, metadata={"description": "memory, latency, max_batch or concurrency."})
     output_tokens_per_second = _n("Modelled output tokens per second of the replica [tokens/s].")
     total_tokens_per_second = _n("Input + output tokens per second [tokens/s].")
     requests_per_second = _n("[requests/s]")
     time_per_output_token_s = _n("[s]")
     prefill_s = _n("Prefill time of one request [s].")
+    time_to_first_token_s = _n("Prefill plus one decode step [s].")
+    latency_target_met = fields.Boolean(required=True, metadata={"description": "False when even one sequence "
+                                                                             "misses a latency target."})
+    serving_use = fields.String(required=True)
+    serving_engine = fields.String(required=True)
+    platform = fields.String(required=True)
+    max_time_per_output_token_s = _n("The target used [s]; null = none.")
+    max_time_to_first_token_s = _n("The target used [s]; null = none.")
     measured_output_tokens_per_second = _n("A matching measured row, if any [tokens/s].")
     measured_source = fields.String(required=True, allow_none=True)
 

@@ -1,0 +1,296 @@
+"""Calibration of the throughput model against published measurements, and its honest score.
+
+The efficiencies of :mod:`tco.throughput` — bandwidth and FLOP utilisation, each serving
+engine's and platform's share of them, the mixture-of-experts and FP4 factors, the fixed cost
+of a decode step and of each sequence in it, the batch ceiling, tensor-parallel overheads — are
+fitted once, jointly, over every measured row of the ``throughput_benchmarks`` table (never per
+model or per GPU).  The loss is the mean over *sources* of the mean over their rows of the
+robust (Cauchy, scale ``log(2)``) loss of the log ratio measured / modelled, so that a few
+untuned runs do not steer the fit: every source weighs the same, however many rows it publishes.
+
+:func:`leave_one_source_out` refits without each source in turn and scores the source left
+out: the honest measure of how the model does on hardware and stacks it was not fit on.
+``tco calibrate`` prints that table.
+
+Glossary
+--------
+source     a publisher's family of measurements (``source_family``): all TensorRT-LLM
+           perf-overview tables are one source, all GPUStack performance-lab pages another
+ratio      measured / modelled output tokens/s [-]; > 1: the model is pessimistic
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from tco import throughput as tp
+from tco.catalog import Catalog
+
+#: Fitted parameters: (name, lower bound, upper bound, fitted in log space).
+PARAMETERS: tuple[tuple[str, float, float, bool], ...] = (
+    ("mbu", 0.2, 1.0, True),
+    ("mfu", 0.1, 1.0, True),
+    ("prefill_mfu", 0.1, 1.0, True),
+    ("engine_vllm", 0.3, 1.5, True),
+    ("engine_sglang", 0.3, 1.5, True),
+    ("platform_rocm", 0.2, 1.5, True),
+    ("moe_efficiency", 0.2, 1.5, True),
+    ("moe_prefill_efficiency", 0.1, 1.5, True),
+    ("fp4_efficiency", 0.2, 1.5, True),
+    ("tp_nvlink", 0.0, 0.5, False),
+    ("tp_infinity_fabric", 0.0, 0.5, False),
+    ("step_overhead_s", 0.0, 0.02, False),
+    ("sequence_overhead_s", 0.0, 2e-4, False),
+    ("allreduce_latency_s", 0.0, 1e-4, False),
+    ("max_batch", 64.0, 4096.0, True),
+)
+
+#: Where every fit starts: round, neutral values (no engine, platform, MoE or FP4 penalty,
+#: no overheads), so that a parameter no training row informs stays neutral.
+PRIOR: dict[str, float] = {
+    "mbu": 0.7, "mfu": 0.5, "prefill_mfu": 0.5, "engine_vllm": 1.0, "engine_sglang": 1.0, "platform_rocm": 1.0,
+    "moe_efficiency": 1.0, "moe_prefill_efficiency": 1.0, "fp4_efficiency": 1.0, "tp_nvlink": 0.05,
+    "tp_infinity_fabric": 0.05, "step_overhead_s": 0.001, "sequence_overhead_s": 1e-6, "allreduce_latency_s": 1e-5,
+    "max_batch": 1024.0,
+}
+
+#: Measurement kinds the fit uses (request-rate runs do not state the batch they reached).
+FITTED_KINDS = ("offline_max", "fixed_concurrency")
+
+#: Scale of the robust loss on log ratios [-]: a row off by 2x weighs half a row that fits.
+LOSS_CAP = math.log(2.0)
+
+
+def source_family(source_id: str) -> str:
+    """The publisher a measurement belongs to: one source for the leave-one-out test.
+
+    >>> source_family("gpustack-perflab-qwen3-8b-h100"), source_family("trtllm-1.0-perf-overview")
+    ('gpustack', 'trtllm')
+    """
+    head = str(source_id).split("-")[0]
+    return {"trtllm": "trtllm", "trt": "trtllm"}.get(head, head)
+
+
+def current_parameters() -> dict[str, float]:
+    """The efficiencies :mod:`tco.throughput` ships with, as the fit names them."""
+    return {
+        "mbu": tp.DEFAULT_MBU, "mfu": tp.DEFAULT_MFU, "prefill_mfu": tp.DEFAULT_PREFILL_MFU,
+        "moe_prefill_efficiency": tp.DEFAULT_MOE_PREFILL_EFFICIENCY,
+        "engine_vllm": tp.ENGINE_EFFICIENCY["vllm"], "engine_sglang": tp.ENGINE_EFFICIENCY["sglang"],
+        "platform_rocm": tp.PLATFORM_EFFICIENCY["rocm"], "moe_efficiency": tp.DEFAULT_MOE_EFFICIENCY,
+        "fp4_efficiency": tp.DEFAULT_FP4_EFFICIENCY, "tp_nvlink": tp.DEFAULT_TP_OVERHEAD["nvlink"],
+        "tp_infinity_fabric": tp.DEFAULT_TP_OVERHEAD["infinity_fabric"],
+        "step_overhead_s": tp.DEFAULT_STEP_OVERHEAD_S, "sequence_overhead_s": tp.DEFAULT_SEQUENCE_OVERHEAD_S,
+        "allreduce_latency_s": tp.DEFAULT_ALLREDUCE_LATENCY_S,
+        "max_batch": float(tp.DEFAULT_MAX_BATCH),
+    }
+
+
+# --------------------------------------------------------------------------- the data
+
+def measurement_frame(benchmarks: pd.DataFrame, models: pd.DataFrame, gpus: pd.DataFrame) -> pd.DataFrame:
+    """Measured text rows joined with their model's architecture and their GPU's specs.
+
+    Keeps the rows of :data:`FITTED_KINDS` with an output rate; adds ``source``
+    (:func:`source_family`) and fills a blank ``platform`` from the GPU's.
+    """
+    b = benchmarks[benchmarks["output_tokens_per_second"].notna()].copy()
+    if "measurement" in b:
+        b = b[b["measurement"].fillna("offline_max").isin(FITTED_KINDS)]
+    m = models.drop_duplicates("model_id", keep="last")
+    g = gpus.drop_duplicates("gpu_id", keep="last")
+    arch = ["model_id", "total_params_b", "active_params_b", "layers", "kv_heads", "head_dim", "attention_heads",
+            "kv_values_per_token_layer", "experts", "experts_per_token", "sliding_window_layers",
+            "sliding_window_tokens"]
+    m = m.reindex(columns=list(dict.fromkeys([*m.columns, *arch])))
+    spec = ["gpu_id", "memory_gib", "memory_bandwidth_tbps", "bf16_dense_tflops", "fp8_dense_tflops",
+            "fp4_dense_tflops", "interconnect", "platform"]
+    out = b.merge(m[arch], on="model_id", how="inner").merge(
+        g[spec].rename(columns={"platform": "gpu_platform"}), on="gpu_id", how="inner")
+    if "platform" not in out:
+        out["platform"] = np.nan
+    out["platform"] = out["platform"].where(out["platform"].notna(), out["gpu_platform"]).astype(str)
+    out["source"] = out["source_id"].map(source_family) if "source_id" in out else "unknown"
+    for col in ("concurrency", "kv_precision"):
+        if col not in out:
+            out[col] = np.nan
+    return out.reset_index(drop=True)
+
+
+def catalog_measurements(catalog: Catalog) -> pd.DataFrame:
+    """:func:`measurement_frame` of every dated row of the catalog's tables."""
+    h = catalog.history
+    return measurement_frame(h["throughput_benchmarks"], h["open_models"], h["gpus"])
+
+
+# --------------------------------------------------------------------------- the model on the rows
+
+@dataclass
+class _Rows:
+    """The per-row arrays :func:`modelled` needs, built once per frame."""
+
+    kwargs: dict
+    engine: np.ndarray
+    platform: np.ndarray
+    moe: np.ndarray
+    measured: np.ndarray
+    source: np.ndarray
+
+
+def _rows(frame: pd.DataFrame) -> _Rows:
+    def num(col):
+        return pd.to_numeric(frame[col], errors="coerce").to_numpy(float)
+
+    kv = frame["kv_precision"].astype(object).where(frame["kv_precision"].notna(), None)
+    kv_prec = np.array([str(k) if k is not None else str(tp.default_kv_precision(p))
+                        for k, p in zip(kv, frame["precision"])])
+    kwargs = dict(
+        total_params_b=num("total_params_b"), active_params_b=num("active_params_b"), layers=num("layers"),
+        kv_heads=num("kv_heads"), head_dim=num("head_dim"), memory_gib=num("memory_gib"),
+        memory_bandwidth_tbps=num("memory_bandwidth_tbps"), bf16_dense_tflops=num("bf16_dense_tflops"),
+        gpus_per_replica=num("gpu_count"), precision=frame["precision"].astype(str).to_numpy(),
+        input_tokens=num("input_tokens"), output_tokens=np.maximum(num("output_tokens"), 1.0),
+        attention_heads=num("attention_heads"), kv_values_per_token_layer=num("kv_values_per_token_layer"),
+        experts=num("experts"), experts_per_token=num("experts_per_token"),
+        sliding_window_layers=num("sliding_window_layers"), sliding_window_tokens=num("sliding_window_tokens"),
+        fp8_dense_tflops=num("fp8_dense_tflops"), fp4_dense_tflops=num("fp4_dense_tflops"),
+        interconnect=frame["interconnect"].astype(str).to_numpy(), kv_precision=kv_prec,
+        concurrency=num("concurrency"), raise_if_no_fit=False)
+    e, k = kwargs["experts"], kwargs["experts_per_token"]
+    return _Rows(kwargs=kwargs, engine=frame["engine"].astype(str).to_numpy(),
+                 platform=frame["platform"].astype(str).to_numpy(),
+                 moe=np.isfinite(e) & np.isfinite(k) & (e > k),
+                 measured=num("output_tokens_per_second"), source=frame["source"].astype(str).to_numpy())
+
+
+def modelled(frame_or_rows, params: dict[str, float] | None = None) -> np.ndarray:
+    """Modelled output tokens/s of every row under ``params`` (default the shipped ones) [tokens/s]."""
+    rows = frame_or_rows if isinstance(frame_or_rows, _Rows) else _rows(frame_or_rows)
+    p = {**current_parameters(), **(params or {})}
+    f = np.where(rows.engine == "vllm", p["engine_vllm"], np.where(rows.engine == "sglang", p["engine_sglang"], 1.0))
+    f = f * np.where(rows.platform == "rocm", p["platform_rocm"], 1.0)
+    fd = f * np.where(rows.moe, p["moe_efficiency"], 1.0)
+    fp = f * np.where(rows.moe, p["moe_prefill_efficiency"], 1.0)
+    r = tp.replica_throughput(
+        **rows.kwargs, engine="trt-llm", platform="cuda", mbu=p["mbu"] * fd, mfu=p["mfu"] * fd,
+        prefill_mfu=p["prefill_mfu"] * fp, fp4_efficiency=p["fp4_efficiency"],
+        tp_overhead={"nvlink": p["tp_nvlink"], "infinity_fabric": p["tp_infinity_fabric"]},
+        step_overhead_s=p["step_overhead_s"], sequence_overhead_s=p["sequence_overhead_s"],
+        allreduce_latency_s=p["allreduce_latency_s"],
+        max_batch=p["max_batch"])
+    return r.output_tokens_per_s
+
+
+def score(measured, modelled_tps) -> dict[str, float]:
+    """Median measured / modelled and the shares of rows within 25 % and 35 % [-].
+
+    A row is within x when its ratio is in [1 / (1 + x), 1 + x].
+
+    >>> score([100, 110, 200], [100, 100, 100])["within_25"]
+    0.6666666666666666
+    """
+    ratio = np.asarray(measured, dtype=float) / np.asarray(modelled_tps, dtype=float)
+    ratio = ratio[np.isfinite(ratio) & (ratio > 0)]
+    if len(ratio) == 0:
+        return {"rows": 0, "median_ratio": math.nan, "within_25": math.nan, "within_35": math.nan}
+    lr = np.abs(np.log(ratio))
+    return {"rows": int(len(ratio)), "median_ratio": float(np.median(ratio)),
+            "within_25": float(np.mean(lr <= math.log(1.25))), "within_35": float(np.mean(lr <= math.log(1.35)))}
+
+
+# --------------------------------------------------------------------------- the fit
+
+def _residuals(rows: _Rows, params: dict) -> np.ndarray:
+    """log(measured / modelled) per row, capped at +-3 (a row the model cannot serve at all)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.log(rows.measured / modelled(rows, params))
+    return np.clip(np.where(np.isfinite(r), r, -3.0), -3.0, 3.0)
+
+
+def _source_weights(rows: _Rows) -> np.ndarray:
+    """Each source weighs the same in total, whatever its number of rows."""
+    counts = pd.Series(rows.source).map(pd.Series(rows.source).value_counts()).to_numpy(float)
+    return 1.0 / counts
+
+
+def loss(rows_or_frame, params: dict) -> float:
+    """The fit's objective: the mean over sources of the mean robust (Cauchy) loss of the log
+    ratios, scale :data:`LOSS_CAP`."""
+    rows = rows_or_frame if isinstance(rows_or_frame, _Rows) else _rows(rows_or_frame)
+    r = _residuals(rows, params)
+    rho = np.log1p((r / LOSS_CAP) ** 2)
+    return float(np.sum(_source_weights(rows) * rho) / len(np.unique(rows.source)))
+
+
+#: Forward-difference step in the fit's coordinates (1 % of a positive parameter, 1 % of the range
+#: of the others): large enough to move the whole-number batch ceiling.
+_FD_STEP = 0.01
+
+
+def _to_x(p: dict) -> np.ndarray:
+    return np.array([math.log(p[n]) if log else p[n] / (hi - lo) for n, lo, hi, log in PARAMETERS])
+
+
+def _from_x(x: np.ndarray, base: dict) -> dict:
+    out = dict(base)
+    for v, (n, lo, hi, log) in zip(x, PARAMETERS):
+        out[n] = min(max(math.exp(v) if log else v * (hi - lo), lo), hi)
+    return out
+
+
+def fit(frame: pd.DataFrame, start: dict[str, float] | None = None, iterations: int = 40) -> dict[str, float]:
+    """The parameters that minimise :func:`loss` over ``frame``, within :data:`PARAMETERS`' bounds.
+
+    Levenberg-Marquardt on the log ratios, re-weighted each iteration (Cauchy weights times
+    the source weights: iteratively re-weighted least squares), with a forward-difference
+    Jacobian: about ``iterations x (parameters + 1)`` evaluations of the vectorised model.
+    Deterministic.
+    """
+    rows = _rows(frame)
+    p = {**PRIOR, **(start or {})}
+    for n, lo, hi, _log in PARAMETERS:
+        p[n] = min(max(p[n], lo), hi)
+    x = _to_x(p)
+    sw = _source_weights(rows)
+    lam, best = 1e-2, loss(rows, p)
+    for _ in range(iterations):
+        r = _residuals(rows, _from_x(x, p))
+        w = sw / (1.0 + (r / LOSS_CAP) ** 2)
+        J = np.empty((len(r), len(x)))
+        for k in range(len(x)):               # forward differences: one model evaluation per parameter
+            xk = x.copy()
+            xk[k] += _FD_STEP
+            J[:, k] = (_residuals(rows, _from_x(xk, p)) - r) / _FD_STEP
+        A = J.T @ (w[:, None] * J)
+        g = J.T @ (w * r)
+        improved = False
+        for _try in range(8):
+            step = np.linalg.solve(A + lam * np.diag(np.diag(A) + 1e-9), -g)
+            trial = _from_x(x + step, p)
+            val = loss(rows, trial)
+            if val < best - 1e-12:
+                x, best, lam, improved = _to_x(trial), val, max(lam / 3.0, 1e-6), True
+                break
+            lam *= 4.0
+        if not improved or np.max(np.abs(step)) < 1e-5:
+            break
+    return _from_x(x, p)
+
+
+def leave_one_source_out(frame: pd.DataFrame, iterations: int = 25) -> pd.DataFrame:
+    """For each source: fit on all the others, score it.  One row per source plus ``all``
+    (every left-out prediction pooled): rows, median_ratio, within_25, within_35."""
+    out = []
+    pooled_m, pooled_p = [], []
+    for source in sorted(frame["source"].unique()):
+        train, test = frame[frame["source"] != source], frame[frame["source"] == source]
+        params = fit(train, iterations=iterations)
+        pred = modelled(test, params)
+        out.append({"source": source, **score(test["output_tokens_per_second"], pred)})
+        pooled_m.append(test["output_tokens_per_second"].to_numpy(float))
+        pooled_p.append(pred)
+    out.append({"source": "all", **score(np.concatenate(pooled_m), np.concatenate(pooled_p))})
+    return pd.DataFrame(out)
