@@ -194,7 +194,9 @@ _add(Table(
         Column("tdp_watts", "float", "W", "Board power (thermal design power).", min=1.0),
         Column("interconnect", "choice", "-", "Scale-up link between GPUs of one server.",
                choices=("nvlink", "pcie", "infinity_fabric")),
-        Column("gpus_per_server", "int", "GPUs", "GPUs in the usual server sold with this part.", min=1, max=16),
+        Column("gpus_per_server", "int", "GPUs", "GPUs in the usual server sold with this part; a rack-scale "
+                                                  "NVLink domain (GB200/GB300 NVL72) counts as one server of 72.",
+               min=1, max=72),
         Column("purchase_usd", "float", "USD/GPU", "Purchase price of one GPU, server share included.", min=0.0),
         Column("purchase_usd_is_estimate", "bool", "-", "True when the price is a rough street estimate, not a quote."),
         Column("memory_gib", "float", "GiB", "Device memory the GPU really has, in binary GiB (2^30 bytes; "

@@ -152,7 +152,7 @@ def test_catalog_filter_and_pages(client, catalog):
 
 
 def test_catalog_history_and_as_of(client):
-    now = client.get("/api/v1/catalog/api_prices?model=gpt-4o").get_json()["rows"]
+    now = client.get("/api/v1/catalog/api_prices?model=gpt-4o&as_of=2026-12-01").get_json()["rows"]
     assert [r["usd_per_mtok_input"] for r in now] == [2.5]
     then = client.get("/api/v1/catalog/api_prices?model=gpt-4o&as_of=2024-06-01").get_json()["rows"]
     assert [r["usd_per_mtok_input"] for r in then] == [5.0]
@@ -177,18 +177,20 @@ def test_catalog_item_and_closest(client):
 
 
 def test_catalog_item_by_the_names_users_have(client):
-    body = client.get("/api/v1/catalog/api_prices/openrouter/openai/gpt-4o").get_json()
-    assert (body["id"], body["model_id"], body["via"]) == ("openrouter/openai/gpt-4o", "gpt-4o",
-                                                           "provider prefix dropped")
-    assert [r["usd_per_mtok_input"] for r in body["rows"]] == [2.5]
-    exact = client.get("/api/v1/catalog/api_prices/gpt-4o").get_json()
-    assert (exact["model_id"], exact["via"]) == ("gpt-4o", "exact")
+    body = client.get("/api/v1/catalog/api_prices/openrouter/openai/gpt-6.1-sol").get_json()
+    # openrouter/ is dropped, and model_aliases maps the rest (LiteLLM's openai/gpt-6.1-sol) to gpt-6.1-sol.
+    assert (body["id"], body["model_id"], body["via"]) == ("openrouter/openai/gpt-6.1-sol", "gpt-6.1-sol",
+                                                           "alias (litellm), provider prefix dropped")
+    assert [r["usd_per_mtok_input"] for r in body["rows"]] == [2.0]      # OpenAI's model page: $2 per 1M input
+    exact = client.get("/api/v1/catalog/api_prices/gpt-6.1-sol").get_json()
+    assert (exact["model_id"], exact["via"]) == ("gpt-6.1-sol", "exact")
     err = assert_error_shape(client.get("/api/v1/catalog/api_prices/openai/gpt-4"), 404)
     assert "closest: gpt-4o" in err["message"]
 
 
 def test_catalog_new_columns_and_tables(client):
-    row = client.get("/api/v1/catalog/api_prices?model=gpt-4o").get_json()["rows"][0]
+    row = client.get("/api/v1/catalog/api_prices?model=gpt-6.1-sol").get_json()["rows"][0]
+    # OpenAI's list price since launch, no end date: not a promotion, read off the vendor's page.
     assert (row["promotion"], row["is_estimate"], row["effective_until"]) == (False, False, None)
     names = [t["name"] for t in client.get("/api/v1/catalog").get_json()["tables"]]
     assert names[-2:] == ["model_lifecycle", "model_aliases"]

@@ -95,6 +95,24 @@ def test_every_shipped_row_is_dated_and_sourced(catalog):
         assert df["source_url"].str.match(r"^https?://").all(), name
 
 
+#: The vendor's own sites per provider (API, seat, image and rate rows) or GPU maker (gpus): a row whose
+#: source is anywhere else (a reseller, a tracker, a transcription) must be flagged is_estimate.
+VENDOR_SITES = {
+    "openai": ("openai.com",), "anthropic": ("claude.com", "anthropic.com"), "google": ("google.dev", "google.com"),
+    "google-vertex": ("cloud.google.com",), "azure": ("azure.com", "microsoft.com"), "microsoft": ("microsoft.com",),
+    "bedrock": ("aws.amazon.com",), "amazon": ("aws.amazon.com",), "aws": ("aws.amazon.com",),
+    "aws-capacity-blocks": ("aws.amazon.com",), "mistral": ("mistral.ai",), "deepseek": ("deepseek.com",),
+    "alibaba": ("alibabacloud.com",), "cohere": ("cohere.com",), "moonshot": ("kimi.ai", "moonshot.ai", "moonshot.cn"),
+    "xai": ("x.ai",), "together": ("together.ai",), "fireworks": ("fireworks.ai",), "deepinfra": ("deepinfra.com",),
+    "nebius": ("nebius.com",), "groq": ("groq.com",), "cerebras": ("cerebras.ai",), "github": ("github.com",),
+    "fal": ("fal.ai",), "black-forest-labs": ("bfl.ai",), "stability": ("stability.ai",),
+    "nvidia": ("nvidia.com", "nvdam.widen.net"), "amd": ("amd.com",), "gcp": ("cloud.google.com",),
+    "lambda": ("lambda.ai",), "coreweave": ("coreweave.com",), "runpod": ("runpod.io",),
+    "runpod-community": ("runpod.io",), "crusoe": ("crusoe.ai",), "hyperstack": ("hyperstack.cloud",),
+    "oracle": ("oracle.com",), "tensorwave": ("tensorwave.com",), "vultr": ("vultr.com",), "vast": ("vast.ai",),
+}
+
+
 @pytest.mark.parametrize("table", ["api_prices", "seat_prices", "image_prices", "gpus", "gpu_rates"])
 def test_every_shipped_price_row_has_a_source_and_an_estimate_flag(catalog, table):
     # The issue's rule: every API, seat, image, GPU and rate row has a vendor source or is flagged
@@ -103,13 +121,62 @@ def test_every_shipped_price_row_has_a_source_and_an_estimate_flag(catalog, tabl
     assert df["source_url"].str.match(r"^https?://\S+$").all()
     blank = df.loc[df["is_estimate"].isna(), df.columns[:2]]
     assert blank.empty, f"rows with a blank is_estimate:\n{blank}"
-    flagged = df[df["is_estimate"].fillna(False).astype(bool)]
-    assert flagged["notes"].str.len().gt(0).all(), "an estimate without its reason in notes"
+    flagged = df["is_estimate"].fillna(False).astype(bool)
+    assert df.loc[flagged, "notes"].str.len().gt(0).all(), "an estimate without its reason in notes"
+    # A row not flagged as an estimate cites its vendor's own site.
+    who = df["vendor" if table == "gpus" else "provider"]
+    unknown = set(who) - set(VENDOR_SITES)
+    assert not unknown, f"add the vendor's sites of {sorted(unknown)} to VENDOR_SITES"
+    host = df["source_url"].str.extract(r"^https?://([^/:]+)", expand=False).str.lower()
+    own = [any(h == d or h.endswith("." + d) for d in VENDOR_SITES[w]) for w, h in zip(who, host)]
+    elsewhere = df.loc[~flagged & ~pd.Series(own, index=df.index), [df.columns[1], "source_url"]]
+    assert elsewhere.empty, f"rows citing a third party without is_estimate:\n{elsewhere}"
 
 
-def test_gpt_4o_current_price(catalog):
-    row = catalog.api_price("gpt-4o")
+def test_shipped_tables_cover_the_december_2026_lineup(catalog):
+    # Issue 13's lists: the GPUs and open-model architectures users pick now, rates beyond on demand.
+    for g in ("b300", "gb200-nvl72", "gb300-nvl72", "mi325x", "mi355x", "rtx-5090", "rtx-pro-6000"):
+        catalog.gpu(g)
+    for m in ("llama-4-scout", "llama-4-maverick", "qwen3-8b", "qwen3-32b", "qwen3-30b-a3b", "qwen3-235b-a22b",
+              "qwen3.6-35b-a3b", "deepseek-v3.1", "deepseek-v3.2-exp", "deepseek-r1", "kimi-k2"):
+        catalog.open_model(m)
+    assert {"on_demand", "reserved_1y", "spot"} <= set(catalog.gpu_rates["term"])
+    # A rack-scale NVLink domain is one "server" of 72 GPUs (tables.py allows 1 to 72).
+    assert catalog.gpu("gb200-nvl72")["gpus_per_server"] == 72
+    # Every GPU row says how much memory the device really has, in binary GiB.
+    assert catalog.history["gpus"]["memory_gib"].notna().all()
+
+
+def test_rtx_4090_tensor_tflops_are_the_ada_whitepapers_dense_figures(catalog):
+    # NVIDIA Ada GPU architecture whitepaper, RTX 4090 column: peak FP16/BF16 tensor TFLOPS with FP32
+    # accumulate 165.2 (330.4 with sparsity), peak FP8 tensor TFLOPS with FP32 accumulate 330.3 (660.6).
+    gpu = catalog.gpu("rtx-4090")
+    assert (gpu["bf16_dense_tflops"], gpu["fp8_dense_tflops"]) == (165.2, 330.3)
+
+
+def test_a_retired_models_last_row_ends_on_its_shutdown_day(catalog):
+    # Old prices stay as history; the newest row of a model with a shutdown date ends on that date.
+    life = catalog.history["model_lifecycle"].sort_values("effective_date").drop_duplicates("model_id", keep="last")
+    shut = life.dropna(subset=["shutdown_date"]).set_index("model_id")["shutdown_date"]
+    checked = 0
+    for table in ("api_prices", "image_prices"):
+        hist = catalog.history[table]
+        last = hist[hist["effective_date"] == hist.groupby("model_id")["effective_date"].transform("max")]
+        last = last[last["model_id"].isin(shut.index)]
+        wrong = last[last["effective_until"].to_numpy() != shut.loc[last["model_id"]].to_numpy()]
+        assert wrong.empty, wrong[["model_id", "effective_date", "effective_until"]]
+        checked += len(last)
+    assert checked >= 50
+
+
+def test_gpt_4o_price_until_its_shutdown(catalog):
+    # OpenAI's pricing page: $2.50 / $10 per 1M tokens since 2024-10-01; its deprecations page: shut down on
+    # 2027-01-14, replacement gpt-6-luna. The row ends on the shutdown day, after which no price is in force.
+    row = catalog.at("2026-12-01").api_price("gpt-4o")
     assert (row["usd_per_mtok_input"], row["usd_per_mtok_output"]) == (2.5, 10.0)
+    assert row["effective_until"] == "2027-01-14"
+    with pytest.raises(KeyError, match="shut down 2027-01-14, successor gpt-6-luna"):
+        catalog.at("2027-01-14").api_price("gpt-4o")
 
 
 # ------------------------------------------------------------------ validation rules

@@ -258,19 +258,19 @@ def test_invalid_values_show_a_message_next_to_the_field(page, guard, live):
 def test_the_url_round_trips(page, live):
     open_dashboard(page, live.url)
     page.fill(TOKENS, "7.5B")
-    page.select_option("#f-closed-model", "claude-sonnet-4-5")
+    page.select_option("#f-closed-model", "claude-sonnet-5-5")
     page.select_option("#f-open-gpu", "h200")
     page.fill("#f-workload-monthly_growth", "5")
     assert settle(page) == "ready"
     url, values, shown = page.url, form_values(page), kpis(page)
-    assert "closed.model=claude-sonnet-4-5" in url and "open.gpu=h200" in url
+    assert "closed.model=claude-sonnet-5-5" in url and "open.gpu=h200" in url
 
     other = page.context.new_page()            # a new tab, with nothing of the first one's state
     other_guard = PageGuard(live.origin).attach(other)
     try:
         open_dashboard(other, url)
         assert other.input_value(TOKENS) == "7.5B"
-        assert other.input_value("#f-closed-model") == "claude-sonnet-4-5"
+        assert other.input_value("#f-closed-model") == "claude-sonnet-5-5"
         assert other.input_value("#f-open-gpu") == "h200"
         assert other.input_value("#f-workload-monthly_growth") == "5"
         assert form_values(other) == values
@@ -335,7 +335,7 @@ def test_a_saved_scenario_reopens_after_a_restart(shared_page, tmp_path, catalog
         try:
             open_dashboard(pg, first.url)
             pg.fill(TOKENS, "7.5B")
-            pg.select_option("#f-closed-model", "claude-sonnet-4-5")
+            pg.select_option("#f-closed-model", "claude-sonnet-5-5")
             assert settle(pg) == "ready"
             saved_kpis = kpis(pg)
             pg.fill("#f-ui-save-name", name)
@@ -359,7 +359,7 @@ def test_a_saved_scenario_reopens_after_a_restart(shared_page, tmp_path, catalog
             entry.click()
             pg.wait_for_function(f"document.querySelector('{TOKENS}').value === '7.5B'")
             assert settle(pg) == "ready"
-            assert pg.input_value("#f-closed-model") == "claude-sonnet-4-5"
+            assert pg.input_value("#f-closed-model") == "claude-sonnet-5-5"
             assert pg.input_value("#f-ui-save-name") == name
             assert kpis(pg) == saved_kpis
             pg.goto("about:blank")

@@ -274,7 +274,7 @@ def test_staff_setup_overhead(catalog):
 
 def test_people_costs_are_on_by_default(catalog):
     s = Scenario.from_dict({"workload": {"input_tokens_per_month": 2e9, "output_tokens_per_month": 5e8},
-                            "closed": {"model": "gpt-4o"},
+                            "closed": {"model": "gpt-6.1-sol"},
                             "open": {"usd_per_gpu_hour": 2, "output_tokens_per_second_per_replica": 1000}})
     r = evaluate(s, catalog)
     comps = set(r.monthly.loc[r.monthly.option == "self_hosted", "component"])
@@ -350,18 +350,18 @@ def test_breakeven_volume_agrees_with_time_breakeven(catalog):
 def test_catalog_scenario_end_to_end(catalog):
     s = Scenario.from_dict({
         "workload": {"input_tokens_per_month": 2e9, "output_tokens_per_month": 5e8, "monthly_growth": 0.05},
-        "closed": {"model": "gpt-4o"},
+        "closed": {"model": "gpt-6.1-sol"},
         "open": {"model": "llama-3.1-70b", "gpu": "h100-sxm", "gpus_per_replica": 2, "precision": "fp8",
                  "provider": "aws", "term": "on_demand"}})
     r = evaluate(s, catalog)
     a = r.assumptions
-    assert a["closed.input_usd_per_mtok"]["value"] == 2.5
-    assert a["closed.input_usd_per_mtok"]["source"].startswith("catalog: api_prices gpt-4o")
+    assert a["closed.input_usd_per_mtok"]["value"] == 2.0       # OpenAI's model page: $2 in / $10 out per 1M
+    assert a["closed.input_usd_per_mtok"]["source"].startswith("catalog: api_prices gpt-6.1-sol")
     rate = catalog.gpu_rate("aws", "h100-sxm", "on_demand")["usd_per_gpu_hour"]
     assert a["open.usd_per_gpu_hour"]["value"] == rate
     assert a["open.output_tokens_per_second_per_replica"]["value"] > 0
-    # Closed month 0: 2,000M x 2.5 + 500M x 10 = 5,000 + 5,000 = 10,000 USD.
-    assert r.totals_by_month()["closed"].iloc[0] == pytest.approx(10000)
+    # Closed month 0: 2,000M x 2 + 500M x 10 = 4,000 + 5,000 = 9,000 USD.
+    assert r.totals_by_month()["closed"].iloc[0] == pytest.approx(9000)
     assert set(r.monthly.columns) >= {"month", "option", "component", "usd", "tokens", "replicas", "gpus",
                                       "utilisation"}
 
@@ -423,10 +423,11 @@ def test_image_workload_from_the_catalog(catalog):
     ips = float(catalog.throughput_benchmarks.query(
         "model_id == 'sdxl' and gpu_id == 'h100-sxm' and gpu_count == 1 and precision == 'fp8'")
         ["images_per_second"].iloc[0])
-    price = catalog.image_price("gpt-image-1", "1024x1024", "medium")["usd_per_image"]
+    # gpt-image-1 shut down 2026-10-23; OpenAI names gpt-image-2.6-sunburst as the current model.
+    price = catalog.image_price("gpt-image-2.6-sunburst", "1024x1024", "medium")["usd_per_image"]
     s = Scenario.from_dict({
         "workload": {"images_per_month": 1e7, "peak_to_average": 2.0},
-        "closed": {"image_model": "gpt-image-1", "image_size": "1024x1024", "image_quality": "medium"},
+        "closed": {"image_model": "gpt-image-2.6-sunburst", "image_size": "1024x1024", "image_quality": "medium"},
         "open": {"model": "sdxl", "gpu": "h100-sxm", "precision": "fp8", **LEAN}})
     r = evaluate(s, catalog)
     assert r.assumptions["open.images_per_second_per_replica"]["value"] == pytest.approx(ips)

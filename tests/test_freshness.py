@@ -125,6 +125,15 @@ def test_shipped_tables_have_no_problem_on_2026_12_01(catalog):
 
 # ------------------------------------------------------------------ command line
 
+def test_cli_strict_passes_on_the_shipped_tables_over_36_months():
+    # The shipped tables on 2026-12-01: nothing in force past its shutdown, every promotion followed by its
+    # list price, every successor needed within three years priced. Warnings (stale rows, gaps) are allowed.
+    res = CliRunner().invoke(main, ["catalog", "check", "--strict", "--horizon-months", "36", "--as-of", "2026-12-01"])
+    assert res.exit_code == 0, res.output
+    head = res.output.splitlines()[0]
+    assert head.startswith("catalog check as of 2026-12-01 (horizon to 2029-11-30") and " 0 problem(s)" in head
+
+
 def test_cli_strict_fails_on_a_row_past_its_shutdown(tmp_path):
     # An overlay on the shipped tables: a model whose vendor shut it down on 2026-10-23 still has a
     # row in force on 2026-12-01 (no effective_until).

@@ -15,7 +15,7 @@ from tco.sensitivity import INPUTS, SCALE, Distribution, base_values, monte_carl
 
 BODY = {"horizon_months": 36,
         "workload": {"input_tokens_per_month": 2e9, "output_tokens_per_month": 5e8, "monthly_growth": 0.05},
-        "closed": {"model": "gpt-4o"},
+        "closed": {"model": "gpt-6.1-sol"},
         "open": {"model": "llama-3.1-70b", "gpu": "h100-sxm", "gpus_per_replica": 2, "precision": "fp8"},
         "finance": {"discount_rate_annual": 0.08}}
 
@@ -87,7 +87,7 @@ def test_tornado_rows_match_the_engine(catalog, result):
         ("discount_rate", "high"): {"finance": {"discount_rate_annual": 0.08 + 0.05}},
         ("staff_cost", "low"): {"open": {**BODY["open"], "fte_usd_per_year": 200000 * 0.7}},
         ("utilisation", "low"): {"open": {**BODY["open"], "target_utilisation": 0.7 - 0.15}},
-        ("api_price_change", "low"): {"closed": {"model": "gpt-4o", "price_change_annual": 0.0 - 0.2}},
+        ("api_price_change", "low"): {"closed": {"model": "gpt-6.1-sol", "price_change_annual": 0.0 - 0.2}},
     }
     for (name, end), patch in checks.items():
         r = evaluate(Scenario.from_dict({**BODY, **patch}), catalog)
