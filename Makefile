@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: serve test bench install install-dev chromium clean
+.PHONY: serve test bench install install-dev chromium postgresql notebook clean
 
 # Runtime: venv + pinned requirements + the package (editable, so notebooks see it).
 $(VENV)/.installed: requirements.txt setup.cfg pyproject.toml
@@ -32,7 +32,15 @@ chromium:
 	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; \
 	fi
 
-test: $(VENV)/.installed-dev chromium
+# The store tests run on SQLite and on a throwaway PostgreSQL cluster (tests/pgcluster.py):
+# install Debian's PostgreSQL when absent.
+postgresql:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  echo "installing Debian's postgresql"; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q postgresql; \
+	fi
+
+test: $(VENV)/.installed-dev chromium postgresql
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed-dev

@@ -38,3 +38,37 @@ def write_csv(path: Path, table: str, rows: list[dict]) -> Path:
         for r in rows:
             w.writerow({c: r.get(c, "") for c in cols})
     return path
+
+
+# ------------------------------------------------------------------ database back-ends
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A private PostgreSQL cluster on 127.0.0.1 for the whole session (stopped after).
+
+    Skipped with the reason when Debian's PostgreSQL is not installed, except in CI, where
+    ``make test`` installs it and its absence is a failure.
+    """
+    import os
+
+    from pgcluster import PostgresCluster, find_bindir
+
+    bindir = find_bindir()
+    if bindir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed: `make test` installs Debian's postgresql")
+        pytest.skip("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): "
+                    "`apt-get install postgresql`, or run `make test`, which does")
+    cluster = PostgresCluster(bindir).start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A fresh empty scenario database on each back-end: a SQLite file path, a PostgreSQL URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "saved.sqlite3")
+    return request.getfixturevalue("postgres_cluster").new_database()
