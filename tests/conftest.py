@@ -28,6 +28,28 @@ def _no_env_overlay(monkeypatch):
             monkeypatch.delenv(k)
 
 
+def usage_catalog(folder: Path, extra_rows: list[dict] = ()):
+    """Self-contained API prices for the usage tests: ``m`` with a history (2/8 until 1 March
+    2026, then 1/6 [USD/1M tokens]), batch prices and a 200k long-context tier; ``plain`` at
+    3/15 with nothing else; plus ``extra_rows`` (provider, names and source filled in)."""
+    base = dict(provider="v", display_name="x", open_weights="false", source_url="https://example.com/p")
+    write_csv(folder / "api_prices.csv", "api_prices", [
+        {**base, "model_id": "m", "usd_per_mtok_input": "2", "usd_per_mtok_cached_input": "0.5",
+         "usd_per_mtok_output": "8", "usd_per_mtok_batch_input": "1", "usd_per_mtok_batch_output": "4",
+         "long_context_threshold_tokens": "200000", "usd_per_mtok_input_long": "4",
+         "usd_per_mtok_output_long": "12", "effective_date": "2026-01-01"},
+        # a price cut on 1 March: 2/8 -> 1/6
+        {**base, "model_id": "m", "usd_per_mtok_input": "1", "usd_per_mtok_cached_input": "0.25",
+         "usd_per_mtok_output": "6", "usd_per_mtok_batch_input": "0.5", "usd_per_mtok_batch_output": "3",
+         "long_context_threshold_tokens": "200000", "usd_per_mtok_input_long": "2",
+         "usd_per_mtok_output_long": "9", "effective_date": "2026-03-01"},
+        {**base, "model_id": "plain", "usd_per_mtok_input": "3", "usd_per_mtok_output": "15",
+         "effective_date": "2026-01-01"},
+        *({**base, **r} for r in extra_rows),
+    ])
+    return load_catalog(base_dir=folder, use_env=False)
+
+
 def write_csv(path: Path, table: str, rows: list[dict]) -> Path:
     """Write ``rows`` as a CSV of ``table`` (missing columns left blank)."""
     cols = TABLES[table].column_names
