@@ -149,6 +149,8 @@ def _usage_errors(exc) -> None:
                    "(SOURCE may add columns up: a+b).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False),
               help="Also write every priced row to this Parquet file.")
+@click.option("--focus", "focus_path", type=click.Path(dir_okay=False),
+              help="Also write the priced totals as FOCUS 1.2 rows (.csv or .parquet).")
 @click.option("--engine", type=click.Choice(["inprocess", "dask"]), default="inprocess", show_default=True,
               help="Price in this process (threads) or on Dask over the partitions of a Parquet dataset "
                    "(TCO_DASK_SCHEDULER, else a local cluster).")
@@ -158,7 +160,8 @@ def _usage_errors(exc) -> None:
               help="Months the projection workload is built from.")
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress bar on stderr [default: when stderr is a terminal].")
-def usage_price(source, by, groups, reader, mapping, output, engine, fmt, dirs, months, progress) -> None:
+def usage_price(source, by, groups, reader, mapping, output, focus_path, engine, fmt, dirs, months,
+                progress) -> None:
     """Price a usage log (CSV, JSON Lines or Parquet; a file or a folder) with the prices in force on
     each row's date, in chunks (constant memory); print totals per month, model or group, the rows
     that could not be priced, and the workload to start a projection from.
@@ -193,6 +196,9 @@ def usage_price(source, by, groups, reader, mapping, output, engine, fmt, dirs, 
     except UsageError as exc:
         _usage_errors(exc)
     table = result.totals(*by)
+    if focus_path:
+        from tco.focus import usage_focus, write_focus
+        write_focus(usage_focus(result, cat), focus_path)
     if fmt == "csv":
         click.echo(table.to_csv(index=False), nl=False)
     else:
@@ -206,6 +212,33 @@ def usage_price(source, by, groups, reader, mapping, output, engine, fmt, dirs, 
             pass
     if len(result.unpriced):
         sys.exit(3)   # priced what it could; some rows were not (listed above)
+
+
+@main.group()
+def focus() -> None:
+    """FOCUS (FinOps Open Cost and Usage Specification) files."""
+
+
+@focus.command("baseline")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--provider", "providers", multiple=True, help="Keep rows of this ProviderName (repeatable).")
+@click.option("--all-services", is_flag=True, help="Keep every ServiceCategory, not only AI and Machine Learning.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True)
+def focus_baseline(file, providers, all_services, fmt) -> None:
+    """Monthly spend [USD] of a FOCUS export: the current-spend baseline to compare a projection with."""
+    from tco.focus import FocusError, read_focus_baseline
+
+    try:
+        base = read_focus_baseline(file, service_category=None if all_services else "AI and Machine Learning",
+                                   providers=providers or None)
+    except FocusError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    if fmt == "csv":
+        click.echo(base.to_csv(), nl=False)
+    else:
+        click.echo(base.to_frame().to_string(float_format="{:,.2f}".format))
+        click.echo(f"total ${base.sum():,.2f} over {len(base)} month(s)")
 
 
 def _price_with_progress(source, cat, groups, reader, output, progress):
