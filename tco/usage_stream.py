@@ -44,8 +44,9 @@ import pyarrow.compute as pc
 from tco.catalog import Catalog
 from tco.usage import ALIASES, EXTRA_TOKENS, FALSE, TRUE, PriceTable, UsageError, _unpriced_table, token_arrays, validate_usage
 
-#: Rows per chunk: ~60 MB of arrays at a time, large enough that numpy's per-call cost vanishes.
-BATCH_ROWS = 1 << 20
+#: Rows per chunk: ~30 MB of arrays at a time, large enough that numpy's per-call cost vanishes,
+#: small enough that a few chunks in flight stay well under 1 GiB.
+BATCH_ROWS = 1 << 19
 SUFFIXES = {".csv": "csv", ".gz": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
             ".parquet": "parquet", ".pq": "parquet"}
 TOKEN_COLUMNS = ("input_tokens", "cached_input_tokens", *EXTRA_TOKENS, "output_tokens")
@@ -121,14 +122,22 @@ def _file_chunks(path: Path, kind: str, batch_rows: int, columns, numeric=frozen
 def _parquet_chunks(path: Path, batch_rows: int, columns) -> Iterator[Chunk]:
     import pyarrow.parquet as pq
 
-    f = pq.ParquetFile(path)
+    # without pre-buffering, whole row groups decode fastest (several times
+    # iter_batches' speed); a row group much larger than a chunk is read in batches instead.
+    f = pq.ParquetFile(path, memory_map=False, pre_buffer=False)
     names = set(f.schema_arrow.names)
     wanted = [c for c in columns if c in names] if columns else None
-    total, line = max(f.metadata.num_rows, 1), 1
+    meta = f.metadata
+    total, line = max(meta.num_rows, 1), 1
     size = path.stat().st_size
-    for batch in f.iter_batches(batch_size=batch_rows, columns=wanted, use_threads=True):
-        yield Chunk(batch, line, str(path), int(size * (line - 1 + batch.num_rows) / total))
-        line += batch.num_rows
+    for g in range(meta.num_row_groups):
+        if meta.row_group(g).num_rows <= 4 * batch_rows:
+            batches = f.read_row_group(g, columns=wanted, use_threads=True).to_batches(max_chunksize=batch_rows)
+        else:
+            batches = f.iter_batches(batch_size=batch_rows, row_groups=[g], columns=wanted, use_threads=True)
+        for batch in batches:
+            yield Chunk(batch, line, str(path), int(size * (line - 1 + batch.num_rows) / total))
+            line += batch.num_rows
 
 
 #: Spellings of true and false that pyarrow parses in a CSV's boolean columns (validate_usage's, in 3 cases).
@@ -286,8 +295,10 @@ def _days(col: pa.Array) -> np.ndarray | None:
     if col.null_count:
         return None
     if pa.types.is_timestamp(t):
+        if t.tz in (None, "UTC", "+00:00", "Z"):                               # pyarrow's cast: ~3x numpy's division
+            return pc.cast(col, pa.date32()).cast(pa.int32()).to_numpy().astype(np.int64)
         per_day = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}[t.unit]
-        return np.floor_divide(col.cast(pa.int64()).to_numpy(), per_day)       # int64 is UTC for aware types
+        return np.floor_divide(col.cast(pa.int64()).to_numpy(), per_day)       # the UTC day, whatever the zone
     if pa.types.is_date32(t):
         return col.cast(pa.int32()).to_numpy().astype(np.int64)
     if pa.types.is_date64(t):
@@ -387,38 +398,100 @@ def _checked_types(chunk: Chunk, by) -> Typed:
 
 @dataclass
 class Partial:
-    """Totals of some rows: ``groups`` (one row per month, model and grouping value) and the rest."""
+    """Totals of some rows, as arrays: one row of ``sums`` per ``keys`` row (month, model, groups).
 
-    groups: pd.DataFrame
+    ``keys[:, 0]`` is the month (months since 1970-01), ``keys[:, 1]`` an index into
+    ``models``, ``keys[:, 2 + i]`` one into ``labels[i]`` (the values of grouping column
+    ``i``); ``sums`` has the :data:`SUMS` columns. A key may repeat (rows billed at several
+    prices): :meth:`total` adds them up. Arrays only, so partials add up fast and travel
+    cheaply from Dask workers.
+    """
+
+    keys: np.ndarray
+    sums: np.ndarray
+    models: np.ndarray
+    labels: tuple = ()
     unpriced: dict = field(default_factory=dict)       # model -> [unknown, batch, long] row counts
     rows: int = 0
     requests_given: bool = True
 
     @classmethod
-    def total(cls, parts: Iterable["Partial"]) -> "Partial":
-        """The totals of several partials (chunks, Dask partitions)."""
-        groups, unpriced, rows, given = [], {}, 0, True
+    def empty(cls, n_groups: int = 0) -> "Partial":
+        return cls(np.zeros((0, 2 + n_groups), dtype=np.int64), np.zeros((0, len(SUMS))),
+                   np.zeros(0, dtype=object), tuple(np.zeros(0, dtype=object) for _ in range(n_groups)))
+
+    @classmethod
+    def total(cls, parts: Iterable["Partial"], every: int = 32) -> "Partial":
+        """The totals of several partials (chunks, Dask partitions), merged ``every`` at a time."""
+        done: Partial | None = None
+        batch: list[Partial] = []
         for p in parts:
-            groups.append(p.groups)
-            for m, c in p.unpriced.items():
-                unpriced[m] = [a + b for a, b in zip(unpriced.get(m, [0, 0, 0]), c)]
-            rows += p.rows
-            given = given and p.requests_given
-            if len(groups) >= 32:                               # keep the running totals small
-                groups = [combine(groups)]
-        return cls(combine(groups), unpriced, rows, given)
+            batch.append(p)
+            if len(batch) >= every:
+                done = _merge([done, *batch] if done is not None else batch)
+                batch = []
+        rest = [done, *batch] if done is not None else batch
+        return _merge(rest) if rest else cls.empty()
+
+    def frame(self, by: Sequence[str] = ()) -> pd.DataFrame:
+        """The totals as a table: month (``YYYY-MM``), model, the grouping columns, then :data:`SUMS`."""
+        data = {"month": np.datetime_as_string(self.keys[:, 0].astype("datetime64[M]"), unit="M"),
+                "model": self.models[self.keys[:, 1]].astype(str) if len(self.keys) else np.zeros(0, dtype=str)}
+        for i, g in enumerate(by):
+            data[g] = self.labels[i][self.keys[:, 2 + i]] if len(self.keys) else np.zeros(0, dtype=object)
+        for j, name in enumerate(SUMS):
+            data[name] = self.sums[:, j]
+        df = pd.DataFrame(data)
+        df["rows"] = df["rows"].astype(np.int64)
+        return df
 
 
-def combine(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    """Totals of several group tables added up per key (month, model, grouping columns)."""
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        return pd.DataFrame(columns=["month", "model", *SUMS])
-    if len(frames) == 1:
-        return frames[0]
-    df = pd.concat(frames, ignore_index=True)
-    keys = [c for c in df.columns if c not in SUMS]
-    return df.groupby(keys, sort=False, observed=True, dropna=False)[list(SUMS)].sum().reset_index()
+def _merge(parts: Sequence[Partial]) -> Partial:
+    """Partials added up: their dictionaries merged, their keys re-coded, equal keys summed."""
+    unpriced: dict = {}
+    for p in parts:
+        for m, c in p.unpriced.items():
+            unpriced[m] = [a + b for a, b in zip(unpriced.get(m, [0, 0, 0]), c)]
+    n_groups = parts[0].keys.shape[1] - 2
+
+    def merged(labels_of):
+        index = pd.Index(pd.unique(np.concatenate([np.asarray(labels_of(p), dtype=object) for p in parts])))
+        return np.asarray(index, dtype=object), [index.get_indexer(np.asarray(labels_of(p), dtype=object))
+                                                 for p in parts]
+
+    models, model_maps = merged(lambda p: p.models)
+    group_dicts = [merged(lambda p, i=i: p.labels[i]) for i in range(n_groups)]
+    keys = []
+    for k, p in enumerate(parts):
+        cols = [p.keys[:, 0], model_maps[k][p.keys[:, 1]] if len(p.keys) else p.keys[:, 1]]
+        for i, (_, maps) in enumerate(group_dicts):
+            cols.append(maps[k][p.keys[:, 2 + i]] if len(p.keys) else p.keys[:, 2 + i])
+        keys.append(np.stack(cols, axis=1) if cols else p.keys)
+    keys = np.concatenate(keys) if keys else np.zeros((0, 2 + n_groups), dtype=np.int64)
+    sums = np.concatenate([p.sums for p in parts])
+    uniq, inverse = _unique_rows(keys, [len(models), *(len(d) for d, _ in group_dicts)])
+    out = np.stack([np.bincount(inverse, weights=sums[:, j], minlength=len(uniq)) for j in range(sums.shape[1])],
+                   axis=1) if len(uniq) else np.zeros((0, len(SUMS)))
+    return Partial(uniq, out, models, tuple(d for d, _ in group_dicts), unpriced, sum(p.rows for p in parts),
+                   all(p.requests_given for p in parts))
+
+
+def _unique_rows(keys: np.ndarray, sizes: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct key rows and each row's index among them (one packed integer per row when it fits)."""
+    if not len(keys):
+        return keys, np.zeros(0, dtype=np.int64)
+    m0 = int(keys[:, 0].min())
+    dims = [int(keys[:, 0].max()) - m0 + 1, *(max(s, 1) for s in sizes)]
+    if float(np.prod(dims, dtype=np.float64)) < 2.0 ** 62:
+        packed = keys[:, 0] - m0
+        for size, j in zip(dims[1:], range(1, keys.shape[1])):
+            packed = packed * np.int64(size) + keys[:, j]
+        uniq, inverse = np.unique(packed, return_inverse=True)
+        cols = np.unravel_index(uniq, dims)
+        rows = np.stack([cols[0] + m0, *cols[1:]], axis=1).astype(np.int64)
+        return rows, inverse.reshape(-1)
+    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+    return uniq, inverse.reshape(-1)
 
 
 def price_typed(table: PriceTable, t: Typed, want_rows: bool = False):
@@ -465,9 +538,6 @@ def price_typed(table: PriceTable, t: Typed, want_rows: bool = False):
     ok = table.ok[flat]
     zero = np.zeros(len(live))
     parts = table.cost(flat, token_arrays(lambda c: sums.get(c, zero if c == "cached_input_tokens" else None)))
-    data = {"month": np.datetime_as_string(b_month.astype("datetime64[M]"), unit="M"), "model": t.models[b_model]}
-    for (g, (labels, _)), gi in zip(t.groups.items(), idx[1:-1]):
-        data[g] = labels[gi]
     derived = {
         "batch_tokens": np.where(b_var % 2 == 1, sums["input_tokens"] + sums["output_tokens"], 0.0),
         "long_context_rows": np.where(b_var >= 2, sums["rows"], 0),
@@ -480,9 +550,19 @@ def price_typed(table: PriceTable, t: Typed, want_rows: bool = False):
     }
     derived["usd"] = derived["usd_input"] + derived["usd_cached_input"] + derived["usd_cache_write"] + \
         derived["usd_output"]
-    for name in SUMS:
-        data[name] = sums.get(name) if name in sums else derived.get(name, zero)
-    groups = combine_keys(pd.DataFrame({k: col[ok] for k, col in data.items()}))
+    # the bins of one (month, model, groups) added up: one row each, priced bins only
+    m0 = int(b_month.min()) if len(b_month) else 0
+    coarse = [b_month[ok] - m0, b_model[ok], *(gi[ok] for gi in idx[1:-1])]
+    cdims = [int(b_month.max()) - m0 + 1 if len(b_month) else 1, len(t.models), *dims[1:-1]]
+    ckey, cuniq = _compose(coarse, cdims, len(coarse[0]))
+    c_n = len(cuniq) if cuniq is not None else int(np.prod(cdims, dtype=np.float64))
+    c_rows = np.bincount(ckey, minlength=c_n)
+    c_live = np.flatnonzero(c_rows)
+    matrix = np.stack([np.bincount(ckey, weights=np.asarray(sums[name] if name in sums else derived.get(name, zero),
+                                                              dtype=float)[ok], minlength=c_n)[c_live]
+                       for name in SUMS], axis=1)
+    c_idx = np.unravel_index(cuniq[c_live] if cuniq is not None else c_live, cdims)
+    keys = np.stack([c_idx[0] + m0, *c_idx[1:]], axis=1).astype(np.int64)
 
     unpriced = {}
     if not ok.all():
@@ -491,7 +571,9 @@ def price_typed(table: PriceTable, t: Typed, want_rows: bool = False):
         counts = np.bincount(b_model[bad] * 3 + reason, weights=sums["rows"][bad],
                              minlength=3 * len(t.models)).reshape(-1, 3).astype(np.int64)
         unpriced = {str(t.models[i]): counts[i].tolist() for i in np.flatnonzero(counts.sum(axis=1))}
-    partial = Partial(groups, unpriced, n, t.requests_given)
+    partial = Partial(keys, matrix, np.asarray(t.models, dtype=object),
+                      tuple(np.asarray(labels, dtype=object) for labels, _ in t.groups.values()), unpriced, n,
+                      t.requests_given)
     if not want_rows:
         return partial, None
     key_of_row = cells.key[cells.of_row]
@@ -515,14 +597,6 @@ def _priced_rows(table: PriceTable, t: Typed, model_code, flat, assumed, long) -
                 **{f"usd_{k}": np.where(priced, p, np.nan) for k, p in parts.items()},
                 "usd": np.where(priced, sum(parts.values()), np.nan), "priced": priced})
     return pa.RecordBatch.from_pydict({k: pa.array(a, from_pandas=True) for k, a in out.items()})
-
-
-def combine_keys(df: pd.DataFrame) -> pd.DataFrame:
-    """Rows of a group table with the same key (month, model, grouping values) added up."""
-    keys = [c for c in df.columns if c not in SUMS]
-    if df.duplicated(keys).any():
-        df = df.groupby(keys, sort=False, observed=True, dropna=False)[list(SUMS)].sum().reset_index()
-    return df.reset_index(drop=True)
 
 
 def _compose(codes: Sequence[np.ndarray], dims: Sequence[int], n: int):
@@ -582,8 +656,13 @@ def _cells(table: PriceTable, model_code: np.ndarray, codes: np.ndarray, day: np
     price = table.rows(mc, cell_day)
     assumed = (price < table.n) & (cell_day < table.first_day[np.maximum(mc, 0)])
     month = cell_day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-    uniq, key = np.unique(np.stack([month, cell_model, price, assumed]), axis=1, return_inverse=True)
-    return _Cells(of_row, table.threshold[price], key.reshape(-1), uniq[0], uniq[1], uniq[2], uniq[3].astype(bool))
+    m0 = int(month.min())
+    dims = (int(month.max()) - m0 + 1, len(model_code), table.n + 1, 2)
+    packed = (((month - m0) * dims[1] + cell_model) * dims[2] + price) * 2 + assumed
+    uniq, key = np.unique(packed, return_inverse=True)
+    k_month, k_model, k_price, k_assumed = np.unravel_index(uniq, dims)
+    return _Cells(of_row, table.threshold[price], key.reshape(-1), k_month + m0, k_model, k_price,
+                  k_assumed.astype(bool))
 
 
 _DAY_RANGE = np.int64(1) << np.int64(32)
@@ -661,10 +740,9 @@ class UsageSummary:
 
 def finish(partial: Partial, table: PriceTable, by=(), output=None) -> UsageSummary:
     """The :class:`UsageSummary` of the totals of a whole run."""
-    groups = partial.groups
-    if groups.empty:                                            # nothing priced: the columns all the same
-        groups = pd.DataFrame(columns=["month", "model", *by, *SUMS])
-    groups = groups.sort_values(["month", "model", *by], kind="stable").reset_index(drop=True)
+    if partial.keys.shape[1] != 2 + len(by):                   # nothing was read: no chunk said its groups
+        partial = Partial.empty(len(by))
+    groups = partial.frame(by).sort_values(["month", "model", *by], kind="stable").reset_index(drop=True)
     models = sorted(partial.unpriced)
     counts = np.array([partial.unpriced[m] for m in models], dtype=np.int64).reshape(-1, 3)
     unpriced = _unpriced_table(models, counts.sum(axis=1), counts[:, 0], counts[:, 1], table.ids)
@@ -752,5 +830,5 @@ def source_bytes(source: str | os.PathLike) -> int:
     return sum(p.stat().st_size for p in files_of(source))
 
 
-__all__ = ["BATCH_ROWS", "Chunk", "Partial", "UsageSummary", "combine", "files_of", "finish", "price_chunks",
+__all__ = ["BATCH_ROWS", "Chunk", "Partial", "UsageSummary", "files_of", "finish", "price_chunks",
            "price_typed", "price_usage_files", "read_chunks", "rename", "source_bytes", "type_chunk"]
