@@ -29,6 +29,7 @@ first row is line 1), as :func:`tco.usage.validate_usage` does for a whole file.
 """
 from __future__ import annotations
 
+import functools
 import os
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -60,12 +61,26 @@ UNPRICED_REASONS = ("unknown", "batch", "long")
 
 @dataclass(frozen=True)
 class Chunk:
-    """Raw rows of one file: ``batch`` (pyarrow), where they start, and the file they are from."""
+    """Raw rows of one file: ``batch`` (pyarrow), where they start, and the file they are from.
 
-    batch: pa.RecordBatch
+    ``batch`` may be a function that reads the rows (a Parquet row group), so that the
+    thread that prices them reads them too, and reading runs on every core.
+    """
+
+    batch: pa.RecordBatch | Callable[[], pa.Table]
     first_line: int
     source: str
     done_bytes: int = 0            # of the whole run, for a progress bar
+
+    def batches(self, batch_rows: int) -> Iterator["Chunk"]:
+        """The chunk's rows in record batches of ``batch_rows`` at most, read now if they were deferred."""
+        if not callable(self.batch):
+            yield self
+            return
+        line = self.first_line
+        for b in self.batch().to_batches(max_chunksize=batch_rows):
+            yield Chunk(b, line, self.source, self.done_bytes)
+            line += b.num_rows
 
 
 def files_of(source: str | os.PathLike) -> list[Path]:
@@ -131,13 +146,21 @@ def _parquet_chunks(path: Path, batch_rows: int, columns) -> Iterator[Chunk]:
     total, line = max(meta.num_rows, 1), 1
     size = path.stat().st_size
     for g in range(meta.num_row_groups):
-        if meta.row_group(g).num_rows <= 4 * batch_rows:
-            batches = f.read_row_group(g, columns=wanted, use_threads=True).to_batches(max_chunksize=batch_rows)
-        else:
-            batches = f.iter_batches(batch_size=batch_rows, row_groups=[g], columns=wanted, use_threads=True)
-        for batch in batches:
+        n = meta.row_group(g).num_rows
+        if n <= 4 * batch_rows:                              # read by the thread that prices it
+            read = functools.partial(_read_row_group, path, g, wanted)
+            yield Chunk(read, line, str(path), int(size * (line - 1 + n) / total))
+            line += n
+            continue
+        for batch in f.iter_batches(batch_size=batch_rows, row_groups=[g], columns=wanted, use_threads=True):
             yield Chunk(batch, line, str(path), int(size * (line - 1 + batch.num_rows) / total))
             line += batch.num_rows
+
+
+def _read_row_group(path: Path, group: int, columns) -> pa.Table:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path, memory_map=False, pre_buffer=False).read_row_group(group, columns=columns)
 
 
 #: Spellings of true and false that pyarrow parses in a CSV's boolean columns (validate_usage's, in 3 cases).
@@ -752,7 +775,7 @@ def finish(partial: Partial, table: PriceTable, by=(), output=None) -> UsageSumm
 
 def price_chunks(chunks: Iterable[Chunk], table: PriceTable, by: Sequence[str] = (), reader=None,
                  output: str | os.PathLike | None = None, threads: int = 2,
-                 progress: Callable[[int], None] | None = None) -> Partial:
+                 progress: Callable[[int], None] | None = None, batch_rows: int = BATCH_ROWS) -> Partial:
     """Price chunks, ``threads`` at a time (numpy releases the GIL), keeping only their totals.
 
     ``reader``: turns a raw chunk into usage-log columns (:mod:`tco.usage_readers`);
@@ -764,8 +787,13 @@ def price_chunks(chunks: Iterable[Chunk], table: PriceTable, by: Sequence[str] =
     writer = None
 
     def work(chunk: Chunk):
-        canonical = Chunk(convert(chunk.batch), chunk.first_line, chunk.source, chunk.done_bytes)
-        return price_typed(table, type_chunk(canonical, by), want_rows=output is not None) + (chunk.done_bytes,)
+        partials, rows = [], []
+        for part in chunk.batches(batch_rows):
+            canonical = Chunk(convert(part.batch), part.first_line, part.source)
+            p, r = price_typed(table, type_chunk(canonical, by), want_rows=output is not None)
+            partials.append(p)
+            rows.append(r)
+        return (partials[0] if len(partials) == 1 else Partial.total(partials)), rows, chunk.done_bytes
 
     def results() -> Iterator[Partial]:
         nonlocal writer
@@ -780,8 +808,10 @@ def price_chunks(chunks: Iterable[Chunk], table: PriceTable, by: Sequence[str] =
                     pending.append(pool.submit(work, chunk))
                 if not pending:
                     return
-                partial, rows, done = pending.popleft().result()
-                if rows is not None:
+                partial, row_batches, done = pending.popleft().result()
+                for rows in row_batches:
+                    if rows is None:
+                        continue
                     if writer is None:
                         import pyarrow.parquet as pq
                         Path(output).parent.mkdir(parents=True, exist_ok=True)
@@ -821,7 +851,7 @@ def price_usage_files(source: str | os.PathLike, catalog: Catalog | PriceTable, 
         reader = get_reader(reader)
     numeric = reader.numeric_sources() if reader is not None else ()
     partial = price_chunks(read_chunks(source, batch_rows, None, numeric), table, by, reader, output, threads,
-                           progress)
+                           progress, batch_rows)
     return finish(partial, table, by, output)
 
 
