@@ -64,8 +64,9 @@ $(VENV)/.installed-notebook: $(VENV)/.installed requirements-notebook.txt
 	$(PY) -m pip install -q -r requirements-notebook.txt
 	touch $@
 
+# (Jupyter refuses root unless told: the CI/sandbox machines run as root.)
 notebook: $(VENV)/.installed-notebook
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 $(if $(SUDO),,--allow-root)
 
 clean:
 	rm -rf $(VENV) $(FOCUS_VENV) build *.egg-info .pytest_cache .benchmarks
