@@ -182,10 +182,15 @@ def usage_price(source, by, groups, reader, mapping, output, focus_path, engine,
     except SettingsError as exc:
         raise click.UsageError(str(exc)) from None
     groups = tuple(dict.fromkeys([*groups, *(b for b in by if b not in ("month", "model"))]))
+    if engine == "dask" and output:
+        raise click.UsageError("--output: per-row output is written by the in-process engine only; "
+                               "drop --output or use --engine inprocess")
     try:
         fmt_reader = choose_reader(source, reader, mapping)
     except ReaderError as exc:
         raise click.UsageError(str(exc)) from None
+    except UsageError as exc:
+        _usage_errors(exc)
     try:
         if engine == "dask":
             from tco.usage_dask import price_usage_dask

@@ -260,7 +260,12 @@ def choose_reader(source, name: str = "auto", mapping: Sequence[str] = ()) -> Re
     """
     if name == "auto":
         from tco.usage_stream import files_of
-        base = detect_reader(_columns_of(files_of(source)[0]))
+        first = files_of(source)[0]
+        try:
+            base = detect_reader(_columns_of(first))
+        except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
+            from tco.usage import UsageError
+            raise UsageError([f"{first}: cannot read its columns ({exc})"], str(first)) from None
     else:
         base = get_reader(name)
     if mapping:

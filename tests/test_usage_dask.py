@@ -93,3 +93,14 @@ def test_cli_engine_dask_prints_what_in_process_prints(tmp_path, catalog):
     a, b = (pd.read_csv(io.StringIO(r.stdout)) for r in (inproc, dist))
     assert a[["month", "team", "input_tokens"]].equals(b[["month", "team", "input_tokens"]])
     assert np.abs(a["usd"] - b["usd"]).max() < 0.005
+
+
+def test_cli_refuses_per_row_output_on_dask(tmp_path):
+    from click.testing import CliRunner
+
+    from tco.cli import main
+
+    (tmp_path / "log.parquet").write_bytes(b"")
+    res = CliRunner().invoke(main, ["usage", "price", str(tmp_path / "log.parquet"), "--engine", "dask",
+                                    "--output", str(tmp_path / "rows.parquet")])
+    assert res.exit_code == 2 and "--output: per-row output is written by the in-process engine only" in res.output

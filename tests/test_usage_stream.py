@@ -253,3 +253,9 @@ def test_cli_groups_output_progress_and_readers(cat, tmp_path, monkeypatch, cata
     assert "total $4.53" in res.output and "openai/gpt-4o" in res.output
     res = CliRunner().invoke(main, ["usage", "price", str(path), "--reader", "nosuch"])
     assert res.exit_code == 2 and "reader: unknown 'nosuch'" in res.output
+
+
+def test_cli_names_an_unreadable_file(tmp_path):
+    (tmp_path / "empty.parquet").write_bytes(b"")
+    res = CliRunner().invoke(main, ["usage", "price", str(tmp_path / "empty.parquet")])
+    assert res.exit_code == 1 and f"{tmp_path / 'empty.parquet'}: cannot read its columns" in res.output
