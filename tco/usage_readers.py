@@ -275,13 +275,18 @@ def choose_reader(source, name: str = "auto", mapping: Sequence[str] = ()) -> Re
 
 def _columns_of(path: Path) -> list[str]:
     """Column names of a log file without reading it whole (flattened for nested JSON)."""
-    suffix = path.suffix.lower()
+    import gzip
+
+    suffixes = [x.lower() for x in path.suffixes]
+    zipped = suffixes[-1:] == [".gz"]
+    suffix = (suffixes[-2] if len(suffixes) > 1 else "") if zipped else path.suffix.lower()
+    opener = gzip.open if zipped else open
     if suffix in (".parquet", ".pq"):
         import pyarrow.parquet as pq
         return pq.ParquetFile(path).schema_arrow.names
     if suffix in (".jsonl", ".ndjson", ".json"):
         import json
-        with open(path, encoding="utf-8", errors="replace") as fh:
+        with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
             first = fh.readline()
         try:
             row = json.loads(first) if first.strip() else {}
@@ -289,8 +294,6 @@ def _columns_of(path: Path) -> list[str]:
             return []
         return _flat_keys(row)
     import csv
-    import gzip
-    opener = gzip.open if suffix == ".gz" else open
     with opener(path, "rt", newline="", encoding="utf-8", errors="replace") as fh:
         return next(csv.reader([fh.readline()]), [])
 

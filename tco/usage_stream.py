@@ -48,7 +48,7 @@ from tco.usage import ALIASES, EXTRA_TOKENS, FALSE, TRUE, PriceTable, UsageError
 #: Rows per chunk: ~30 MB of arrays at a time, large enough that numpy's per-call cost vanishes,
 #: small enough that a few chunks in flight stay well under 1 GiB.
 BATCH_ROWS = 1 << 19
-SUFFIXES = {".csv": "csv", ".gz": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
+SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
             ".parquet": "parquet", ".pq": "parquet"}
 TOKEN_COLUMNS = ("input_tokens", "cached_input_tokens", *EXTRA_TOKENS, "output_tokens")
 #: Totals kept per group; ``usd_cache_write`` covers 5-minute and 1-hour writes [tokens], [USD].
@@ -94,11 +94,16 @@ def files_of(source: str | os.PathLike) -> list[Path]:
     if not path.exists():
         raise UsageError([f"{path}: no such file or folder"], str(path))
     if _kind(path) is None:
-        raise UsageError([f"{path}: unknown file type; use .csv, .csv.gz, .jsonl, .ndjson or .parquet"], str(path))
+        raise UsageError([f"{path}: unknown file type; use .csv, .jsonl, .ndjson (or either .gz) or .parquet"],
+                         str(path))
     return [path]
 
 
 def _kind(path: Path) -> str | None:
+    """csv, jsonl or parquet by the suffix (a gzipped ``.csv.gz``/``.jsonl.gz`` by the one before)."""
+    suffixes = [x.lower() for x in path.suffixes]
+    if suffixes[-1:] == [".gz"]:
+        return {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(suffixes[-2] if len(suffixes) > 1 else "")
     return SUFFIXES.get(path.suffix.lower())
 
 
@@ -127,7 +132,7 @@ def _file_chunks(path: Path, kind: str, batch_rows: int, columns, numeric=frozen
         elif kind == "csv":
             yield from _csv_chunks(path, batch_rows, numeric)
         else:
-            yield from _jsonl_chunks(path, batch_rows)
+            yield from _jsonl_chunks(path, batch_rows, numeric)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise UsageError([f"{label}: not a readable {kind.upper()} file ({exc})"], label) from None
     except OSError as exc:
@@ -238,11 +243,26 @@ def _csv_text_chunks(path: Path, batch_rows: int, from_line: int) -> Iterator[Ch
         raise UsageError([f"{path}: not a readable CSV ({exc})"], str(path)) from None
 
 
-def _jsonl_chunks(path: Path, batch_rows: int) -> Iterator[Chunk]:
+def _jsonl_chunks(path: Path, batch_rows: int, numeric=frozenset()) -> Iterator[Chunk]:
+    """pyarrow's streaming JSON reader, the token fields of the first line typed as float64
+    (so a block of whole numbers and a later block with 1.5 agree)."""
+    import json
+
     import pyarrow.json as pj
 
+    import gzip
+
+    with (gzip.open if path.suffix.lower() == ".gz" else open)(path, "rt", encoding="utf-8", errors="replace") as fh:
+        first = fh.readline()
+    try:
+        keys = [k for k, v in json.loads(first).items() if not isinstance(v, (dict, list))] if first.strip() else []
+    except (ValueError, AttributeError):
+        keys = []
+    fields = [(k, pa.float64()) for k in keys
+              if ALIASES.get(k.strip().lower(), k.strip().lower()) in _NUMERIC or k in numeric]
+    parse = pj.ParseOptions(explicit_schema=pa.schema(fields), unexpected_field_behavior="infer") if fields else None
     stream = pa.input_stream(path, compression="detect")
-    reader = pj.open_json(stream, read_options=pj.ReadOptions(block_size=1 << 24))
+    reader = pj.open_json(stream, read_options=pj.ReadOptions(block_size=1 << 24), parse_options=parse)
     line = 1
     for batch in reader:
         for start in range(0, batch.num_rows, batch_rows):

@@ -259,3 +259,33 @@ def test_cli_names_an_unreadable_file(tmp_path):
     (tmp_path / "empty.parquet").write_bytes(b"")
     res = CliRunner().invoke(main, ["usage", "price", str(tmp_path / "empty.parquet")])
     assert res.exit_code == 1 and f"{tmp_path / 'empty.parquet'}: cannot read its columns" in res.output
+
+
+def test_json_lines_whose_numbers_change_type_between_blocks(cat, tmp_path):
+    # 200k whole-number rows, then one with a fraction: pyarrow's blocks are typed alike (float64).
+    # m in Feb at 2/8: 200,000 x (1,000 x 2 + 0 x 8) / 1e6 = $400, plus 1.5 x 2 / 1e6.
+    row = '{"timestamp": "2026-02-01", "model": "m", "input_tokens": 1000, "output_tokens": 0}\n'
+    path = tmp_path / "log.jsonl"
+    path.write_text(row * 200_000 + row.replace('"input_tokens": 1000', '"input_tokens": 1.5'))
+    s = price_usage_files(path, cat)
+    assert s.rows == 200_001 and s.total_usd == pytest.approx(400 + 3e-6)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_gzipped_text_logs(cat, tmp_path, suffix):
+    import gzip
+
+    plain = write_log(tmp_path / f"log{suffix}")
+    packed = tmp_path / f"log{suffix}.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    assert price_usage_files(packed, cat).total_usd == pytest.approx(6.0 + 1.30 + 4.11 + 3.0)
+
+
+def test_a_gzipped_vendor_export_is_detected(catalog, tmp_path):
+    import gzip
+
+    packed = tmp_path / "anthropic.jsonl.gz"
+    packed.write_bytes(gzip.compress((EXPORTS / "anthropic_usage_report.jsonl").read_bytes()))
+    reader = choose_reader(packed)
+    assert reader.name == "anthropic"
+    assert price_usage_files(packed, catalog, reader=reader).total_usd == pytest.approx(5.40 + 3.00)
