@@ -192,36 +192,81 @@ def usage() -> None:
     """Price API usage logs."""
 
 
+def _usage_errors(exc) -> None:
+    for line in exc.errors:
+        click.echo(line, err=True)
+    click.echo(f"{len(exc.errors)} error(s)", err=True)
+    sys.exit(1)
+
+
 @usage.command("price")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--by", "by", type=click.Choice(["month", "model"]), default="month", show_default=True,
-              help="Aggregate per calendar month or per model.")
+@click.argument("source", type=click.Path(exists=True))
+@click.option("--by", "by", multiple=True, default=("month",), show_default=True,
+              help="Totals per month, model or a --group column (repeatable: --by month --by team).")
+@click.option("--group", "groups", multiple=True,
+              help="A column of the log to keep totals for (team, api_key, ...; repeatable).")
+@click.option("--reader", default="auto", show_default=True,
+              help="Layout of the log: auto, tco, litellm, openai, anthropic, openrouter.")
+@click.option("--map", "mapping", multiple=True, metavar="COLUMN=SOURCE",
+              help="Column mapping for any other layout, e.g. --map input_tokens=prompt --map model=engine "
+                   "(SOURCE may add columns up: a+b).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False),
+              help="Also write every priced row to this Parquet file.")
+@click.option("--focus", "focus_path", type=click.Path(dir_okay=False),
+              help="Also write the priced totals as FOCUS 1.2 rows (.csv or .parquet).")
+@click.option("--engine", type=click.Choice(["inprocess", "dask"]), default="inprocess", show_default=True,
+              help="Price in this process (threads) or on Dask over the partitions of a Parquet dataset "
+                   "(TCO_DASK_SCHEDULER, else a local cluster).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True)
 @click.option("--dir", "dirs", multiple=True, type=click.Path(), help="Pricing overlay folder (repeatable).")
 @click.option("--months", default=6, show_default=True, type=click.IntRange(1, 120),
               help="Months the projection workload is built from.")
-def usage_price(file, by, fmt, dirs, months) -> None:
-    """Price a usage log CSV (timestamp, model, input_tokens, output_tokens[, cached_input_tokens, batch,
-    requests]) with the prices in force on each row's date; print totals per month or model, the
-    rows that could not be priced, and the workload to start a projection from."""
+@click.option("--progress/--no-progress", default=None,
+              help="Show a progress bar on stderr [default: when stderr is a terminal].")
+def usage_price(source, by, groups, reader, mapping, output, focus_path, engine, fmt, dirs, months,
+                progress) -> None:
+    """Price a usage log (CSV, JSON Lines or Parquet; a file or a folder) with the prices in force on
+    each row's date, in chunks (constant memory); print totals per month, model or group, the rows
+    that could not be priced, and the workload to start a projection from.
+
+    Columns: timestamp, model, input_tokens, output_tokens[, cached_input_tokens, cache_write_tokens,
+    cache_write_1h_tokens, reasoning_tokens, batch, requests], or a known export (--reader)."""
     import json as _json
 
-    from tco.usage import UsageError, price_usage, read_usage_csv, usage_workload
+    from tco.usage import UsageError, usage_workload
+    from tco.usage_readers import ReaderError, choose_reader
 
     try:
         cat = load_catalog(extra_dirs=dirs)
+        settings = Settings.from_env()
     except CatalogError as exc:
         _print_errors(exc)
         sys.exit(1)
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from None
+    groups = tuple(dict.fromkeys([*groups, *(b for b in by if b not in ("month", "model"))]))
+    if engine == "dask" and output:
+        raise click.UsageError("--output: per-row output is written by the in-process engine only; "
+                               "drop --output or use --engine inprocess")
     try:
-        log = read_usage_csv(file)
+        fmt_reader = choose_reader(source, reader, mapping)
+    except ReaderError as exc:
+        raise click.UsageError(str(exc)) from None
     except UsageError as exc:
-        for line in exc.errors:
-            click.echo(line, err=True)
-        click.echo(f"{len(exc.errors)} error(s)", err=True)
-        sys.exit(1)
-    result = price_usage(log, cat)
-    table = result.by_month() if by == "month" else result.by_model()
+        _usage_errors(exc)
+    try:
+        if engine == "dask":
+            from tco.usage_dask import price_usage_dask
+            result = price_usage_dask(source, cat, by=groups, reader=fmt_reader,
+                                      scheduler=settings.dask_scheduler or None)
+        else:
+            result = _price_with_progress(source, cat, groups, fmt_reader, output, progress)
+    except UsageError as exc:
+        _usage_errors(exc)
+    table = result.totals(*by)
+    if focus_path:
+        from tco.focus import usage_focus, write_focus
+        write_focus(usage_focus(result, cat), focus_path)
     if fmt == "csv":
         click.echo(table.to_csv(index=False), nl=False)
     else:
@@ -235,6 +280,54 @@ def usage_price(file, by, fmt, dirs, months) -> None:
             pass
     if len(result.unpriced):
         sys.exit(3)   # priced what it could; some rows were not (listed above)
+
+
+@main.group()
+def focus() -> None:
+    """FOCUS (FinOps Open Cost and Usage Specification) files."""
+
+
+@focus.command("baseline")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--provider", "providers", multiple=True, help="Keep rows of this ProviderName (repeatable).")
+@click.option("--all-services", is_flag=True, help="Keep every ServiceCategory, not only AI and Machine Learning.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True)
+def focus_baseline(file, providers, all_services, fmt) -> None:
+    """Monthly spend [USD] of a FOCUS export: the current-spend baseline to compare a projection with."""
+    from tco.focus import FocusError, read_focus_baseline
+
+    try:
+        base = read_focus_baseline(file, service_category=None if all_services else "AI and Machine Learning",
+                                   providers=providers or None)
+    except FocusError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    if fmt == "csv":
+        click.echo(base.to_csv(), nl=False)
+    else:
+        click.echo(base.to_frame().to_string(float_format="{:,.2f}".format))
+        click.echo(f"total ${base.sum():,.2f} over {len(base)} month(s)")
+
+
+def _price_with_progress(source, cat, groups, reader, output, progress):
+    """The in-process streamed run, with a progress bar over the bytes read when wanted."""
+    from tco.usage_stream import price_usage_files, source_bytes
+
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if not progress:
+        return price_usage_files(source, cat, by=groups, reader=reader, output=output)
+    with click.progressbar(length=source_bytes(source), label="pricing", file=sys.stderr,
+                           show_pos=False, show_percent=True, show_eta=True) as bar:
+        seen = [0]
+
+        def advance(done: int) -> None:
+            bar.update(max(done - seen[0], 0))
+            seen[0] = max(done, seen[0])
+
+        result = price_usage_files(source, cat, by=groups, reader=reader, output=output, progress=advance)
+        bar.update(max(bar.length - seen[0], 0))
+    return result
 
 
 if __name__ == "__main__":  # pragma: no cover

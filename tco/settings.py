@@ -34,8 +34,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("pricing_dir", "", str,
             "Extra folders of pricing tables overlaid on the shipped ones (separated by the OS path separator)."),
     Setting("as_of", "", str, "Date (YYYY-MM-DD) whose prices the service uses; blank = today."),
-    Setting("database", "tco.sqlite3", str, "SQLite file where saved scenarios are kept."),
+    Setting("database", "tco.sqlite3", str,
+            "Where saved scenarios are kept: a SQLite file path, or a SQLAlchemy URL (sqlite:///path, "
+            "postgresql+psycopg://user@host/db for several replicas)."),
     Setting("max_body_bytes", 1_000_000, int, "Largest request body the API accepts [bytes]; larger gets HTTP 413."),
+    Setting("dask_scheduler", "", str,
+            "Address of a running Dask scheduler for `tco usage price --engine dask` (tcp://host:8786); "
+            "blank = a LocalCluster on this machine."),
 )
 
 
@@ -52,6 +57,7 @@ class Settings:
     as_of: str = ""
     database: str = "tco.sqlite3"
     max_body_bytes: int = 1_000_000
+    dask_scheduler: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":

@@ -10,6 +10,10 @@ model                  yes       model id as in ``api_prices`` (``gpt-4o``, ...)
 input_tokens           yes       prompt tokens, cached ones included [tokens]
 output_tokens          yes       generated tokens [tokens]
 cached_input_tokens    no        the part of ``input_tokens`` read from the prompt cache [tokens]
+cache_write_tokens     no        the part of ``input_tokens`` written to the prompt cache (5-minute
+                                 writes, or all writes when the log does not tell them apart) [tokens]
+cache_write_1h_tokens  no        the part of ``input_tokens`` written to the 1-hour cache [tokens]
+reasoning_tokens       no        the part of ``output_tokens`` spent reasoning (billed as output) [tokens]
 batch                  no        true when sent through the batch API
 requests               no        requests the row adds up (a daily row); default 1 [requests]:
                                  without it every row is one request, so a daily total above a
@@ -17,10 +21,13 @@ requests               no        requests the row adds up (a daily row); default
 =====================  ========  ==========================================================
 
 Pricing rules, per row, as vendors bill: uncached input x input price + cached input x
-cached price + output x output price [USD/1M tokens]; batch rows at the batch prices
-(cache reads keep their price); when the prompt per request (``input_tokens / requests``)
-is above the model's long-context threshold, the whole request is billed at the
-long-context prices.  Each row uses the price in force on its date (``effective_date`` <=
+cached price + cache writes x cache-write price + output x output price [USD/1M tokens]
+(reasoning tokens are output tokens); batch rows at the batch prices (cache reads keep
+their price, cache writes get the batch discount); when the prompt per request
+(``input_tokens / requests``) is above the model's long-context threshold, the whole
+request is billed at the long-context prices.  A model without a cache-write price writes
+at its input price (the table's rule); 1-hour writes use ``usd_per_mtok_cache_write_1h``
+where the table has one, else the cache-write price (and are counted in the summary).  Each row uses the price in force on its date (``effective_date`` <=
 the row's date).  Everything is vectorised: a merge by model and date, then array
 arithmetic; no loop over rows.
 
@@ -36,7 +43,9 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 from dataclasses import dataclass, field
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -45,10 +54,13 @@ from tco.catalog import Catalog, closest
 
 REQUIRED = ("timestamp", "model", "input_tokens", "output_tokens")
 OPTIONAL = ("cached_input_tokens", "batch", "requests")
+#: Optional token columns that, unlike OPTIONAL, appear in the typed log only when the input has them.
+EXTRA_TOKENS = ("cache_write_tokens", "cache_write_1h_tokens", "reasoning_tokens")
 #: Column names other tools export, accepted as aliases.
 ALIASES = {"date": "timestamp", "time": "timestamp", "model_id": "model", "prompt_tokens": "input_tokens",
            "completion_tokens": "output_tokens", "cached_tokens": "cached_input_tokens",
-           "cache_read_input_tokens": "cached_input_tokens", "num_requests": "requests", "is_batch": "batch"}
+           "cache_read_input_tokens": "cached_input_tokens", "num_requests": "requests", "is_batch": "batch",
+           "cache_creation_input_tokens": "cache_write_tokens"}
 TRUE = {"true", "1", "yes", "y", "t"}
 FALSE = {"false", "0", "no", "n", "f", ""}
 
@@ -83,6 +95,19 @@ class UsageResult:
     def by_model(self) -> pd.DataFrame:
         """Per model: requests, tokens and USD (priced rows only)."""
         return _aggregate(self.rows, "model")
+
+    @property
+    def requests_given(self) -> bool:
+        """Whether the log said how many requests each row adds up (else each row is one)."""
+        return self.rows.attrs.get("requests_given", True)
+
+    def monthly(self) -> pd.DataFrame:
+        """Per month (priced rows): requests, tokens, batch tokens and USD, as :func:`usage_workload` needs."""
+        priced = self.rows[self.rows["priced"]]
+        tokens = priced["input_tokens"] + priced["output_tokens"]
+        df = priced[["month", "requests", "input_tokens", "cached_input_tokens", "output_tokens", "usd"]].assign(
+            batch_tokens=tokens.where(priced["batch"], 0.0))
+        return df.groupby("month", sort=True, observed=True).sum().reset_index()
 
     def summary(self) -> str:
         lines = [f"{len(self.rows):,} rows, {self.rows['priced'].sum():,} priced, total ${self.total_usd:,.2f}"]
@@ -128,20 +153,21 @@ def read_usage_csv(source, name: str | None = None) -> pd.DataFrame:
     return validate_usage(df, label)
 
 
-def validate_usage(df: pd.DataFrame, source: str = "usage log") -> pd.DataFrame:
+def validate_usage(df: pd.DataFrame, source: str = "usage log", first_line: int = 2) -> pd.DataFrame:
     """Check and type a usage log; every bad value is reported as ``source:line: column: message``.
 
-    Line numbers count the header as line 1, as in the CSV file.
+    Line numbers count the header as line 1, as in the CSV file: the first row is
+    ``first_line`` (a later chunk of a streamed file starts further on).
     """
     df = df.rename(columns={c: ALIASES.get(str(c).strip().lower(), str(c).strip().lower()) for c in df.columns})
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise UsageError([f"{source}:1: {c}: required column missing (columns: {', '.join(REQUIRED)}"
-                          f"; optional: {', '.join(OPTIONAL)})" for c in missing], source)
+                          f"; optional: {', '.join(OPTIONAL + EXTRA_TOKENS)})" for c in missing], source)
     if len(df) == 0:
         raise UsageError([f"{source}:2: -: the log has no rows"], source)
     errors: list[str] = []
-    lines = np.arange(len(df)) + 2
+    lines = np.arange(len(df)) + first_line
     out = pd.DataFrame(index=df.index)
 
     def bad(mask, column, message):
@@ -158,8 +184,9 @@ def validate_usage(df: pd.DataFrame, source: str = "usage log") -> pd.DataFrame:
         model = model.str.strip()
     bad(model == "", "model", "empty")
     out["model"] = model
+    extra_cols = [(c, False) for c in EXTRA_TOKENS if c in df.columns]
     for col, required in (("input_tokens", True), ("output_tokens", True), ("cached_input_tokens", False),
-                          ("requests", False)):
+                          ("requests", False), *extra_cols):
         if col not in df.columns:
             out[col] = 1.0 if col == "requests" else 0.0
             continue
@@ -187,6 +214,14 @@ def validate_usage(df: pd.DataFrame, source: str = "usage log") -> pd.DataFrame:
     over = (np.isfinite(out["cached_input_tokens"]) & (out["input_tokens"] >= 0)
             & (out["cached_input_tokens"] > out["input_tokens"]))
     bad(over.to_numpy(), "cached_input_tokens", "more than input_tokens (input_tokens counts cached tokens too)")
+    writes = [c for c, _ in extra_cols if c.startswith("cache_write")]
+    if writes:
+        parts = out["cached_input_tokens"] + sum(out[c] for c in writes)
+        bad((np.isfinite(parts) & (parts > out["input_tokens"])).to_numpy(), writes[0],
+            "cache reads and writes add up to more than input_tokens (input_tokens counts them too)")
+    if "reasoning_tokens" in out.columns:
+        bad((out["reasoning_tokens"] > out["output_tokens"]).to_numpy(), "reasoning_tokens",
+            "more than output_tokens (output_tokens counts reasoning tokens too)")
     if errors:
         raise UsageError(errors, source)
     out["line"] = lines
@@ -213,6 +248,159 @@ def _dates(col: pd.Series) -> pd.Series:
 PRICE_COLUMNS = ("usd_per_mtok_input", "usd_per_mtok_cached_input", "usd_per_mtok_output", "usd_per_mtok_batch_input",
                  "usd_per_mtok_batch_output", "long_context_threshold_tokens", "usd_per_mtok_input_long",
                  "usd_per_mtok_cached_input_long", "usd_per_mtok_output_long")
+#: The rate arrays of a :class:`PriceTable`, one per token kind [USD/token].
+RATES = ("input", "cached_input", "cache_write", "cache_write_1h", "output")
+#: An Anthropic-style dated snapshot suffix (``-20250929``): the same model as the alias.
+_SNAPSHOT = re.compile(r"-\d{8}$")
+_DAY_SHIFT = np.int64(1) << np.int64(40)
+
+
+def resolve_model(name: str, ids) -> str | None:
+    """The catalog id a log's model name means, or ``None``.
+
+    Tried in turn: the name as written, lower case, without leading provider segments
+    (``openrouter/openai/gpt-4o`` -> ``openai/gpt-4o`` -> ``gpt-4o``; the catalog's own
+    prefixed ids such as ``bedrock/...`` match before stripping), without a dated snapshot
+    suffix of 8 digits, and with dots for dashes (OpenRouter's ``claude-sonnet-4.5``).
+
+    >>> ids = {"gpt-4o", "claude-sonnet-4-5", "bedrock/claude-sonnet-4-6", "gpt-4.1"}
+    >>> [resolve_model(m, ids) for m in ("openai/gpt-4o", "anthropic/claude-sonnet-4.5",
+    ...  "claude-sonnet-4-5-20250929", "bedrock/claude-sonnet-4-6", "GPT-4.1", "gpt-4")]
+    ['gpt-4o', 'claude-sonnet-4-5', 'claude-sonnet-4-5', 'bedrock/claude-sonnet-4-6', 'gpt-4.1', None]
+    """
+    name = str(name).strip()
+    parts = name.lower().split("/")
+    tails = ["/".join(parts[i:]) for i in range(len(parts))]
+    for candidate in (name, *tails, *(_SNAPSHOT.sub("", t) for t in tails), *(t.replace(".", "-") for t in tails)):
+        if candidate in ids:
+            return candidate
+    return None
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    """The catalog's price history prepared for array lookups (built once per catalog).
+
+    Price row ``r`` (sorted by model, then date) has four variants ``v = batch + 2 x long``;
+    ``rates[k][4 r + v]`` is the price of a token of kind ``k`` [USD/token] (already divided
+    by 1e6) for that variant, NaN where the model lacks the price the variant needs (a batch
+    price, a long-context tier). One extra row at the end (``r = n``) stands for "no price":
+    all NaN, so unknown models need no special case in the arithmetic.
+    """
+
+    ids: tuple                      # catalog model ids, index = model code
+    code_of: dict                   # id -> model code
+    row_model: np.ndarray           # model code of each price row [n]
+    row_day: np.ndarray             # effective day of each price row [days since 1970-01-01]
+    row_hist: np.ndarray            # row of catalog.history["api_prices"] [n]
+    first_day: np.ndarray           # first effective day per model code
+    threshold: np.ndarray           # long-context threshold per price row, inf = none [tokens] [n + 1]
+    rates: dict                     # kind -> [4 (n + 1)] [USD/token]
+    ok: np.ndarray                  # every rate of the variant is known [4 (n + 1)]
+    has_1h_price: np.ndarray        # the 1-hour cache-write price is the table's own [n + 1]
+    price_date: np.ndarray          # effective date of each price row, NaT for the extra row [n + 1]
+
+    @classmethod
+    def from_catalog(cls, catalog: Catalog) -> "PriceTable":
+        hist = catalog.history["api_prices"]
+        ids = tuple(sorted(set(hist["model_id"].astype(str))))
+        code_of = {m: i for i, m in enumerate(ids)}
+        model = hist["model_id"].astype(str).map(code_of).to_numpy(np.int64)
+        day = hist["effective_date"].to_numpy("datetime64[D]").astype(np.int64)
+        order = np.lexsort((day, model))
+        n = len(order)
+
+        def price(name):
+            if name not in hist.columns:
+                return np.full(n + 1, np.nan)
+            return np.append(hist[name].to_numpy(dtype=float, na_value=np.nan)[order], np.nan)
+
+        p = {c: price(c) for c in (*PRICE_COLUMNS, "usd_per_mtok_cache_write", "usd_per_mtok_cache_write_1h")}
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inp, out = p["usd_per_mtok_input"], p["usd_per_mtok_output"]
+            long_ratio = p["usd_per_mtok_input_long"] / inp             # long-context uplift of input
+            cached = np.where(np.isnan(p["usd_per_mtok_cached_input"]), inp, p["usd_per_mtok_cached_input"])
+            cached_long = np.where(np.isnan(p["usd_per_mtok_cached_input_long"]), cached * long_ratio,
+                                   p["usd_per_mtok_cached_input_long"])
+            write = np.where(np.isnan(p["usd_per_mtok_cache_write"]), inp, p["usd_per_mtok_cache_write"])
+            has_1h = ~np.isnan(p["usd_per_mtok_cache_write_1h"])
+            write_1h = np.where(has_1h, p["usd_per_mtok_cache_write_1h"], write)
+            # the batch discount (batch price / list price), 1 for a free list price
+            b_in = np.where(inp == 0, 1.0, p["usd_per_mtok_batch_input"] / inp)
+            b_out = np.where(out == 0, 1.0, p["usd_per_mtok_batch_output"] / out)
+            variants = {   # kind -> (plain, batch, long, long + batch) per price row [USD/1M tokens]
+                "input": (inp, inp * b_in, p["usd_per_mtok_input_long"], p["usd_per_mtok_input_long"] * b_in),
+                "cached_input": (cached, cached, cached_long, cached_long),
+                "cache_write": (write, write * b_in, write * long_ratio, write * long_ratio * b_in),
+                "cache_write_1h": (write_1h, write_1h * b_in, write_1h * long_ratio, write_1h * long_ratio * b_in),
+                "output": (out, out * b_out, p["usd_per_mtok_output_long"], p["usd_per_mtok_output_long"] * b_out),
+            }
+        rates = {k: np.stack(v, axis=1).ravel() / 1e6 for k, v in variants.items()}
+        ok = np.logical_and.reduce([np.isfinite(r) for r in rates.values()])
+        threshold = np.where(np.isnan(p["long_context_threshold_tokens"]), np.inf, p["long_context_threshold_tokens"])
+        first_day = np.full(len(ids), np.iinfo(np.int64).max)
+        np.minimum.at(first_day, model[order], day[order])
+        return cls(ids=ids, code_of=code_of, row_model=model[order], row_day=day[order], row_hist=order,
+                   first_day=first_day, threshold=threshold, rates=rates, ok=ok, has_1h_price=has_1h,
+                   price_date=np.append(day[order].astype("datetime64[D]"), np.datetime64("NaT", "D")))
+
+    @property
+    def n(self) -> int:
+        """Price rows (the "no price" row is ``n``)."""
+        return len(self.row_model)
+
+    def codes(self, names) -> np.ndarray:
+        """Model code of each name (:func:`resolve_model`), -1 for unknown models."""
+        return np.array([self.code_of.get(resolve_model(m, self.code_of), -1) for m in names], dtype=np.int64)
+
+    def rows(self, code: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """Price row in force for models ``code`` on days ``day``; ``n`` where there is none.
+
+        The newest row on or before the day; before the model's first known price, that
+        first price (the caller flags it as assumed: ``day < first_day[code]``).
+        """
+        key = np.where(code >= 0, code, len(self.ids)) * _DAY_SHIFT + day
+        p_key = self.row_model * _DAY_SHIFT + self.row_day
+        idx = np.searchsorted(p_key, key, side="right") - 1
+        n = self.n
+        if n == 0:
+            return np.zeros(len(code), dtype=np.int64)
+        safe, nxt = np.clip(idx, 0, n - 1), np.clip(idx + 1, 0, n - 1)
+        in_force = (idx >= 0) & (self.row_model[safe] == code)
+        earliest = ~in_force & (self.row_model[nxt] == code)
+        return np.where(in_force, safe, np.where(earliest, nxt, n))
+
+    def variant(self, row: np.ndarray, input_tokens, requests, batch) -> tuple[np.ndarray, np.ndarray]:
+        """Index into ``rates`` of each log row, and whether it is billed at long-context prices."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            long = (input_tokens / requests) > self.threshold[row]             # [tokens/request]
+        return row * 4 + batch + 2 * long, long
+
+    def cost(self, flat: np.ndarray, tokens: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """USD of each kind of token (``uncached`` = input less cache reads and writes) [USD]."""
+        out = {}
+        for kind in RATES:
+            t = tokens.get("uncached" if kind == "input" else kind)
+            if t is not None:
+                out[kind] = t * self.rates[kind][flat]
+        return out
+
+
+def token_arrays(column) -> dict[str, np.ndarray]:
+    """The token counts a :class:`PriceTable` prices, from ``column(name)`` (an array or ``None``).
+
+    ``uncached`` is input less cache reads and writes [tokens]; kinds the log lacks are left out.
+    """
+    tin, cached = column("input_tokens"), column("cached_input_tokens")
+    tokens = {"cached_input": cached, "output": column("output_tokens")}
+    uncached = tin - cached
+    for kind in ("cache_write", "cache_write_1h"):
+        t = column(kind + "_tokens")
+        if t is not None:
+            tokens[kind] = t
+            uncached = uncached - t
+    tokens["uncached"] = uncached
+    return tokens
 
 
 def price_usage(log: pd.DataFrame, catalog: Catalog) -> UsageResult:
@@ -225,6 +413,8 @@ def price_usage(log: pd.DataFrame, catalog: Catalog) -> UsageResult:
     ----------
     log : a usage log (see the module docstring); checked with :func:`validate_usage`
         unless it already has the typed ``date`` and ``line`` columns that function adds.
+        A path (CSV, JSON Lines, Parquet, or a folder of them) is streamed instead: see
+        :func:`tco.usage_stream.price_usage_files`, which this hands it to.
     catalog : the pricing catalog; its full ``history`` of ``api_prices`` is used.
 
     Returns
@@ -239,63 +429,32 @@ def price_usage(log: pd.DataFrame, catalog: Catalog) -> UsageResult:
 
     Notes
     -----
-    The lookup is one sorted search: keys ``model code x 2^40 + day`` of the price rows,
-    searched for every log row (``numpy.searchsorted``), so 1M rows take a fraction of a
-    second.
+    The lookup is one sorted search (:meth:`PriceTable.rows`): keys ``model code x 2^40 +
+    day`` of the price rows, searched for every log row (``numpy.searchsorted``), then one
+    gather per token kind, so 1M rows take a fraction of a second.
     """
+    if isinstance(log, (str, os.PathLike)):
+        from tco.usage_stream import price_usage_files
+        return price_usage_files(log, catalog)
     rows = log if "date" in log.columns and "line" in log.columns else validate_usage(log)
-    hist = catalog.history["api_prices"]
+    table = PriceTable.from_catalog(catalog)
     codes, uniques = pd.factorize(rows["model"].astype(str), sort=False)
-    lookup = {m: i for i, m in enumerate(uniques)}
-    p_code = hist["model_id"].astype(str).map(lookup).fillna(-1).to_numpy(np.int64)
-    p_day = hist["effective_date"].to_numpy("datetime64[D]").astype(np.int64)
-    r_day = rows["date"].to_numpy("datetime64[D]").astype(np.int64)
-    SHIFT = np.int64(1) << np.int64(40)
-    p_key = p_code * SHIFT + p_day
-    order = np.argsort(p_key, kind="stable")
-    p_key, p_code_sorted = p_key[order], p_code[order]
-    r_key = codes.astype(np.int64) * SHIFT + r_day
-    idx = np.searchsorted(p_key, r_key, side="right") - 1                 # newest price on or before the day
-    safe = np.clip(idx, 0, len(p_key) - 1) if len(p_key) else np.zeros(len(rows), dtype=np.int64)
-    in_force = (idx >= 0) & (p_code_sorted[safe] == codes) if len(p_key) else np.zeros(len(rows), dtype=bool)
-    nxt = np.clip(idx + 1, 0, max(len(p_key) - 1, 0))
-    earliest = ~in_force & (p_code_sorted[nxt] == codes) if len(p_key) else in_force
-    pick = np.where(in_force, safe, nxt)
-    known = in_force | earliest
-    src = order[pick]                                                     # row of hist used by each log row
-
-    def col(name):
-        v = hist[name].to_numpy(dtype=float, na_value=np.nan)[src]
-        return np.where(known, v, np.nan)
-
-    p = {c: col(c) for c in PRICE_COLUMNS}
-    tin = rows["input_tokens"].to_numpy(float)
-    cached = rows["cached_input_tokens"].to_numpy(float)
-    tout = rows["output_tokens"].to_numpy(float)
+    model = table.codes(uniques)[codes] if len(uniques) else np.zeros(0, dtype=np.int64)
+    day = rows["date"].to_numpy("datetime64[D]").astype(np.int64)
+    price_row = table.rows(model, day)
+    known = price_row < table.n
+    earliest = known & (day < table.first_day[np.maximum(model, 0)])
     reqs = rows["requests"].to_numpy(float)
     batch = rows["batch"].to_numpy(bool)
-    prompt = tin / reqs                                                  # [tokens/request]
-    threshold = np.where(np.isnan(p["long_context_threshold_tokens"]), np.inf, p["long_context_threshold_tokens"])
-    long = prompt > threshold
-    pin = np.where(long, p["usd_per_mtok_input_long"], p["usd_per_mtok_input"])
-    pout = np.where(long, p["usd_per_mtok_output_long"], p["usd_per_mtok_output"])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pcached_plain = np.where(np.isnan(p["usd_per_mtok_cached_input"]), p["usd_per_mtok_input"],
-                                 p["usd_per_mtok_cached_input"])
-        pcached_long = np.where(np.isnan(p["usd_per_mtok_cached_input_long"]),
-                                pcached_plain * p["usd_per_mtok_input_long"] / p["usd_per_mtok_input"],
-                                p["usd_per_mtok_cached_input_long"])
-        pcached = np.where(long, pcached_long, pcached_plain)
-        # Batch rows: the batch discount (batch price / list price) on uncached input and on output.
-        bin_ratio = np.where(batch, p["usd_per_mtok_batch_input"] / p["usd_per_mtok_input"], 1.0)
-        bout_ratio = np.where(batch, p["usd_per_mtok_batch_output"] / p["usd_per_mtok_output"], 1.0)
-    bin_ratio = np.where(batch & (p["usd_per_mtok_input"] == 0), 1.0, bin_ratio)
-    bout_ratio = np.where(batch & (p["usd_per_mtok_output"] == 0), 1.0, bout_ratio)
-    usd_in = (tin - cached) * pin * bin_ratio / 1e6
-    usd_cached = cached * pcached / 1e6
-    usd_out = tout * pout * bout_ratio / 1e6
-    usd = usd_in + usd_cached + usd_out
-    priced = np.isfinite(usd)
+    tin = rows["input_tokens"].to_numpy(float)
+    flat, long = table.variant(price_row, tin, reqs, batch)
+
+    def column(name):
+        return rows[name].to_numpy(float) if name in rows.columns else None
+
+    usd_parts = table.cost(flat, token_arrays(column))
+    priced = table.ok[flat]
+    usd = sum(usd_parts.values())
 
     # Month labels as a categorical: integer month codes, one string per distinct month.
     m_int = rows["date"].to_numpy("datetime64[M]").astype(np.int64)
@@ -305,13 +464,17 @@ def price_usage(log: pd.DataFrame, catalog: Catalog) -> UsageResult:
     columns = {c: rows[c].to_numpy() for c in rows.columns}
     columns.update({
         "month": month,
-        "price_date": np.where(known, hist["effective_date"].to_numpy("datetime64[D]")[src],
-                               np.datetime64("NaT", "D")),
+        "price_date": table.price_date[price_row],
         "price_assumed": earliest & priced,
         "long_context": long,
-        "usd_input": np.where(priced, usd_in, np.nan),
-        "usd_cached_input": np.where(priced, usd_cached, np.nan),
-        "usd_output": np.where(priced, usd_out, np.nan),
+        "usd_input": np.where(priced, usd_parts["input"], np.nan),
+        "usd_cached_input": np.where(priced, usd_parts["cached_input"], np.nan),
+    })
+    writes = [usd_parts[k] for k in ("cache_write", "cache_write_1h") if k in usd_parts]
+    if writes:
+        columns["usd_cache_write"] = np.where(priced, sum(writes), np.nan)
+    columns.update({
+        "usd_output": np.where(priced, usd_parts["output"], np.nan),
         "usd": np.where(priced, usd, np.nan),
         "priced": priced,
     })
@@ -322,25 +485,29 @@ def price_usage(log: pd.DataFrame, catalog: Catalog) -> UsageResult:
 
 def _unpriced(codes, uniques, known, batch, long, priced, catalog: Catalog) -> pd.DataFrame:
     """One line per model with unpriced rows: how many, why, and the closest known ids."""
-    cols = ["model", "rows", "reason", "closest"]
     bad = ~priced
-    if not bad.any():
-        return pd.DataFrame(columns=cols)
     n = len(uniques)
     count = np.bincount(codes[bad], minlength=n)
     unknown = np.bincount(codes[bad & ~known], minlength=n)
     batched = np.bincount(codes[bad & known & batch], minlength=n)
-    ids = set(catalog.history["api_prices"]["model_id"].astype(str))
+    keep = np.flatnonzero(count)                           # one entry per unpriced model (a few), not per row
+    return _unpriced_table([str(uniques[i]) for i in keep], count[keep], unknown[keep], batched[keep],
+                           catalog.history["api_prices"]["model_id"].astype(str))
+
+
+def _unpriced_table(models, count, unknown, batched, ids) -> pd.DataFrame:
+    """The ``unpriced`` table from row counts per model: all unpriced, of an unknown model, batch rows."""
+    cols = ["model", "rows", "reason", "closest"]
+    ids = set(ids)
     records = []
-    for i in np.flatnonzero(count):                       # one entry per unpriced model (a few), not per row
-        model = str(uniques[i])
-        if unknown[i]:
+    for model, n, n_unknown, n_batch in zip(models, count, unknown, batched):
+        if n_unknown:
             reason, near = "unknown model", closest(model, ids)
-        elif batched[i]:
+        elif n_batch:
             reason, near = "batch rows but the model has no batch price", []
         else:
             reason, near = "long-context rows but the model has no long-context price", []
-        records.append({"model": model, "rows": int(count[i]), "reason": reason, "closest": ", ".join(near)})
+        records.append({"model": model, "rows": int(n), "reason": reason, "closest": ", ".join(near)})
     return pd.DataFrame.from_records(records, columns=cols)
 
 
@@ -362,29 +529,26 @@ def fit_growth(monthly_tokens) -> float:
     return float(math.exp(slope) - 1.0)
 
 
-def usage_workload(result: UsageResult, months: int = 6) -> dict:
+def usage_workload(result, months: int = 6) -> dict:
     """The last ``months`` full months of a priced log as a scenario workload.
 
+    ``result``: a :class:`UsageResult` or a streamed :class:`tco.usage_stream.UsageSummary`.
     The projection starts from the last month's volume; growth is fitted on those months;
     cached and batch shares and the prompt length are the log's own.  Returns a dict for
     ``Scenario.from_dict({"workload": ...})``.
     """
-    m = result.by_month()
+    m = result.monthly().tail(int(months))
     if len(m) == 0:
         raise ValueError("no priced rows to build a workload from")
-    m = m.tail(int(months))
     last = m.iloc[-1]
-    rows = result.rows[result.rows["priced"] & result.rows["month"].isin(m["month"])]
-    tin = float(rows["input_tokens"].sum())
-    batch_share = float((rows["input_tokens"] + rows["output_tokens"])[rows["batch"]].sum()
-                        / max((rows["input_tokens"] + rows["output_tokens"]).sum(), 1.0))
+    tin, total = float(m["input_tokens"].sum()), float((m["input_tokens"] + m["output_tokens"]).sum())
     workload = {
         "input_tokens_per_month": float(last["input_tokens"]),
         "output_tokens_per_month": float(last["output_tokens"]),
-        "cached_input_share": float(rows["cached_input_tokens"].sum() / tin) if tin > 0 else 0.0,
-        "batch_share": round(batch_share, 6),
+        "cached_input_share": float(m["cached_input_tokens"].sum() / tin) if tin > 0 else 0.0,
+        "batch_share": round(float(m["batch_tokens"].sum()) / max(total, 1.0), 6),
         "monthly_growth": round(fit_growth((m["input_tokens"] + m["output_tokens"]).to_numpy()), 6),
     }
-    if result.rows.attrs.get("requests_given", True):   # a log of aggregated rows says nothing of prompt length
-        workload["input_tokens_per_request"] = max(1.0, tin / max(float(rows["requests"].sum()), 1.0))
+    if result.requests_given:           # a log of aggregated rows says nothing of prompt length
+        workload["input_tokens_per_request"] = max(1.0, tin / max(float(m["requests"].sum()), 1.0))
     return workload

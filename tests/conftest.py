@@ -35,6 +35,28 @@ def _no_env_overlay(monkeypatch):
             monkeypatch.delenv(k)
 
 
+def usage_catalog(folder: Path, extra_rows: list[dict] = ()):
+    """Self-contained API prices for the usage tests: ``m`` with a history (2/8 until 1 March
+    2026, then 1/6 [USD/1M tokens]), batch prices and a 200k long-context tier; ``plain`` at
+    3/15 with nothing else; plus ``extra_rows`` (provider, names and source filled in)."""
+    base = dict(provider="v", display_name="x", open_weights="false", source_url="https://example.com/p")
+    write_csv(folder / "api_prices.csv", "api_prices", [
+        {**base, "model_id": "m", "usd_per_mtok_input": "2", "usd_per_mtok_cached_input": "0.5",
+         "usd_per_mtok_output": "8", "usd_per_mtok_batch_input": "1", "usd_per_mtok_batch_output": "4",
+         "long_context_threshold_tokens": "200000", "usd_per_mtok_input_long": "4",
+         "usd_per_mtok_output_long": "12", "effective_date": "2026-01-01"},
+        # a price cut on 1 March: 2/8 -> 1/6
+        {**base, "model_id": "m", "usd_per_mtok_input": "1", "usd_per_mtok_cached_input": "0.25",
+         "usd_per_mtok_output": "6", "usd_per_mtok_batch_input": "0.5", "usd_per_mtok_batch_output": "3",
+         "long_context_threshold_tokens": "200000", "usd_per_mtok_input_long": "2",
+         "usd_per_mtok_output_long": "9", "effective_date": "2026-03-01"},
+        {**base, "model_id": "plain", "usd_per_mtok_input": "3", "usd_per_mtok_output": "15",
+         "effective_date": "2026-01-01"},
+        *({**base, **r} for r in extra_rows),
+    ])
+    return load_catalog(base_dir=folder, use_env=False)
+
+
 def write_csv(path: Path, table: str, rows: list[dict]) -> Path:
     """Write ``rows`` as a CSV of ``table`` (missing columns left blank)."""
     cols = TABLES[table].column_names
@@ -45,3 +67,37 @@ def write_csv(path: Path, table: str, rows: list[dict]) -> Path:
         for r in rows:
             w.writerow({c: r.get(c, "") for c in cols})
     return path
+
+
+# ------------------------------------------------------------------ database back-ends
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A private PostgreSQL cluster on 127.0.0.1 for the whole session (stopped after).
+
+    Skipped with the reason when Debian's PostgreSQL is not installed, except in CI, where
+    ``make test`` installs it and its absence is a failure.
+    """
+    import os
+
+    from pgcluster import PostgresCluster, find_bindir
+
+    bindir = find_bindir()
+    if bindir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed: `make test` installs Debian's postgresql")
+        pytest.skip("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): "
+                    "`apt-get install postgresql`, or run `make test`, which does")
+    cluster = PostgresCluster(bindir).start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A fresh empty scenario database on each back-end: a SQLite file path, a PostgreSQL URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "saved.sqlite3")
+    return request.getfixturevalue("postgres_cluster").new_database()

@@ -17,8 +17,9 @@ URL = "/api/v1/scenarios"
 
 
 @pytest.fixture
-def db(tmp_path):
-    return str(tmp_path / "x.sqlite3")
+def db(database_url):
+    """A fresh database on each back-end (tests/conftest.py): a SQLite file, then PostgreSQL."""
+    return database_url
 
 
 @pytest.fixture
@@ -128,6 +129,15 @@ def test_the_database_path_comes_from_tco_database(tmp_path, monkeypatch, catalo
     assert path.exists()
 
 
+def test_tco_database_takes_a_sqlalchemy_url(tmp_path, monkeypatch, catalog, database_url):
+    url = database_url if "://" in database_url else "sqlite:///" + database_url
+    monkeypatch.setenv("TCO_DATABASE", url)
+    first = create_app(catalog=catalog).test_client()
+    rec = save(first, "by url")
+    again = create_app(catalog=catalog).test_client()           # another replica on the same database
+    assert [s["id"] for s in again.get(URL).get_json()["scenarios"]] == [rec["id"]]
+
+
 def test_concurrent_saves_through_the_api_lose_nothing(app):
     errors = []
 
@@ -146,6 +156,35 @@ def test_concurrent_saves_through_the_api_lose_nothing(app):
     assert errors == []
     names = {s["name"] for s in app.test_client().get(URL).get_json()["scenarios"]}
     assert names == {f"{t}-{i}" for t in range(6) for i in range(10)}
+
+
+def _app_process(db, prefix, n, start):
+    """One app process (like a gunicorn worker or a replica): its own app, store and connections."""
+    from tco.catalog import load_catalog
+
+    client = create_app(Settings(database=db), catalog=load_catalog(use_env=False)).test_client()
+    start.wait(60)
+    for i in range(n):
+        res = client.post(URL, json={"name": f"{prefix}-{i}", "scenario": INLINE})
+        if res.status_code != 201:
+            raise SystemExit(f"{prefix}-{i}: {res.status_code} {res.get_data(as_text=True)}")
+
+
+def test_concurrent_saves_from_two_app_processes_lose_nothing(db):
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    start = ctx.Barrier(2)
+    procs = [ctx.Process(target=_app_process, args=(db, f"app{k}", 20, start)) for k in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0, 0]
+    reader = create_app(Settings(database=db)).test_client()
+    listed = reader.get(URL).get_json()["scenarios"]
+    assert {s["name"] for s in listed} == {f"app{k}-{i}" for k in range(2) for i in range(20)}   # 40 saves
+    assert len({s["id"] for s in listed}) == 40
 
 
 # ------------------------------------------------------------------ errors

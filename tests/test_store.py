@@ -1,4 +1,8 @@
-"""The saved-scenario store: round trip, restarts, concurrent writers, names, ids."""
+"""The saved-scenario store: round trip, restarts, concurrent writers, names, ids.
+
+Tests taking ``database_url`` (tests/conftest.py) run on both back-ends: a SQLite file and a
+throwaway PostgreSQL cluster on 127.0.0.1. The rest are about SQLite files.
+"""
 from __future__ import annotations
 
 import json
@@ -23,8 +27,8 @@ SCENARIO = {
 
 
 @pytest.fixture
-def store(tmp_path):
-    return ScenarioStore(tmp_path / "saved.sqlite3")
+def store(database_url):
+    return ScenarioStore(database_url)
 
 
 def _utc(ts: str) -> datetime:
@@ -84,10 +88,11 @@ def test_ids_are_never_reused(store):
     assert store.save("b", SCENARIO).id > a.id
 
 
-def test_survives_a_restart(tmp_path):
-    path = tmp_path / "saved.sqlite3"
+def test_survives_a_restart(database_url):
+    path = database_url
     first = ScenarioStore(path)
     rec = first.save("kept", SCENARIO)
+    first.dispose()
     del first
     again = ScenarioStore(str(path))                                            # a new process would do this
     assert again.get(rec.id) == rec
@@ -223,20 +228,21 @@ def _check_all_saved(path, names):
     assert one.scenario["workload"] == SCENARIO["workload"]
 
 
-def test_concurrent_processes_lose_nothing(tmp_path):
-    path = tmp_path / "new" / "saved.sqlite3"       # a new file: the processes also race to create it
+def test_concurrent_processes_lose_nothing(tmp_path, database_url):
+    # A new file or an empty database: the processes also race to create it and the table.
+    path = tmp_path / "new" / "saved.sqlite3" if database_url.endswith(".sqlite3") else database_url
     prefixes = _join(_start_processes(path, n_procs=4, threads=1))
     _check_all_saved(path, _expected(prefixes, 1))
 
 
-def test_concurrent_threads_lose_nothing(tmp_path):
-    path = tmp_path / "saved.sqlite3"
+def test_concurrent_threads_lose_nothing(database_url):
+    path = database_url
     _writer(str(path), "t", PER_WRITER, 4)          # 4 threads sharing one store
     _check_all_saved(path, _expected(["t"], 4))
 
 
-def test_processes_and_threads_with_readers_lose_nothing(tmp_path):
-    path = tmp_path / "saved.sqlite3"
+def test_processes_and_threads_with_readers_lose_nothing(database_url):
+    path = database_url
     store = ScenarioStore(path)
     stop, seen, errors = threading.Event(), [], []
 

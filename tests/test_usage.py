@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO, SHARED, write_csv
+from conftest import REPO, SHARED, usage_catalog
 from tco.catalog import load_catalog
 from tco.cli import main
 from tco.settings import Settings
@@ -21,22 +21,7 @@ SRC = "https://example.com/p"
 @pytest.fixture(scope="module")
 def cat(tmp_path_factory):
     """Self-contained prices with a history, a batch price and a long-context tier."""
-    d = tmp_path_factory.mktemp("prices")
-    base = dict(provider="v", display_name="x", open_weights="false", source_url=SRC)
-    write_csv(d / "api_prices.csv", "api_prices", [
-        {**base, "model_id": "m", "usd_per_mtok_input": "2", "usd_per_mtok_cached_input": "0.5",
-         "usd_per_mtok_output": "8", "usd_per_mtok_batch_input": "1", "usd_per_mtok_batch_output": "4",
-         "long_context_threshold_tokens": "200000", "usd_per_mtok_input_long": "4",
-         "usd_per_mtok_output_long": "12", "effective_date": "2026-01-01"},
-        # a price cut on 1 March: 2/8 -> 1/6
-        {**base, "model_id": "m", "usd_per_mtok_input": "1", "usd_per_mtok_cached_input": "0.25",
-         "usd_per_mtok_output": "6", "usd_per_mtok_batch_input": "0.5", "usd_per_mtok_batch_output": "3",
-         "long_context_threshold_tokens": "200000", "usd_per_mtok_input_long": "2",
-         "usd_per_mtok_output_long": "9", "effective_date": "2026-03-01"},
-        {**base, "model_id": "plain", "usd_per_mtok_input": "3", "usd_per_mtok_output": "15",
-         "effective_date": "2026-01-01"},
-    ])
-    return load_catalog(base_dir=d, use_env=False)
+    return usage_catalog(tmp_path_factory.mktemp("prices"))
 
 
 def priced(cat, rows):

@@ -1,4 +1,4 @@
 """/api/v1/scenarios: save a named scenario, list the saved ones, reopen, replace or delete one.
 
-Kept in the SQLite file of ``Settings.database`` (``TCO_DATABASE``) by :class:`tco.store.ScenarioStore`.
+Kept in the database of ``Settings.database`` (``TCO_DATABASE``) by :class:`tco.store.ScenarioStore`.
 """

@@ -13,7 +13,8 @@ from tco.web.api.saved.schemas import (SAVE_EXAMPLE, SaveScenarioSchema, SavedSc
 
 blp = Blueprint("saved", __name__, url_prefix="/api/v1/scenarios",
                 description="Saved scenarios: save a named scenario, list the saved ones, reopen one. "
-                            "Kept in the service's SQLite file (TCO_DATABASE); they survive restarts.")
+                            "Kept in the service's database (TCO_DATABASE: a SQLite file, or PostgreSQL "
+                            "shared by several replicas); they survive restarts.")
 
 EXTENSION = "tco_scenario_store"
 BODY_EXAMPLES = {"saved": {"summary": "A named scenario", "value": SAVE_EXAMPLE}}
