@@ -22,7 +22,8 @@ from tco.scenario import ClosedOption, Finance, OpenOption, Scenario, ScenarioEr
 from tco.breakeven import breakeven_curve  # noqa: E402
 from tco.engine import evaluate  # noqa: E402
 from tco.result import Result  # noqa: E402
-from tco.usage import price_usage, usage_workload  # noqa: E402
+from tco.usage import usage_workload  # noqa: E402
+from tco.usage_stream import price_usage  # noqa: E402
 
 __all__ = ["Catalog", "CatalogError", "load_catalog", "Scenario", "Workload", "ClosedOption", "OpenOption",
            "Finance", "ScenarioError", "Result", "evaluate", "breakeven_curve", "price_usage", "usage_workload",

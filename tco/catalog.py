@@ -718,10 +718,34 @@ def load_catalog(extra_dirs: Iterable[str | os.PathLike] = (), as_of=None,
                 keep = ~merged.duplicated(subset=list(table.key), keep="last").to_numpy()
                 history[name] = merged[keep].reset_index(drop=True)
                 origins[name] = [o for o, k in zip(combined_origins, keep) if k]
+    _drop_shadowed_aliases(history, origins)
     errors += _check_foreign_keys(history, origins)
     if errors:
         raise CatalogError(errors)
     return Catalog(history, as_of_date, tuple(str(d) for d in dirs))
+
+
+def _folder(origin: str) -> str:
+    """The folder a ``file:line`` origin comes from."""
+    return str(Path(origin.rsplit(":", 1)[0]).parent)
+
+
+def _drop_shadowed_aliases(history: dict[str, pd.DataFrame], origins: dict[str, list[str]]) -> None:
+    """An id added by another folder (an overlay, an importer's output) shadows a shipped alias of
+    the same name: the alias row goes, the id is used.  Within one folder the clash stays an error
+    (:func:`_check_foreign_keys`)."""
+    aliases = history["model_aliases"]["alias"].astype(str).to_numpy()
+    if len(aliases) == 0:
+        return
+    id_folders: dict[str, set[str]] = {}
+    for t, c in TABLES["model_aliases"].foreign_keys["model_id"]:
+        for v, o in zip(history[t][c].astype(str), origins[t]):
+            id_folders.setdefault(v, set()).add(_folder(o))
+    drop = np.array([a in id_folders and _folder(o) not in id_folders[a]
+                     for a, o in zip(aliases, origins["model_aliases"])], dtype=bool)
+    if drop.any():
+        history["model_aliases"] = history["model_aliases"][~drop].reset_index(drop=True)
+        origins["model_aliases"] = [o for o, d in zip(origins["model_aliases"], drop) if not d]
 
 
 def table_csv(df: pd.DataFrame, table: str) -> str:

@@ -187,6 +187,44 @@ def _write_import(result, out_dir) -> None:
     click.echo("wrote " + ", ".join(written))
 
 
+@main.command()
+@click.option("--dir", "dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="Extra folder of tables (extra measured rows) on top of the shipped ones.")
+@click.option("--loso/--no-loso", default=True, help="Also refit without each source and score it (a few s).")
+@click.option("--rows", is_flag=True, help="Print every fitted row with its ratio.")
+def calibrate(dirs, loso, rows) -> None:
+    """Fit the throughput model's efficiencies on the measured rows and print how well it does.
+
+    The fit uses the tuned measurements of throughput_benchmarks (every source weighing the same);
+    the leave-one-source-out table scores each source with a fit that never saw it.
+    """
+    from tco import calibration as cal
+
+    cat = _load_or_exit(dirs, None)
+    frame = cal.catalog_measurements(cat)
+    tuned = cal.fitted_rows(frame)
+    params = cal.fit(tuned)
+    click.echo("fitted parameters (shipped in tco.throughput -> fitted now):")
+    shipped = cal.current_parameters()
+    for name, *_ in cal.PARAMETERS:
+        click.echo(f"  {name:<24} {shipped[name]:>12.5g} -> {params[name]:.5g}")
+    for label, part in (("tuned rows, shipped defaults", tuned), ("untuned rows (not fitted)",
+                                                                   frame[~frame["tuned"].astype(bool)])):
+        sc = cal.score(part["output_tokens_per_second"], cal.modelled(part))
+        click.echo(f"{label}: {sc['rows']} rows, median measured/modelled {sc['median_ratio']:.3f}, "
+                   f"within 25 %: {sc['within_25']:.0%}, within 35 %: {sc['within_35']:.0%}")
+    if rows:
+        ratio = tuned["output_tokens_per_second"] / cal.modelled(tuned)
+        for (_, r), q in zip(tuned.iterrows(), ratio):
+            click.echo(f"  {r['source_id']:<40} {r['model_id']:<18} {r['gpu_id']:<10} x{int(r['gpu_count'])} "
+                       f"{r['precision']:<6} {r['engine']:<8} {int(r['input_tokens'])}/{int(r['output_tokens'])} "
+                       f"c={r['concurrency'] if r['concurrency'] == r['concurrency'] else '-'}  {q:.2f}")
+    if loso:
+        table = cal.leave_one_source_out(tuned)
+        click.echo("leave one source out (fit on the others, score the one left out):")
+        click.echo(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+
+
 @main.group()
 def usage() -> None:
     """Price API usage logs."""

@@ -144,25 +144,25 @@ INTERCONNECTS: tuple[str, ...] = ("nvlink", "pcie", "infinity_fabric")
 #: :func:`decode_step_seconds`.
 COMBINE_MODES: tuple[str, ...] = ("split", "max", "sum")
 
-#: Model FLOP utilisation [-], achieved / peak dense FLOP/s of the precision,
-#: for prefill and for decode's matrix products.  Calibrated (one value for
-#: both: separate values did not fit the table better).
-DEFAULT_MFU: float = 0.65
+#: Model FLOP utilisation of decode's matrix products [-], achieved / peak dense FLOP/s of the
+#: precision, on the reference stack (TensorRT-LLM on CUDA).  Fitted (``tco calibrate``) at the
+#: physical bound the fit allows.
+DEFAULT_MFU: float = 0.8
 
-#: Memory bandwidth utilisation [-], achieved / peak bytes/s, for weight and
-#: KV-cache reads.  Calibrated; lower than the ~0.8 of a pure weight stream
-#: because paged attention reads the cache in scattered blocks.
-DEFAULT_MBU: float = 0.65
+#: Memory bandwidth utilisation [-], achieved / peak bytes/s, for weight and KV-cache reads, on
+#: the reference stack.  Fitted at the physical bound the fit allows (90 %); other engines and
+#: platforms reach their share of it (:data:`ENGINE_EFFICIENCY`, :data:`PLATFORM_EFFICIENCY`).
+DEFAULT_MBU: float = 0.9
 
 #: Tensor-parallel overhead per extra GPU [-], by interconnect: compute and
-#: bandwidth are multiplied by ``1 / (1 + overhead x (gpus - 1))``, i.e. 0.89,
-#: 0.74 and 0.54 for 2, 4 and 8 GPUs on NVLink; 0.63 and 0.36 for 2 and 4 on
-#: PCIe.  Calibrated on the NVLink (A100/H100/H200/B200) and PCIe (L40S) rows;
-#: Infinity Fabric (MI300X; no calibration row) is given NVLink's value.
+#: bandwidth are multiplied by ``1 / (1 + overhead x (gpus - 1))``, i.e. 0.83 for 8 GPUs on
+#: NVLink, 0.67 on Infinity Fabric (both fitted; the all-reduce latency per layer,
+#: :data:`DEFAULT_ALLREDUCE_LATENCY_S`, carries most of the cost); 0.63 and 0.36 for 2 and 4
+#: on PCIe (fitted on the earlier TensorRT-LLM L40S rows; too few PCIe rows to refit).
 DEFAULT_TP_OVERHEAD: dict[str, float] = {
-    "nvlink": 0.12,
+    "nvlink": 0.03,
     "pcie": 0.60,
-    "infinity_fabric": 0.12,
+    "infinity_fabric": 0.069,
 }
 
 #: Share of the device memory that weights and KV cache may use [-]; the rest
@@ -171,11 +171,10 @@ DEFAULT_TP_OVERHEAD: dict[str, float] = {
 #: 90-95 % of what the weights leave.
 DEFAULT_USABLE_MEMORY_FRACTION: float = 0.90
 
-#: Largest batch (concurrent sequences) the engine schedules [sequences].
-#: vLLM's ``max_num_seqs`` is 1024 (V1 on large GPUs; 256 in V0); TensorRT-LLM's
-#: trtllm-bench sizes it from the KV memory, up to 4096.  The calibration is
-#: insensitive to it between 1024 and 4096.
-DEFAULT_MAX_BATCH: int = 1024
+#: Largest batch (concurrent sequences) the engine schedules [sequences].  Fitted: it ends at
+#: the fit's upper bound (TensorRT-LLM's trtllm-bench sizes it from the KV memory up to 4096);
+#: the per-sequence overhead, not a cap, is what makes very large batches gain little.
+DEFAULT_MAX_BATCH: int = 4096
 
 #: Serving engines the efficiencies are fitted for.
 ENGINES: tuple[str, ...] = ("vllm", "sglang", "trt-llm")
@@ -188,35 +187,35 @@ DEFAULT_ENGINE: str = "vllm"
 
 #: Each engine's share of the reference efficiencies (``DEFAULT_MBU``, ``DEFAULT_MFU``) [-].
 #: Fitted by :mod:`tco.calibration` on published measurements (``tco calibrate``).
-ENGINE_EFFICIENCY: dict[str, float] = {"trt-llm": 1.0, "vllm": 1.0, "sglang": 1.0}
+ENGINE_EFFICIENCY: dict[str, float] = {"trt-llm": 1.0, "vllm": 0.80, "sglang": 0.86}
 
 #: Each platform's share of the reference efficiencies [-]; fitted like the engines'.
-PLATFORM_EFFICIENCY: dict[str, float] = {"cuda": 1.0, "rocm": 1.0}
+PLATFORM_EFFICIENCY: dict[str, float] = {"cuda": 1.0, "rocm": 0.50}
 
 #: Mixture-of-experts models' share of the efficiencies [-]: routing, expert imbalance and
 #: small per-expert matrix products.  Fitted.
-DEFAULT_MOE_EFFICIENCY: float = 1.0
+DEFAULT_MOE_EFFICIENCY: float = 0.99
 
 #: Mixture-of-experts models' share of the prefill efficiency [-]: many small expert matrix
 #: products per chunk.  Fitted.
-DEFAULT_MOE_PREFILL_EFFICIENCY: float = 1.0
+DEFAULT_MOE_PREFILL_EFFICIENCY: float = 0.80
 
 #: FLOP utilisation of prefill [-] on the reference stack.  Fitted.
-DEFAULT_PREFILL_MFU: float = DEFAULT_MFU
+DEFAULT_PREFILL_MFU: float = 0.35
 
 #: Share of the FP4 peak that FP4 kernels reach, relative to other precisions [-].  Fitted.
-DEFAULT_FP4_EFFICIENCY: float = 1.0
+DEFAULT_FP4_EFFICIENCY: float = 0.73
 
 #: Fixed time of every decode step [s]: scheduling, kernel launches, sampling set-up.  Fitted.
-DEFAULT_STEP_OVERHEAD_S: float = 0.0
+DEFAULT_STEP_OVERHEAD_S: float = 3.5e-4
 
 #: Latency of one tensor-parallel all-reduce [s]; a decode step runs two per layer when a
 #: replica spans several GPUs, whatever the batch.  Fitted.
-DEFAULT_ALLREDUCE_LATENCY_S: float = 0.0
+DEFAULT_ALLREDUCE_LATENCY_S: float = 4.2e-5
 
 #: Time every sequence adds to a decode step [s]: per-sequence scheduling, sampling and
 #: detokenisation; it bounds what very large batches gain.  Fitted.
-DEFAULT_SEQUENCE_OVERHEAD_S: float = 0.0
+DEFAULT_SEQUENCE_OVERHEAD_S: float = 2.05e-5
 
 #: The peak-FLOP column each precision computes at.  int8/int4 are taken as
 #: weight-only quantisation (AWQ/GPTQ-style W8A16, W4A16) whose matrix

@@ -433,9 +433,6 @@ def price_usage(log: pd.DataFrame, catalog: Catalog) -> UsageResult:
     day`` of the price rows, searched for every log row (``numpy.searchsorted``), then one
     gather per token kind, so 1M rows take a fraction of a second.
     """
-    if isinstance(log, (str, os.PathLike)):
-        from tco.usage_stream import price_usage_files
-        return price_usage_files(log, catalog)
     rows = log if "date" in log.columns and "line" in log.columns else validate_usage(log)
     table = PriceTable.from_catalog(catalog)
     codes, uniques = pd.factorize(rows["model"].astype(str), sort=False)

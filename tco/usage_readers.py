@@ -54,7 +54,7 @@ from typing import Mapping, Sequence
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tco.usage import ALIASES, EXTRA_TOKENS
+from tco.usage import ALIASES, EXTRA_TOKENS, UsageError
 
 #: Usage-log columns that are numbers (added up from one or more source columns).
 NUMERIC = ("input_tokens", "output_tokens", "cached_input_tokens", *EXTRA_TOKENS, "requests")
@@ -135,7 +135,6 @@ def _number(col: pa.Array, name: str) -> pa.Array:
         try:
             col = pc.cast(pc.if_else(pc.equal(col, ""), None, col), pa.float64())
         except pa.ArrowInvalid:
-            from tco.usage import UsageError
             raise UsageError([f"{name}: not a number in every row"], name) from None
     return pc.fill_null(col, 0)
 
@@ -253,18 +252,45 @@ def mapping_reader(pairs: Sequence[str], base: Reader | None = None) -> Reader:
     return Reader("mapping", columns, (base.flags if base else {}))
 
 
+#: Log file kinds by suffix.
+SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
+            ".parquet": "parquet", ".pq": "parquet"}
+
+
+def files_of(source: str | os.PathLike) -> list[Path]:
+    """The log files of ``source``: the file itself, or a folder's readable files in name order."""
+    path = Path(source)
+    if path.is_dir():
+        found = sorted(p for p in path.rglob("*") if p.is_file() and _kind(p) and not p.name.startswith((".", "_")))
+        if not found:
+            raise UsageError([f"{path}: no .csv, .jsonl or .parquet files in this folder"], str(path))
+        return found
+    if not path.exists():
+        raise UsageError([f"{path}: no such file or folder"], str(path))
+    if _kind(path) is None:
+        raise UsageError([f"{path}: unknown file type; use .csv, .jsonl, .ndjson (or either .gz) or .parquet"],
+                         str(path))
+    return [path]
+
+
+def _kind(path: Path) -> str | None:
+    """csv, jsonl or parquet by the suffix (a gzipped ``.csv.gz``/``.jsonl.gz`` by the one before)."""
+    suffixes = [x.lower() for x in path.suffixes]
+    if suffixes[-1:] == [".gz"]:
+        return {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(suffixes[-2] if len(suffixes) > 1 else "")
+    return SUFFIXES.get(path.suffix.lower())
+
+
 def choose_reader(source, name: str = "auto", mapping: Sequence[str] = ()) -> Reader | None:
     """The reader for ``source``: by name, detected from its first file (``auto``), then ``mapping``.
 
     ``None`` for tco's own columns without a mapping (the stream renames aliases itself).
     """
     if name == "auto":
-        from tco.usage_stream import files_of
         first = files_of(source)[0]
         try:
             base = detect_reader(_columns_of(first))
         except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
-            from tco.usage import UsageError
             raise UsageError([f"{first}: cannot read its columns ({exc})"], str(first)) from None
     else:
         base = get_reader(name)

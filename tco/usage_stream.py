@@ -42,14 +42,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tco import usage
 from tco.catalog import Catalog
+from tco.usage_readers import SUFFIXES, _kind, files_of, get_reader  # noqa: F401  (files_of is re-exported)
 from tco.usage import ALIASES, EXTRA_TOKENS, FALSE, TRUE, PriceTable, UsageError, _unpriced_table, token_arrays, validate_usage
 
 #: Rows per chunk: ~30 MB of arrays at a time, large enough that numpy's per-call cost vanishes,
 #: small enough that a few chunks in flight stay well under 1 GiB.
 BATCH_ROWS = 1 << 19
-SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
-            ".parquet": "parquet", ".pq": "parquet"}
 TOKEN_COLUMNS = ("input_tokens", "cached_input_tokens", *EXTRA_TOKENS, "output_tokens")
 #: Totals kept per group; ``usd_cache_write`` covers 5-minute and 1-hour writes [tokens], [USD].
 SUMS = ("rows", "requests", *TOKEN_COLUMNS, "batch_tokens", "long_context_rows", "price_assumed_rows",
@@ -81,30 +81,6 @@ class Chunk:
         for b in self.batch().to_batches(max_chunksize=batch_rows):
             yield Chunk(b, line, self.source, self.done_bytes)
             line += b.num_rows
-
-
-def files_of(source: str | os.PathLike) -> list[Path]:
-    """The log files of ``source``: the file itself, or a folder's readable files in name order."""
-    path = Path(source)
-    if path.is_dir():
-        found = sorted(p for p in path.rglob("*") if p.is_file() and _kind(p) and not p.name.startswith((".", "_")))
-        if not found:
-            raise UsageError([f"{path}: no .csv, .jsonl or .parquet files in this folder"], str(path))
-        return found
-    if not path.exists():
-        raise UsageError([f"{path}: no such file or folder"], str(path))
-    if _kind(path) is None:
-        raise UsageError([f"{path}: unknown file type; use .csv, .jsonl, .ndjson (or either .gz) or .parquet"],
-                         str(path))
-    return [path]
-
-
-def _kind(path: Path) -> str | None:
-    """csv, jsonl or parquet by the suffix (a gzipped ``.csv.gz``/``.jsonl.gz`` by the one before)."""
-    suffixes = [x.lower() for x in path.suffixes]
-    if suffixes[-1:] == [".gz"]:
-        return {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(suffixes[-2] if len(suffixes) > 1 else "")
-    return SUFFIXES.get(path.suffix.lower())
 
 
 def read_chunks(source, batch_rows: int = BATCH_ROWS, columns: Sequence[str] | None = None,
@@ -540,6 +516,9 @@ def _unique_rows(keys: np.ndarray, sizes: Sequence[int]) -> tuple[np.ndarray, np
 def price_typed(table: PriceTable, t: Typed, want_rows: bool = False):
     """Price a typed chunk: its :class:`Partial` totals, and (``want_rows``) a table of priced rows.
 
+    Long because the per-chunk arithmetic (price row per date, each token kind, the totals per
+    group) stays in one vectorised pass, step by commented step.
+
     Each row belongs to a *cell* (its model and day), which fixes its month and price row;
     tokens are added up per (cell-group, grouping values, variant) -- one ``bincount`` per
     token kind -- and the USD computed on those sums. The bill is linear in tokens at a
@@ -867,7 +846,6 @@ def price_usage_files(source: str | os.PathLike, catalog: Catalog | PriceTable, 
     """
     table = catalog if isinstance(catalog, PriceTable) else PriceTable.from_catalog(catalog)
     if isinstance(reader, str):
-        from tco.usage_readers import get_reader
         reader = get_reader(reader)
     numeric = reader.numeric_sources() if reader is not None else ()
     partial = price_chunks(read_chunks(source, batch_rows, None, numeric), table, by, reader, output, threads,
@@ -881,4 +859,12 @@ def source_bytes(source: str | os.PathLike) -> int:
 
 
 __all__ = ["BATCH_ROWS", "Chunk", "Partial", "UsageSummary", "files_of", "finish", "price_chunks",
-           "price_typed", "price_usage_files", "read_chunks", "rename", "source_bytes", "type_chunk"]
+           "price_typed", "price_usage", "price_usage_files", "read_chunks", "rename", "source_bytes", "type_chunk"]
+
+
+def price_usage(log, catalog: Catalog):
+    """Price a usage log: a DataFrame in memory (:func:`tco.usage.price_usage`, every row kept),
+    or a CSV / JSON Lines / Parquet file or folder streamed in chunks (:func:`price_usage_files`)."""
+    if isinstance(log, (str, os.PathLike)):
+        return price_usage_files(log, catalog)
+    return usage.price_usage(log, catalog)

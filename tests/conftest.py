@@ -12,13 +12,6 @@ from tco.tables import TABLES
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
-#: A known bug found when the issue-13 alias table was merged: an overlay that adds as a model_id a name the
-#: shipped model_aliases table has as an alias (the LiteLLM and genai-prices importers write such names as
-#: ids) is rejected by load_catalog, where the overlay id should simply shadow the alias
-#: (tco/catalog.py, _check_foreign_keys). Drop the mark from the tests using it with the fix.
-OVERLAY_ID_SHADOWS_ALIAS = pytest.mark.xfail(strict=True, reason="known bug: an overlay id equal to a shipped "
-                                                                 "alias is rejected instead of shadowing it")
-
 
 @pytest.fixture(scope="session")
 def catalog():

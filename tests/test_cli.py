@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from conftest import OVERLAY_ID_SHADOWS_ALIAS, REPO, SHARED
+from conftest import REPO, SHARED
 from tco.cli import main
 
 
@@ -70,7 +70,6 @@ def test_import_litellm_small_fixture(runner, tmp_path):
     assert res2.exit_code == 0, res2.output
 
 
-@OVERLAY_ID_SHADOWS_ALIAS
 def test_import_litellm_real_file_then_overlay(runner, tmp_path):
     src = SHARED / "data" / "litellm_model_prices.json"
     if not src.exists():

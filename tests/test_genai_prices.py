@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from conftest import OVERLAY_ID_SHADOWS_ALIAS, REPO
+from conftest import REPO
 from tco import genai_prices as gp
 from tco.catalog import load_catalog, write_table
 from tco.cli import main
@@ -166,7 +166,6 @@ def bundled():
     return gp.import_genai_prices(effective_date=READ)
 
 
-@OVERLAY_ID_SHADOWS_ALIAS
 def test_bundled_data_imports_and_loads(bundled, tmp_path):
     from genai_prices.data import providers
     assert bundled.n_entries == sum(len(p.models) for p in providers)

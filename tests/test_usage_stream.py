@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from conftest import REPO, usage_catalog
 from tco.cli import main
-from tco.usage import UsageError, price_usage, usage_workload
+from tco.usage import UsageError, usage_workload
 from tco.usage_readers import ReaderError, choose_reader, mapping_reader
-from tco.usage_stream import price_usage_files
+from tco.usage_stream import price_usage, price_usage_files
 
 EXPORTS = REPO / "tests" / "data" / "usage_exports"
 

@@ -1,0 +1,172 @@
+"""The throughput model against the measured rows: the shipped efficiencies are the fit, and an
+honest leave-one-source-out score (issue 12)."""
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from tco import calibration as cal
+from tco import throughput as tp
+from tco.cli import main
+
+
+@pytest.fixture(scope="module")
+def frame(catalog):
+    return cal.catalog_measurements(catalog)
+
+
+@pytest.fixture(scope="module")
+def tuned(frame):
+    return cal.fitted_rows(frame)
+
+
+def test_the_measured_set_goes_beyond_one_vendor(frame, tuned):
+    # More than NVIDIA's own tables: at least five publishers, three engines, both platforms.
+    assert tuned["source"].nunique() >= 5
+    assert set(tuned["engine"]) >= {"vllm", "sglang", "trt-llm"}
+    assert set(tuned["platform"]) == {"cuda", "rocm"}
+    # The sources an independent check uses are kept out of the table.
+    ids = " ".join(frame["source_id"].astype(str)) + " ".join(frame["source_url"].astype(str))
+    for kept_out in ("mlperf", "mlcommons", "nim", "oracle.com", "speed_benchmark"):
+        assert kept_out not in ids.lower(), kept_out
+
+
+def test_every_measured_row_names_its_source_and_kind(catalog):
+    b = catalog.history["throughput_benchmarks"]
+    assert b["source_id"].notna().all() and b["source_url"].str.startswith("http").all()
+    text = b[b["output_tokens_per_second"].notna()]
+    assert text["measurement"].isin(["offline_max", "fixed_concurrency", "latency_bound", "request_rate"]).all()
+    fixed = text[text["measurement"] == "fixed_concurrency"]
+    assert fixed["concurrency"].notna().all()
+
+
+def test_source_family_groups_one_publisher():
+    assert cal.source_family("gpustack-perflab-qwen3-32b-a100") == cal.source_family("gpustack-perflab-x") == "gpustack"
+    assert cal.source_family("vllm-blog-2025-10-blackwell-inferencemax") == "inferencex"
+
+
+def test_score_by_hand():
+    # ratios 1.0, 1.1, 2.0, 0.7: within 25 % ([0.8, 1.25]) are 1.0 and 1.1; within 35 % ([0.741, 1.35])
+    # still those two; the median of (0.7, 1.0, 1.1, 2.0) is (1.0 + 1.1) / 2 = 1.05
+    s = cal.score([100, 110, 200, 70], [100, 100, 100, 100])
+    assert s["rows"] == 4 and s["median_ratio"] == pytest.approx(1.05)
+    assert s["within_25"] == 0.5 and s["within_35"] == 0.5
+
+
+def test_the_shipped_efficiencies_are_the_fit(tuned):
+    """A fresh fit from the neutral prior does not beat the shipped defaults by more than 1 %."""
+    fitted = cal.fit(tuned)
+    shipped = cal.loss(tuned, cal.current_parameters())
+    assert shipped <= cal.loss(tuned, fitted) * 1.01
+    for name, lo, hi, _ in cal.PARAMETERS:
+        assert lo <= cal.current_parameters()[name] <= hi, name
+
+
+def test_in_sample_fit(tuned):
+    """On the rows it was fit on the model is centred (median within 10 % of 1)."""
+    s = cal.score(tuned["output_tokens_per_second"], cal.modelled(tuned))
+    print(s)
+    assert 0.90 <= s["median_ratio"] <= 1.10
+    assert s["within_25"] >= 0.45
+
+
+def test_untuned_rows_are_slower_than_the_model(frame):
+    """Untuned defaults and early builds reach less than a tuned stack: the model (fit on tuned
+    rows) is optimistic for them, which is why they stay out of the fit."""
+    untuned = frame[~frame["tuned"].astype(bool)]
+    assert len(untuned) > 0
+    s = cal.score(untuned["output_tokens_per_second"], cal.modelled(untuned))
+    assert s["median_ratio"] < 1.0
+
+
+def test_the_fit_recovers_known_efficiencies(tuned):
+    """On rows made by the model itself with a known bandwidth utilisation and vLLM share, the fit
+    finds them again (the optimiser works; not a statement about real data)."""
+    truth = {**cal.current_parameters(), "mbu": 0.6, "engine_vllm": 0.5}
+    fake = tuned.copy()
+    fake["output_tokens_per_second"] = cal.modelled(fake, truth)
+    got = cal.fit(fake)
+    assert got["mbu"] * 1.0 == pytest.approx(0.6, rel=0.05)
+    assert got["mbu"] * got["engine_vllm"] == pytest.approx(0.6 * 0.5, rel=0.05)
+
+
+@pytest.mark.slow
+def test_leave_one_source_out_table(tuned):
+    table = cal.leave_one_source_out(tuned)
+    print(table.to_string())
+    assert list(table["source"])[-1] == "all"
+    assert set(table["source"][:-1]) == set(tuned["source"])
+    assert table["rows"].iloc[-1] == len(tuned)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="issue 12, open: out of source the model is still off (pooled median "
+                                       "~1.5, ~23 % within 25 %): TensorRT-LLM's and vLLM's own tables disagree "
+                                       "with the other publishers by more than engine and platform factors explain")
+def test_leave_one_source_out_meets_the_issue_bar(tuned):
+    pooled = cal.leave_one_source_out(tuned).iloc[-1]
+    assert 0.85 <= pooled["median_ratio"] <= 1.15
+    assert pooled["within_25"] >= 0.60
+
+
+def test_calibrate_command_prints_the_fit_and_the_table():
+    res = CliRunner().invoke(main, ["calibrate"])
+    assert res.exit_code == 0, res.output
+    assert "engine_vllm" in res.output and "leave one source out" in res.output
+    assert "\n       all " in res.output or " all " in res.output
+
+
+def test_engine_and_platform_shares_order_the_stacks():
+    # the reference stack is TensorRT-LLM on CUDA; the fitted shares are below it
+    assert tp.ENGINE_EFFICIENCY["trt-llm"] == 1.0
+    assert 0 < tp.ENGINE_EFFICIENCY["vllm"] < 1.0 and 0 < tp.ENGINE_EFFICIENCY["sglang"] < 1.0
+    assert 0 < tp.PLATFORM_EFFICIENCY["rocm"] < 1.0
+    e = tp.stack_efficiency("vllm", "rocm")
+    assert float(e["mbu"]) == pytest.approx(tp.DEFAULT_MBU * tp.ENGINE_EFFICIENCY["vllm"]
+                                            * tp.PLATFORM_EFFICIENCY["rocm"])
+
+
+def test_a_latency_target_and_concurrency_bound_the_batch(catalog):
+    # Llama 3.1 70B fp8 on 2 H100, vLLM: 40 ms per output token allows fewer sequences than none,
+    # and 8 clients cap the batch at 8.
+    m, g = catalog.open_model("llama-3.1-70b"), catalog.gpu("h100-sxm")
+    kw = dict(total_params_b=m["total_params_b"], active_params_b=m["active_params_b"], layers=m["layers"],
+              kv_heads=m["kv_heads"], head_dim=m["head_dim"], attention_heads=m["attention_heads"],
+              memory_gib=g["memory_gib"], memory_bandwidth_tbps=g["memory_bandwidth_tbps"],
+              bf16_dense_tflops=g["bf16_dense_tflops"], fp8_dense_tflops=g["fp8_dense_tflops"],
+              gpus_per_replica=2, precision="fp8", input_tokens=1000, output_tokens=250)
+    free = tp.replica_throughput(**kw)
+    chat = tp.replica_throughput(**kw, max_time_per_output_token_s=0.040, max_time_to_first_token_s=0.45)
+    eight = tp.replica_throughput(**kw, concurrency=8)
+    assert int(chat.batch_size) < int(free.batch_size)
+    assert float(chat.time_per_output_token_s) <= 0.040 and float(chat.time_to_first_token_s) <= 0.45
+    assert int(eight.batch_size) == 8 and str(eight.batch_limit) == "concurrency"
+    assert float(eight.output_tokens_per_s) < float(free.output_tokens_per_s)
+
+
+def test_prefix_cache_skips_prefill():
+    base = dict(total_params_b=8.03, active_params_b=8.03, layers=32, kv_heads=8, head_dim=128, memory_gib=80,
+                memory_bandwidth_tbps=3.35, bf16_dense_tflops=989, input_tokens=4000, output_tokens=100)
+    cold = tp.replica_throughput(**base)
+    warm = tp.replica_throughput(**base, cached_input_share=0.75)
+    # 75 % of the prompt cached: a quarter of the weight FLOPs (attention is smaller still)
+    assert float(warm.prefill_s) < 0.3 * float(cold.prefill_s)
+    assert float(warm.output_tokens_per_s) > float(cold.output_tokens_per_s)
+
+
+def test_sliding_windows_shrink_the_cache_at_long_context():
+    # gpt-oss-120b: 18 of 36 layers keep only 128 tokens; at 32,000 tokens the cache per sequence is
+    # (18 x 32,000 + 18 x 128) / (36 x 32,000) = 50.2 % of a full-attention one
+    share = float(tp.windowed_share(32_000, 36, 18, 128))
+    assert share == pytest.approx((18 * 32_000 + 18 * 128) / (36 * 32_000))
+    arch = dict(total_params_b=116.8, active_params_b=5.1, layers=36, kv_heads=8, head_dim=64, memory_gib=80,
+                memory_bandwidth_tbps=3.35, bf16_dense_tflops=989, precision="mxfp4", input_tokens=30_000,
+                output_tokens=2000, experts=128, experts_per_token=4)
+    full = tp.replica_throughput(**arch)
+    windowed = tp.replica_throughput(**arch, sliding_window_layers=18, sliding_window_tokens=128)
+    assert int(windowed.batch_size) > 1.9 * int(full.batch_size)
+
+
+def test_mxfp4_weights_carry_their_scales():
+    # gpt-oss-120b in MXFP4: 116.8e9 x 4.25 / 8 = 62.05e9 bytes
+    assert float(tp.weight_bytes(116.8, "mxfp4")) == pytest.approx(116.8e9 * 4.25 / 8)
