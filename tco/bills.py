@@ -36,12 +36,16 @@ def token_prices_in_force(p: ClosedPrices, input_tokens_per_request: float):
     >>> token_prices_in_force(ClosedPrices(input=1.0, cached_input=0.1, cache_write=1.25, output=5.0), 1000)
     (1.0, 0.1, 5.0, 1.25)
     """
-    long = input_tokens_per_request > p.long_threshold
-    pin = p.input_long if long else p.input
-    pcached = p.cached_input_long if long else p.cached_input
-    pout = p.output_long if long else p.output
-    pwrite = p.cache_write * (p.input_long / p.input if long and np.all(np.asarray(p.input) > 0) else 1.0)
-    return pin, pcached, pout, pwrite
+    long = np.asarray(input_tokens_per_request > np.asarray(p.long_threshold))
+    if not long.any():
+        return p.input, p.cached_input, p.output, p.cache_write
+    if long.all() and np.ndim(p.input) == 0:
+        ratio = p.input_long / p.input if p.input > 0 else 1.0
+        return p.input_long, p.cached_input_long, p.output_long, p.cache_write * ratio
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(np.asarray(p.input) > 0, np.asarray(p.input_long) / np.asarray(p.input), 1.0)
+    return (np.where(long, p.input_long, p.input), np.where(long, p.cached_input_long, p.cached_input),
+            np.where(long, p.output_long, p.output), p.cache_write * np.where(long, ratio, 1.0))
 
 
 def batch_ratios(p: ClosedPrices, batch_share: float) -> tuple[float, float]:
@@ -64,6 +68,8 @@ def closed_costs(R: Resolved, volume_scale=1.0, steady: bool = False) -> dict[st
     """
     w, vol, p = R.scenario.workload, R.volumes, R.closed
     c = R.scenario.closed
+    if steady:
+        p = p.at_month(0)              # the steady views price month 0
     growth = np.ones(1) if steady else vol.growth
     months = np.arange(growth.shape[-1], dtype=float)
     scale = np.asarray(volume_scale, dtype=float)

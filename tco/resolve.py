@@ -13,7 +13,10 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
+
 from tco.catalog import Catalog
+from tco.lifecycle import price_schedule
 from tco.scenario import (MAX_HORIZON_MONTHS, ClosedOption, OpenOption, Scenario, ScenarioError,
                           check_number)
 from tco.serving import USES, benchmark_row, latency_targets, modelled_throughput
@@ -54,6 +57,20 @@ class ClosedPrices:
     per_image: float = 0.0
     priced_tokens: bool = False
     label: str = ""
+    #: Named switches of the monthly prices (promotions ending, changes, shutdowns to successors).
+    events: tuple = ()
+    #: Months priced at a price not in force then (no successor after a shutdown), shape (H,).
+    flagged: Any = None
+
+    def at_month(self, m: int = 0) -> "ClosedPrices":
+        """The prices of month ``m`` as scalars (a price vector over months keeps month ``m``)."""
+        out = replace(self)
+        for name in ("input", "cached_input", "cache_write", "output", "batch_input", "batch_output",
+                     "long_threshold", "input_long", "cached_input_long", "output_long"):
+            v = np.asarray(getattr(self, name), dtype=float)
+            if v.ndim == 1 and v.shape[0] > 1:
+                setattr(out, name, float(v[m]))
+        return out
 
 
 @dataclass
@@ -156,7 +173,9 @@ def resolve_closed(c: ClosedOption, catalog: Catalog, vol: Volumes, A: dict, bat
             raise ScenarioError("closed.model", exc.args[0]) from None
         labels.append(row["display_name"])
     p = _token_prices(c, row, A)
-    _check_token_bill(c, p, vol, batch_share)
+    if row is not None:
+        _price_over_time(c, p, catalog, len(vol.growth), A)
+    _check_token_bill(c, p.at_month(0), vol, batch_share)
     if c.seat_product is not None or c.usd_per_seat_month is not None:
         p.per_seat_month = _unit_price(
             "closed.usd_per_seat_month", c.usd_per_seat_month, "USD/seat/month", "closed.seat_product",
@@ -203,6 +222,35 @@ def _token_prices(c: ClosedOption, row: dict | None, A: dict) -> ClosedPrices:
         p.cached_input_long = p.cached_input * (p.input_long / p.input) \
             if p.input > 0 and not math.isnan(p.input_long) else math.nan
     return p
+
+
+def _price_over_time(c: ClosedOption, p: ClosedPrices, catalog: Catalog, months: int, A: dict) -> None:
+    """Each catalog price as a vector over the horizon, from the dated rows in force month by month
+    (:func:`tco.lifecycle.price_schedule`): a promotion ends, a scheduled change starts, a shutdown
+    moves to the successor's prices.  Inline prices stay as given; the switches are recorded."""
+    sched = price_schedule(catalog, c.model, catalog.as_of, months)
+    if len(sched.events) == 0 and len(set(sched.model_id)) == 1 and not sched.flagged.any():
+        return            # one row all along: the scalar prices hold
+    for fld, col, attr in _TOKEN_PRICES:
+        if getattr(c, fld) is not None or col not in sched.prices:
+            continue
+        v = np.asarray(sched.prices[col], dtype=float)
+        if attr == "long_threshold":
+            v = np.where(np.isnan(v), math.inf, v)
+        setattr(p, attr, v)
+    # blank optional prices fall back month by month, as for a single row
+    if c.cached_input_usd_per_mtok is None:
+        p.cached_input = np.where(np.isnan(p.cached_input), p.input, p.cached_input)
+    if c.cache_write_usd_per_mtok is None:
+        p.cache_write = np.where(np.isnan(p.cache_write), p.input, p.cache_write)
+    if c.cached_input_long_usd_per_mtok is None:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            derived = np.where(p.input > 0, p.cached_input * p.input_long / p.input, np.nan)
+        p.cached_input_long = np.where(np.isnan(p.cached_input_long), derived, p.cached_input_long)
+    p.events = tuple(e.message for e in sched.events)
+    p.flagged = np.asarray(sched.flagged, dtype=bool)
+    A["closed.price_schedule"] = Assumption(list(p.events), "events", f"catalog: api_prices and model_lifecycle "
+                                            f"rows of {c.model} from {catalog.as_of.isoformat()}")
 
 
 def _check_token_bill(c: ClosedOption, p: ClosedPrices, vol: Volumes, batch_share: float) -> None:

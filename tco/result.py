@@ -175,6 +175,9 @@ def summary(R: Resolved, closed_total: np.ndarray, open_total: np.ndarray, fl: d
         else R.open.output_tokens_per_second,
         "capacity_per_replica_per_s": R.open.capacity_per_replica,
         "throughput_source": R.open.throughput_source,
+        "price_events": list(R.closed.events),
+        "price_flagged_months": [int(m) for m in np.flatnonzero(R.closed.flagged)] if R.closed.flagged is not None
+        else [],
     }
     if plan is not None:
         hyb = plan.monthly_usd

@@ -504,3 +504,50 @@ def test_output_tokens_per_request_that_contradicts_the_input_share_names_both_f
     assert "workload.input_share" in exc.value.message and "66.7 %" in exc.value.message
     # 250-token answers make exactly 80 %: accepted.
     evaluate(scenario({"tokens_per_month": 3e9, "input_share": 0.8, "output_tokens_per_request": 250}), catalog)
+
+
+# ---------------------------------------------------------------- prices over time in the bill (issue 13)
+
+def _lifecycle_catalog(rows):
+    from test_lifecycle import make_catalog    # tests/ is on the path (conftest.py)
+    return make_catalog(rows)
+
+
+def test_a_promotion_ending_in_month_3_bills_list_price_from_month_3():
+    from test_lifecycle import api
+    # A promotion at 1/4 USD until 2027-03-15 (inside month 3 from 2026-12-01), then the list
+    # price 2/8 USD.  1e9 input + 1e9 output tokens a month: promotion 1e3 x 1 + 1e3 x 4 = 5,000 USD,
+    # list 1e3 x 2 + 1e3 x 8 = 10,000 USD; a month is billed at the row in force on its last day.
+    cat = _lifecycle_catalog({"api_prices": [
+        api("m", 1, 4, "2026-11-01", promotion="true", effective_until="2027-03-15"),
+        api("m", 2, 8, "2027-03-15")]})
+    r = evaluate(scenario({"input_tokens_per_month": 1e9, "output_tokens_per_month": 1e9}, {"model": "m"},
+                          horizon_months=6), cat)
+    closed = r.totals_by_month()["closed"].round(6).tolist()
+    assert closed == [5000.0, 5000.0, 5000.0, 10000.0, 10000.0, 10000.0]
+    assert any("promotion ends" in e for e in r.summary["price_events"])
+
+
+def test_a_shutdown_in_month_1_bills_the_successor_from_month_1():
+    from test_lifecycle import api, life
+    # old (3/15) shuts down 2027-01-10, inside month 1; its successor new costs 1/5.
+    # 1e9 in + 1e8 out: old 3,000 + 1,500 = 4,500 USD; new 1,000 + 500 = 1,500 USD.
+    cat = _lifecycle_catalog({"api_prices": [api("old", 3, 15, "2026-01-01", effective_until="2027-01-10"),
+                                             api("new", 1, 5, "2026-06-01")],
+                              "model_lifecycle": [life("old", shutdown="2027-01-10", successor="new")]})
+    r = evaluate(scenario({"input_tokens_per_month": 1e9, "output_tokens_per_month": 1e8}, {"model": "old"},
+                          horizon_months=4), cat)
+    assert r.totals_by_month()["closed"].round(6).tolist() == [4500.0, 1500.0, 1500.0, 1500.0]
+    assert any("priced at new" in e and "old shuts down 2027-01-10" in e for e in r.summary["price_events"])
+    assert r.summary["price_flagged_months"] == []
+
+
+def test_a_shutdown_without_successor_is_flagged():
+    from test_lifecycle import api, life
+    cat = _lifecycle_catalog({"api_prices": [api("old", 3, 15, "2026-01-01", effective_until="2027-01-10")],
+                              "model_lifecycle": [life("old", shutdown="2027-01-10")]})
+    r = evaluate(scenario({"input_tokens_per_month": 1e9, "output_tokens_per_month": 1e8}, {"model": "old"},
+                          horizon_months=3), cat)
+    # the last price is kept (4,500 USD a month) and months 1-2 are flagged: the user must choose
+    assert r.totals_by_month()["closed"].round(6).tolist() == [4500.0, 4500.0, 4500.0]
+    assert r.summary["price_flagged_months"] == [1, 2]

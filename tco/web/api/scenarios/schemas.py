@@ -320,6 +320,12 @@ class SummarySchema(ma.Schema):
     savings_npv_usd = _n("Closed minus self-hosted, discounted [USD].")
     closed_levelised_usd_per_unit = _n("Discounted cost / discounted volume [USD per unit].")
     open_levelised_usd_per_unit = _n("Discounted cost / discounted volume [USD per unit].")
+    price_events = fields.List(fields.String(), required=True, metadata={
+        "description": "The closed option's price switches inside the horizon, named: a promotion ending, a "
+                       "scheduled change, a shutdown moving to the successor's prices."})
+    price_flagged_months = fields.List(fields.Integer(), required=True, metadata={
+        "description": "Months (0-based) priced at a price not in force then: after a shutdown with no successor "
+                       "the last price is kept; choose another model."})
     total_tokens = _n("Tokens over the horizon [tokens].")
     total_images = _n("Images over the horizon [images].")
     breakeven_volume_per_month = _n("Steady monthly volume from which self-hosting is and stays cheaper; null = "
