@@ -38,12 +38,13 @@ def client(app):
 
 
 def assert_error_shape(res, status):
-    """The one documented error body: exactly these keys, errors as {path, message}."""
+    """The one documented error body: exactly these keys, errors as {path, message}, at most 100 listed."""
     assert res.status_code == status, res.get_data(as_text=True)
     assert res.mimetype == "application/json"
     body = res.get_json()
-    assert set(body) == {"status", "error", "message", "errors"}
+    assert set(body) == {"status", "error", "message", "errors", "error_count"}
     assert body["status"] == status and isinstance(body["message"], str) and body["message"]
+    assert len(body["errors"]) <= 100 and body["error_count"] >= len(body["errors"])
     for e in body["errors"]:
         assert set(e) == {"path", "message"}
     return body

@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
     """
     from tco.web.api import register_api
     from tco.web.api.system import health
+    from tco.web.guard import install as install_guard
 
     settings = settings or Settings.from_env()
     if catalog is None:
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
     app.config["TCO_SETTINGS"] = settings
     app.config["TCO_CATALOG"] = catalog
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    install_guard(app, settings)        # first: its checks run before any other hook or view
     register_api(app)
 
     @app.get("/healthz")

@@ -8,12 +8,10 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from tco.scenario import ScenarioError
-from tco.web.errors import ErrorSchema, error_body, error_response, summarise, webargs_errors
+from tco.web.errors import ApiError, ErrorSchema, error_body, error_response, summarise, webargs_errors
+from tco.web.guard import API_PREFIX
 
 log = logging.getLogger(__name__)
-
-API_PREFIX = "/api/v1"
-
 
 class TcoApi(Api):
     """flask-smorest's Api with the project's error shape.
@@ -22,6 +20,7 @@ class TcoApi(Api):
     - headers an exception carries (``Allow`` on 405) are kept: flask-smorest's own handler
       only forwards headers passed through ``abort(headers=...)``;
     - a :class:`~tco.scenario.ScenarioError` from the engine is a 422 naming its field;
+    - an :class:`~tco.web.errors.ApiError` raised anywhere is answered as it says;
     - anything unexpected is logged and answered with a 500 in the same shape.
     """
 
@@ -30,6 +29,7 @@ class TcoApi(Api):
     def _register_error_handlers(self):
         super()._register_error_handlers()
         self._app.register_error_handler(ScenarioError, self.handle_scenario_error)
+        self._app.register_error_handler(ApiError, self.handle_api_error)
         self._app.register_error_handler(Exception, self.handle_unexpected)
 
     def handle_http_exception(self, error: HTTPException, headers: dict | None = None):
@@ -48,6 +48,9 @@ class TcoApi(Api):
             else:
                 message = error.description or error.name
         return error_body(error.code, message, errors), error.code, merged
+
+    def handle_api_error(self, error: ApiError):
+        return error_response(error.status, error.message, error.errors, error.headers, error.error_count)
 
     def handle_scenario_error(self, error: ScenarioError):
         return error_response(422, f"{error.field}: {error.message}",
@@ -94,15 +97,5 @@ def register_api(app: Flask) -> TcoApi:
     api.register_blueprint(usage_blp)
     api.spec.components.schema("UsageJson", schema=UsageJsonSchema)
     api.register_blueprint(saved_blp)
-
-    @app.before_request
-    def _require_json_body():
-        if request.path.startswith(API_PREFIX) and request.method in ("POST", "PUT", "PATCH"):
-            allowed = ("application/json", "text/csv") if request.path == API_PREFIX + "/usage" else ("application/json",)
-            if request.mimetype not in allowed:
-                return error_response(415, f"Content-Type must be {' or '.join(allowed)}",
-                                      [{"path": "header.Content-Type",
-                                        "message": f"expected {' or '.join(allowed)}, got {request.mimetype or 'none'}"}])
-        return None
 
     return api

@@ -4,9 +4,9 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 import tco
+from tco.web.api.blueprint import Blueprint
 
 blp = Blueprint("system", __name__, url_prefix="/api/v1", description="Service status.")
 

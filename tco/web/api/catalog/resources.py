@@ -7,7 +7,9 @@ import marshmallow as ma
 import pandas as pd
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
+
+from tco.web.api.blueprint import Blueprint
 
 from tco.catalog import Catalog, _row_dict, closest
 from tco.tables import TABLE_NAMES, TABLES

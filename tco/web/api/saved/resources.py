@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
+
+from tco.web.api.blueprint import Blueprint
 
 from tco.engine import evaluate
 from tco.scenario import Scenario, ScenarioError

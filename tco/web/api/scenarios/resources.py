@@ -8,7 +8,9 @@ import orjson
 import marshmallow as ma
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
+
+from tco.web.api.blueprint import Blueprint
 
 from tco.engine import (benchmark_row, breakeven_curve, breakevens, evaluate, modelled_throughput, records,
                         resolve)

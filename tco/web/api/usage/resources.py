@@ -9,8 +9,11 @@ import orjson
 import pandas as pd
 from flask import Response, current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
+from tco.web.api.blueprint import Blueprint
+
+from tco.web.guard import json_body
 from tco.usage import UsageError, price_usage, read_usage_csv, usage_workload, validate_usage
 from tco.web.api.usage.schemas import UsageJsonSchema, UsageQuerySchema, UsageResponseSchema
 
@@ -68,7 +71,7 @@ class Usage(MethodView):
         is_json = request.mimetype == "application/json"
         try:
             if is_json:
-                body = request.get_json(silent=True)
+                body = json_body()
                 if not isinstance(body, dict):
                     abort(400, message="malformed JSON body", errors=[{"path": "$", "message": "Invalid JSON body."}])
                 try:
