@@ -23,6 +23,11 @@ from flask import jsonify
 from werkzeug.http import HTTP_STATUS_CODES
 
 
+def scenario_error(exc) -> "ApiError":
+    """The 422 answer of a :class:`~tco.scenario.ScenarioError`, naming its field."""
+    return ApiError(422, f"{exc.field}: {exc.message}", [{"path": exc.field, "message": exc.message}])
+
+
 class ErrorItemSchema(ma.Schema):
     path = ma.fields.String(required=True, metadata={"description": "Dotted JSON path of the field at fault."})
     message = ma.fields.String(required=True, metadata={"description": "What is wrong and the allowed range."})

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import logging
+import re
+from urllib.parse import parse_qsl, urlencode
 
 from flask import Flask, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from tco.scenario import ScenarioError
-from tco.web.errors import ApiError, ErrorSchema, error_body, error_response, summarise, webargs_errors
+from tco.web.errors import (ApiError, ErrorSchema, error_body, error_response, scenario_error, summarise,
+                            webargs_errors)
 from tco.web.guard import API_PREFIX
 
 log = logging.getLogger(__name__)
@@ -53,14 +56,39 @@ class TcoApi(Api):
         return error_response(error.status, error.message, error.errors, error.headers, error.error_count)
 
     def handle_scenario_error(self, error: ScenarioError):
-        return error_response(422, f"{error.field}: {error.message}",
-                              [{"path": error.field, "message": error.message}])
+        return self.handle_api_error(scenario_error(error))
 
     def handle_unexpected(self, error: Exception):
         if isinstance(error, HTTPException):
             return self.handle_http_exception(error)
         log.exception("unexpected error on %s %s", request.method, request.path)
         return error_response(500, "internal error: the request could not be completed", [])
+
+
+_CSV_LEGACY = re.compile(API_PREFIX + r"/(tco|catalog/[^/]+)")
+
+
+class LegacyCsvUrls:
+    """WSGI middleware: ``?format=csv`` (the API before its ``.csv`` operations) still answers CSV.
+
+    ``POST /api/v1/tco?format=csv`` is served as ``POST /api/v1/tco.csv`` and
+    ``GET /api/v1/catalog/gpus?format=csv`` as ``GET /api/v1/catalog/gpus.csv``; ``format=json`` is
+    dropped.  The documented operations never answer CSV to a client that asked for JSON.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        path, query = environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
+        if "format=" in query and _CSV_LEGACY.fullmatch(path):
+            pairs = parse_qsl(query, keep_blank_values=True)
+            formats = [v for k, v in pairs if k == "format"]
+            if formats and set(formats) <= {"json", "csv"}:
+                environ["QUERY_STRING"] = urlencode([(k, v) for k, v in pairs if k != "format"])
+                if formats[-1] == "csv":
+                    environ["PATH_INFO"] = path + ".csv"
+        return self.app(environ, start_response)
 
 
 def register_api(app: Flask) -> TcoApi:
@@ -97,5 +125,6 @@ def register_api(app: Flask) -> TcoApi:
     api.register_blueprint(usage_blp)
     api.spec.components.schema("UsageJson", schema=UsageJsonSchema)
     api.register_blueprint(saved_blp)
+    app.wsgi_app = LegacyCsvUrls(app.wsgi_app)
 
     return api

@@ -13,8 +13,10 @@ from tco.web.api.blueprint import Blueprint
 
 from tco.catalog import Catalog, _row_dict, closest
 from tco.tables import TABLE_NAMES, TABLES
-from tco.web.api.catalog.schemas import (FILTERS, CatalogItemSchema, CatalogPageSchema, CatalogQuerySchema,
-                                         TableListSchema)
+from tco.web.errors import ApiError
+from tco.web.text import control_character, csv_text
+from tco.web.api.catalog.schemas import (FILTERS, CatalogCsvQuerySchema, CatalogItemSchema, CatalogPageSchema,
+                                         CatalogQuerySchema, TableListSchema)
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1/catalog",
                 description="The pricing tables: every row dated and sourced.")
@@ -23,9 +25,8 @@ blp = Blueprint("catalog", __name__, url_prefix="/api/v1/catalog",
 ID_COLUMN = {"api_prices": "model_id", "seat_prices": "product_id", "image_prices": "model_id", "gpus": "gpu_id",
              "gpu_rates": "gpu_id", "open_models": "model_id", "throughput_benchmarks": "model_id"}
 
-CSV_DOC = {"responses": {"200": {"description": "OK", "content": {
-    "application/json": {"schema": {"$ref": "#/components/schemas/CatalogPage"}},
-    "text/csv": {"schema": {"type": "string", "description": "Every matching row (format=csv)."}}}}}}
+CSV_DOC = {"operationId": "list_catalog_rows_csv", "responses": {"200": {"content": {"text/csv": {"schema": {
+    "type": "string", "description": "Every matching row with the table's columns (header row first)."}}}}}}
 
 
 def _catalog(as_of=None) -> Catalog:
@@ -47,13 +48,14 @@ def _json_rows(df: pd.DataFrame) -> list[dict]:
 def _csv(df: pd.DataFrame, name: str) -> Response:
     out = df.copy()
     out["effective_date"] = out["effective_date"].dt.strftime("%Y-%m-%d")
-    return Response(out.to_csv(index=False, na_rep=""), mimetype="text/csv",
+    return Response(csv_text(out), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
 
 @blp.route("")
 class Tables(MethodView):
     @blp.response(200, TableListSchema)
+    @blp.doc(operationId="list_catalog_tables")
     def get(self):
         """The pricing tables, their row counts and column schemas."""
         cat = _catalog()
@@ -64,29 +66,47 @@ class Tables(MethodView):
             for t in TABLES.values()]}
 
 
+def _rows(table: str, args: dict) -> tuple[Catalog, pd.DataFrame]:
+    """The rows of ``table`` the query asks for (filters, date, history), before paging."""
+    _table_or_404(table)
+    cat = _catalog(args["as_of"])
+    df = cat.history[table] if args["history"] else cat[table]
+    errors = []
+    for name, col in FILTERS.items():
+        value = args.get(name)
+        if value is None:
+            continue
+        if col not in df.columns:
+            errors.append({"path": f"query.{name}", "message": f"table {table} has no column {col}"})
+            continue
+        df = df[df[col].astype(str) == value]
+    if errors:
+        abort(422, errors=errors)
+    return cat, df
+
+
+@blp.route("/<string:table>.csv")
+class TableRowsCsv(MethodView):
+    @blp.arguments(CatalogCsvQuerySchema(), location="query", unknown=ma.RAISE)
+    @blp.response(200, description="Every matching row as CSV.", content_type="text/csv")
+    @blp.doc(**CSV_DOC)
+    def get(self, args, table):
+        """Every row of one table that the filters match, as a CSV download (no paging).
+
+        Text cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`,
+        tab or carriage return), whichever table or overlay they come from, get a leading `'`.
+        """
+        return _csv(_rows(table, args)[1], table)
+
+
 @blp.route("/<string:table>")
 class TableRows(MethodView):
     @blp.arguments(CatalogQuerySchema(), location="query", unknown=ma.RAISE)
     @blp.response(200, CatalogPageSchema)
-    @blp.doc(**CSV_DOC)
+    @blp.doc(operationId="list_catalog_rows")
     def get(self, args, table):
-        """Rows of one table, filtered and paged (``format=csv`` returns every matching row as CSV)."""
-        _table_or_404(table)
-        cat = _catalog(args["as_of"])
-        df = cat.history[table] if args["history"] else cat[table]
-        errors = []
-        for name, col in FILTERS.items():
-            value = args.get(name)
-            if value is None:
-                continue
-            if col not in df.columns:
-                errors.append({"path": f"query.{name}", "message": f"table {table} has no column {col}"})
-                continue
-            df = df[df[col].astype(str) == value]
-        if errors:
-            abort(422, errors=errors)
-        if args["format"] == "csv":
-            return _csv(df, table)
+        """Rows of one table, filtered and paged (every matching row as CSV: `GET /api/v1/catalog/{table}.csv`)."""
+        cat, df = _rows(table, args)
         total = len(df)
         start = (args["page"] - 1) * args["page_size"]
         page = df.iloc[start:start + args["page_size"]]
@@ -97,9 +117,14 @@ class TableRows(MethodView):
 @blp.route("/<string:table>/<path:item_id>")
 class TableItem(MethodView):
     @blp.response(200, CatalogItemSchema)
+    @blp.doc(operationId="get_catalog_item")
     def get(self, table, item_id):
         """Rows in force with one id (model_id, gpu_id or product_id); 404 names the closest ids."""
         _table_or_404(table)
+        bad = control_character(item_id)
+        if bad is not None:
+            raise ApiError(422, f"path.item_id: an id is one line of text without control characters (found {bad})",
+                           [{"path": "path.item_id", "message": f"control character {bad}"}])
         cat = _catalog()
         col = ID_COLUMN[table]
         df = cat[table]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from tco.tables import TABLE_NAMES
+from tco.web.text import one_line
 
 #: Query filter -> table column it matches (exact value).
 FILTERS = {
@@ -13,22 +14,27 @@ FILTERS = {
 }
 
 
-class CatalogQuerySchema(ma.Schema):
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=1_000_000),
-                             metadata={"description": "Page number, from 1."})
-    page_size = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=1000),
-                                  metadata={"description": "Rows per page (1..1000)."})
-    format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv"]),
-                              metadata={"description": "json (paged) or csv (every matching row)."})
+class CatalogCsvQuerySchema(ma.Schema):
+    """Which rows: the date, history, and filters on columns (exact values)."""
+
     as_of = ma.fields.Date(load_default=None, metadata={"description": "Prices in force on this date [YYYY-MM-DD]; "
                                                                        "default: the service's date."})
     history = ma.fields.Boolean(load_default=False, metadata={"description": "Every dated row instead of the rows "
                                                                             "in force."})
     for _name, _col in FILTERS.items():
-        locals()[_name] = ma.fields.String(load_default=None, validate=ma.validate.Length(min=1, max=200),
-                                           metadata={"description": f"Only rows whose {_col} equals this value "
-                                                                    f"(tables that have that column)."})
+        locals()[_name] = ma.fields.String(
+            load_default=None, validate=[ma.validate.Length(min=1, max=200), one_line],
+            metadata={"description": f"Only rows whose {_col} equals this value (tables that have that column)."})
     del _name, _col
+
+
+class CatalogQuerySchema(CatalogCsvQuerySchema):
+    """Which rows, and which page of them."""
+
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=1_000_000),
+                             metadata={"description": "Page number, from 1."})
+    page_size = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=1000),
+                                  metadata={"description": "Rows per page (1..1000)."})
 
 
 class TableInfoSchema(ma.Schema):

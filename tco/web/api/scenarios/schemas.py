@@ -14,6 +14,7 @@ from marshmallow import fields, validate
 from tco.engine import MAX_HORIZON_MONTHS
 from tco.scenario import ClosedOption, Finance, OpenOption, Scenario, Workload
 from tco.tables import PRECISIONS, TERMS
+from tco.web.text import one_line
 
 INF = math.inf
 BIG = 1e18  # the largest volume or price the API accepts
@@ -59,7 +60,7 @@ def ident(text, default=None, example=None):
     md = {"description": text + ("" if default is None else f" Default: {default}.")}
     if example is not None:
         md["example"] = example
-    return fields.String(validate=validate.Length(min=1, max=200), allow_none=True, metadata=md)
+    return fields.String(validate=[validate.Length(min=1, max=200), one_line], allow_none=True, metadata=md)
 
 
 W, C, O, F = _defaults(Workload), _defaults(ClosedOption), _defaults(OpenOption), _defaults(Finance)
@@ -119,9 +120,9 @@ class ClosedSchema(_Strict):
     seat_product = ident("Per-seat product id from seat_prices.")
     billing_term = choice("Seat billing term.", ["monthly", "annual"], C["billing_term"])
     image_model = ident("Image model id from image_prices.")
-    image_size = fields.String(validate=validate.Length(min=1, max=40),
+    image_size = fields.String(validate=[validate.Length(min=1, max=40), one_line],
                                metadata={"description": f"Image size WIDTHxHEIGHT. Default: {C['image_size']}."})
-    image_quality = fields.String(validate=validate.Length(min=1, max=40),
+    image_quality = fields.String(validate=[validate.Length(min=1, max=40), one_line],
                                   metadata={"description": f"Image quality tier. Default: {C['image_quality']}."})
     input_usd_per_mtok = num("Input price (overrides the catalog)", "USD/1M tokens", example=2.5)
     cached_input_usd_per_mtok = num("Cached-input price", "USD/1M tokens")

@@ -4,6 +4,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from tco.web.text import one_line
+
 
 class UsageQuerySchema(ma.Schema):
     months = fields.Integer(load_default=6, validate=validate.Range(min=1, max=120),
@@ -13,8 +15,8 @@ class UsageQuerySchema(ma.Schema):
 class UsageRowSchema(ma.Schema):
     """One row of a usage log (JSON form; the CSV form has the same columns)."""
 
-    timestamp = fields.String(required=True, metadata={"description": "ISO date or date-time."})
-    model = fields.String(required=True, metadata={"description": "Model id as in api_prices."})
+    timestamp = fields.String(required=True, validate=one_line, metadata={"description": "ISO date or date-time."})
+    model = fields.String(required=True, validate=one_line, metadata={"description": "Model id as in api_prices."})
     input_tokens = fields.Float(required=True, metadata={"description": "Prompt tokens, cached included [tokens]."})
     output_tokens = fields.Float(required=True, metadata={"description": "Generated tokens [tokens]."})
     cached_input_tokens = fields.Float(metadata={"description": "Part of input_tokens read from cache [tokens]."})
