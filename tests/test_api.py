@@ -265,10 +265,11 @@ def test_openapi_spec_documents_fields_and_errors(client):
     spec = client.get("/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
     for path in ("/api/v1/tco", "/api/v1/breakeven", "/api/v1/throughput", "/api/v1/catalog/{table}",
-                 "/api/v1/catalog/{table}/{item_id}", "/api/v1/healthz"):
+                 "/api/v1/catalog/{table}/{item_id}", "/api/v1/healthz", "/healthz", "/api/v1/tco.csv",
+                 "/api/v1/catalog/{table}.csv"):
         assert path in spec["paths"], path
     schemas = spec["components"]["schemas"]
-    assert set(schemas["Error"]["properties"]) == {"status", "error", "message", "errors"}
+    assert set(schemas["Error"]["properties"]) == {"status", "error", "message", "errors", "error_count"}
     # Every request field carries a description with its unit in brackets or its choices.
     for name in ("Workload", "Closed", "Open", "Finance"):
         for field, prop in schemas[name]["properties"].items():

@@ -38,7 +38,6 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
         resolved at ``settings.as_of``.
     """
     from tco.web.api import register_api
-    from tco.web.api.system import health
     from tco.web.guard import install as install_guard
     from tco.web.heavy import HeavyPool
 
@@ -54,10 +53,6 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
     register_api(app)
     app.extensions["tco_heavy"] = HeavyPool(catalog, settings.heavy_slots, settings.heavy_wait_s,
                                             settings.heavy_timeout_s, settings.heavy_isolation)
-
-    @app.get("/healthz")
-    def healthz():
-        return health()
 
     @app.get("/api/docs/assets/<path:filename>")
     def swagger_assets(filename):

@@ -210,8 +210,8 @@ def dump_json(obj, default=None) -> bytes:
     """``obj`` as JSON bytes: orjson (numpy values and dates natively), the stdlib for the rare text
     orjson refuses (a lone surrogate echoed from a request, which the stdlib escapes).
 
-    >>> dump_json({"a": 1.5}), dump_json({"\ud800": 1})
-    (b'{"a":1.5}', b'{"\\ud800": 1}')
+    >>> dump_json({"a": 1.5}), dump_json({chr(0xD800): 1})
+    (b'{"a":1.5}', b'{"\\\\ud800": 1}')
     """
     try:
         return orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS, default=default)

@@ -97,7 +97,9 @@ def register_api(app: Flask) -> TcoApi:
     from tco.web.api.catalog.resources import blp as catalog_blp
     from tco.web.api.saved.resources import blp as saved_blp
     from tco.web.api.scenarios.resources import blp as scenarios_blp
+    from tco.web.api.spec import SpecPlugin, number_or_text, register_docs, register_error_responses
     from tco.web.api.system import blp as system_blp
+    from tco.web.api.system import root_blp
     from tco.web.api.usage.resources import blp as usage_blp
     from tco.web.api.usage.schemas import UsageJsonSchema
 
@@ -107,18 +109,22 @@ def register_api(app: Flask) -> TcoApi:
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="/api/docs",
-        OPENAPI_SWAGGER_UI_URL="/api/docs/assets/",
         API_SPEC_OPTIONS={
             "info": {"description": (
                 "Total cost of ownership of AI: a closed model bought by the unit against an open model on GPUs "
                 "you rent or buy, month by month, with break-even. Money in USD, volumes per calendar month "
-                "(730 h). Every error has the same JSON shape (ErrorSchema): status, error, message and a list "
-                "of {path, message} naming each field at fault.")},
+                "(730 h).\n\nEvery error has the same JSON shape (`Error`): `status`, `error`, `message`, a list "
+                "`errors` of `{path, message}` naming each field at fault (the first 100) and `error_count`. "
+                "Heavy operations (Monte Carlo, sensitivity, hybrid plan, usage logs, charts with extras, report) "
+                "may answer 503 with `Retry-After` when the service is busy.")},
             "servers": [{"url": "/"}],
         },
     )
-    api = TcoApi(app)
+    api = TcoApi(app, spec_kwargs={"extra_plugins": [SpecPlugin()]})
+    api.ma_plugin.converter.add_attribute_function(number_or_text)
+    register_error_responses(api.spec)
+    register_docs(app)
+    api.register_blueprint(root_blp)
     api.register_blueprint(system_blp)
     api.register_blueprint(catalog_blp)
     api.register_blueprint(scenarios_blp)

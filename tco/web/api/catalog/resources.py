@@ -25,7 +25,7 @@ blp = Blueprint("catalog", __name__, url_prefix="/api/v1/catalog",
 ID_COLUMN = {"api_prices": "model_id", "seat_prices": "product_id", "image_prices": "model_id", "gpus": "gpu_id",
              "gpu_rates": "gpu_id", "open_models": "model_id", "throughput_benchmarks": "model_id"}
 
-CSV_DOC = {"operationId": "list_catalog_rows_csv", "responses": {"200": {"content": {"text/csv": {"schema": {
+CSV_DOC = {"operationId": "list_catalog_rows_csv", "responses": {200: {"content": {"text/csv": {"schema": {
     "type": "string", "description": "Every matching row with the table's columns (header row first)."}}}}}}
 
 

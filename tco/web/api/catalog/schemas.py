@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from tco.tables import TABLE_NAMES
+from tco.tables import TABLE_NAMES, TABLES
 from tco.web.text import one_line
 
 #: Query filter -> table column it matches (exact value).
@@ -37,13 +37,49 @@ class CatalogQuerySchema(CatalogCsvQuerySchema):
                                   metadata={"description": "Rows per page (1..1000)."})
 
 
+class ColumnInfoSchema(ma.Schema):
+    """One column of a pricing table."""
+
+    name = ma.fields.String(required=True)
+    type = ma.fields.String(required=True, metadata={"description": "str, id, float, int, bool, date, url or choice."})
+    unit = ma.fields.String(required=True, metadata={"description": "Unit of the values; `-` when none."})
+    description = ma.fields.String(required=True)
+    required = ma.fields.Boolean(required=True, metadata={"description": "Whether every row must have a value."})
+    min = ma.fields.Float(metadata={"description": "Smallest allowed value (numbers)."})
+    max = ma.fields.Float(metadata={"description": "Largest allowed value (numbers)."})
+    choices = ma.fields.List(ma.fields.String(), metadata={"description": "Allowed values (type choice)."})
+
+
 class TableInfoSchema(ma.Schema):
     name = ma.fields.String(required=True)
     description = ma.fields.String(required=True)
     rows = ma.fields.Integer(required=True, metadata={"description": "Rows in force."})
     key = ma.fields.List(ma.fields.String(), required=True, metadata={"description": "Key columns."})
-    columns = ma.fields.List(ma.fields.Dict(), required=True,
+    columns = ma.fields.List(ma.fields.Nested(ColumnInfoSchema), required=True,
                              metadata={"description": "Each column's name, type, unit, required, description."})
+
+
+_ROW_FIELD = {"float": ma.fields.Float, "int": ma.fields.Integer, "bool": ma.fields.Boolean}
+
+
+def _row_fields() -> dict:
+    """One typed, optional field per column name of any table (the same name has the same type everywhere)."""
+    out, where = {}, {}
+    for table in TABLES.values():
+        for c in table.columns:
+            where.setdefault(c.name, []).append(table.name)
+    for table in TABLES.values():
+        for c in table.columns:
+            if c.name in out:
+                continue
+            unit = "" if c.unit in ("-", "") else f" [{c.unit}]"
+            out[c.name] = _ROW_FIELD.get(c.type, ma.fields.String)(allow_none=True, metadata={
+                "description": f"{c.description.rstrip('.')}{unit}. Tables: {', '.join(where[c.name])}."})
+    return out
+
+
+#: A row of any pricing table: the columns present are the table's own (GET /api/v1/catalog lists them).
+CatalogRowSchema = ma.Schema.from_dict(_row_fields(), name="CatalogRow")
 
 
 class TableListSchema(ma.Schema):
@@ -57,7 +93,7 @@ class CatalogPageSchema(ma.Schema):
     total = ma.fields.Integer(required=True, metadata={"description": "Matching rows over all pages."})
     page = ma.fields.Integer(required=True)
     page_size = ma.fields.Integer(required=True)
-    rows = ma.fields.List(ma.fields.Dict(), required=True,
+    rows = ma.fields.List(ma.fields.Nested(CatalogRowSchema), required=True,
                           metadata={"description": "Rows with the table's columns (see GET /api/v1/catalog)."})
 
 
@@ -65,4 +101,5 @@ class CatalogItemSchema(ma.Schema):
     table = ma.fields.String(required=True)
     id = ma.fields.String(required=True)
     id_column = ma.fields.String(required=True)
-    rows = ma.fields.List(ma.fields.Dict(), required=True, metadata={"description": "Rows in force with that id."})
+    rows = ma.fields.List(ma.fields.Nested(CatalogRowSchema), required=True,
+                          metadata={"description": "Rows in force with that id."})

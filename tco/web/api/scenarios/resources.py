@@ -78,7 +78,7 @@ class TcoCsv(MethodView):
     @blp.arguments(ScenarioSchema(), example=EXAMPLE)
     @blp.response(200, description="The monthly schedule: one row per month, option and cost component.",
                   content_type="text/csv")
-    @blp.doc(operationId="price_scenario_csv", responses={"200": {"content": {"text/csv": {"schema": {
+    @blp.doc(operationId="price_scenario_csv", responses={200: {"content": {"text/csv": {"schema": {
         "type": "string", "description": "CSV with a header row: month, option, component, label, usd, tokens, "
                                          "images, replicas, gpus, utilisation."}}}}})
     def post(self, scenario):
@@ -163,7 +163,7 @@ class Report(MethodView):
     @blp.arguments(ScenarioSchema(), example=EXAMPLE)
     @blp.response(200, description="A self-contained one-page HTML report (opens offline).", content_type="text/html")
     @blp.doc(operationId="scenario_report",
-             responses={"200": {"content": {"text/html": {"schema": {"type": "string"}}}}})
+             responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}})
     def post(self, scenario):
         """A one-page HTML report: verdict, KPIs, the four charts and every assumption with its source."""
         page = heavy_pool().run(report_answer, scenario)
@@ -175,6 +175,7 @@ class Report(MethodView):
 class Breakeven(MethodView):
     @blp.arguments(BreakevenRequestSchema(), example={**EXAMPLE, "curve": {"points": 50}})
     @blp.response(200, BreakevenResponseSchema)
+    @blp.doc(operationId="breakeven")
     def post(self, body):
         """The cost-vs-volume curve (steady month, log-spaced volumes) and both break-evens."""
         scenario, opts = body["scenario"], body["curve"]
@@ -199,10 +200,11 @@ class Throughput(MethodView):
                                                      "gpus_per_replica": 2, "precision": "fp8",
                                                      "input_tokens": 1000, "output_tokens": 1000})
     @blp.response(200, ThroughputResponseSchema)
+    @blp.doc(operationId="replica_throughput")
     def post(self, body):
         """Memory fit and roofline throughput of one replica (and a matching measured row, if any).
 
-        A deployment that cannot fit answers 422 naming ``gpus_per_replica`` with the memory it needs.
+        A deployment that cannot fit answers 422 naming `gpus_per_replica` with the memory it needs.
         """
         body = {k: v for k, v in body.items() if v is not None}   # null = the default
         cat = _catalog()
@@ -251,10 +253,11 @@ class Plan(MethodView):
     @blp.arguments(PlanRequestSchema(), example={**EXAMPLE, "workload": {**EXAMPLE["workload"],
                                                                           "load_profile": "business_hours"}})
     @blp.response(200, PlanResponseSchema)
+    @blp.doc(operationId="hybrid_plan")
     def post(self, body):
         """The hybrid plan: own replicas for the base load, the API for the overflow, month by month.
 
-        The load-duration curve of the day's profile (``workload.load_profile``) gives the share of
+        The load-duration curve of the day's profile (`workload.load_profile`) gives the share of
         tokens above the own replicas' capacity; the plan picks the number of replicas each month
         that minimises the total cost over the horizon (setup paid at the switch month; with
         committed capacity the number never falls).
@@ -282,6 +285,7 @@ def plan_answer(catalog, scenario, committed) -> bytes:
 class Sensitivity(MethodView):
     @blp.arguments(SensitivityRequestSchema(), example={**EXAMPLE, "ranges": {"volume": {"low": 0.5, "high": 2}}})
     @blp.response(200, SensitivityResponseSchema)
+    @blp.doc(operationId="sensitivity_tornado")
     def post(self, body):
         """Tornado: each main input at its low and high, the others held; the swing of the NPV savings
         and of the break-even month per input, largest first."""
@@ -310,6 +314,7 @@ class MonteCarlo(MethodView):
                                                        "distributions": {"volume": {"kind": "lognormal", "median": 1,
                                                                                     "sigma": 0.4}}})
     @blp.response(200, MonteCarloResponseSchema)
+    @blp.doc(operationId="monte_carlo")
     def post(self, body):
         """Monte Carlo: every input drawn from its distribution, all samples priced as arrays.
 

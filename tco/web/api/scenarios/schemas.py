@@ -271,8 +271,12 @@ class ThroughputRequestSchema(_Strict):
 
 # ---------------------------------------------------------------- responses
 
+class NumberOrText(fields.Raw):
+    """A number or a text (documented as such; dumped as it is)."""
+
+
 class AssumptionSchema(ma.Schema):
-    value = fields.Raw(required=True, allow_none=True, metadata={"description": "The number (or text) used."})
+    value = NumberOrText(required=True, allow_none=True, metadata={"description": "The number (or text) used."})
     unit = fields.String(required=True)
     source = fields.String(required=True, metadata={"description": "'scenario', a default, or the catalog row "
                                                                    "(table, key, effective date, source URL)."})
@@ -311,7 +315,7 @@ class SummarySchema(ma.Schema):
     output_tokens_per_second_per_replica = _n("Throughput of one replica [tokens/s]; null for image models.")
     capacity_per_replica_per_s = _n("Requests (or images) per second one replica serves at full load.")
     throughput_source = fields.String(required=True)
-    # with the hybrid plan (/plan, /charts?hybrid=true)
+    # with the hybrid plan (/charts?hybrid=true)
     hybrid_total_usd = fields.Float(metadata={"description": "Hybrid plan over the horizon [USD]."})
     hybrid_npv_usd = fields.Float(metadata={"description": "[USD]"})
     hybrid_savings_vs_closed_usd = fields.Float(metadata={"description": "[USD]"})
@@ -322,6 +326,22 @@ class SummarySchema(ma.Schema):
     hybrid_api_share_final = fields.Float(metadata={"description": "Share of tokens on the API in the last month."})
     hybrid_levelised_usd_per_unit = fields.Float(allow_none=True)
     hybrid_committed = fields.Boolean()
+
+
+class HybridSummarySchema(ma.Schema):
+    """The hybrid plan's totals (POST /plan)."""
+
+    hybrid_total_usd = fields.Float(required=True, metadata={"description": "Hybrid plan over the horizon [USD]."})
+    hybrid_npv_usd = fields.Float(required=True, metadata={"description": "Net present value of its costs [USD]."})
+    hybrid_savings_vs_closed_usd = fields.Float(required=True, metadata={"description": "[USD]"})
+    hybrid_savings_vs_self_hosted_usd = fields.Float(required=True, metadata={"description": "[USD]"})
+    hybrid_switch_month = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "First month (0-based) with own replicas; null = never."})
+    hybrid_peak_replicas = fields.Integer(required=True)
+    hybrid_api_share_final = fields.Float(required=True, metadata={
+        "description": "Share of tokens on the API in the last month [fraction]."})
+    hybrid_levelised_usd_per_unit = fields.Float(required=True, allow_none=True)
+    hybrid_committed = fields.Boolean(required=True, metadata={"description": "Whether own replicas never fall."})
 
 
 class MonthlyRowSchema(ma.Schema):
@@ -387,10 +407,19 @@ class ChartsResponseSchema(ma.Schema):
                                                                     "cheaper, from when, by how much."})
     assumptions = fields.Dict(keys=fields.String(), values=fields.Nested(AssumptionSchema), required=True)
     hybrid_verdict = fields.String(allow_none=True, metadata={"description": "With hybrid=true: the plan in words."})
-    montecarlo = fields.Dict(metadata={"description": "With uncertainty=true: P10/P50/P90 and probabilities."})
-    figures = fields.Dict(keys=fields.String(), values=fields.Dict(), required=True,
-                          metadata={"description": "Plotly figures (JSON) by name: cost_vs_volume, cumulative_cost, "
-                                                   "monthly_breakdown, unit_cost."})
+    montecarlo = fields.Nested("MonteCarloSummarySchema", metadata={
+        "description": "With uncertainty=true: P10/P50/P90 and probabilities."})
+    figures = fields.Dict(keys=fields.String(), values=fields.Nested("FigureSchema"), required=True,
+                          metadata={"description": "Plotly figures by name: cost_vs_volume, cumulative_cost, "
+                                                   "monthly_breakdown, unit_cost (and tornado, fan with "
+                                                   "uncertainty=true)."})
+
+
+class FigureSchema(ma.Schema):
+    """A plotly figure as plotly.js takes it (`Plotly.newPlot(el, fig.data, fig.layout)`)."""
+
+    data = fields.List(fields.Dict(), required=True, metadata={"description": "The traces (plotly.js trace objects)."})
+    layout = fields.Dict(required=True, metadata={"description": "The plotly.js layout object."})
 
 
 # ---------------------------------------------------------------- hybrid and uncertainty
@@ -422,7 +451,7 @@ class PlanMonthSchema(ma.Schema):
 
 class PlanResponseSchema(ma.Schema):
     summary = fields.Nested(SummarySchema, required=True)
-    hybrid = fields.Dict(required=True, metadata={"description": "hybrid_* totals, switch month, peak replicas."})
+    hybrid = fields.Nested(HybridSummarySchema, required=True)
     verdict = fields.String(required=True)
     profile = fields.List(fields.Float(), required=True, metadata={"description": "The 24 hourly weights used."})
     months = fields.List(fields.Nested(PlanMonthSchema), required=True)
@@ -511,11 +540,36 @@ class BandSchema(ma.Schema):
     p90 = fields.Float(required=True)
 
 
+class PercentilesSchema(ma.Schema):
+    p10 = fields.Float(required=True)
+    p50 = fields.Float(required=True)
+    p90 = fields.Float(required=True)
+
+
+class MonteCarloSummarySchema(ma.Schema):
+    samples = fields.Integer(required=True)
+    seed = fields.Integer(required=True)
+    savings_npv_usd = fields.Nested(PercentilesSchema, required=True, metadata={
+        "description": "Closed minus self-hosted, discounted [USD]."})
+    savings_usd = fields.Nested(PercentilesSchema, required=True, metadata={
+        "description": "Closed minus self-hosted over the horizon [USD]."})
+    probability_self_hosting_cheaper = fields.Float(required=True, metadata={
+        "description": "Share of samples whose NPV savings are > 0 [fraction]."})
+    probability_breakeven_within_horizon = fields.Float(required=True, metadata={
+        "description": "Share of samples that break even within the horizon [fraction]."})
+    breakeven_month = fields.Nested(PercentilesSchema, required=True, allow_none=True, metadata={
+        "description": "Percentiles of the break-even month among the samples that break even; null = none do "
+                       "[months]."})
+
+
+class HistogramBinSchema(ma.Schema):
+    month = fields.Integer(required=True, metadata={"description": "Month of the horizon, 1-based."})
+    samples = fields.Integer(required=True, metadata={"description": "Samples breaking even in that month."})
+
+
 class MonteCarloResponseSchema(ma.Schema):
-    summary = fields.Dict(required=True, metadata={"description": "P10/P50/P90 of NPV and nominal savings [USD], "
-                                                                  "probability self-hosting is cheaper, break-even "
-                                                                  "month percentiles."})
+    summary = fields.Nested(MonteCarloSummarySchema, required=True)
     cumulative_bands = fields.List(fields.Nested(BandSchema), required=True)
-    breakeven_histogram = fields.List(fields.Dict(), required=True, metadata={
+    breakeven_histogram = fields.List(fields.Nested(HistogramBinSchema), required=True, metadata={
         "description": "Samples whose break-even falls in each month (1-based)."})
     breakeven_never = fields.Integer(required=True, metadata={"description": "Samples with no break-even."})

@@ -26,7 +26,8 @@ CSV_EXAMPLE = ("timestamp,model,input_tokens,cached_input_tokens,output_tokens,b
                "2026-10-01,gpt-4o,1500000,400000,300000,false\n")
 
 REQUEST_DOC = {"requestBody": {"required": True, "content": {
-    "text/csv": {"schema": {"type": "string"}, "example": CSV_EXAMPLE},
+    "text/csv": {"schema": {"type": "string", "format": "binary",
+                            "description": "The log as CSV text, UTF-8, header row first."}, "example": CSV_EXAMPLE},
     "application/json": {"schema": {"$ref": "#/components/schemas/UsageJson"},
                          "example": {"rows": [{"timestamp": "2026-10-01", "model": "gpt-4o",
                                                "input_tokens": 1500000, "output_tokens": 300000}]}}}}}

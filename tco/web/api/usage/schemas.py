@@ -45,6 +45,18 @@ class UnpricedSchema(ma.Schema):
     closest = fields.String(required=True, metadata={"description": "Closest known model ids."})
 
 
+class UsageWorkloadSchema(ma.Schema):
+    """A workload measured from a log (the fields of a scenario's workload it sets)."""
+
+    input_tokens_per_month = fields.Float(required=True, metadata={"description": "Last month's [tokens/month]."})
+    output_tokens_per_month = fields.Float(required=True, metadata={"description": "Last month's [tokens/month]."})
+    cached_input_share = fields.Float(required=True, metadata={"description": "[fraction]"})
+    batch_share = fields.Float(required=True, metadata={"description": "[fraction]"})
+    monthly_growth = fields.Float(required=True, metadata={"description": "Fitted on the months [1/month]."})
+    input_tokens_per_request = fields.Float(metadata={
+        "description": "Prompt length, when the log has a requests column or one row per request [tokens]."})
+
+
 class UsageResponseSchema(ma.Schema):
     rows = fields.Integer(required=True, metadata={"description": "Rows in the log."})
     priced_rows = fields.Integer(required=True)
@@ -54,5 +66,6 @@ class UsageResponseSchema(ma.Schema):
     by_month = fields.List(fields.Nested(AggregateRowSchema), required=True)
     by_model = fields.List(fields.Nested(AggregateRowSchema), required=True)
     unpriced = fields.List(fields.Nested(UnpricedSchema), required=True)
-    workload = fields.Dict(required=True, allow_none=True, metadata={
-        "description": "The last months as a scenario workload (POST it to /api/v1/tco inside a scenario)."})
+    workload = fields.Nested(UsageWorkloadSchema, required=True, allow_none=True, metadata={
+        "description": "The last months as a scenario workload (POST it to /api/v1/tco inside a scenario); null "
+                       "when no row is priced."})
