@@ -278,7 +278,8 @@ def install(app: Flask, settings: Settings) -> None:
                                   [{"path": "body", "message": text.split(" (")[0].format(
                                       limit=settings.max_body_bytes, timeout=settings.request_timeout_s)}],
                                   headers={"Connection": "close"})
-        if request.method not in BODY_METHODS or not request.path.startswith(API_PREFIX):
+        if request.method not in BODY_METHODS or not request.path.startswith(API_PREFIX) \
+                or request.routing_exception is not None:        # 404 and 405 come first
             return None
         allowed_types = ("application/json", "text/csv") if request.path == API_PREFIX + "/usage" \
             else ("application/json",)

@@ -67,13 +67,12 @@ def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def csv_text(df: pd.DataFrame) -> str:
-    """``df`` as CSV text for a download: formula cells neutralised, blanks for missing values.
+    r"""``df`` as CSV text for a download: formula cells neutralised, blanks for missing values.
 
-    Every CSV the service writes goes through here.
+    Every CSV the service writes goes through here.  Lines end in CRLF (RFC 4180), so a cell holding
+    a lone carriage return is quoted rather than read as the end of a row.
 
-    >>> print(csv_text(pd.DataFrame({"notes": ["=1+1", "ok"], "usd": [-1.5, None]})), end="")
-    notes,usd
-    '=1+1,-1.5
-    ok,
+    >>> csv_text(pd.DataFrame({"notes": ["=1+1", "ok", "a\rb"], "usd": [-1.5, None, 2]}))
+    'notes,usd\r\n\'=1+1,-1.5\r\nok,\r\n"a\rb",2.0\r\n'
     """
-    return neutralise_formulas(df).to_csv(index=False, na_rep="")
+    return neutralise_formulas(df).to_csv(index=False, na_rep="", lineterminator="\r\n")
