@@ -367,3 +367,13 @@ def test_a_hybrid_plan_with_growth_at_the_maximum_is_422(client):
     res = client.post("/api/v1/plan", json={**BODY, "horizon_months": 240,
                                             "workload": {"tokens_per_month": 1e9, "monthly_growth": 10}})
     assert res.status_code == 422
+
+
+@pytest.mark.xfail(strict=True, reason="engine: a subnormal volume divides by zero (input share) or empties the "
+                                       "break-even grid (geomspace from 0)")
+@pytest.mark.parametrize("url,workload", [
+    ("/api/v1/tco", {"input_tokens_per_month": 5e-324, "output_tokens_per_month": 5e8}),
+    ("/api/v1/breakeven", {"tokens_per_month": 5e-324}),
+])
+def test_a_subnormal_volume_is_priced_or_refused(client, url, workload):
+    assert client.post(url, json={**BODY, "workload": workload}).status_code < 500

@@ -29,6 +29,8 @@ from flask import Flask, g, request
 from tco.settings import Settings
 from tco.web.errors import error_response
 
+CONTROL_SURROGATE = re.compile("[\ud800-\udfff]")
+
 #: Scripts only from the service itself (no inline script, no eval); styles may be inline (plotly
 #: and Swagger UI set style attributes); never framed; no plugins; forms and fetches to itself.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -175,35 +177,72 @@ def json_depth(raw: bytes) -> int:
 
 
 def _big_int(text: str):
-    """JSON integers as Python ints; more digits than a float holds become a float (inf if huge).
+    """JSON integers as Python ints up to 18 digits; longer ones become a float (inf if huge).
 
     Python refuses to turn over 4300 digits into an int, and an int over 1e308 cannot become a
-    float: either would fail deep inside a schema, so the range check sees a plain number instead.
+    float: either would fail deep inside a schema, so the range checks see a plain number instead.
+    (18 digits stay below 2**63, which every JSON encoder of the service can write back.)
     """
-    return int(text) if len(text) <= 20 else float(text)
+    return int(text) if len(text.lstrip("-")) <= 18 else float(text)
+
+
+def _surrogate_at(value, path: str = "$") -> str | None:
+    """The path of the first text (or key) in ``value`` holding a lone surrogate, or ``None``."""
+    if isinstance(value, str):
+        return path if CONTROL_SURROGATE.search(value) else None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            hit = (f"{path}.{k}" if CONTROL_SURROGATE.search(k) else None) or _surrogate_at(v, f"{path}.{k}")
+            if hit:
+                return hit
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            hit = _surrogate_at(v, f"{path}.{i}")
+            if hit:
+                return hit
+    return None
+
+
+class BadJson(ValueError):
+    """A body that is not JSON the service can read; ``path`` is where (``$``: the whole body)."""
+
+    def __init__(self, message: str, path: str = "$"):
+        super().__init__(message)
+        self.path = path
 
 
 def parse_json(raw: bytes, max_depth: int):
-    """``raw`` parsed, or :class:`ValueError` with a message for people.
+    r"""``raw`` parsed, or :class:`BadJson` with a message for people.
 
     >>> parse_json(b'{"a": [1, 2]}', 8)
     {'a': [1, 2]}
     >>> parse_json(b"[[[1]]]", 2)
     Traceback (most recent call last):
     ...
-    ValueError: JSON nested 3 levels deep; the limit is 2 (TCO_MAX_JSON_DEPTH)
+    tco.web.guard.BadJson: JSON nested 3 levels deep; the limit is 2 (TCO_MAX_JSON_DEPTH)
     >>> parse_json(b"1" * 5000, 8)
     inf
+    >>> parse_json(b'{"name": "\\ud800"}', 8)
+    Traceback (most recent call last):
+    ...
+    tco.web.guard.BadJson: malformed JSON: a lone surrogate escape (\udXXX) is not Unicode text, at name
     """
     depth = json_depth(raw)
     if depth > max_depth:
-        raise ValueError(f"JSON nested {depth} levels deep; the limit is {max_depth} (TCO_MAX_JSON_DEPTH)")
+        raise BadJson(f"JSON nested {depth} levels deep; the limit is {max_depth} (TCO_MAX_JSON_DEPTH)")
     try:
-        return json.loads(raw.decode("utf-8"), parse_int=_big_int)
+        value = json.loads(raw.decode("utf-8"), parse_int=_big_int)
     except UnicodeDecodeError:
-        raise ValueError("the body is not UTF-8 text") from None
+        raise BadJson("the body is not UTF-8 text") from None
     except (ValueError, RecursionError) as exc:
-        raise ValueError(f"malformed JSON: {exc}") from None
+        raise BadJson(f"malformed JSON: {exc}") from None
+    try:
+        orjson.dumps(value)             # fast, and refuses exactly the text that is not Unicode
+    except orjson.JSONEncodeError:
+        where = (_surrogate_at(value) or "$").removeprefix("$.")
+        raise BadJson(f"malformed JSON: a lone surrogate escape (\\udXXX) is not Unicode text, at {where}",
+                      where) from None
+    return value
 
 
 def dump_json(obj, default=None) -> bytes:
@@ -291,10 +330,10 @@ def install(app: Flask, settings: Settings) -> None:
         if request.mimetype == "application/json":
             try:
                 g.tco_json = parse_json(request.get_data(cache=True), settings.max_json_depth)
-            except ValueError as exc:
+            except BadJson as exc:
                 message = str(exc)
                 return error_response(400, "malformed JSON body" if message.startswith("malformed") else message,
-                                      [{"path": "$", "message": message}])
+                                      [{"path": exc.path, "message": message}])
         return None
 
     @app.after_request

@@ -14,7 +14,7 @@ from tco.usage import OPTIONAL, REQUIRED, UsageError, price_usage, read_usage_cs
 from tco.web.api.blueprint import Blueprint
 from tco.web.api.usage.schemas import UsageQuerySchema, UsageResponseSchema
 from tco.web.errors import MAX_ERRORS, ApiError
-from tco.web.guard import dump_json, parse_json
+from tco.web.guard import BadJson, dump_json, parse_json
 from tco.web.heavy import heavy_pool
 from tco.web.text import control_mask
 
@@ -103,8 +103,8 @@ def usage_answer(catalog, raw: bytes, is_json: bool, months: int, max_json_depth
         if is_json:
             try:
                 body = parse_json(raw, max_json_depth)
-            except ValueError as exc:
-                raise ApiError(400, str(exc), [{"path": "$", "message": str(exc)}]) from None
+            except BadJson as exc:
+                raise ApiError(400, str(exc), [{"path": exc.path, "message": str(exc)}]) from None
             log = validate_usage(_json_log(body), "rows")
         else:
             text = raw.decode("utf-8", errors="strict")
