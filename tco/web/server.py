@@ -3,7 +3,7 @@
 :class:`Worker` is gunicorn's threaded worker (``gthread``) with three changes:
 
 - each client socket is a :class:`DeadlineSocket`: the request line, headers and body must all
-  arrive within ``TCO_REQUEST_TIMEOUT_S`` of the worker taking the request up, and no read or
+  arrive within ``TCO_REQUEST_TIMEOUT_S`` of a thread taking the request up, and no read or
   write waits longer than that for the client, so a client sending half a request (or reading
   the answer very slowly) cannot hold a thread;
 - the errors gunicorn answers itself (a request line over the limit: 414; headers too large: 431;
@@ -92,8 +92,9 @@ class Worker(ThreadWorker):
         if pool is not None:
             threading.Thread(target=pool.warm, name="tco-heavy-warm", daemon=True).start()
 
-    def enqueue_req(self, conn):
+    def handle(self, conn):
+        # In the thread that serves the request: the time spent waiting for a free thread is not the client's.
         if not isinstance(conn.sock, DeadlineSocket):
             conn.sock = DeadlineSocket.adopt(conn.sock, self.request_timeout_s)
         conn.sock.deadline = time.monotonic() + self.request_timeout_s
-        super().enqueue_req(conn)
+        return super().handle(conn)

@@ -13,6 +13,10 @@ CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _CONTROL_ARROW = "[\x00-\x1f\x7f-\x9f\u2028\u2029]"
 
 
+#: The same rule for the OpenAPI spec (JSON Schema ``pattern``, ECMA-262 syntax): one line, no control character.
+ONE_LINE_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"
+
+
 def control_character(text: str) -> str | None:
     """The first control character in ``text`` as a ``U+XXXX`` label, or ``None``.
 

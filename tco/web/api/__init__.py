@@ -97,7 +97,7 @@ def register_api(app: Flask) -> TcoApi:
     from tco.web.api.catalog.resources import blp as catalog_blp
     from tco.web.api.saved.resources import blp as saved_blp
     from tco.web.api.scenarios.resources import blp as scenarios_blp
-    from tco.web.api.spec import SpecPlugin, number_or_text, register_docs, register_error_responses
+    from tco.web.api.spec import SpecPlugin, union_types, register_docs, register_error_responses
     from tco.web.api.system import blp as system_blp
     from tco.web.api.system import root_blp
     from tco.web.api.usage.resources import blp as usage_blp
@@ -121,7 +121,7 @@ def register_api(app: Flask) -> TcoApi:
         },
     )
     api = TcoApi(app, spec_kwargs={"extra_plugins": [SpecPlugin()]})
-    api.ma_plugin.converter.add_attribute_function(number_or_text)
+    api.ma_plugin.converter.add_attribute_function(union_types)
     register_error_responses(api.spec)
     register_docs(app)
     api.register_blueprint(root_blp)

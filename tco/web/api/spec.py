@@ -38,12 +38,20 @@ LINKS = {
 }
 
 
-def number_or_text(self, field, **kwargs) -> dict:
-    """apispec attribute function: a :class:`~tco.web.api.scenarios.schemas.NumberOrText` field is a number or a
-    string (``oneOf``), not an untyped value."""
-    from tco.web.api.scenarios.schemas import NumberOrText
+def union_types(self, field, **kwargs) -> dict:
+    """apispec attribute function: the fields that take one of two shapes, documented as ``oneOf``.
+
+    :class:`~tco.web.api.scenarios.schemas.NumberOrText` is a number or a string; a
+    :class:`~tco.web.api.scenarios.schemas.LoadProfile` a preset name or 24 weights >= 0.
+    """
+    from tco.hybrid import PRESETS
+    from tco.web.api.scenarios.schemas import LoadProfile, NumberOrText
     if isinstance(field, NumberOrText):
         return {"oneOf": [{"type": "number"}, {"type": "string"}]}
+    if isinstance(field, LoadProfile):
+        return {"oneOf": [{"type": "string", "enum": list(PRESETS)},
+                          {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1e12},
+                           "minItems": 24, "maxItems": 24, "not": {"items": {"enum": [0]}}}]}
     return {}
 
 

@@ -14,7 +14,7 @@ from marshmallow import fields, validate
 from tco.engine import MAX_HORIZON_MONTHS
 from tco.scenario import ClosedOption, Finance, OpenOption, Scenario, Workload
 from tco.tables import PRECISIONS, TERMS
-from tco.web.text import one_line
+from tco.web.text import ONE_LINE_PATTERN, one_line
 
 INF = math.inf
 BIG = 1e18  # the largest volume or price the API accepts
@@ -57,7 +57,7 @@ def choice(text, options, default=None):
 
 
 def ident(text, default=None, example=None):
-    md = {"description": text + ("" if default is None else f" Default: {default}.")}
+    md = {"description": text + ("" if default is None else f" Default: {default}."), "pattern": ONE_LINE_PATTERN}
     if example is not None:
         md["example"] = example
     return fields.String(validate=[validate.Length(min=1, max=200), one_line], allow_none=True, metadata=md)
@@ -76,6 +76,10 @@ def _valid_profile(value) -> None:
         load_profile(value)
     except (ValueError, TypeError, OverflowError) as exc:
         raise ma.ValidationError(str(exc)) from None
+
+
+class LoadProfile(fields.Raw):
+    """A preset name or 24 hourly weights (documented as ``oneOf`` of the two)."""
 
 
 class _Strict(ma.Schema):
@@ -110,7 +114,7 @@ class WorkloadSchema(_Strict):
                                                            "one per month of the horizon; overrides growth."})
     peak_to_average = num("Peak hourly load over the average; sizes the self-hosted fleet", "-", 1.0, 24.0,
                           default=W["peak_to_average"])
-    load_profile = fields.Raw(allow_none=True, validate=_valid_profile, metadata={
+    load_profile = LoadProfile(allow_none=True, validate=_valid_profile, metadata={
         "description": "Hourly load shape: a preset (flat, business_hours, consumer_evening) or 24 weights >= 0; "
                        "its peak over average replaces peak_to_average. Default: a smooth day with peak_to_average.",
         "example": "business_hours"})
