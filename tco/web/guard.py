@@ -284,11 +284,12 @@ def _url_bytes(environ) -> int:
         len(environ.get("PATH_INFO", "").encode("latin-1", "replace")) + (len(query) + 1 if query else 0)
 
 
+#: BufferedBody's verdict -> (status, what is wrong, the setting behind it)
 BODY_REFUSALS = {
-    "too_large": (413, "the body is larger than {limit} bytes (TCO_MAX_BODY_BYTES)"),
-    "timeout": (408, "the request was not received within {timeout:g} s (TCO_REQUEST_TIMEOUT_S)"),
-    "incomplete": (400, "the body ended before it was complete (connection closed or broken chunked encoding)"),
-    "bad_length": (400, "the Content-Length header is not a whole number"),
+    "too_large": (413, "the body is larger than {limit} bytes", "TCO_MAX_BODY_BYTES"),
+    "timeout": (408, "the request was not received within {timeout:g} s", "TCO_REQUEST_TIMEOUT_S"),
+    "incomplete": (400, "the body ended before it was complete (connection closed or broken chunked encoding)", ""),
+    "bad_length": (400, "the Content-Length header is not a whole number", ""),
 }
 
 
@@ -311,12 +312,10 @@ def install(app: Flask, settings: Settings) -> None:
                                        f"(TCO_MAX_URL_BYTES)", [{"path": "url", "message": "too long"}])
         state = environ.get(BODY_STATE)
         if state in BODY_REFUSALS:
-            status, text = BODY_REFUSALS[state]
-            return error_response(status, text.format(limit=settings.max_body_bytes,
-                                                      timeout=settings.request_timeout_s),
-                                  [{"path": "body", "message": text.split(" (")[0].format(
-                                      limit=settings.max_body_bytes, timeout=settings.request_timeout_s)}],
-                                  headers={"Connection": "close"})
+            status, text, setting = BODY_REFUSALS[state]
+            text = text.format(limit=settings.max_body_bytes, timeout=settings.request_timeout_s)
+            return error_response(status, f"{text} ({setting})" if setting else text,
+                                  [{"path": "body", "message": text}], headers={"Connection": "close"})
         if request.method not in BODY_METHODS or not request.path.startswith(API_PREFIX) \
                 or request.routing_exception is not None:        # 404 and 405 come first
             return None

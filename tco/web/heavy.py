@@ -30,8 +30,9 @@ from tco.web.errors import ApiError, scenario_error
 
 #: How much lower the children's CPU priority is than the workers' (nice increment).
 HEAVY_NICE = 10
-#: Address space a child may use [bytes]; a computation asking more gets a MemoryError, answered 422.
-HEAVY_ADDRESS_SPACE_BYTES = 3 * 2**30
+#: Address space a child may use [bytes] (the heaviest Monte Carlo allowed peaks at 1.5 GiB of address space,
+#: 0.45 GiB resident); a computation asking more gets a MemoryError, answered 422.
+HEAVY_ADDRESS_SPACE_BYTES = 2 * 2**30
 #: Modules the fork server imports once, so a new child starts in milliseconds.
 PRELOAD = ["tco.web.api.scenarios.resources", "tco.web.api.usage.resources"]
 

@@ -9,6 +9,7 @@ import dataclasses
 import math
 
 import marshmallow as ma
+import numpy as np
 from marshmallow import fields, validate
 
 from tco.engine import MAX_HORIZON_MONTHS
@@ -73,9 +74,13 @@ def _valid_profile(value) -> None:
     if isinstance(value, list) and not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
         raise ma.ValidationError("every hourly weight must be a number")
     try:
-        load_profile(value)
+        with np.errstate(all="ignore"):     # an underflowing mean is reported below, not warned about
+            weights = load_profile(value)
     except (ValueError, TypeError, OverflowError) as exc:
         raise ma.ValidationError(str(exc)) from None
+    if not np.all(np.isfinite(weights)):        # weights so small (subnormal) that their mean underflows
+        raise ma.ValidationError("the hourly weights are too small to scale to a mean of 1: give weights of "
+                                 "ordinary size (any scale works, e.g. 0 to 100)")
 
 
 class LoadProfile(fields.Raw):
