@@ -751,6 +751,12 @@ def _drop_shadowed_aliases(history: dict[str, pd.DataFrame], origins: dict[str, 
 def table_csv(df: pd.DataFrame, table: str) -> str:
     """Rows of ``table`` as CSV text the loader accepts (its columns in order, dates ISO, booleans
     ``true``/``false``, blanks for missing)."""
+    return table_frame(df, table).to_csv(index=False, na_rep="")
+
+
+def table_frame(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Rows of ``table`` in the loader's text form: its columns in order, dates ISO, booleans
+    ``true``/``false`` (missing values left missing)."""
     t = TABLES[table]
     out = df.reindex(columns=t.column_names).copy()
     for c in t.columns:
@@ -758,7 +764,7 @@ def table_csv(df: pd.DataFrame, table: str) -> str:
             out[c.name] = out[c.name].dt.strftime("%Y-%m-%d")
         elif c.type == "bool":
             out[c.name] = out[c.name].map(lambda v: "" if v is None or v is pd.NA or v != v else str(bool(v)).lower())
-    return out.to_csv(index=False, na_rep="")
+    return out
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike, table: str) -> None:

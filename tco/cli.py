@@ -23,14 +23,20 @@ def main() -> None:
 @click.option("--host", default=None, help="Address to listen on [default: TCO_HOST or 127.0.0.1].")
 @click.option("--port", type=int, default=None, help="Port to listen on [default: TCO_PORT or 8000].")
 @click.option("--workers", type=int, default=None, help="gunicorn workers [default: TCO_WORKERS or 2].")
-@click.option("--dev", is_flag=True, help="Use Flask's development server (auto-reload) instead of gunicorn.")
-def serve(host, port, workers, dev) -> None:
+@click.option("--threads", type=int, default=None, help="Threads per worker [default: TCO_THREADS or 8].")
+@click.option("--dev", is_flag=True, help="Use Flask's development server (auto-reload, debugger) instead of "
+                                          "gunicorn; loopback addresses only.")
+def serve(host, port, workers, threads, dev) -> None:
     """Serve the dashboard and the API."""
+    from tco.web.guard import is_loopback
     try:
-        settings = Settings.from_env(host=host, port=port, workers=workers)
+        settings = Settings.from_env(host=host, port=port, workers=workers, threads=threads)
     except SettingsError as exc:
         raise click.UsageError(str(exc)) from None
     if dev:
+        if not is_loopback(settings.host):
+            raise click.UsageError(f"--dev runs Flask's debugger, which executes code sent to it: it listens on a "
+                                   f"loopback address only (127.0.0.1, ::1, localhost), not {settings.host!r}")
         from tco.web import create_app
         create_app(settings).run(host=settings.host, port=settings.port, debug=True)
         return
@@ -40,8 +46,14 @@ def serve(host, port, workers, dev) -> None:
     except CatalogError as exc:
         _print_errors(exc)
         sys.exit(1)
+    if not is_loopback(settings.host) and settings.host_names == Settings().host_names:
+        click.echo(f"note: listening on {settings.host}, but only requests for localhost are answered; set "
+                   f"TCO_ALLOWED_HOSTS to the names clients use", err=True)
     argv = ["gunicorn", "--bind", f"{settings.host}:{settings.port}", "--workers", str(settings.workers),
-            "--access-logfile", "-", "tco.web:create_app()"]
+            "--worker-class", "tco.web.server.Worker", "--threads", str(settings.threads),
+            "--keep-alive", "5", "--graceful-timeout", str(int(settings.heavy_timeout_s) + 5),
+            "--limit-request-line", str(min(8190, settings.max_url_bytes + 64)),
+            "--no-control-socket", "--access-logfile", "-", "tco.web:create_app()"]
     click.echo(f"tco serving on http://{settings.host}:{settings.port}", err=True)
     os.execvp(sys.executable, [sys.executable, "-m", *argv])
 

@@ -51,8 +51,14 @@ class HybridPlan:
         return float(self.monthly_usd.sum())
 
 
-def _parts(R: Resolved, weights: np.ndarray, n_max: int):
-    """Cost of every candidate N (0..n_max) in every month, split into own and API parts."""
+#: Most candidate replica counts a plan compares [-]: past it the counts step by more than one
+#: replica, so the plan's arrays (candidates x months) stay bounded whatever the fleet.
+MAX_PLAN_CANDIDATES = 2001
+
+
+def _parts(R: Resolved, weights: np.ndarray, n_max: int, step: int = 1):
+    """Cost of every candidate N (0, step, 2 step, ... up to n_max) in every month, split into own
+    and API parts."""
     vol, o = R.volumes, R.scenario.open
     H = len(vol.growth)
     closed = closed_costs(R)
@@ -60,12 +66,12 @@ def _parts(R: Resolved, weights: np.ndarray, n_max: int):
     fixed = closed["closed_fixed"] + closed["closed_setup"]
     avg = average_load(vol)
     per_replica = R.open.capacity_per_replica * o.target_utilisation
-    n = np.arange(n_max + 1, dtype=float)[:, None]                        # (N, 1)
+    n = np.arange(0, n_max + step, step, dtype=float)[:, None]           # (N, 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(avg > 0, n * per_replica / avg, np.inf)          # (N, H)
     share = overflow_share(weights, ratio)
     share[0] = 1.0                                                        # N = 0: everything on the API
-    replicas = np.broadcast_to(n, (n_max + 1, H)).astype(float)
+    replicas = np.broadcast_to(n, (n.shape[0], H)).astype(float)
     fl = {"replicas": replicas, "billed_replicas": replicas, "gpus": replicas * R.open.gpus_per_replica}
     # Month-separable costs: owned servers are taken amortised here (a plan cannot move cash capex).
     own = sum(v for k, v in open_costs(R, fl=fl, steady=True).items() if k != "open_setup")
@@ -107,19 +113,20 @@ def plan(R: Resolved, profile=None, committed: bool | None = None, n_max: int | 
         peak = float(average_load(vol).max()) * weights.max()
         n_max = int(np.ceil(peak / (R.open.capacity_per_replica * o.target_utilisation) - 1e-9))
     n_max = max(int(n_max), 1)
-    own, api, share, setup = _parts(R, weights, n_max)
+    step = max(1, int(np.ceil(n_max / (MAX_PLAN_CANDIDATES - 1))))
+    own, api, share, setup = _parts(R, weights, n_max, step)
     cost = own + api                                                      # (N, H)
     off = cost[0]
     n_min = max(1, int(o.min_replicas))
     on = cost.copy()
-    on[:n_min] = np.inf                                                   # running means at least n_min
+    on[:int(np.ceil(n_min / step))] = np.inf                              # running means at least n_min
     s, chosen = (_committed_plan if committed else _free_plan)(on, off, setup)
     chosen = np.asarray(chosen, dtype=np.int64)
     months = np.arange(H)
     self_usd = own[chosen, months].copy()
     if s < H:
         self_usd[s] += setup
-    return HybridPlan(replicas=chosen.astype(float), switch_month=None if s >= H else int(s),
+    return HybridPlan(replicas=(chosen * step).astype(float), switch_month=None if s >= H else int(s),
                       api_share=share[chosen, months], self_hosted_usd=self_usd, api_usd=api[chosen, months],
                       committed=bool(committed), profile=weights)
 

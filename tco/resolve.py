@@ -22,7 +22,7 @@ from tco.scenario import (MAX_HORIZON_MONTHS, ClosedOption, OpenOption, Scenario
 from tco.serving import USES, benchmark_row, latency_targets, modelled_throughput
 from tco.throughput import ENGINES, PLATFORMS
 from tco.tables import PRECISIONS
-from tco.workload import Volumes, load_profile, resolve_volumes
+from tco.workload import Volumes, average_load, load_profile, resolve_volumes
 
 #: How provider ids read in labels and sentences.
 PROVIDER_NAMES = {"aws": "AWS", "gcp": "Google Cloud", "azure": "Azure", "lambda": "Lambda", "coreweave": "CoreWeave",
@@ -138,7 +138,27 @@ def resolve(scenario: Scenario, catalog: Catalog) -> Resolved:
         vol.output_tokens_per_request, "tokens",
         "scenario" if w.output_tokens_per_request is not None else "derived from the input/output split")
     A["catalog.as_of"] = Assumption(catalog.as_of.isoformat(), "date", "scenario" if scenario.as_of else "default: today")
+    _check_fleet(scenario, vol, open_)
     return Resolved(scenario=scenario, volumes=vol, closed=closed, open=open_, assumptions=A)
+
+
+#: Most GPUs a self-hosted fleet may need in its peak month [GPUs]: the largest clusters built
+#: hold a few hundred thousand; past a million the answer is "not a deployment", and the fleet,
+#: the owned servers and the hybrid plan's arrays all grow with it.
+MAX_FLEET_GPUS = 1_000_000
+
+
+def _check_fleet(scenario: Scenario, vol: Volumes, P: OpenParams) -> None:
+    """Refuse a workload whose peak month needs more than :data:`MAX_FLEET_GPUS`, saying how many."""
+    o = scenario.open
+    peak = float(average_load(vol).max()) * scenario.workload.peak_to_average
+    replicas = math.ceil(round(peak / (P.capacity_per_replica * o.target_utilisation), 9)) + o.redundancy_replicas
+    gpus = max(replicas, o.min_replicas) * P.gpus_per_replica
+    if gpus > MAX_FLEET_GPUS:
+        month = int(np.argmax(average_load(vol)))
+        raise ScenarioError("workload", f"self-hosting this volume needs {gpus:,.0f} GPUs in month {month} "
+                                        f"(0-based), above the limit of {MAX_FLEET_GPUS:,} GPUs: lower the volume "
+                                        "or compare at a smaller scale")
 
 
 # --------------------------------------------------------------------------- the closed option

@@ -68,6 +68,21 @@ def _positive(name: str, value, allow_zero: bool = True) -> float:
     return v
 
 
+def _volume(name: str, value) -> float:
+    """A monthly volume [tokens or images/month]: 0, or at least one (a subnormal 5e-324 is refused,
+    not divided by)."""
+    v = _positive(name, value)
+    if 0 < v < 1:
+        raise ScenarioError(name, f"must be 0 or at least 1 a month, got {value!r}")
+    return v
+
+
+#: Largest monthly volume a scenario may reach in any month [tokens/month or images/month]: a
+#: hundred times the world's largest API providers' reported traffic, so that growth compounding
+#: over a long horizon is refused before it overflows.
+MAX_VOLUME_PER_MONTH = 1e18
+
+
 def _share(name: str, value) -> float:
     v = _positive(name, value)
     if v > 1:
@@ -93,6 +108,26 @@ def _check_split(share: float, in_len: float, out_len: float, share_field: str) 
                             f"{out_len:,.0f} output tokens per {in_len:,.0f}-token prompt make an input share of "
                             f"{100 * made:.3g} %, but workload.{share_field} gives {100 * share:.3g} %: change one "
                             "of them, or leave output_tokens_per_request empty to derive it")
+
+
+def _check_peak_volume(base: float, growth: np.ndarray, w: Workload) -> None:
+    """No month's volume above :data:`MAX_VOLUME_PER_MONTH` (nor an overflow): the error names the
+    first month past it.
+
+    >>> _check_peak_volume(1e9, np.power(11.0, np.arange(240)), Workload(tokens_per_month=1e9, monthly_growth=10))
+    Traceback (most recent call last):
+    ...
+    tco.scenario.ScenarioError: workload.monthly_growth: the volume passes 1e+18 a month in month 9 (0-based) at 1,000% growth a month: lower the growth or the horizon
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        vol = base * growth
+    bad = ~np.isfinite(vol) | (vol > MAX_VOLUME_PER_MONTH)
+    if bad.any():
+        m = int(np.argmax(bad))
+        field = "workload.monthly_volumes" if w.monthly_volumes is not None else "workload.monthly_growth"
+        how = "" if w.monthly_volumes is not None else f" at {100 * float(w.monthly_growth):,.0f}% growth a month"
+        raise ScenarioError(field, f"the volume passes {MAX_VOLUME_PER_MONTH:g} a month in month {m} (0-based){how}: "
+                                   "lower the growth or the horizon")
 
 
 def _growth(w: Workload, horizon: int) -> tuple[np.ndarray, float | None]:
@@ -143,8 +178,8 @@ def resolve_volumes(w: Workload, horizon_months: int) -> Volumes:
         if w.input_tokens_per_month is None or w.output_tokens_per_month is None:
             missing = "output_tokens_per_month" if w.input_tokens_per_month is not None else "input_tokens_per_month"
             raise ScenarioError(f"{p}.{missing}", "required with the other of input/output tokens per month")
-        tin = _positive(f"{p}.input_tokens_per_month", w.input_tokens_per_month)
-        tout = _positive(f"{p}.output_tokens_per_month", w.output_tokens_per_month)
+        tin = _volume(f"{p}.input_tokens_per_month", w.input_tokens_per_month)
+        tout = _volume(f"{p}.output_tokens_per_month", w.output_tokens_per_month)
         total = tin + tout
         share = tin / total if total > 0 else share
     elif given["requests_per_day"]:
@@ -157,15 +192,15 @@ def resolve_volumes(w: Workload, horizon_months: int) -> Volumes:
     elif given["seats"]:
         seats = _positive(f"{p}.seats", w.seats)
         if w.tokens_per_seat_month is not None:
-            total = seats * _positive(f"{p}.tokens_per_seat_month", w.tokens_per_seat_month)
+            total = seats * _volume(f"{p}.tokens_per_seat_month", w.tokens_per_seat_month)
         elif w.tokens_per_month is not None:
-            total = _positive(f"{p}.tokens_per_month", w.tokens_per_month)
+            total = _volume(f"{p}.tokens_per_month", w.tokens_per_month)
         else:
             raise ScenarioError(f"{p}.tokens_per_seat_month", "required with seats (tokens each seat uses per month)")
     elif given["tokens_per_month"]:
-        total = _positive(f"{p}.tokens_per_month", w.tokens_per_month)
+        total = _volume(f"{p}.tokens_per_month", w.tokens_per_month)
     elif given["images_per_month"]:
-        images = _positive(f"{p}.images_per_month", w.images_per_month)
+        images = _volume(f"{p}.images_per_month", w.images_per_month)
         kind = "images"
 
     if w.output_tokens_per_request is not None:
@@ -185,6 +220,7 @@ def resolve_volumes(w: Workload, horizon_months: int) -> Volumes:
             images = base
         else:
             total = base
+    _check_peak_volume(images if kind == "images" else total, growth, w)
     return Volumes(input_share=share, input_tokens_per_request=in_len, output_tokens_per_request=out_len,
                    tokens_month0=total, seats_month0=seats, images_month0=images, growth=growth, kind=kind)
 

@@ -38,12 +38,13 @@ def client(app):
 
 
 def assert_error_shape(res, status):
-    """The one documented error body: exactly these keys, errors as {path, message}."""
+    """The one documented error body: exactly these keys, errors as {path, message}, at most 100 listed."""
     assert res.status_code == status, res.get_data(as_text=True)
     assert res.mimetype == "application/json"
     body = res.get_json()
-    assert set(body) == {"status", "error", "message", "errors"}
+    assert set(body) == {"status", "error", "message", "errors", "error_count"}
     assert body["status"] == status and isinstance(body["message"], str) and body["message"]
+    assert len(body["errors"]) <= 100 and body["error_count"] >= len(body["errors"])
     for e in body["errors"]:
         assert set(e) == {"path", "message"}
     return body
@@ -290,10 +291,11 @@ def test_openapi_spec_documents_fields_and_errors(client):
     spec = client.get("/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
     for path in ("/api/v1/tco", "/api/v1/breakeven", "/api/v1/throughput", "/api/v1/catalog/{table}",
-                 "/api/v1/catalog/{table}/{item_id}", "/api/v1/catalog/health", "/api/v1/healthz"):
+                 "/api/v1/catalog/{table}/{item_id}", "/api/v1/catalog/health", "/api/v1/healthz", "/healthz", "/api/v1/tco.csv",
+                 "/api/v1/catalog/{table}.csv"):
         assert path in spec["paths"], path
     schemas = spec["components"]["schemas"]
-    assert set(schemas["Error"]["properties"]) == {"status", "error", "message", "errors"}
+    assert set(schemas["Error"]["properties"]) == {"status", "error", "message", "errors", "error_count"}
     # Every request field carries a description with its unit in brackets or its choices.
     for name in ("Workload", "Closed", "Open", "Finance"):
         for field, prop in schemas[name]["properties"].items():

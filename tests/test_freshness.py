@@ -205,4 +205,4 @@ def test_api_health_bad_query_is_422(client, query, path):
     res = client.get(f"/api/v1/catalog/health?{query}")
     assert res.status_code == 422
     body = res.get_json()
-    assert set(body) == {"status", "error", "message", "errors"} and body["errors"][0]["path"] == path
+    assert set(body) == {"status", "error", "message", "errors", "error_count"} and body["errors"][0]["path"] == path

@@ -156,3 +156,20 @@ def test_no_hybrid_for_seat_products(catalog, tmp_path):
                                             "open": {"usd_per_gpu_hour": 2,
                                                      "output_tokens_per_second_per_replica": 1000}})
     assert res.status_code == 422 and res.get_json()["errors"][0]["path"] == "closed.seat_product"
+
+
+def test_a_plan_for_a_huge_fleet_compares_a_bounded_grid(catalog):
+    # 1e15 tokens a month need ~150,000 replicas at the peak: the plan compares at most
+    # MAX_PLAN_CANDIDATES replica counts (steps of ceil(n_max / 2000)), so its arrays stay
+    # (2001 x months) instead of (150,000 x months), and its answer is within a step of the fleet.
+    from tco.fleet import fleet
+    from tco.hybrid import MAX_PLAN_CANDIDATES
+    from tco.resolve import resolve
+    R = resolve(scen({"tokens_per_month": 1e15}), catalog)
+    p = plan(R)
+    peak = float(fleet(R)["replicas"].max())
+    assert peak > 100_000
+    step = int(np.ceil(peak / (MAX_PLAN_CANDIDATES - 1)))
+    assert abs(p.replicas.max() - peak) <= 2 * step           # the API takes at most a step's overflow
+    own, _, _, _ = _parts(R, load_profile(None, 2.0), int(peak), step)
+    assert own.shape[0] <= MAX_PLAN_CANDIDATES + 1

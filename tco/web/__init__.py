@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import orjson
 from flask import Flask, abort, send_from_directory
 from flask.json.provider import DefaultJSONProvider
 
 from tco.catalog import Catalog, load_catalog
 from tco.settings import Settings
+from tco.web.guard import dump_json
 
 
 def swagger_ui_dir() -> Path:
@@ -22,8 +22,7 @@ class OrjsonProvider(DefaultJSONProvider):
     encode natively; NaN never reaches a client (the API turns it into null first)."""
 
     def dumps(self, obj, **kwargs):
-        return orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS,
-                            default=self.default).decode()
+        return dump_json(obj, default=self.default).decode()
 
     def loads(self, s, **kwargs):
         return super().loads(s, **kwargs)   # the stdlib parser: it reports malformed JSON the usual way
@@ -39,7 +38,8 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
         resolved at ``settings.as_of``.
     """
     from tco.web.api import register_api
-    from tco.web.api.system import health
+    from tco.web.guard import install as install_guard
+    from tco.web.heavy import HeavyPool
 
     settings = settings or Settings.from_env()
     if catalog is None:
@@ -49,11 +49,10 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
     app.config["TCO_SETTINGS"] = settings
     app.config["TCO_CATALOG"] = catalog
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    install_guard(app, settings)        # first: its checks run before any other hook or view
     register_api(app)
-
-    @app.get("/healthz")
-    def healthz():
-        return health()
+    app.extensions["tco_heavy"] = HeavyPool(catalog, settings.heavy_slots, settings.heavy_wait_s,
+                                            settings.heavy_timeout_s, settings.heavy_isolation)
 
     @app.get("/api/docs/assets/<path:filename>")
     def swagger_assets(filename):

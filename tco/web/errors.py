@@ -9,10 +9,13 @@ Every 4xx/5xx response body is::
 
 ``path`` is the dotted JSON path of the offending field in the request body
 (``workload.monthly_volumes.3`` for an array item), or ``query.<name>`` /
-``path.<name>`` for URL parameters; ``errors`` is empty when no single field is at fault.
+``path.<name>`` / ``header.<name>`` for the other parts of the request; ``errors`` is empty
+when no single field is at fault.  ``errors`` lists at most :data:`MAX_ERRORS` entries;
+``error_count`` says how many there were in all.
 """
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any, Iterable
 
 import marshmallow as ma
@@ -20,9 +23,18 @@ from flask import jsonify
 from werkzeug.http import HTTP_STATUS_CODES
 
 
+def scenario_error(exc) -> "ApiError":
+    """The 422 answer of a :class:`~tco.scenario.ScenarioError`, naming its field."""
+    return ApiError(422, f"{exc.field}: {exc.message}", [{"path": exc.field, "message": exc.message}])
+
+
 class ErrorItemSchema(ma.Schema):
     path = ma.fields.String(required=True, metadata={"description": "Dotted JSON path of the field at fault."})
     message = ma.fields.String(required=True, metadata={"description": "What is wrong and the allowed range."})
+
+
+#: The most entries an error answer lists (``error_count`` gives the total).
+MAX_ERRORS = 100
 
 
 class ErrorSchema(ma.Schema):
@@ -32,7 +44,21 @@ class ErrorSchema(ma.Schema):
     error = ma.fields.String(required=True, metadata={"description": "HTTP status name."})
     message = ma.fields.String(required=True, metadata={"description": "One-line summary for people."})
     errors = ma.fields.List(ma.fields.Nested(ErrorItemSchema), required=True,
-                            metadata={"description": "One entry per field at fault (may be empty)."})
+                            metadata={"description": f"One entry per field at fault (may be empty), the first "
+                                                     f"{MAX_ERRORS} at most."})
+    error_count = ma.fields.Integer(required=True, metadata={
+        "description": "How many fields are at fault in all (more than listed when the list is cut)."})
+
+
+class ApiError(Exception):
+    """An error answer in the one shape, raised anywhere (picklable: it crosses process boundaries)."""
+
+    def __init__(self, status: int, message: str, errors: Iterable[dict] = (), headers: dict | None = None,
+                 error_count: int | None = None):
+        errors = list(errors)
+        super().__init__(status, message, errors, headers, error_count)
+        self.status, self.message, self.errors, self.headers = status, message, errors, dict(headers or {})
+        self.error_count = len(errors) if error_count is None else error_count
 
 
 LOCATION_PREFIX = {"json": "", "query": "query.", "view_args": "path.", "path": "path.", "headers": "header.",
@@ -72,22 +98,36 @@ def webargs_errors(data: dict) -> list[dict]:
     return out
 
 
-def error_body(status: int, message: str, errors: Iterable[dict] = ()) -> dict:
+def error_body(status: int, message: str, errors: Iterable[dict] = (), error_count: int | None = None) -> dict:
+    """The error answer: ``errors`` cut to the first :data:`MAX_ERRORS` (``error_count`` keeps the total).
+
+    >>> b = error_body(422, "bad", ({"path": f"rows.{i}", "message": "x"} for i in range(250)))
+    >>> len(b["errors"]), b["error_count"]
+    (100, 250)
+    >>> error_body(422, "bad", [{"path": "a", "message": "x"}], error_count=7)["error_count"]
+    7
+    """
+    it = iter(errors)
+    listed = list(islice(it, MAX_ERRORS))
+    if error_count is None:
+        error_count = len(listed) + sum(1 for _ in it)
     return {"status": status, "error": HTTP_STATUS_CODES.get(status, "Error"), "message": message,
-            "errors": list(errors)}
+            "errors": listed, "error_count": max(error_count, len(listed))}
 
 
-def error_response(status: int, message: str, errors: Iterable[dict] = (), headers: dict | None = None):
-    resp = jsonify(error_body(status, message, errors))
+def error_response(status: int, message: str, errors: Iterable[dict] = (), headers: dict | None = None,
+                   error_count: int | None = None):
+    resp = jsonify(error_body(status, message, errors, error_count))
     resp.status_code = status
     for k, v in (headers or {}).items():
         resp.headers[k] = v
     return resp
 
 
-def summarise(errors: list[dict]) -> str:
-    paths = [e["path"] for e in errors]
-    if not paths:
+def summarise(errors: list[dict], error_count: int | None = None) -> str:
+    """One line: how many fields are at fault and the first few paths."""
+    n = len(errors) if error_count is None else error_count
+    if not errors:
         return "invalid request"
-    head = ", ".join(paths[:5]) + (" ..." if len(paths) > 5 else "")
-    return f"{len(paths)} invalid field{'s' if len(paths) != 1 else ''}: {head}"
+    head = ", ".join(e["path"] for e in errors[:5]) + (" ..." if n > 5 else "")
+    return f"{n} invalid field{'s' if n != 1 else ''}: {head}"

@@ -13,6 +13,7 @@ the bottleneck.  It talks to the given host only; callers pass 127.0.0.1.
 """
 from __future__ import annotations
 
+import contextlib
 import http.client
 import math
 import multiprocessing as mp
@@ -139,7 +140,7 @@ def self_cpu_seconds() -> float:
 # --------------------------------------------------------------------------- the clients
 
 def _client(host, port, target: Target, t_go: float, t_rec: float, t_end: float, out: list,
-            lock: threading.Lock, start: threading.Barrier):
+            lock: threading.Lock, start: threading.Barrier, think: float = 0.0):
     lat, done, errs, first_err = [], 0, 0, None
     conn = http.client.HTTPConnection(host, port, timeout=30)
     start.wait()
@@ -171,17 +172,19 @@ def _client(host, port, target: Target, t_go: float, t_rec: float, t_end: float,
                     first_err = first_err or err
             if err is not None and t1 - t0 < 0.01:
                 time.sleep(0.01)                       # do not spin on a refused connection
+            if think:
+                time.sleep(think)                      # a person between two clicks, not a flood
     finally:
         conn.close()
     with lock:
         out.append((lat, done, errs, first_err))
 
 
-def _run_threads(host, port, target, n_threads, t_go, t_rec, t_end):
+def _run_threads(host, port, target, n_threads, t_go, t_rec, t_end, think=0.0):
     out, lock = [], threading.Lock()
     barrier = threading.Barrier(n_threads)
-    threads = [threading.Thread(target=_client, args=(host, port, target, t_go, t_rec, t_end, out, lock, barrier),
-                                daemon=True) for _ in range(n_threads)]
+    threads = [threading.Thread(target=_client, args=(host, port, target, t_go, t_rec, t_end, out, lock, barrier,
+                                                      think), daemon=True) for _ in range(n_threads)]
     for t in threads:
         t.start()
     for t in threads:
@@ -189,20 +192,23 @@ def _run_threads(host, port, target, n_threads, t_go, t_rec, t_end):
     return out
 
 
-def _proc_main(host, port, target, n_threads, t_go, t_rec, t_end, queue):
+def _proc_main(host, port, target, n_threads, t_go, t_rec, t_end, queue, think=0.0):
     cpu0 = self_cpu_seconds()
     try:
-        out = _run_threads(host, port, target, n_threads, t_go, t_rec, t_end)
+        out = _run_threads(host, port, target, n_threads, t_go, t_rec, t_end, think)
     except BaseException as exc:  # pragma: no cover - reported to the parent
         out = [([], 0, 1, f"generator process failed: {exc!r}")]
     queue.put((out, self_cpu_seconds() - cpu0))
 
 
 def run_phase(host: str, port: int, target: Target, *, clients: int = 16, duration: float = 3.0,
-              warmup: float = 0.3, procs: int = 1, server_pid: int | None = None) -> Phase:
+              warmup: float = 0.3, procs: int = 1, server_pid: int | None = None, think: float = 0.0,
+              start_at: float | None = None) -> Phase:
     """Drive ``target`` with ``clients`` closed-loop clients for ``duration`` seconds.
 
-    The first ``warmup`` seconds are not recorded.  ``procs`` > 1 spreads the clients over that
+    The first ``warmup`` seconds are not recorded.  Each client waits ``think`` seconds between an
+    answer and its next request (0: a flood).  ``start_at`` (a ``time.monotonic`` value) starts the
+    clients of several phases run side by side at the same moment.  ``procs`` > 1 spreads the clients over that
     many spawned processes; they all wait for a common start time set after they are up
     (``time.monotonic`` is the system-wide CLOCK_MONOTONIC on Linux, so it agrees across processes).
     CPU figures cover the load itself, not the spawning.
@@ -212,17 +218,17 @@ def run_phase(host: str, port: int, target: Target, *, clients: int = 16, durati
     procs = max(1, min(procs, clients))
     if procs == 1:
         srv0, mach0, cpu0 = _server_cpu(server_pid), machine_busy_seconds(), self_cpu_seconds()
-        t_go = time.monotonic()
-        out = _run_threads(host, port, target, clients, t_go, t_go + warmup, t_go + duration)
+        t_go = max(time.monotonic(), start_at or 0.0)
+        out = _run_threads(host, port, target, clients, t_go, t_go + warmup, t_go + duration, think)
         gen_cpu = self_cpu_seconds() - cpu0
     else:
         ctx = mp.get_context("spawn")
         queue = ctx.Queue()
         sizes = [clients // procs + (i < clients % procs) for i in range(procs)]
         # A spawned interpreter takes ~0.1-0.3 s to start on a busy 2-core box.
-        t_go = time.monotonic() + 0.5 + 0.2 * procs
+        t_go = start_at if start_at is not None else time.monotonic() + 0.5 + 0.2 * procs
         ps = [ctx.Process(target=_proc_main, args=(host, port, target, n, t_go, t_go + warmup, t_go + duration,
-                                                   queue), daemon=True) for n in sizes]
+                                                   queue, think), daemon=True) for n in sizes]
         for p in ps:
             p.start()
         time.sleep(max(0.0, t_go - time.monotonic()))
@@ -251,3 +257,66 @@ def run_phase(host: str, port: int, target: Target, *, clients: int = 16, durati
 
 def _server_cpu(pid: int | None) -> float:
     return tree_cpu_seconds(pid) if pid else math.nan
+
+
+# --------------------------------------------------------------------------- the server
+
+def free_port(host: str = "127.0.0.1") -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def fetch(host: str, port: int, target: Target, timeout: float = 5.0) -> tuple[int, bytes]:
+    """One request on a fresh connection (``http.client``: no proxy, unlike urllib)."""
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.request(target.method, target.path, body=target.body, headers=target.headers)
+        res = conn.getresponse()
+        return res.status, res.read()
+    finally:
+        conn.close()
+
+
+@contextlib.contextmanager
+def tco_serve(work, host: str = "127.0.0.1", **settings):
+    """``tco serve`` on a free port of ``host`` with ``TCO_*`` ``settings``; yields (port, pid).
+
+    Its process group is ended on exit (SIGTERM, then SIGKILL after 10 s).  gunicorn's access log
+    (one line a request) is discarded; its error log goes to ``work/serve.log``.
+    """
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+    port = free_port(host)
+    env = {**os.environ, "TCO_HOST": host, "TCO_PORT": str(port), "TCO_DATABASE": str(Path(work) / "tco.sqlite3"),
+           **{f"TCO_{k.upper()}": str(v) for k, v in settings.items()}}
+    log_path = Path(work) / "serve.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([str(Path(sys.executable).with_name("tco")), "serve"], env=env, cwd=work,
+                                stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if fetch(host, port, Target("healthz", "GET", "/healthz"), timeout=2)[0] == 200:
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"tco serve did not answer /healthz (exit {proc.poll()}):\n"
+                                   + log_path.read_text(errors="replace")[-3000:])
+            time.sleep(0.2)
+        yield port, proc.pid
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)

@@ -18,19 +18,14 @@ from __future__ import annotations
 
 import copy
 
-import http.client
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-from loadgen import Phase, Target, merge, run_phase
+from loadgen import Phase, Target, merge, run_phase, tco_serve
+from loadgen import fetch as loadgen_fetch
 from tco.web.api.scenarios.schemas import EXAMPLE
 
 HOST = "127.0.0.1"          # traffic goes to the loopback only
@@ -52,57 +47,15 @@ TCO = Target("POST /api/v1/tco", "POST", "/api/v1/tco", json.dumps(SCENARIO).enc
 pytestmark = [pytest.mark.slow, pytest.mark.benchmark(group="api-load")]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
 def fetch(port: int, target: Target, timeout: float = 5.0) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)     # no proxy, unlike urllib
-    try:
-        conn.request(target.method, target.path, body=target.body, headers=target.headers)
-        res = conn.getresponse()
-        return res.status, res.read()
-    finally:
-        conn.close()
+    return loadgen_fetch(HOST, port, target, timeout)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """``tco serve`` on a free loopback port with 2 workers; its process group is killed at teardown."""
-    work = tmp_path_factory.mktemp("tco-serve")
-    port = free_port()
-    env = {**os.environ, "TCO_HOST": HOST, "TCO_PORT": str(port), "TCO_WORKERS": str(WORKERS),
-           "TCO_DATABASE": str(work / "tco.sqlite3")}
-    log_path = work / "serve.log"
-    with open(log_path, "wb") as log:
-        # stdout carries gunicorn's access log (one line a request): discard it rather than fill a pipe.
-        proc = subprocess.Popen([str(Path(sys.executable).with_name("tco")), "serve"], env=env, cwd=work,
-                                stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if fetch(port, HEALTHZ, timeout=2)[0] == 200:
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"tco serve did not answer /healthz (exit {proc.poll()}):\n"
-                            + log_path.read_text(errors="replace")[-3000:])
-            time.sleep(0.2)
-        yield port, proc.pid
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+    with tco_serve(tmp_path_factory.mktemp("tco-serve"), HOST, workers=WORKERS) as running:
+        yield running
 
 
 def server_ms_per_request(p: Phase) -> float:

@@ -2,18 +2,19 @@
 from __future__ import annotations
 
 import logging
+import re
+from urllib.parse import parse_qsl, urlencode
 
 from flask import Flask, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from tco.scenario import ScenarioError
-from tco.web.errors import ErrorSchema, error_body, error_response, summarise, webargs_errors
+from tco.web.errors import (ApiError, ErrorSchema, error_body, error_response, scenario_error, summarise,
+                            webargs_errors)
+from tco.web.guard import API_PREFIX
 
 log = logging.getLogger(__name__)
-
-API_PREFIX = "/api/v1"
-
 
 class TcoApi(Api):
     """flask-smorest's Api with the project's error shape.
@@ -22,6 +23,7 @@ class TcoApi(Api):
     - headers an exception carries (``Allow`` on 405) are kept: flask-smorest's own handler
       only forwards headers passed through ``abort(headers=...)``;
     - a :class:`~tco.scenario.ScenarioError` from the engine is a 422 naming its field;
+    - an :class:`~tco.web.errors.ApiError` raised anywhere is answered as it says;
     - anything unexpected is logged and answered with a 500 in the same shape.
     """
 
@@ -30,6 +32,7 @@ class TcoApi(Api):
     def _register_error_handlers(self):
         super()._register_error_handlers()
         self._app.register_error_handler(ScenarioError, self.handle_scenario_error)
+        self._app.register_error_handler(ApiError, self.handle_api_error)
         self._app.register_error_handler(Exception, self.handle_unexpected)
 
     def handle_http_exception(self, error: HTTPException, headers: dict | None = None):
@@ -49,9 +52,11 @@ class TcoApi(Api):
                 message = error.description or error.name
         return error_body(error.code, message, errors), error.code, merged
 
+    def handle_api_error(self, error: ApiError):
+        return error_response(error.status, error.message, error.errors, error.headers, error.error_count)
+
     def handle_scenario_error(self, error: ScenarioError):
-        return error_response(422, f"{error.field}: {error.message}",
-                              [{"path": error.field, "message": error.message}])
+        return self.handle_api_error(scenario_error(error))
 
     def handle_unexpected(self, error: Exception):
         if isinstance(error, HTTPException):
@@ -60,13 +65,41 @@ class TcoApi(Api):
         return error_response(500, "internal error: the request could not be completed", [])
 
 
+_CSV_LEGACY = re.compile(API_PREFIX + r"/(tco|catalog/[^/]+)")
+
+
+class LegacyCsvUrls:
+    """WSGI middleware: ``?format=csv`` (the API before its ``.csv`` operations) still answers CSV.
+
+    ``POST /api/v1/tco?format=csv`` is served as ``POST /api/v1/tco.csv`` and
+    ``GET /api/v1/catalog/gpus?format=csv`` as ``GET /api/v1/catalog/gpus.csv``; ``format=json`` is
+    dropped.  The documented operations never answer CSV to a client that asked for JSON.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        path, query = environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
+        if "format=" in query and _CSV_LEGACY.fullmatch(path):
+            pairs = parse_qsl(query, keep_blank_values=True)
+            formats = [v for k, v in pairs if k == "format"]
+            if formats and set(formats) <= {"json", "csv"}:
+                environ["QUERY_STRING"] = urlencode([(k, v) for k, v in pairs if k != "format"])
+                if formats[-1] == "csv":
+                    environ["PATH_INFO"] = path + ".csv"
+        return self.app(environ, start_response)
+
+
 def register_api(app: Flask) -> TcoApi:
     """Configure and attach the API (spec at /openapi.json, docs at /api/docs) to ``app``."""
     from tco import __version__
     from tco.web.api.catalog.resources import blp as catalog_blp
     from tco.web.api.saved.resources import blp as saved_blp
     from tco.web.api.scenarios.resources import blp as scenarios_blp
+    from tco.web.api.spec import SpecPlugin, union_types, register_docs, register_error_responses
     from tco.web.api.system import blp as system_blp
+    from tco.web.api.system import root_blp
     from tco.web.api.usage.resources import blp as usage_blp
     from tco.web.api.usage.schemas import UsageJsonSchema
 
@@ -76,33 +109,28 @@ def register_api(app: Flask) -> TcoApi:
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="/api/docs",
-        OPENAPI_SWAGGER_UI_URL="/api/docs/assets/",
         API_SPEC_OPTIONS={
             "info": {"description": (
                 "Total cost of ownership of AI: a closed model bought by the unit against an open model on GPUs "
                 "you rent or buy, month by month, with break-even. Money in USD, volumes per calendar month "
-                "(730 h). Every error has the same JSON shape (ErrorSchema): status, error, message and a list "
-                "of {path, message} naming each field at fault.")},
+                "(730 h).\n\nEvery error has the same JSON shape (`Error`): `status`, `error`, `message`, a list "
+                "`errors` of `{path, message}` naming each field at fault (the first 100) and `error_count`. "
+                "Heavy operations (Monte Carlo, sensitivity, hybrid plan, usage logs, charts with extras, report) "
+                "may answer 503 with `Retry-After` when the service is busy.")},
             "servers": [{"url": "/"}],
         },
     )
-    api = TcoApi(app)
+    api = TcoApi(app, spec_kwargs={"extra_plugins": [SpecPlugin()]})
+    api.ma_plugin.converter.add_attribute_function(union_types)
+    register_error_responses(api.spec)
+    register_docs(app)
+    api.register_blueprint(root_blp)
     api.register_blueprint(system_blp)
     api.register_blueprint(catalog_blp)
     api.register_blueprint(scenarios_blp)
     api.register_blueprint(usage_blp)
     api.spec.components.schema("UsageJson", schema=UsageJsonSchema)
     api.register_blueprint(saved_blp)
-
-    @app.before_request
-    def _require_json_body():
-        if request.path.startswith(API_PREFIX) and request.method in ("POST", "PUT", "PATCH"):
-            allowed = ("application/json", "text/csv") if request.path == API_PREFIX + "/usage" else ("application/json",)
-            if request.mimetype not in allowed:
-                return error_response(415, f"Content-Type must be {' or '.join(allowed)}",
-                                      [{"path": "header.Content-Type",
-                                        "message": f"expected {' or '.join(allowed)}, got {request.mimetype or 'none'}"}])
-        return None
+    app.wsgi_app = LegacyCsvUrls(app.wsgi_app)
 
     return api

@@ -4,11 +4,13 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 import tco
+from tco.web.api.blueprint import Blueprint
 
 blp = Blueprint("system", __name__, url_prefix="/api/v1", description="Service status.")
+#: The same answer at the root, where load balancers and orchestrators look for it.
+root_blp = Blueprint("health", __name__, url_prefix="", description="Service status at the root path.")
 
 
 class HealthSchema(ma.Schema):
@@ -30,6 +32,16 @@ def health() -> dict:
 @blp.route("/healthz")
 class Health(MethodView):
     @blp.response(200, HealthSchema)
+    @blp.doc(operationId="api_health")
     def get(self):
         """Service status, rows per pricing table and the newest price date."""
+        return health()
+
+
+@root_blp.route("/healthz")
+class RootHealth(MethodView):
+    @root_blp.response(200, HealthSchema)
+    @root_blp.doc(operationId="health")
+    def get(self):
+        """Service status (the same as `GET /api/v1/healthz`)."""
         return health()

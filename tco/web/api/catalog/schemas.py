@@ -5,7 +5,8 @@ import datetime as dt
 
 import marshmallow as ma
 
-from tco.tables import TABLE_NAMES
+from tco.tables import TABLE_NAMES, TABLES
+from tco.web.text import one_line
 
 #: Query filter -> table column it matches (exact value).
 FILTERS = {
@@ -15,22 +16,40 @@ FILTERS = {
 }
 
 
-class CatalogQuerySchema(ma.Schema):
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=1_000_000),
-                             metadata={"description": "Page number, from 1."})
-    page_size = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=1000),
-                                  metadata={"description": "Rows per page (1..1000)."})
-    format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv"]),
-                              metadata={"description": "json (paged) or csv (every matching row)."})
+class CatalogCsvQuerySchema(ma.Schema):
+    """Which rows: the date, history, and filters on columns (exact values)."""
+
     as_of = ma.fields.Date(load_default=None, metadata={"description": "Prices in force on this date [YYYY-MM-DD]; "
                                                                        "default: the service's date."})
     history = ma.fields.Boolean(load_default=False, metadata={"description": "Every dated row instead of the rows "
                                                                             "in force."})
     for _name, _col in FILTERS.items():
-        locals()[_name] = ma.fields.String(load_default=None, validate=ma.validate.Length(min=1, max=200),
-                                           metadata={"description": f"Only rows whose {_col} equals this value "
-                                                                    f"(tables that have that column)."})
+        locals()[_name] = ma.fields.String(
+            load_default=None, validate=[ma.validate.Length(min=1, max=200), one_line],
+            metadata={"description": f"Only rows whose {_col} equals this value (tables that have that column)."})
     del _name, _col
+
+
+class CatalogQuerySchema(CatalogCsvQuerySchema):
+    """Which rows, and which page of them."""
+
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=1_000_000),
+                             metadata={"description": "Page number, from 1."})
+    page_size = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=1000),
+                                  metadata={"description": "Rows per page (1..1000)."})
+
+
+class ColumnInfoSchema(ma.Schema):
+    """One column of a pricing table."""
+
+    name = ma.fields.String(required=True)
+    type = ma.fields.String(required=True, metadata={"description": "str, id, float, int, bool, date, url or choice."})
+    unit = ma.fields.String(required=True, metadata={"description": "Unit of the values; `-` when none."})
+    description = ma.fields.String(required=True)
+    required = ma.fields.Boolean(required=True, metadata={"description": "Whether every row must have a value."})
+    min = ma.fields.Float(metadata={"description": "Smallest allowed value (numbers)."})
+    max = ma.fields.Float(metadata={"description": "Largest allowed value (numbers)."})
+    choices = ma.fields.List(ma.fields.String(), metadata={"description": "Allowed values (type choice)."})
 
 
 class TableInfoSchema(ma.Schema):
@@ -38,8 +57,31 @@ class TableInfoSchema(ma.Schema):
     description = ma.fields.String(required=True)
     rows = ma.fields.Integer(required=True, metadata={"description": "Rows in force."})
     key = ma.fields.List(ma.fields.String(), required=True, metadata={"description": "Key columns."})
-    columns = ma.fields.List(ma.fields.Dict(), required=True,
+    columns = ma.fields.List(ma.fields.Nested(ColumnInfoSchema), required=True,
                              metadata={"description": "Each column's name, type, unit, required, description."})
+
+
+_ROW_FIELD = {"float": ma.fields.Float, "int": ma.fields.Integer, "bool": ma.fields.Boolean}
+
+
+def _row_fields() -> dict:
+    """One typed, optional field per column name of any table (the same name has the same type everywhere)."""
+    out, where = {}, {}
+    for table in TABLES.values():
+        for c in table.columns:
+            where.setdefault(c.name, []).append(table.name)
+    for table in TABLES.values():
+        for c in table.columns:
+            if c.name in out:
+                continue
+            unit = "" if c.unit in ("-", "") else f" [{c.unit}]"
+            out[c.name] = _ROW_FIELD.get(c.type, ma.fields.String)(allow_none=True, metadata={
+                "description": f"{c.description.rstrip('.')}{unit}. Tables: {', '.join(where[c.name])}."})
+    return out
+
+
+#: A row of any pricing table: the columns present are the table's own (GET /api/v1/catalog lists them).
+CatalogRowSchema = ma.Schema.from_dict(_row_fields(), name="CatalogRow")
 
 
 class TableListSchema(ma.Schema):
@@ -53,7 +95,7 @@ class CatalogPageSchema(ma.Schema):
     total = ma.fields.Integer(required=True, metadata={"description": "Matching rows over all pages."})
     page = ma.fields.Integer(required=True)
     page_size = ma.fields.Integer(required=True)
-    rows = ma.fields.List(ma.fields.Dict(), required=True,
+    rows = ma.fields.List(ma.fields.Nested(CatalogRowSchema), required=True,
                           metadata={"description": "Rows with the table's columns (see GET /api/v1/catalog)."})
 
 
@@ -61,7 +103,8 @@ class CatalogItemSchema(ma.Schema):
     table = ma.fields.String(required=True)
     id = ma.fields.String(required=True)
     id_column = ma.fields.String(required=True)
-    rows = ma.fields.List(ma.fields.Dict(), required=True, metadata={"description": "Rows in force with that id."})
+    rows = ma.fields.List(ma.fields.Nested(CatalogRowSchema), required=True,
+                          metadata={"description": "Rows in force with that id."})
     model_id = ma.fields.String(required=True, metadata={"description": "The id the rows have (a model name as "
                                                                         "users write it resolves to its catalog id)."})
     via = ma.fields.String(required=True, metadata={"description": "How the id was matched: exact, alias (...), "

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
+
+from tco.web.api.blueprint import Blueprint
 
 from tco.engine import evaluate
 from tco.scenario import Scenario, ScenarioError
@@ -45,16 +47,18 @@ def _not_found(scenario_id: int):
 @blp.route("")
 class SavedScenarios(MethodView):
     @blp.response(200, SavedScenarioListSchema)
+    @blp.doc(operationId="list_saved_scenarios")
     def get(self):
         """Every saved scenario (id, name, timestamps; no body), newest first."""
         return {"scenarios": scenario_store().list()}
 
     @blp.arguments(SaveScenarioSchema, examples=BODY_EXAMPLES)
     @blp.response(201, SavedScenarioSchema)
+    @blp.doc(operationId="save_scenario")
     def post(self, body):
         """Save a scenario under a name; answers the new record with its id.
 
-        The scenario is validated and evaluated first (422 naming ``scenario.<field>`` if it
+        The scenario is validated and evaluated first (422 naming `scenario.<field>` if it
         does not price), then stored exactly as sent.
         """
         _check_evaluates(body["parsed"])
@@ -65,6 +69,7 @@ class SavedScenarios(MethodView):
 class SavedScenarioItem(MethodView):
     @blp.response(200, SavedScenarioSchema)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(operationId="get_saved_scenario")
     def get(self, scenario_id):
         """Reopen a saved scenario: its name, timestamps and the scenario as it was saved."""
         try:
@@ -75,6 +80,7 @@ class SavedScenarioItem(MethodView):
     @blp.arguments(SaveScenarioSchema, examples=BODY_EXAMPLES)
     @blp.response(200, SavedScenarioSchema)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(operationId="replace_saved_scenario")
     def put(self, body, scenario_id):
         """Replace a saved scenario's name and body (same body as POST)."""
         _check_evaluates(body["parsed"])
@@ -85,6 +91,7 @@ class SavedScenarioItem(MethodView):
 
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(operationId="delete_saved_scenario")
     def delete(self, scenario_id):
         """Delete a saved scenario."""
         try:

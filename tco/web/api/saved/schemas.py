@@ -7,6 +7,10 @@ from marshmallow import fields, validate
 from tco.scenario import ScenarioError
 from tco.store import MAX_NAME_LENGTH, check_name
 from tco.web.api.scenarios.schemas import EXAMPLE, ScenarioSchema
+from tco.web.text import ONE_LINE_PATTERN
+
+#: One line with something besides spaces (JSON Schema ``pattern``, ECMA-262): what :func:`check_name` accepts.
+NAME_PATTERN = ONE_LINE_PATTERN[:-1] + "[^\\s\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]" + ONE_LINE_PATTERN[1:]
 
 SAVE_EXAMPLE = {"name": "gpt-4o vs llama-3.1-70b on 2x H100, 36 months", "scenario": EXAMPLE}
 
@@ -54,7 +58,7 @@ class SaveScenarioSchema(ma.Schema):
                          metadata={"description": f"Name shown in the list of saved scenarios; 1 to "
                                                   f"{MAX_NAME_LENGTH} characters (surrounding spaces removed), "
                                                   f"one line (no control characters).",
-                                   "example": SAVE_EXAMPLE["name"]})
+                                   "example": SAVE_EXAMPLE["name"], "pattern": NAME_PATTERN})
     scenario = ScenarioJson(required=True, metadata={
         "description": "The scenario, exactly as POST /api/v1/tco takes it. It must evaluate (else 422 naming "
                        "scenario.<field>); it is stored as sent."})

@@ -1,14 +1,19 @@
-"""POST /api/v1/tco, /api/v1/breakeven, /api/v1/throughput: thin over the engine."""
+"""POST /api/v1/tco, /api/v1/breakeven, /api/v1/throughput and the heavy ones: thin over the engine.
+
+The heavy endpoints (charts with extras, report, plan, sensitivity, Monte Carlo) compute in a slot
+of :mod:`tco.web.heavy`: each is a view that checks the budget of the request and a module-level
+``*_answer(catalog, ...)`` task that returns the answer's bytes.
+"""
 from __future__ import annotations
 
 import math
 
-import orjson
-
 import marshmallow as ma
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
+
+from tco.web.api.blueprint import Blueprint
 
 from tco.breakeven import breakeven_curve, breakevens
 from tco.engine import evaluate
@@ -21,14 +26,13 @@ from tco.web.api.scenarios.schemas import (EXAMPLE, BreakevenRequestSchema, Brea
                                            PlanRequestSchema, PlanResponseSchema, ScenarioSchema,
                                            SensitivityRequestSchema, SensitivityResponseSchema, TcoResponseSchema,
                                            ThroughputRequestSchema, ThroughputResponseSchema)
+from tco.web.errors import ApiError
+from tco.web.guard import dump_json
+from tco.web.heavy import heavy_pool
+from tco.web.text import csv_text
 
 blp = Blueprint("scenarios", __name__, url_prefix="/api/v1",
                 description="Price a scenario: closed vs self-hosted, month by month, with break-even.")
-
-
-class FormatQuerySchema(ma.Schema):
-    format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv"]),
-                              metadata={"description": "json, or csv for the monthly schedule alone."})
 
 
 def _catalog():
@@ -42,30 +46,53 @@ def _finite(x):
     return x if math.isfinite(x) else None
 
 
-def _json_response(body: dict) -> Response:
+def _json_response(body: dict | bytes) -> Response:
     """A body already shaped like the documented schema, encoded once (skips marshmallow's per-field dump)."""
-    return Response(orjson.dumps(body), mimetype="application/json")
+    return Response(body if isinstance(body, bytes) else dump_json(body), mimetype="application/json")
+
+
+def check_sample_budget(samples: int, months: int, path: str) -> None:
+    """422 naming ``path`` when ``samples`` x ``months`` is over ``TCO_MAX_SAMPLE_MONTHS``."""
+    budget = current_app.config["TCO_SETTINGS"].max_sample_months
+    if samples * months > budget:
+        most = budget // months
+        message = (f"{samples:,} samples x {months} months = {samples * months:,} sample-months is over the budget "
+                   f"of {budget:,} (TCO_MAX_SAMPLE_MONTHS): at {months} months, at most {most:,} samples")
+        raise ApiError(422, f"{path}: {message}", [{"path": path, "message": message}])
 
 
 @blp.route("/tco")
 class Tco(MethodView):
-    @blp.arguments(FormatQuerySchema(), location="query", unknown=ma.RAISE)
     @blp.arguments(ScenarioSchema(), example=EXAMPLE)
     @blp.response(200, TcoResponseSchema)
-    @blp.doc(responses={"200": {"description": "OK", "content": {
-        "application/json": {"schema": {"$ref": "#/components/schemas/TcoResponse"}},
-        "text/csv": {"schema": {"type": "string", "description": "The monthly schedule (format=csv)."}}}}})
-    def post(self, query, scenario):
+    @blp.doc(operationId="price_scenario")
+    def post(self, scenario):
         """Monthly cost of both options, totals, NPV, unit costs, both break-evens and every assumption.
 
-        ``?format=csv`` returns the monthly schedule (month, option, component, usd, ...) as CSV.
+        The monthly schedule alone, as CSV: `POST /api/v1/tco.csv`.
         """
         result = evaluate(scenario, _catalog())
-        if query["format"] == "csv":
-            return Response(result.monthly.to_csv(index=False, na_rep=""), mimetype="text/csv",
-                            headers={"Content-Disposition": 'attachment; filename="tco_monthly.csv"'})
         return _json_response({"summary": _summary(result), "monthly": result.monthly_records(),
                                "assumptions": result.assumptions})
+
+
+@blp.route("/tco.csv")
+class TcoCsv(MethodView):
+    @blp.arguments(ScenarioSchema(), example=EXAMPLE)
+    @blp.response(200, description="The monthly schedule: one row per month, option and cost component.",
+                  content_type="text/csv")
+    @blp.doc(operationId="price_scenario_csv", responses={200: {"content": {"text/csv": {"schema": {
+        "type": "string", "description": "CSV with a header row: month, option, component, label, usd, tokens, "
+                                         "images, replicas, gpus, utilisation."}}}}})
+    def post(self, scenario):
+        """The monthly schedule of `POST /api/v1/tco` as a CSV download.
+
+        Text cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`,
+        tab or carriage return) are written with a leading `'`.
+        """
+        result = evaluate(scenario, _catalog())
+        return Response(csv_text(result.monthly), mimetype="text/csv",
+                        headers={"Content-Disposition": 'attachment; filename="tco_monthly.csv"'})
 
 
 def _summary(result) -> dict:
@@ -82,48 +109,67 @@ class ChartsQuerySchema(ma.Schema):
     seed = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=2**32 - 1))
 
 
+def charts_answer(catalog, scenario, hybrid: bool, uncertainty: bool, samples: int, seed: int) -> bytes:
+    """Task of POST /charts: the figures (and the extras asked for) as JSON bytes."""
+    from tco import charts
+    from tco.report import hybrid_verdict, verdict
+    result = evaluate(scenario, catalog, hybrid=hybrid)
+    figs = charts.all_figures(result)
+    extra = {}
+    if uncertainty:
+        from tco.sensitivity import monte_carlo, tornado
+        rows = tornado(result.resolved)
+        mc = monte_carlo(result.resolved, samples, seed)
+        figs["tornado"] = charts.tornado(rows)
+        figs["fan"] = charts.fan(mc.cumulative_bands, result)
+        extra["montecarlo"] = mc.summary()
+    figures = {name: fig.to_plotly_json() for name, fig in figs.items()}
+    body = {"summary": _summary(result), "verdict": verdict(result), "assumptions": result.assumptions,
+            "figures": figures, **extra}
+    if hybrid:
+        body["hybrid_verdict"] = hybrid_verdict(result)
+    return dump_json(body)
+
+
 @blp.route("/charts")
 class Charts(MethodView):
     @blp.arguments(ChartsQuerySchema(), location="query", unknown=ma.RAISE)
     @blp.arguments(ScenarioSchema(), example=EXAMPLE)
     @blp.response(200, ChartsResponseSchema)
+    @blp.doc(operationId="scenario_charts")
     def post(self, query, scenario):
         """The summary, a one-sentence verdict and the plotly figures (the dashboard's charts) as JSON.
 
-        ``?hybrid=true`` adds the hybrid plan; ``?uncertainty=true`` adds the tornado and fan
-        figures and the Monte Carlo summary (seeded).
+        `?hybrid=true` adds the hybrid plan; `?uncertainty=true` adds the tornado and fan
+        figures and the Monte Carlo summary (seeded). With either, the request is heavy (503 with
+        `Retry-After` when every heavy slot is busy); `samples` x `horizon_months` is bounded by
+        the service's Monte Carlo budget.
         """
-        from tco import charts
-        from tco.report import hybrid_verdict, verdict
-        result = evaluate(scenario, _catalog(), hybrid=query["hybrid"])
-        figs = charts.all_figures(result)
-        extra = {}
+        args = (scenario, query["hybrid"], query["uncertainty"], query["samples"], query["seed"])
+        if not (query["hybrid"] or query["uncertainty"]):
+            return _json_response(charts_answer(_catalog(), *args))
         if query["uncertainty"]:
-            from tco.sensitivity import monte_carlo, tornado
-            rows = tornado(result.resolved)
-            mc = monte_carlo(result.resolved, query["samples"], query["seed"])
-            figs["tornado"] = charts.tornado(rows)
-            figs["fan"] = charts.fan(mc.cumulative_bands, result)
-            extra["montecarlo"] = mc.summary()
-        figures = {name: fig.to_plotly_json() for name, fig in figs.items()}
-        body = {"summary": _summary(result), "verdict": verdict(result), "assumptions": result.assumptions,
-                "figures": figures, **extra}
-        if query["hybrid"]:
-            body["hybrid_verdict"] = hybrid_verdict(result)
-        return _json_response(body)
+            check_sample_budget(query["samples"], scenario.horizon_months, "query.samples")
+        return _json_response(heavy_pool().run(charts_answer, *args))
+
+
+def report_answer(catalog, scenario) -> bytes:
+    """Task of POST /report: the HTML page."""
+    from tco import charts
+    from tco.report import html_report
+    result = evaluate(scenario, catalog)
+    return html_report(result, charts.all_figures(result)).encode()
 
 
 @blp.route("/report")
 class Report(MethodView):
     @blp.arguments(ScenarioSchema(), example=EXAMPLE)
-    @blp.response(200, description="A self-contained one-page HTML report (opens offline).")
-    @blp.doc(responses={"200": {"description": "OK", "content": {"text/html": {"schema": {"type": "string"}}}}})
+    @blp.response(200, description="A self-contained one-page HTML report (opens offline).", content_type="text/html")
+    @blp.doc(operationId="scenario_report",
+             responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}})
     def post(self, scenario):
         """A one-page HTML report: verdict, KPIs, the four charts and every assumption with its source."""
-        from tco import charts
-        from tco.report import html_report
-        result = evaluate(scenario, _catalog())
-        page = html_report(result, charts.all_figures(result))
+        page = heavy_pool().run(report_answer, scenario)
         return Response(page, mimetype="text/html",
                         headers={"Content-Disposition": 'attachment; filename="tco_report.html"'})
 
@@ -132,6 +178,7 @@ class Report(MethodView):
 class Breakeven(MethodView):
     @blp.arguments(BreakevenRequestSchema(), example={**EXAMPLE, "curve": {"points": 50}})
     @blp.response(200, BreakevenResponseSchema)
+    @blp.doc(operationId="breakeven")
     def post(self, body):
         """The cost-vs-volume curve (steady month, log-spaced volumes) and both break-evens."""
         scenario, opts = body["scenario"], body["curve"]
@@ -156,10 +203,11 @@ class Throughput(MethodView):
                                                      "gpus_per_replica": 2, "precision": "fp8",
                                                      "input_tokens": 1000, "output_tokens": 1000})
     @blp.response(200, ThroughputResponseSchema)
+    @blp.doc(operationId="replica_throughput")
     def post(self, body):
         """Memory fit and roofline throughput of one replica (and a matching measured row, if any).
 
-        A deployment that cannot fit answers 422 naming ``gpus_per_replica`` with the memory it needs.
+        A deployment that cannot fit answers 422 naming `gpus_per_replica` with the memory it needs.
         """
         body = {k: v for k, v in body.items() if v is not None}   # null = the default
         cat = _catalog()
@@ -217,49 +265,59 @@ class Plan(MethodView):
     @blp.arguments(PlanRequestSchema(), example={**EXAMPLE, "workload": {**EXAMPLE["workload"],
                                                                           "load_profile": "business_hours"}})
     @blp.response(200, PlanResponseSchema)
+    @blp.doc(operationId="hybrid_plan")
     def post(self, body):
         """The hybrid plan: own replicas for the base load, the API for the overflow, month by month.
 
-        The load-duration curve of the day's profile (``workload.load_profile``) gives the share of
+        The load-duration curve of the day's profile (`workload.load_profile`) gives the share of
         tokens above the own replicas' capacity; the plan picks the number of replicas each month
         that minimises the total cost over the horizon (setup paid at the switch month; with
         committed capacity the number never falls).
         """
-        from tco.report import hybrid_verdict
-        scenario, opts = body["scenario"], body["plan"]
-        result = evaluate(scenario, _catalog(), hybrid=True, hybrid_committed=opts.get("committed"))
-        if result.hybrid is None:
-            raise ScenarioError("closed.seat_product", "a per-seat product is paid per user, not per token: it "
-                                                      "cannot take only the peaks, so there is no hybrid plan")
-        p, tot, summary = result.hybrid, result.totals_by_month(), _summary(result)
-        months = [{"month": m, "replicas": float(p.replicas[m]), "api_share": float(p.api_share[m]),
-                   "hybrid_usd": float(p.monthly_usd[m]), "self_hosted_part_usd": float(p.self_hosted_usd[m]),
-                   "api_part_usd": float(p.api_usd[m]), "closed_usd": float(tot["closed"].iloc[m]),
-                   "self_hosted_usd": float(tot["self_hosted"].iloc[m])} for m in range(len(p.replicas))]
-        return _json_response({"summary": {k: v for k, v in summary.items() if not k.startswith("hybrid")},
-                               "hybrid": {k: v for k, v in summary.items() if k.startswith("hybrid")},
-                               "verdict": hybrid_verdict(result), "profile": p.profile.tolist(), "months": months})
+        return _json_response(heavy_pool().run(plan_answer, body["scenario"], body["plan"].get("committed")))
+
+
+def plan_answer(catalog, scenario, committed) -> bytes:
+    """Task of POST /plan."""
+    from tco.report import hybrid_verdict
+    result = evaluate(scenario, catalog, hybrid=True, hybrid_committed=committed)
+    if result.hybrid is None:
+        raise ScenarioError("closed.seat_product", "a per-seat product is paid per user, not per token: it "
+                                                  "cannot take only the peaks, so there is no hybrid plan")
+    p, tot, summary = result.hybrid, result.totals_by_month(), _summary(result)
+    months = records({"month": range(len(p.replicas)), "replicas": p.replicas, "api_share": p.api_share,
+                      "hybrid_usd": p.monthly_usd, "self_hosted_part_usd": p.self_hosted_usd, "api_part_usd": p.api_usd,
+                      "closed_usd": tot["closed"].to_numpy(), "self_hosted_usd": tot["self_hosted"].to_numpy()})
+    return dump_json({"summary": {k: v for k, v in summary.items() if not k.startswith("hybrid")},
+                      "hybrid": {k: v for k, v in summary.items() if k.startswith("hybrid")},
+                      "verdict": hybrid_verdict(result), "profile": p.profile.tolist(), "months": months})
 
 
 @blp.route("/sensitivity")
 class Sensitivity(MethodView):
     @blp.arguments(SensitivityRequestSchema(), example={**EXAMPLE, "ranges": {"volume": {"low": 0.5, "high": 2}}})
     @blp.response(200, SensitivityResponseSchema)
+    @blp.doc(operationId="sensitivity_tornado")
     def post(self, body):
         """Tornado: each main input at its low and high, the others held; the swing of the NPV savings
         and of the break-even month per input, largest first."""
-        from tco.sensitivity import tornado
-        R = resolve(body["scenario"], _catalog())
-        try:
-            t = tornado(R, body["ranges"])
-        except ScenarioError:   # a ValueError already naming its field: keep it as it is
-            raise
-        except ValueError as exc:
-            raise ScenarioError("ranges", str(exc)) from None
-        rows = [{k: (_finite(v) if isinstance(v, float) else v) for k, v in r.items()}
-                for r in t.drop(columns=["base_savings_npv", "base_breakeven_month"]).to_dict("records")]
-        return _json_response({"base_savings_npv_usd": float(t["base_savings_npv"].iloc[0]),
-                               "base_breakeven_month": _finite(t["base_breakeven_month"].iloc[0]), "rows": rows})
+        return _json_response(heavy_pool().run(sensitivity_answer, body["scenario"], body["ranges"]))
+
+
+def sensitivity_answer(catalog, scenario, ranges) -> bytes:
+    """Task of POST /sensitivity."""
+    from tco.sensitivity import tornado
+    R = resolve(scenario, catalog)
+    try:
+        t = tornado(R, ranges)
+    except ScenarioError:   # a ValueError already naming its field: keep it as it is
+        raise
+    except ValueError as exc:
+        raise ScenarioError("ranges", str(exc)) from None
+    rows = [{k: (_finite(v) if isinstance(v, float) else v) for k, v in r.items()}
+            for r in t.drop(columns=["base_savings_npv", "base_breakeven_month"]).to_dict("records")]
+    return dump_json({"base_savings_npv_usd": float(t["base_savings_npv"].iloc[0]),
+                      "base_breakeven_month": _finite(t["base_breakeven_month"].iloc[0]), "rows": rows})
 
 
 @blp.route("/montecarlo")
@@ -268,6 +326,7 @@ class MonteCarlo(MethodView):
                                                        "distributions": {"volume": {"kind": "lognormal", "median": 1,
                                                                                     "sigma": 0.4}}})
     @blp.response(200, MonteCarloResponseSchema)
+    @blp.doc(operationId="monte_carlo")
     def post(self, body):
         """Monte Carlo: every input drawn from its distribution, all samples priced as arrays.
 
@@ -275,14 +334,22 @@ class MonteCarlo(MethodView):
         horizon, bands of cumulative cost per option and the distribution of the break-even month.
         Seeded: the same request gives the same answer.
         """
-        from tco.sensitivity import Distribution, monte_carlo
-        R = resolve(body["scenario"], _catalog())
-        dists = {k: Distribution(**v) for k, v in body["distributions"].items()}
-        try:
-            mc = monte_carlo(R, body["samples"], body["seed"], dists)
-        except ValueError as exc:
-            raise ScenarioError("distributions", str(exc)) from None
-        hist = mc.breakeven_histogram()
-        return _json_response({"summary": mc.summary(), "cumulative_bands": mc.cumulative_bands.to_dict("records"),
-                               "breakeven_histogram": hist.to_dict("records"),
-                               "breakeven_never": hist.attrs["never"]})
+        check_sample_budget(body["samples"], body["scenario"].horizon_months, "samples")
+        return _json_response(heavy_pool().run(montecarlo_answer, body["scenario"], body["samples"], body["seed"],
+                                               body["distributions"]))
+
+
+def montecarlo_answer(catalog, scenario, samples: int, seed: int, distributions: dict) -> bytes:
+    """Task of POST /montecarlo."""
+    from tco.sensitivity import Distribution, monte_carlo
+    R = resolve(scenario, catalog)
+    dists = {k: Distribution(**v) for k, v in distributions.items()}
+    try:
+        mc = monte_carlo(R, samples, seed, dists)
+    except ScenarioError:
+        raise
+    except ValueError as exc:
+        raise ScenarioError("distributions", str(exc)) from None
+    hist = mc.breakeven_histogram()
+    return dump_json({"summary": mc.summary(), "cumulative_bands": records(mc.cumulative_bands),
+                      "breakeven_histogram": records(hist), "breakeven_never": hist.attrs["never"]})

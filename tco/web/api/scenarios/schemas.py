@@ -9,6 +9,7 @@ import dataclasses
 import math
 
 import marshmallow as ma
+import numpy as np
 from marshmallow import fields, validate
 
 from tco.scenario import MAX_HORIZON_MONTHS
@@ -16,6 +17,7 @@ from tco.scenario import ClosedOption, Finance, OpenOption, Scenario, Workload
 from tco.serving import USES
 from tco.tables import PRECISIONS, TERMS
 from tco.throughput import ENGINES, PLATFORMS
+from tco.web.text import ONE_LINE_PATTERN, one_line
 
 INF = math.inf
 BIG = 1e18  # the largest volume or price the API accepts
@@ -58,10 +60,10 @@ def choice(text, options, default=None):
 
 
 def ident(text, default=None, example=None):
-    md = {"description": text + ("" if default is None else f" Default: {default}.")}
+    md = {"description": text + ("" if default is None else f" Default: {default}."), "pattern": ONE_LINE_PATTERN}
     if example is not None:
         md["example"] = example
-    return fields.String(validate=validate.Length(min=1, max=200), allow_none=True, metadata=md)
+    return fields.String(validate=[validate.Length(min=1, max=200), one_line], allow_none=True, metadata=md)
 
 
 W, C, O, F = _defaults(Workload), _defaults(ClosedOption), _defaults(OpenOption), _defaults(Finance)
@@ -74,9 +76,17 @@ def _valid_profile(value) -> None:
     if isinstance(value, list) and not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
         raise ma.ValidationError("every hourly weight must be a number")
     try:
-        load_profile(value)
+        with np.errstate(all="ignore"):     # an underflowing mean is reported below, not warned about
+            weights = load_profile(value)
     except (ValueError, TypeError, OverflowError) as exc:
         raise ma.ValidationError(str(exc)) from None
+    if not np.all(np.isfinite(weights)):        # weights so small (subnormal) that their mean underflows
+        raise ma.ValidationError("the hourly weights are too small to scale to a mean of 1: give weights of "
+                                 "ordinary size (any scale works, e.g. 0 to 100)")
+
+
+class LoadProfile(fields.Raw):
+    """A preset name or 24 hourly weights (documented as ``oneOf`` of the two)."""
 
 
 class _Strict(ma.Schema):
@@ -90,7 +100,8 @@ class WorkloadSchema(_Strict):
     output_tokens_per_month = num("Generated tokens per month (with input_tokens_per_month)", "tokens/month",
                                   example=5e8)
     tokens_per_month = num("Input + output tokens per month (with input_share)", "tokens/month")
-    input_share = share("Share of input tokens in tokens_per_month", W["input_share"])
+    input_share = num("Share of input tokens in tokens_per_month (every request has a prompt, so > 0)", "fraction",
+                      0.0, 1.0, lo_open=True, default=W["input_share"])
     requests_per_day = num("Requests per day (with the tokens per request)", "requests/day")
     seats = num("Users with a seat (per-seat products)", "seats")
     tokens_per_seat_month = num("Tokens each seat uses per month", "tokens/seat/month")
@@ -110,10 +121,17 @@ class WorkloadSchema(_Strict):
                                                            "one per month of the horizon; overrides growth."})
     peak_to_average = num("Peak hourly load over the average; sizes the self-hosted fleet", "-", 1.0, 24.0,
                           default=W["peak_to_average"])
-    load_profile = fields.Raw(allow_none=True, validate=_valid_profile, metadata={
+    load_profile = LoadProfile(allow_none=True, validate=_valid_profile, metadata={
         "description": "Hourly load shape: a preset (flat, business_hours, consumer_evening) or 24 weights >= 0; "
                        "its peak over average replaces peak_to_average. Default: a smooth day with peak_to_average.",
         "example": "business_hours"})
+
+    @ma.validates_schema
+    def _prompts(self, data, **kwargs):
+        """Output without any prompt cannot happen: every request sends at least one input token."""
+        if data.get("input_tokens_per_month") == 0 and (data.get("output_tokens_per_month") or 0) > 0:
+            raise ma.ValidationError({"input_tokens_per_month": [
+                "must be > 0 when output_tokens_per_month is > 0: every request has a prompt"]})
 
 
 class ClosedSchema(_Strict):
@@ -121,9 +139,9 @@ class ClosedSchema(_Strict):
     seat_product = ident("Per-seat product id from seat_prices.")
     billing_term = choice("Seat billing term.", ["monthly", "annual"], C["billing_term"])
     image_model = ident("Image model id from image_prices.")
-    image_size = fields.String(validate=validate.Length(min=1, max=40),
+    image_size = fields.String(validate=[validate.Length(min=1, max=40), one_line],
                                metadata={"description": f"Image size WIDTHxHEIGHT. Default: {C['image_size']}."})
-    image_quality = fields.String(validate=validate.Length(min=1, max=40),
+    image_quality = fields.String(validate=[validate.Length(min=1, max=40), one_line],
                                   metadata={"description": f"Image quality tier. Default: {C['image_quality']}."})
     input_usd_per_mtok = num("Input price (overrides the catalog)", "USD/1M tokens", example=2.5)
     cached_input_usd_per_mtok = num("Cached-input price", "USD/1M tokens")
@@ -294,8 +312,12 @@ class ThroughputRequestSchema(_Strict):
 
 # ---------------------------------------------------------------- responses
 
+class NumberOrText(fields.Raw):
+    """A number or a text (documented as such; dumped as it is)."""
+
+
 class AssumptionSchema(ma.Schema):
-    value = fields.Raw(required=True, allow_none=True, metadata={"description": "The number (or text) used."})
+    value = NumberOrText(required=True, allow_none=True, metadata={"description": "The number (or text) used."})
     unit = fields.String(required=True)
     source = fields.String(required=True, metadata={"description": "'scenario', a default, or the catalog row "
                                                                    "(table, key, effective date, source URL)."})
@@ -340,7 +362,7 @@ class SummarySchema(ma.Schema):
     output_tokens_per_second_per_replica = _n("Throughput of one replica [tokens/s]; null for image models.")
     capacity_per_replica_per_s = _n("Requests (or images) per second one replica serves at full load.")
     throughput_source = fields.String(required=True)
-    # with the hybrid plan (/plan, /charts?hybrid=true)
+    # with the hybrid plan (/charts?hybrid=true)
     hybrid_total_usd = fields.Float(metadata={"description": "Hybrid plan over the horizon [USD]."})
     hybrid_npv_usd = fields.Float(metadata={"description": "[USD]"})
     hybrid_savings_vs_closed_usd = fields.Float(metadata={"description": "[USD]"})
@@ -351,6 +373,22 @@ class SummarySchema(ma.Schema):
     hybrid_api_share_final = fields.Float(metadata={"description": "Share of tokens on the API in the last month."})
     hybrid_levelised_usd_per_unit = fields.Float(allow_none=True)
     hybrid_committed = fields.Boolean()
+
+
+class HybridSummarySchema(ma.Schema):
+    """The hybrid plan's totals (POST /plan)."""
+
+    hybrid_total_usd = fields.Float(required=True, metadata={"description": "Hybrid plan over the horizon [USD]."})
+    hybrid_npv_usd = fields.Float(required=True, metadata={"description": "Net present value of its costs [USD]."})
+    hybrid_savings_vs_closed_usd = fields.Float(required=True, metadata={"description": "[USD]"})
+    hybrid_savings_vs_self_hosted_usd = fields.Float(required=True, metadata={"description": "[USD]"})
+    hybrid_switch_month = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "First month (0-based) with own replicas; null = never."})
+    hybrid_peak_replicas = fields.Integer(required=True)
+    hybrid_api_share_final = fields.Float(required=True, metadata={
+        "description": "Share of tokens on the API in the last month [fraction]."})
+    hybrid_levelised_usd_per_unit = fields.Float(required=True, allow_none=True)
+    hybrid_committed = fields.Boolean(required=True, metadata={"description": "Whether own replicas never fall."})
 
 
 class MonthlyRowSchema(ma.Schema):
@@ -424,10 +462,19 @@ class ChartsResponseSchema(ma.Schema):
                                                                     "cheaper, from when, by how much."})
     assumptions = fields.Dict(keys=fields.String(), values=fields.Nested(AssumptionSchema), required=True)
     hybrid_verdict = fields.String(allow_none=True, metadata={"description": "With hybrid=true: the plan in words."})
-    montecarlo = fields.Dict(metadata={"description": "With uncertainty=true: P10/P50/P90 and probabilities."})
-    figures = fields.Dict(keys=fields.String(), values=fields.Dict(), required=True,
-                          metadata={"description": "Plotly figures (JSON) by name: cost_vs_volume, cumulative_cost, "
-                                                   "monthly_breakdown, unit_cost."})
+    montecarlo = fields.Nested("MonteCarloSummarySchema", metadata={
+        "description": "With uncertainty=true: P10/P50/P90 and probabilities."})
+    figures = fields.Dict(keys=fields.String(), values=fields.Nested("FigureSchema"), required=True,
+                          metadata={"description": "Plotly figures by name: cost_vs_volume, cumulative_cost, "
+                                                   "monthly_breakdown, unit_cost (and tornado, fan with "
+                                                   "uncertainty=true)."})
+
+
+class FigureSchema(ma.Schema):
+    """A plotly figure as plotly.js takes it (`Plotly.newPlot(el, fig.data, fig.layout)`)."""
+
+    data = fields.List(fields.Dict(), required=True, metadata={"description": "The traces (plotly.js trace objects)."})
+    layout = fields.Dict(required=True, metadata={"description": "The plotly.js layout object."})
 
 
 # ---------------------------------------------------------------- hybrid and uncertainty
@@ -459,7 +506,7 @@ class PlanMonthSchema(ma.Schema):
 
 class PlanResponseSchema(ma.Schema):
     summary = fields.Nested(SummarySchema, required=True)
-    hybrid = fields.Dict(required=True, metadata={"description": "hybrid_* totals, switch month, peak replicas."})
+    hybrid = fields.Nested(HybridSummarySchema, required=True)
     verdict = fields.String(required=True)
     profile = fields.List(fields.Float(), required=True, metadata={"description": "The 24 hourly weights used."})
     months = fields.List(fields.Nested(PlanMonthSchema), required=True)
@@ -548,11 +595,36 @@ class BandSchema(ma.Schema):
     p90 = fields.Float(required=True)
 
 
+class PercentilesSchema(ma.Schema):
+    p10 = fields.Float(required=True)
+    p50 = fields.Float(required=True)
+    p90 = fields.Float(required=True)
+
+
+class MonteCarloSummarySchema(ma.Schema):
+    samples = fields.Integer(required=True)
+    seed = fields.Integer(required=True)
+    savings_npv_usd = fields.Nested(PercentilesSchema, required=True, metadata={
+        "description": "Closed minus self-hosted, discounted [USD]."})
+    savings_usd = fields.Nested(PercentilesSchema, required=True, metadata={
+        "description": "Closed minus self-hosted over the horizon [USD]."})
+    probability_self_hosting_cheaper = fields.Float(required=True, metadata={
+        "description": "Share of samples whose NPV savings are > 0 [fraction]."})
+    probability_breakeven_within_horizon = fields.Float(required=True, metadata={
+        "description": "Share of samples that break even within the horizon [fraction]."})
+    breakeven_month = fields.Nested(PercentilesSchema, required=True, allow_none=True, metadata={
+        "description": "Percentiles of the break-even month among the samples that break even; null = none do "
+                       "[months]."})
+
+
+class HistogramBinSchema(ma.Schema):
+    month = fields.Integer(required=True, metadata={"description": "Month of the horizon, 1-based."})
+    samples = fields.Integer(required=True, metadata={"description": "Samples breaking even in that month."})
+
+
 class MonteCarloResponseSchema(ma.Schema):
-    summary = fields.Dict(required=True, metadata={"description": "P10/P50/P90 of NPV and nominal savings [USD], "
-                                                                  "probability self-hosting is cheaper, break-even "
-                                                                  "month percentiles."})
+    summary = fields.Nested(MonteCarloSummarySchema, required=True)
     cumulative_bands = fields.List(fields.Nested(BandSchema), required=True)
-    breakeven_histogram = fields.List(fields.Dict(), required=True, metadata={
+    breakeven_histogram = fields.List(fields.Nested(HistogramBinSchema), required=True, metadata={
         "description": "Samples whose break-even falls in each month (1-based)."})
     breakeven_never = fields.Integer(required=True, metadata={"description": "Samples with no break-even."})
