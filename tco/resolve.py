@@ -269,7 +269,7 @@ def _price_over_time(c: ClosedOption, p: ClosedPrices, catalog: Catalog, months:
         p.cached_input_long = np.where(np.isnan(p.cached_input_long), derived, p.cached_input_long)
     p.events = tuple(e.message for e in sched.events)
     p.flagged = np.asarray(sched.flagged, dtype=bool)
-    A["closed.price_schedule"] = Assumption(list(p.events), "events", f"catalog: api_prices and model_lifecycle "
+    A["closed.price_schedule"] = Assumption("; ".join(p.events), "-", f"catalog: api_prices and model_lifecycle "
                                             f"rows of {c.model} from {catalog.as_of.isoformat()}")
 
 

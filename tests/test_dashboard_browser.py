@@ -202,7 +202,7 @@ def test_page_loads_with_charts_drawn_and_kpis_filled(page, live):
         assert values[k].strip() not in ("", "–"), k
     assert re.fullmatch(r"-?\$[\d.]+[KM]?", values["kpi-closed-total"]), values
     verdict = page.inner_text("#verdict")
-    assert verdict != "Computing…" and "GPT-4o" in verdict and "2.5B tokens" in verdict
+    assert verdict != "Computing…" and "GPT-6.1 Sol" in verdict and "2.5B tokens" in verdict
     assert page.is_hidden("#banner")
     # the assumptions table lists where every number comes from
     assert page.locator("#assumptions-table tbody tr").count() >= 5
@@ -353,7 +353,7 @@ def test_a_saved_scenario_reopens_after_a_restart(shared_page, tmp_path, catalog
         try:
             open_dashboard(pg, second.url)           # the default view, nothing in the URL
             assert pg.input_value(TOKENS) == "2.5B"
-            assert pg.input_value("#f-closed-model") == "gpt-4o"
+            assert pg.input_value("#f-closed-model") == "gpt-6.1-sol"
             entry = pg.locator("#saved-list button.link", has_text=name)
             entry.wait_for()
             entry.click()
@@ -456,11 +456,12 @@ def test_the_hybrid_plan_is_drawn_and_told(page, live):
     names = [t["name"] for t in chart_data(page, "cumulative_cost")]
     assert not any(n.startswith("Hybrid") for n in names), names
     assert page.is_visible("#hybrid-verdict")
-    assert "keeps everything on GPT-4o" in page.inner_text("#hybrid-verdict")
+    assert "keeps everything on GPT-6.1 Sol" in page.inner_text("#hybrid-verdict")
     assert page.inner_text("#kpi-hybrid-total") == page.inner_text("#kpi-closed-total")
 
-    # at 10B tokens a month own replicas take the base load from the first month
-    scenario = last_scenario(page, lambda: page.fill(TOKENS, "10B"))
+    # at 30B tokens a month own replicas take the base load from the first month (interactive use:
+    # each replica is sized at 40 ms per output token, so it takes that volume to pay for one)
+    scenario = last_scenario(page, lambda: page.fill(TOKENS, "30B"))
     body = post_json(live, "/api/v1/charts?hybrid=true", scenario)
     s = body["summary"]
     assert s["hybrid_switch_month"] is not None and s["hybrid_total_usd"] < min(s["closed_total_usd"],
@@ -478,7 +479,7 @@ def test_the_hybrid_plan_is_drawn_and_told(page, live):
 def test_changing_the_load_shape_changes_the_hybrid_numbers(page, live):
     open_dashboard(page, live.url)
     assert page.input_value(LOAD_SHAPE) == ""                       # a smooth day from peak / average
-    smooth_scenario = last_scenario(page, lambda: page.fill(TOKENS, "10B"))
+    smooth_scenario = last_scenario(page, lambda: page.fill(TOKENS, "30B"))
     assert "load_profile" not in smooth_scenario["workload"]
     smooth = hybrid_view(page)
     assert page.is_enabled("#f-workload-peak_to_average")

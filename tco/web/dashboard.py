@@ -191,7 +191,7 @@ def index():
     opts = _catalog_options(catalog)
     return render_template("dashboard.html", workload_fields=WORKLOAD_FIELDS, assumption_fields=ASSUMPTION_FIELDS,
                            options=opts, options_json=json.dumps(opts).replace("</", "<\\/"), as_of=catalog.as_of.isoformat(),
-                           plotly_version=plotly_js_version(), defaults={"closed.model": "gpt-4o",
+                           plotly_version=plotly_js_version(), defaults={"closed.model": "gpt-6.1-sol",
                                                                          "open.model": "llama-3.1-70b",
                                                                          "open.gpu": "h100-sxm"})
 

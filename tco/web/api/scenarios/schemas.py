@@ -100,8 +100,8 @@ class WorkloadSchema(_Strict):
     output_tokens_per_month = num("Generated tokens per month (with input_tokens_per_month)", "tokens/month",
                                   example=5e8)
     tokens_per_month = num("Input + output tokens per month (with input_share)", "tokens/month")
-    input_share = num("Share of input tokens in tokens_per_month (every request has a prompt, so > 0)", "fraction",
-                      0.0, 1.0, lo_open=True, default=W["input_share"])
+    input_share = num("Share of input tokens in tokens_per_month (0: output only, e.g. generation without a "
+                      "prompt; give output_tokens_per_request)", "fraction", 0.0, 1.0, default=W["input_share"])
     requests_per_day = num("Requests per day (with the tokens per request)", "requests/day")
     seats = num("Users with a seat (per-seat products)", "seats")
     tokens_per_seat_month = num("Tokens each seat uses per month", "tokens/seat/month")
@@ -125,13 +125,6 @@ class WorkloadSchema(_Strict):
         "description": "Hourly load shape: a preset (flat, business_hours, consumer_evening) or 24 weights >= 0; "
                        "its peak over average replaces peak_to_average. Default: a smooth day with peak_to_average.",
         "example": "business_hours"})
-
-    @ma.validates_schema
-    def _prompts(self, data, **kwargs):
-        """Output without any prompt cannot happen: every request sends at least one input token."""
-        if data.get("input_tokens_per_month") == 0 and (data.get("output_tokens_per_month") or 0) > 0:
-            raise ma.ValidationError({"input_tokens_per_month": [
-                "must be > 0 when output_tokens_per_month is > 0: every request has a prompt"]})
 
 
 class ClosedSchema(_Strict):
@@ -604,6 +597,9 @@ class PercentilesSchema(ma.Schema):
 class MonteCarloSummarySchema(ma.Schema):
     samples = fields.Integer(required=True)
     seed = fields.Integer(required=True)
+    skewed_inputs = fields.List(fields.String(), required=True, metadata={
+        "description": "Inputs whose range is not symmetric around the scenario's value, in words: the median "
+                       "leans their way. Empty with the default (symmetric) ranges unless a bound clips one."})
     savings_npv_usd = fields.Nested(PercentilesSchema, required=True, metadata={
         "description": "Closed minus self-hosted, discounted [USD]."})
     savings_usd = fields.Nested(PercentilesSchema, required=True, metadata={
