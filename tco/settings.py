@@ -51,7 +51,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_sample_months", 6_000_000, int,
             "Monte Carlo budget: samples x horizon months of one request; more gets HTTP 422."),
     Setting("heavy_slots", 1, int, "Heavy requests (Monte Carlo, sensitivity, plan, usage, charts with extras, "
-                                   "report) computed at once per worker."),
+                                   "report) computed at once by the whole service; keep it below the cores."),
     Setting("heavy_wait_s", 2.0, float, "How long a heavy request waits for a free slot [s]; then HTTP 503 with "
                                         "Retry-After."),
     Setting("heavy_timeout_s", 10.0, float, "Longest a heavy computation may run [s]; it is stopped and answered "

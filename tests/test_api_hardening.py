@@ -381,3 +381,28 @@ def test_a_load_profile_of_subnormal_weights_is_422(client):
     body = {**BODY, "workload": {**BODY["workload"], "load_profile": [5e-324] + [0.0] * 23}}
     err = assert_error_shape(client.post("/api/v1/tco", json=body), 422)
     assert err["errors"][0]["path"] == "workload.load_profile" and "too small" in err["errors"][0]["message"]
+
+
+def test_file_slots_are_shared_by_processes_and_freed_when_one_dies(tmp_path):
+    """The slots of `tco serve` count for all its workers: a slot held in another process is not free here."""
+    import subprocess
+    import sys
+    from tco.web.heavy import FileSlots
+    slots = FileSlots(str(tmp_path), 1)
+    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, os, sys, time; "
+                               f"fd = os.open({slots.paths[0]!r}, os.O_RDWR | os.O_CREAT); "
+                               "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); time.sleep(30)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert slots.acquire(0.2) is None                   # busy: held by the other process
+        holder.kill()
+        holder.wait(10)
+        token = slots.acquire(1.0)                          # the kernel freed the dead process's lock
+        assert token is not None
+        assert FileSlots(str(tmp_path), 1).acquire(0.1) is None     # and now this one holds it
+        slots.release(token)
+    finally:
+        holder.kill()
+        holder.wait(10)
+        holder.stdout.close()

@@ -1,7 +1,8 @@
-"""Heavy requests next to light ones: a few slots per worker, computed away from the light requests.
+"""Heavy requests next to light ones: a few slots for the whole service, computed away from the light ones.
 
 A heavy request (Monte Carlo, sensitivity, hybrid plan, usage log, charts with extras, report)
-takes one of ``TCO_HEAVY_SLOTS`` slots of its worker for its computation.  When none frees within
+takes one of ``TCO_HEAVY_SLOTS`` slots for its computation: slots of the whole service under
+``tco serve`` (its workers share them, :class:`FileSlots`), of the app otherwise.  When none frees within
 ``TCO_HEAVY_WAIT_S`` it is answered 503 with ``Retry-After``; light requests (``/tco``, the
 catalog, ``/healthz``) never wait for a slot.
 
@@ -23,6 +24,7 @@ import os
 import pickle
 import queue
 import threading
+import time
 from typing import Any, Callable
 
 from tco.scenario import ScenarioError
@@ -98,6 +100,48 @@ class _Child:
         self.conn.close()
 
 
+class ThreadSlots:
+    """``n`` slots for the threads of one process."""
+
+    def __init__(self, n: int):
+        self._sem = threading.BoundedSemaphore(n)
+
+    def acquire(self, timeout: float):
+        return True if self._sem.acquire(timeout=timeout) else None
+
+    def release(self, _token) -> None:
+        self._sem.release()
+
+
+class FileSlots:
+    """``n`` slots shared by every process of one service: holding a slot is holding an ``flock`` on one
+    of ``n`` files of ``folder``.  The kernel frees the lock of a process that dies, so no slot is lost."""
+
+    POLL_S = 0.02
+
+    def __init__(self, folder: str, n: int):
+        os.makedirs(folder, exist_ok=True)
+        self.paths = [os.path.join(folder, f"slot-{i}") for i in range(n)]
+
+    def acquire(self, timeout: float):
+        import fcntl
+        deadline = time.monotonic() + timeout
+        while True:
+            for path in self.paths:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return fd
+                except BlockingIOError:
+                    os.close(fd)
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(self.POLL_S)
+
+    def release(self, fd) -> None:
+        os.close(fd)                    # closing the descriptor releases its lock
+
+
 class HeavyPool:
     """``slots`` heavy computations at once; see the module docstring."""
 
@@ -105,7 +149,7 @@ class HeavyPool:
                  isolation: str = "process"):
         self.catalog, self.slots, self.wait_s, self.timeout_s = catalog, slots, wait_s, timeout_s
         self.isolation = isolation
-        self._free = threading.BoundedSemaphore(slots)
+        self._free: ThreadSlots | FileSlots = ThreadSlots(slots)
         self._idle: queue.LifoQueue[_Child] = queue.LifoQueue()
         self._blob: bytes | None = None
         self._lock = threading.Lock()
@@ -126,6 +170,10 @@ class HeavyPool:
             if self._blob is None:
                 self._blob = pickle.dumps(self.catalog)
         return _Child(self._ctx(), self._blob)
+
+    def share_slots(self, folder: str) -> None:
+        """Count the slots for every process using ``folder`` (the workers of one ``tco serve``), not per process."""
+        self._free = FileSlots(folder, self.slots)
 
     def warm(self) -> None:
         """Start every slot's process now (``tco serve`` does, so no request waits for one)."""
@@ -149,14 +197,15 @@ class HeavyPool:
 
     def run(self, task: Callable[..., Any], *args):
         """``task(catalog, *args)`` in a free slot: its value, or the error answer it stands for."""
-        if not self._free.acquire(timeout=self.wait_s):
+        token = self._free.acquire(self.wait_s)
+        if token is None:
             raise self.busy()
         try:
             if self.isolation == "thread":
                 return task(self.catalog, *args)
             return self._in_child(task, args)
         finally:
-            self._free.release()
+            self._free.release(token)
 
     def _in_child(self, task, args):
         child = self._child()

@@ -8,12 +8,16 @@
   the answer very slowly) cannot hold a thread;
 - the errors gunicorn answers itself (a request line over the limit: 414; headers too large: 431;
   a malformed request: 400) are written in the API's JSON error shape, with the security headers;
-- once the app is loaded, the heavy pool's processes are started, so no request waits for one.
+- once the app is loaded, the heavy pool's slots are made the server's (shared by its workers, so
+  ``TCO_HEAVY_SLOTS`` counts for the whole service) and its processes started, so no request waits
+  for one.
 """
 from __future__ import annotations
 
 import errno
+import os
 import socket
+import tempfile
 import threading
 import time
 
@@ -78,6 +82,24 @@ def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
     gunicorn_util.write_nonblock(sock, ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
 
 
+SLOT_FOLDER_PREFIX = "tco-heavy-slots-"
+
+
+def prune_slot_folders() -> None:
+    """Remove the heavy-slot folders of servers that are gone (their arbiter's pid is in the name)."""
+    import shutil
+    root = tempfile.gettempdir()
+    for name in os.listdir(root):
+        pid = name.removeprefix(SLOT_FOLDER_PREFIX)
+        if name.startswith(SLOT_FOLDER_PREFIX) and pid.isdigit():
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+            except PermissionError:         # alive, another user's
+                pass
+
+
 class Worker(ThreadWorker):
     """gunicorn's ``gthread`` worker with request deadlines and JSON errors (see the module docstring)."""
 
@@ -90,6 +112,9 @@ class Worker(ThreadWorker):
         super().load_wsgi()
         pool = getattr(self.wsgi, "extensions", {}).get("tco_heavy")
         if pool is not None:
+            # one set of heavy slots for all the workers of this server (the arbiter is their common parent)
+            prune_slot_folders()
+            pool.share_slots(os.path.join(tempfile.gettempdir(), f"{SLOT_FOLDER_PREFIX}{self.ppid}"))
             threading.Thread(target=pool.warm, name="tco-heavy-warm", daemon=True).start()
 
     def handle(self, conn):
