@@ -3,7 +3,8 @@
 Per month: uncached input x input price + cached input x cached price + cache writes x
 write price + output x output price (per 1M tokens), with the batch share at the batch
 prices and the long-context prices when the average prompt is above the threshold; seats x
-price per seat; images x price per image; fixed fees; the one-off integration in month 0.
+price per seat; images x price per image; or, instead of a price list, a known current
+spend x the growth (:func:`baseline_bill`); fixed fees; the one-off integration in month 0.
 Every price is multiplied by ``(1 - discount) x (1 + price_change_annual) ** (m / 12)``.
 """
 from __future__ import annotations
@@ -59,6 +60,18 @@ def batch_ratios(p: ClosedPrices, batch_share: float) -> tuple[float, float]:
     return bin_ratio, bout_ratio
 
 
+def baseline_bill(baseline, growth, scale=1.0) -> np.ndarray:
+    """A known current spend billed month by month [USD/month]: the baseline of month m at
+    month-0 volume x the workload's growth of month m over month 0 x the volume scale.
+
+    No discount or price change: the baseline is what was billed.
+
+    >>> baseline_bill(np.array([1000.0, 1000.0, 1200.0]), np.array([1.0, 1.1, 1.21])).round(6).tolist()
+    [1000.0, 1100.0, 1452.0]
+    """
+    return np.asarray(baseline, dtype=float) * growth * np.asarray(scale, dtype=float)
+
+
 def closed_costs(R: Resolved, volume_scale=1.0, steady: bool = False) -> dict[str, np.ndarray]:
     """Monthly cost of the closed option by component [USD/month].
 
@@ -85,6 +98,8 @@ def closed_costs(R: Resolved, volume_scale=1.0, steady: bool = False) -> dict[st
             out[k] = zeros
     out["seats"] = vol.seats_month0 * growth * scale * p.per_seat_month * factor
     out["images"] = vol.images_month0 * growth * scale * p.per_image * factor
+    out["closed_baseline"] = zeros if p.baseline is None else \
+        baseline_bill(p.baseline[:growth.shape[-1]], growth, scale)
     out["closed_fixed"] = zeros + c.fixed_usd_per_month
     setup = np.zeros_like(months)
     if not steady:

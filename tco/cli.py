@@ -339,17 +339,34 @@ def focus() -> None:
 
 @focus.command("baseline")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--provider", "providers", multiple=True, help="Keep rows of this ProviderName (repeatable).")
-@click.option("--all-services", is_flag=True, help="Keep every ServiceCategory, not only AI and Machine Learning.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True)
-def focus_baseline(file, providers, all_services, fmt) -> None:
-    """Monthly spend [USD] of a FOCUS export: the current-spend baseline to compare a projection with."""
-    from tco.focus import FocusError, read_focus_baseline
+@click.option("--reader", type=click.Choice(["focus", "openai-costs", "anthropic-costs"]), default="focus",
+              show_default=True, help="Layout: a FOCUS export, OpenAI's Costs API or Anthropic's cost report "
+                                      "(JSON pages or flattened rows).")
+@click.option("--provider", "providers", multiple=True, help="Keep rows of this ProviderName (repeatable; FOCUS).")
+@click.option("--all-services", is_flag=True,
+              help="Keep every ServiceCategory, not only AI and Machine Learning (FOCUS).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--json", "as_json", is_flag=True,
+              help="Print {\"baseline_usd_per_month\": [...]}, the closed option's field (= --format json).")
+def focus_baseline(file, reader, providers, all_services, fmt, as_json) -> None:
+    """Monthly spend [USD] of a FOCUS or cost export: the current-spend baseline of the closed option
+    (months without rows count 0)."""
+    import json as _json
 
+    from tco.focus import FocusError, baseline_field, read_baseline
+    from tco.usage_readers import ReaderError
+
+    if reader != "focus" and (providers or all_services):
+        raise click.UsageError("--provider and --all-services filter FOCUS files only")
+    options = {"service_category": None if all_services else "AI and Machine Learning",
+               "providers": providers or None} if reader == "focus" else {}
     try:
-        base = read_focus_baseline(file, service_category=None if all_services else "AI and Machine Learning",
-                                   providers=providers or None)
-    except FocusError as exc:
+        base = read_baseline(file, reader, **options)
+        if as_json or fmt == "json":
+            click.echo(_json.dumps(baseline_field(base)))
+            click.echo(f"months {base.index[0]} to {base.index[-1]}", err=True)
+            return
+    except (FocusError, ReaderError) as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
     if fmt == "csv":

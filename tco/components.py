@@ -2,7 +2,7 @@
 
 Each option's monthly cost is a dict ``component -> array [USD/month]`` whose last axis is
 the month.  The closed option bills tokens, seats, images, fixed fees and a one-off
-integration; the self-hosted option rents or owns GPUs and pays power, colocation,
+integration, or a known current-spend baseline; the self-hosted option rents or owns GPUs and pays power, colocation,
 support, staff, evaluation, overheads and one-off setup.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 CLOSED_COMPONENTS = ("api_input", "api_cached_input", "api_cache_write", "api_output", "seats", "images",
-                     "closed_fixed", "closed_setup")
+                     "closed_fixed", "closed_setup", "closed_baseline")
 OPEN_COMPONENTS = ("gpu_rental", "hardware", "residual_value", "power", "colocation", "support", "staff",
                    "evaluation", "overhead", "open_setup")
 
@@ -18,11 +18,13 @@ OPEN_COMPONENTS = ("gpu_rental", "hardware", "residual_value", "power", "colocat
 ONE_OFF_COMPONENTS = ("closed_setup", "open_setup")
 
 #: Components billed by usage, the part of the closed bill a hybrid plan can move to own replicas.
-USAGE_COMPONENTS = ("api_input", "api_cached_input", "api_cache_write", "api_output", "images")
+#: A current-spend baseline scales with the volume, so it counts as usage.
+USAGE_COMPONENTS = ("api_input", "api_cached_input", "api_cache_write", "api_output", "images", "closed_baseline")
 
 COMPONENT_LABELS = {
     "api_input": "API input tokens", "api_cached_input": "API cached input", "api_cache_write": "API cache writes",
-    "api_output": "API output tokens", "seats": "Seats", "images": "Images", "closed_fixed": "Fixed fees",
+    "api_output": "API output tokens", "seats": "Seats", "images": "Images",
+    "closed_baseline": "Current spend (baseline)", "closed_fixed": "Fixed fees",
     "closed_setup": "Integration (one-off)", "gpu_rental": "GPU rental", "hardware": "Hardware",
     "residual_value": "Residual value", "power": "Power", "colocation": "Colocation", "support": "Support contract",
     "staff": "MLOps staff", "evaluation": "Evaluation & guardrails", "overhead": "Monitoring, storage, network",

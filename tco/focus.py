@@ -36,6 +36,9 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from tco.scenario import MAX_HORIZON_MONTHS
+from tco.usage_readers import monthly_usd, read_cost_baseline
+
 SPEC_VERSION = "1.2"
 SPEC_URL = "https://focus.finops.org/focus-specification/v1-2/"
 
@@ -393,7 +396,27 @@ def read_focus_baseline(path: str | os.PathLike, service_category: str | None = 
         col = "ChargePeriodStart" if when.isna().iloc[first] else cost
         raise FocusError(f"{path}: row {df.index[first] + 1}: {col}: not a date-time / number "
                          f"({int(bad.sum())} such row(s))")
-    month = when.dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("M").astype(str)
-    out = usd.groupby(month.to_numpy()).sum().sort_index()
-    out.index.name, out.name = "month", "usd"
-    return out
+    return monthly_usd(when, usd)
+
+
+def read_baseline(path: str | os.PathLike, reader: str = "focus", **focus_options) -> pd.Series:
+    """Monthly spend [USD] of a FOCUS export (``reader="focus"``, options as
+    :func:`read_focus_baseline`) or of a vendor's cost export (``openai-costs``,
+    ``anthropic-costs``: :func:`tco.usage_readers.read_cost_baseline`), indexed ``YYYY-MM``."""
+    if reader == "focus":
+        return read_focus_baseline(path, **focus_options)
+    return read_cost_baseline(path, reader)
+
+
+def baseline_field(monthly: pd.Series) -> dict:
+    """A monthly spend as the scenario field ``closed.baseline_usd_per_month`` [USD/month], months in
+    order (a month without rows is 0), to the cent; of a longer series the last
+    :data:`~tco.scenario.MAX_HORIZON_MONTHS` months.
+
+    >>> baseline_field(pd.Series([1000.0, 1200.004], index=["2026-01", "2026-02"]))
+    {'baseline_usd_per_month': [1000.0, 1200.0]}
+    """
+    if not len(monthly):
+        raise FocusError("no spend to take as a baseline: the file has no rows after filtering")
+    values = [round(float(v), 2) for v in monthly.to_numpy(dtype=float)[-MAX_HORIZON_MONTHS:]]
+    return {"baseline_usd_per_month": values}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tco.bills import batch_ratios, token_prices_in_force
+from tco.bills import baseline_bill, batch_ratios, token_prices_in_force
 from tco.finance import HOURS_PER_MONTH, SECONDS_PER_MONTH
 from tco.resolve import ClosedPrices, Resolved
 from tco.workload import Volumes
@@ -58,6 +58,9 @@ def cloud_token_totals(R: Resolved, scale, price_scale, steady: bool = False):
     closed = np.multiply(growth, coef)
     if factor is not None:
         closed *= factor
+    if p.baseline is not None:         # a known spend: no discount, no price change (as closed_costs)
+        base = baseline_bill(p.baseline[:growth.shape[-1]], growth, scale)
+        closed += base if price_scale is None else base * price_scale
     if c.fixed_usd_per_month:
         closed += c.fixed_usd_per_month
     if not steady:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -61,6 +61,9 @@ class ClosedPrices:
     events: tuple = ()
     #: Months priced at a price not in force then (no successor after a shutdown), shape (H,).
     flagged: Any = None
+    #: Known current spend of each month at month-0 volume [USD/month], shape (H,), or None
+    #: (priced from the price list); see :func:`resolve_baseline`.
+    baseline: Any = None
 
     def at_month(self, m: int = 0) -> "ClosedPrices":
         """The prices of month ``m`` as scalars (a price vector over months keeps month ``m``)."""
@@ -184,6 +187,8 @@ def resolve_closed(c: ClosedOption, catalog: Catalog, vol: Volumes, A: dict, bat
     check_number("closed.price_change_annual", c.price_change_annual, -0.99, 10)
     check_number("closed.setup_usd", c.setup_usd)
     check_number("closed.fixed_usd_per_month", c.fixed_usd_per_month)
+    if c.baseline_usd_per_month is not None:
+        return resolve_baseline(c, len(vol.growth), A)
     labels: list[str] = []
     row = None
     if c.model is not None:
@@ -212,6 +217,56 @@ def resolve_closed(c: ClosedOption, catalog: Catalog, vol: Volumes, A: dict, bat
         raise ScenarioError("closed.image_model", "required for an image workload (or give usd_per_image)")
     p.label = " + ".join(labels) if labels else "closed API (inline prices)"
     return p
+
+
+#: Closed-option fields that set a price, which a current-spend baseline replaces.
+_PRICE_FIELDS = ("model", "seat_product", "image_model", "usd_per_seat_month", "usd_per_image") \
+    + tuple(f for f, _, _ in _TOKEN_PRICES)
+
+
+def baseline_series(values, horizon: int) -> np.ndarray:
+    """A monthly baseline over ``horizon`` months, the last value carried forward [USD/month].
+
+    >>> baseline_series([1000.0, 1200.0], 4).tolist()
+    [1000.0, 1200.0, 1200.0, 1200.0]
+    """
+    b = np.asarray(values, dtype=float)
+    return b[np.minimum(np.arange(horizon), b.size - 1)]
+
+
+def resolve_baseline(c: ClosedOption, horizon: int, A: dict) -> ClosedPrices:
+    """The closed option priced as a known spend: ``baseline_usd_per_month`` checked and carried
+    forward over the horizon (finite, >= 0, 1 to ``horizon`` values; no price list beside it).
+
+    >>> resolve_baseline(ClosedOption(baseline_usd_per_month=[10.0]), 2, {}).baseline.tolist()
+    [10.0, 10.0]
+    >>> resolve_baseline(ClosedOption(baseline_usd_per_month=[1.0, -1.0]), 2, {})
+    Traceback (most recent call last):
+    ...
+    tco.scenario.ScenarioError: closed.baseline_usd_per_month: month 1: must be a number >= 0, got -1.0
+    """
+    path = "closed.baseline_usd_per_month"
+    values = c.baseline_usd_per_month
+    if isinstance(values, (str, bytes, Mapping)) or not hasattr(values, "__len__"):
+        raise ScenarioError(path, f"must be a list of monthly amounts [USD/month], got {values!r}")
+    if not 1 <= len(values) <= horizon:
+        raise ScenarioError(path, f"must hold 1 to {horizon} values (one per month of the horizon), "
+                                  f"got {len(values)}")
+    try:
+        b = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        b = None
+    if b is None or b.ndim != 1 or not np.isfinite(b).all() or (b < 0).any():
+        for m, v in enumerate(values):           # only on bad input: name the first bad month
+            try:
+                check_number(f"{path}: month {m}", v)
+            except ScenarioError as exc:
+                raise ScenarioError(path, f"month {m}: {exc.message}") from None
+    given = [f"closed.{f}" for f in _PRICE_FIELDS if getattr(c, f) is not None]
+    if given:
+        raise ScenarioError(path, f"replaces the price list: leave out {', '.join(given)}")
+    A[path] = Assumption(float(b[0]), "USD/month", f"scenario ({len(b)} month(s), last carried forward)")
+    return ClosedPrices(baseline=baseline_series(b, horizon), label="closed API (current-spend baseline)")
 
 
 def _token_prices(c: ClosedOption, row: dict | None, A: dict) -> ClosedPrices:

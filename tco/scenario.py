@@ -116,6 +116,12 @@ class ClosedOption:
     setup_usd: float = 0.0
     #: Recurring cost besides usage (support plan, gateway) [USD/month].
     fixed_usd_per_month: float = 0.0
+    #: Known current spend instead of a price list [USD/month], e.g. from a FOCUS or cost export
+    #: (``tco focus baseline FILE --json``): one value per month of the horizon, or fewer and the
+    #: last one carried forward; month m is billed value(m) x the workload's growth of month m
+    #: over month 0 (component ``closed_baseline``).  Excludes model, seat, image and inline prices;
+    #: the discount and the yearly price change do not apply (the spend is what was billed).
+    baseline_usd_per_month: list[float] | None = None
 
 
 @dataclass

@@ -76,7 +76,8 @@ def sweep(R: Resolved, volume_scale=1.0, monthly_growth=None, closed_price_scale
         parts = closed_costs(R2, scale)
         if closed_price_scale is not None:
             ps = col(closed_price_scale)
-            for k in ("api_input", "api_cached_input", "api_cache_write", "api_output", "seats", "images"):
+            for k in ("api_input", "api_cached_input", "api_cache_write", "api_output", "seats", "images",
+                      "closed_baseline"):
                 parts[k] = parts[k] * ps
         open_parts = open_costs(R2, scale)
         closed, opened = total(parts), total(open_parts)

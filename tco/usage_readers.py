@@ -47,10 +47,14 @@ from ``COLUMN=SOURCE`` pairs for anything else (``input_tokens=prompt+context``)
 """
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -332,3 +336,114 @@ def _flat_keys(row: dict, prefix: str = "") -> list[str]:
         else:
             keys.append(prefix + k)
     return keys
+
+
+# --------------------------------------------------------------------------- cost exports (money, not tokens)
+
+@dataclass(frozen=True)
+class CostLayout:
+    """Where a vendor's cost export keeps the bucket start, the amount and its currency.
+
+    ``usd_per_unit`` turns the amount into USD (Anthropic reports cents).
+    """
+
+    name: str
+    time: str
+    amount: tuple[str, ...]
+    currency: tuple[str, ...]
+    usd_per_unit: float
+    unix_seconds: bool
+
+
+#: Cost exports as published: OpenAI's Costs API (``GET /v1/organization/costs``: pages of daily
+#: buckets with ``start_time`` [Unix s] and results carrying ``amount.value`` [USD],
+#: ``amount.currency`` ("usd"), ``line_item``, ``project_id``) and Anthropic's Admin API cost
+#: report (``GET /v1/organizations/cost_report``: buckets with ``starting_at`` [RFC 3339] and
+#: results carrying ``amount``, a decimal string in cents, ``currency`` ("USD"), ``cost_type``,
+#: ``description``, ``model``, ``service_tier``, ``token_type``, ``workspace_id``).
+COST_LAYOUTS = {
+    "openai-costs": CostLayout("openai-costs", "start_time", ("amount.value", "amount_value", "amount"),
+                               ("amount.currency", "amount_currency", "currency"), 1.0, True),
+    "anthropic-costs": CostLayout("anthropic-costs", "starting_at", ("amount",), ("currency",), 0.01, False),
+}
+
+
+def monthly_usd(when: pd.Series, usd: pd.Series) -> pd.Series:
+    """Amounts [USD] summed per calendar month (UTC) of ``when``, indexed ``YYYY-MM``, every month
+    from the first to the last (a month without rows is 0).
+
+    >>> w = pd.Series(pd.to_datetime(["2026-01-05", "2026-03-01", "2026-01-20"], utc=True))
+    >>> monthly_usd(w, pd.Series([1.0, 2.0, 3.0])).to_dict()
+    {'2026-01': 4.0, '2026-02': 0.0, '2026-03': 2.0}
+    """
+    month = when.dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("M")
+    out = usd.groupby(month.to_numpy()).sum().sort_index()
+    if len(out):
+        out = out.reindex(pd.period_range(out.index.min(), out.index.max(), freq="M"), fill_value=0.0)
+    out.index = out.index.astype(str)
+    out.index.name, out.name = "month", "usd"
+    return out
+
+
+def _cost_rows(path: Path) -> pd.DataFrame:
+    """The result rows of a cost export: the API's JSON page(s) (one page, a list of pages or one
+    page per line), or rows already flattened (CSV, JSON Lines)."""
+    if path.suffix.lower() == ".csv":
+        return pd.read_csv(path, low_memory=False)
+    text = path.read_text(encoding="utf-8")
+    try:
+        docs = json.loads(text)
+    except json.JSONDecodeError:
+        try:
+            docs = [json.loads(line) for line in text.splitlines() if line.strip()]   # one page or row a line
+        except json.JSONDecodeError as exc:
+            raise ReaderError(f"{path}: line {exc.lineno}: not JSON ({exc.msg})") from None
+    docs = docs if isinstance(docs, list) else [docs]
+    if not all(isinstance(d, dict) for d in docs):
+        raise ReaderError(f"{path}: expected JSON objects (cost report pages or result rows)")
+    if docs and all("data" in d for d in docs):                  # API pages: data -> buckets -> results
+        buckets = pd.json_normalize(docs, record_path="data")
+        if "results" not in buckets.columns:
+            raise ReaderError(f"{path}: data[].results: missing (not a cost report page)")
+        buckets = buckets.explode("results").dropna(subset=["results"]).reset_index(drop=True)
+        results = pd.json_normalize(buckets.pop("results").tolist())
+        return pd.concat([buckets, results], axis=1)
+    return pd.json_normalize(docs)
+
+
+def read_cost_baseline(path: str | os.PathLike, reader: str) -> pd.Series:
+    """Monthly spend [USD] of an OpenAI or Anthropic cost export (``reader``: a key of
+    :data:`COST_LAYOUTS`), indexed ``YYYY-MM``: the current-spend baseline.
+
+    Raises :class:`ReaderError` naming the column when one is missing or holds a bad value,
+    and when an amount is not in USD.
+    """
+    try:
+        lay = COST_LAYOUTS[reader]
+    except KeyError:
+        raise ReaderError(f"--reader: {reader!r} is not a cost export; choose one of "
+                          f"{', '.join(COST_LAYOUTS)}") from None
+    path = Path(path)
+    df = _cost_rows(path)
+    amount = next((c for c in lay.amount if c in df.columns), None)
+    for col, what in ((lay.time, "the bucket start"), (amount, "the amount")):
+        if col is None or col not in df.columns:
+            raise ReaderError(f"{path}: {col or lay.amount[0]}: column missing ({what} of a {lay.name} export)")
+    cur = next((c for c in lay.currency if c in df.columns and c != amount), None)
+    if cur is not None:
+        found = set(df[cur].dropna().astype(str).str.upper())
+        if found - {"USD"}:
+            raise ReaderError(f"{path}: {cur}: only USD is supported, found {', '.join(sorted(found))}")
+    raw = df[lay.time]
+    if lay.unix_seconds:
+        when = pd.to_datetime(pd.to_numeric(raw, errors="coerce"), unit="s", utc=True)
+    else:
+        when = pd.to_datetime(raw, utc=True, errors="coerce", format="ISO8601")
+    usd = pd.to_numeric(df[amount], errors="coerce") * lay.usd_per_unit
+    bad = when.isna() | usd.isna() | ~np.isfinite(usd.fillna(0.0))
+    if bad.any():
+        first = int(np.flatnonzero(bad.to_numpy())[0])
+        col = lay.time if when.isna().iloc[first] else amount
+        raise ReaderError(f"{path}: row {first + 1}: {col}: not a {'time' if col == lay.time else 'number'} "
+                          f"({df[col].iloc[first]!r}; {int(bad.sum())} such row(s))")
+    return monthly_usd(when, usd)

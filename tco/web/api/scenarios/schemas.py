@@ -154,6 +154,14 @@ class ClosedSchema(_Strict):
                               -0.99, 10.0, default=C["price_change_annual"])
     setup_usd = num("One-off integration cost", "USD", default=C["setup_usd"])
     fixed_usd_per_month = num("Recurring cost besides usage", "USD/month", default=C["fixed_usd_per_month"])
+    baseline_usd_per_month = fields.List(
+        fields.Float(allow_nan=False, validate=validate.Range(min=0, max=BIG)),
+        allow_none=True, validate=validate.Length(min=1, max=MAX_HORIZON_MONTHS),
+        metadata={"description": "Known current spend instead of a price list [USD/month] (e.g. from "
+                                 "`tco focus baseline FILE --json`): one value per month of the horizon, or "
+                                 "fewer and the last one carried forward; each month is scaled by the "
+                                 "workload's growth over month 0.  Leave out model, seat, image and inline "
+                                 "prices; the discount and price change do not apply."})
 
 
 class OpenSchema(_Strict):
