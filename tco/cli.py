@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from tco.catalog import DEFAULT_PRICING_DIR, CatalogError, load_catalog, table_csv, write_table
+from tco.catalog import DEFAULT_PRICING_DIR, CatalogError, load_catalog, table_frame, write_table
+from tco.web.text import csv_text
 from tco.settings import Settings, SettingsError
 from tco.tables import TABLE_NAMES, TABLES
 
@@ -95,8 +96,8 @@ def catalog_list(table, dirs, as_of, fmt) -> None:
     if table not in TABLE_NAMES:
         raise click.UsageError(f"unknown table {table!r}; valid tables: {', '.join(TABLE_NAMES)}")
     df = cat[table]
-    if fmt == "csv":
-        click.echo(table_csv(df, table), nl=False)
+    if fmt == "csv":                                         # for spreadsheets: formula cells neutralised
+        click.echo(csv_text(table_frame(df, table)), nl=False)
     else:
         cols = [c for c in df.columns if c not in ("source_url", "notes")]
         with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_columns", None):
@@ -318,7 +319,7 @@ def usage_price(source, by, groups, reader, mapping, output, focus_path, engine,
         from tco.focus import usage_focus, write_focus
         write_focus(usage_focus(result, cat), focus_path)
     if fmt == "csv":
-        click.echo(table.to_csv(index=False), nl=False)
+        click.echo(csv_text(table), nl=False)
     else:
         with pd.option_context("display.max_rows", None, "display.width", 200, "display.float_format",
                                "{:,.2f}".format):
@@ -370,7 +371,7 @@ def focus_baseline(file, reader, providers, all_services, fmt, as_json) -> None:
         click.echo(str(exc), err=True)
         sys.exit(1)
     if fmt == "csv":
-        click.echo(base.to_csv(), nl=False)
+        click.echo(csv_text(base.rename_axis(base.index.name or "month").reset_index()), nl=False)
     else:
         click.echo(base.to_frame().to_string(float_format="{:,.2f}".format))
         click.echo(f"total ${base.sum():,.2f} over {len(base)} month(s)")

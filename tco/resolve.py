@@ -299,12 +299,33 @@ def _token_prices(c: ClosedOption, row: dict | None, A: dict) -> ClosedPrices:
     return p
 
 
+_SCHEDULES: dict[tuple, object] = {}
+
+
+def _schedule(catalog: Catalog, model: str, months: int):
+    """:func:`tco.lifecycle.price_schedule` of ``model`` from the catalog's date, cached per catalog
+    history; None when the model has a single dated row that never ends and no lifecycle row
+    (its price holds all along, nothing to build)."""
+    prices, life = catalog.history["api_prices"], catalog.history["model_lifecycle"]
+    key = (id(prices), len(prices), id(life), model, catalog.as_of, months)
+    if key in _SCHEDULES:
+        return _SCHEDULES[key]
+    model_id = catalog.api_price(model)["model_id"]
+    rows = prices[prices["model_id"] == model_id]
+    simple = len(rows) == 1 and rows["effective_until"].isna().all() and not (life["model_id"] == model_id).any()
+    sched = None if simple else price_schedule(catalog, model, catalog.as_of, months)
+    if len(_SCHEDULES) > 512:
+        _SCHEDULES.clear()
+    _SCHEDULES[key] = sched
+    return sched
+
+
 def _price_over_time(c: ClosedOption, p: ClosedPrices, catalog: Catalog, months: int, A: dict) -> None:
     """Each catalog price as a vector over the horizon, from the dated rows in force month by month
     (:func:`tco.lifecycle.price_schedule`): a promotion ends, a scheduled change starts, a shutdown
     moves to the successor's prices.  Inline prices stay as given; the switches are recorded."""
-    sched = price_schedule(catalog, c.model, catalog.as_of, months)
-    if len(sched.events) == 0 and len(set(sched.model_id)) == 1 and not sched.flagged.any():
+    sched = _schedule(catalog, c.model, months)
+    if sched is None or (len(sched.events) == 0 and len(set(sched.model_id)) == 1 and not sched.flagged.any()):
         return            # one row all along: the scalar prices hold
     for fld, col, attr in _TOKEN_PRICES:
         if getattr(c, fld) is not None or col not in sched.prices:

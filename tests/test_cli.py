@@ -88,3 +88,19 @@ def test_serve_rejects_bad_setting(runner, monkeypatch):
     res = runner.invoke(main, ["serve"])
     assert res.exit_code == 2
     assert "TCO_PORT: expected int, got 'eighty'" in res.output
+
+
+def test_csv_output_neutralises_formula_cells(tmp_path):
+    # an overlay row whose notes start with "=" (a spreadsheet would run it) comes out as '=...
+    import pandas as pd
+    from tco.catalog import load_catalog, write_table
+    cat = load_catalog()
+    row = cat["gpu_rates"].iloc[[0]].copy()                    # a row in force today
+    row["provider"] = "evil-cloud"
+    row["notes"] = "=HYPERLINK(\"http://example.com\")"
+    write_table(row, tmp_path / "gpu_rates.csv", "gpu_rates")
+    res = CliRunner().invoke(main, ["catalog", "list", "gpu_rates", "--dir", str(tmp_path), "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    line = next(x for x in res.output.splitlines() if "evil-cloud" in x)
+    assert "'=HYPERLINK" in line and ",=HYPERLINK" not in line
+    assert pd.read_csv(tmp_path / "gpu_rates.csv")["notes"].iloc[0].startswith("=")   # the table file itself is raw
