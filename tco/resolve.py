@@ -49,6 +49,8 @@ class ClosedPrices:
     output: float = 0.0
     batch_input: float = math.nan
     batch_output: float = math.nan
+    #: Cache-read price on batch requests; NaN = batch does not discount cache reads.
+    batch_cached_input: float = math.nan
     long_threshold: float = math.inf
     input_long: float = math.nan
     cached_input_long: float = math.nan
@@ -66,7 +68,7 @@ class ClosedPrices:
         """The prices of month ``m`` as scalars (a price vector over months keeps month ``m``)."""
         out = replace(self)
         for name in ("input", "cached_input", "cache_write", "output", "batch_input", "batch_output",
-                     "long_threshold", "input_long", "cached_input_long", "output_long"):
+                     "batch_cached_input", "long_threshold", "input_long", "cached_input_long", "output_long"):
             v = np.asarray(getattr(self, name), dtype=float)
             if v.ndim == 1 and v.shape[0] > 1:
                 setattr(out, name, float(v[m]))
@@ -171,6 +173,7 @@ _TOKEN_PRICES = (
     ("output_usd_per_mtok", "usd_per_mtok_output", "output"),
     ("batch_input_usd_per_mtok", "usd_per_mtok_batch_input", "batch_input"),
     ("batch_output_usd_per_mtok", "usd_per_mtok_batch_output", "batch_output"),
+    ("batch_cached_input_usd_per_mtok", "usd_per_mtok_batch_cached_input", "batch_cached_input"),
     ("long_context_threshold_tokens", "long_context_threshold_tokens", "long_threshold"),
     ("input_long_usd_per_mtok", "usd_per_mtok_input_long", "input_long"),
     ("cached_input_long_usd_per_mtok", "usd_per_mtok_cached_input_long", "cached_input_long"),

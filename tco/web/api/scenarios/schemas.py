@@ -149,6 +149,8 @@ class ClosedSchema(_Strict):
     output_usd_per_mtok = num("Output price (overrides the catalog)", "USD/1M tokens", example=10.0)
     batch_input_usd_per_mtok = num("Batch-API input price", "USD/1M tokens")
     batch_output_usd_per_mtok = num("Batch-API output price", "USD/1M tokens")
+    batch_cached_input_usd_per_mtok = num("Batch-API cache-read price (blank: the catalog's, else cache reads keep "
+                                          "their price on batch requests)", "USD/1M tokens")
     long_context_threshold_tokens = num("Prompt length above which long-context prices apply to the whole request",
                                         "tokens", 1)
     input_long_usd_per_mtok = num("Input price above the threshold", "USD/1M tokens")
