@@ -61,6 +61,8 @@ class ClosedPrices:
     label: str = ""
     #: Named switches of the monthly prices (promotions ending, changes, shutdowns to successors).
     events: tuple = ()
+    #: The same switches as :class:`tco.lifecycle.PriceEvent` (month, date, kind, model_id, message).
+    switches: tuple = ()
     #: Months priced at a price not in force then (no successor after a shutdown), shape (H,).
     flagged: Any = None
 
@@ -270,6 +272,7 @@ def _price_over_time(c: ClosedOption, p: ClosedPrices, catalog: Catalog, months:
         with np.errstate(invalid="ignore", divide="ignore"):
             derived = np.where(p.input > 0, p.cached_input * p.input_long / p.input, np.nan)
         p.cached_input_long = np.where(np.isnan(p.cached_input_long), derived, p.cached_input_long)
+    p.switches = tuple(sched.events)
     p.events = tuple(e.message for e in sched.events)
     p.flagged = np.asarray(sched.flagged, dtype=bool)
     A["closed.price_schedule"] = Assumption(list(p.events), "events", f"catalog: api_prices and model_lifecycle "

@@ -570,6 +570,10 @@ def test_a_shutdown_in_month_1_bills_the_successor_from_month_1():
     assert r.totals_by_month()["closed"].round(6).tolist() == [4500.0, 1500.0, 1500.0, 1500.0]
     assert any("priced at new" in e and "old shuts down 2027-01-10" in e for e in r.summary["price_events"])
     assert r.summary["price_flagged_months"] == []
+    # the same switch, structured for the dashboard's chart marker: month 1 (2027-01-01..01-31)
+    (sw,) = [e for e in r.summary["price_switches"] if e["kind"] == "shutdown"]
+    assert (sw["month"], sw["date"], sw["model_id"]) == (1, "2027-01-10", "old")
+    assert sw["message"] in r.summary["price_events"]
 
 
 def test_a_shutdown_without_successor_is_flagged():
