@@ -42,6 +42,8 @@ LOAD_SHAPE = "#f-workload-load_profile"
 USAGE = "#f-ui-usage"
 USAGE_CSV = REPO / "examples" / "usage.csv"
 VIEWPORT = {"width": 1280, "height": 800}
+#: A closed model priced the same over the default 36 months (no promotion, shutdown or change).
+CURRENT_MODEL = "gpt-5.4"
 
 CHARTS_DRAWN = """names => names.every(n => {
     const d = document.getElementById('chart-' + n);
@@ -459,7 +461,10 @@ def test_the_hybrid_plan_is_drawn_and_told(page, live):
     assert "keeps everything on GPT-4o" in page.inner_text("#hybrid-verdict")
     assert page.inner_text("#kpi-hybrid-total") == page.inner_text("#kpi-closed-total")
 
-    # at 10B tokens a month own replicas take the base load from the first month
+    # at 10B tokens a month own replicas take the base load from the first month (on a model priced the
+    # same all horizon: gpt-4o shuts down in month 1 and its successor is priced far lower)
+    page.select_option("#f-closed-model", CURRENT_MODEL)
+    assert settle(page) == "ready"
     scenario = last_scenario(page, lambda: page.fill(TOKENS, "10B"))
     body = post_json(live, "/api/v1/charts?hybrid=true", scenario)
     s = body["summary"]
@@ -475,9 +480,45 @@ def test_the_hybrid_plan_is_drawn_and_told(page, live):
     assert f"up to {s['hybrid_peak_replicas']}" in view["caption"]
 
 
+SWITCHES = """() => {
+    const gd = document.getElementById('chart-cumulative_cost');
+    return {shapes: (gd.layout.shapes || []).filter(s => s.name === 'price_switch').map(s => s.x0),
+            labels: (gd.layout.annotations || []).filter(a => a.name === 'price_switch').map(a => a.text)};
+}"""
+
+
+def test_a_shutdown_inside_the_horizon_is_marked_and_warned(page, live):
+    # The default model, gpt-4o, is deprecated since 2026-10-14 and shuts down 2027-01-14 (model_lifecycle),
+    # inside month 1 from 2026-12-01: months 1-35 are priced at its successor gpt-6-luna.
+    open_dashboard(page, live.url)
+    assert page.is_visible("#f-closed-model-lifecycle")
+    warning = page.inner_text("#f-closed-model-lifecycle")
+    assert "gpt-4o shuts down 2027-01-14" in warning and "priced at gpt-6-luna" in warning
+    assert "deprecated since 2026-10-14" in warning
+    assert page.evaluate(SWITCHES) == {"shapes": [1], "labels": ["gpt-4o shuts down"]}
+    # Claude Sonnet 5.5 has no switch inside 36 months: no warning, no marker
+    page.select_option("#f-closed-model", "claude-sonnet-5-5")
+    assert settle(page) == "ready"
+    assert page.is_hidden("#f-closed-model-lifecycle")
+    assert page.evaluate(SWITCHES) == {"shapes": [], "labels": []}
+
+
+def test_the_header_says_how_old_the_prices_are(page, live, catalog):
+    from tco.freshness import check_catalog
+    open_dashboard(page, live.url)
+    report = check_catalog(catalog)             # the catalog check's own reading of the same rows
+    oldest_days = (catalog.as_of - pd.Timestamp(report.oldest_price_date).date()).days
+    text = page.inner_text("#price-age")
+    assert text.startswith(f"prices as of {catalog.as_of.isoformat()}")
+    assert f"newest row {report.newest_price_date}" in text
+    assert f"oldest in force {report.oldest_price_date} ({oldest_days} days old)" in text
+
+
 def test_changing_the_load_shape_changes_the_hybrid_numbers(page, live):
     open_dashboard(page, live.url)
     assert page.input_value(LOAD_SHAPE) == ""                       # a smooth day from peak / average
+    page.select_option("#f-closed-model", CURRENT_MODEL)             # as in the test above
+    assert settle(page) == "ready"
     smooth_scenario = last_scenario(page, lambda: page.fill(TOKENS, "10B"))
     assert "load_profile" not in smooth_scenario["workload"]
     smooth = hybrid_view(page)
