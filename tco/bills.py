@@ -2,9 +2,10 @@
 
 Per month: uncached input x input price + cached input x cached price + cache writes x
 write price + output x output price (per 1M tokens), with the batch share at the batch
-prices and the long-context prices when the average prompt is above the threshold; seats x
-price per seat; images x price per image; or, instead of a price list, a known current
-spend x the growth (:func:`baseline_bill`); fixed fees; the one-off integration in month 0.
+prices (cache reads too, where the vendor has a batch cache-read price) and the long-context
+prices when the average prompt is above the threshold; seats x price per seat; images x price
+per image; or, instead of a price list, a known current spend x the growth (:func:`baseline_bill`);
+fixed fees; the one-off integration in month 0.
 Every price is multiplied by ``(1 - discount) x (1 + price_change_annual) ** (m / 12)``.
 """
 from __future__ import annotations
@@ -49,15 +50,24 @@ def token_prices_in_force(p: ClosedPrices, input_tokens_per_request: float):
             np.where(long, p.output_long, p.output), p.cache_write * np.where(long, ratio, 1.0))
 
 
-def batch_ratios(p: ClosedPrices, batch_share: float) -> tuple[float, float]:
-    """Batch over list price, for input and output [-] (1 when nothing goes through the batch API).
+def batch_ratios(p: ClosedPrices, batch_share: float) -> tuple:
+    """Batch over list price, for input, output and cache reads [-] (1 when nothing goes through
+    the batch API, and for cache reads when the vendor has no batch price for them).
 
     >>> batch_ratios(ClosedPrices(input=2.0, output=8.0, batch_input=1.0, batch_output=4.0), 0.5)
-    (0.5, 0.5)
+    (0.5, 0.5, 1.0)
+    >>> batch_ratios(ClosedPrices(input=2.0, cached_input=0.2, output=8.0, batch_input=1.0, batch_output=4.0,
+    ...                           batch_cached_input=0.1), 0.5)[2]        # 0.1 / 0.2
+    0.5
     """
-    bin_ratio = (p.batch_input / p.input) if batch_share > 0 and np.all(np.asarray(p.input) > 0) else 1.0
-    bout_ratio = (p.batch_output / p.output) if batch_share > 0 and np.all(np.asarray(p.output) > 0) else 1.0
-    return bin_ratio, bout_ratio
+    if not batch_share > 0:
+        return 1.0, 1.0, 1.0
+    bin_ratio = (p.batch_input / p.input) if np.all(np.asarray(p.input) > 0) else 1.0
+    bout_ratio = (p.batch_output / p.output) if np.all(np.asarray(p.output) > 0) else 1.0
+    bc, cached = np.asarray(p.batch_cached_input, dtype=float), np.asarray(p.cached_input, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        bcached = np.where(np.isnan(bc) | ~(cached > 0), 1.0, bc / cached)
+    return bin_ratio, bout_ratio, float(bcached) if bcached.ndim == 0 else bcached
 
 
 def baseline_bill(baseline, growth, scale=1.0) -> np.ndarray:
@@ -112,18 +122,18 @@ def _token_bill(p: ClosedPrices, tokens, input_share, input_tokens_per_request, 
                 batch_share, factor) -> dict[str, np.ndarray]:
     """The four token components [USD/month] of ``tokens`` per month.
 
-    The batch discount applies to uncached input and to output; cache reads and writes keep
-    their price.
+    The batch discount applies to uncached input and to output, and to cache reads where the
+    vendor prices them on batch requests (``batch_cached_input``); cache writes keep their price.
     """
     tin = tokens * input_share
     tout = tokens - tin
     pin, pcached, pout, pwrite = token_prices_in_force(p, input_tokens_per_request)
     b = batch_share
-    bin_ratio, bout_ratio = batch_ratios(p, b)
+    bin_ratio, bout_ratio, bcached_ratio = batch_ratios(p, b)
     uncached = tin * (1.0 - cached_share - write_share)
     return {
         "api_input": uncached * pin * ((1 - b) + b * bin_ratio) / 1e6 * factor,
-        "api_cached_input": tin * cached_share * pcached / 1e6 * factor,
+        "api_cached_input": tin * cached_share * pcached * ((1 - b) + b * bcached_ratio) / 1e6 * factor,
         "api_cache_write": tin * write_share * pwrite / 1e6 * factor,
         "api_output": tout * pout * ((1 - b) + b * bout_ratio) / 1e6 * factor,
     }

@@ -178,17 +178,17 @@ def component_colors() -> dict[str, str]:
 
 
 def _vline(fig: go.Figure, x: float, text: str, log_x: bool, dash: str, name: str, y: float = 0.99,
-           right_half: bool = False) -> None:
+           right_half: bool = False, color: str = MARKER_COLOR, hovertext: str | None = None) -> None:
     """A vertical line over the plot height at data ``x``, labelled at height ``y`` [paper].
 
-    The label goes on the line's left when it is in the ``right_half`` of the plot.
-    Shapes take data values on a log axis; annotations take log10 of them.
+    The label goes on the line's left when it is in the ``right_half`` of the plot; ``hovertext``
+    (if any) shows on hovering it.  Shapes take data values on a log axis; annotations take log10 of them.
     """
     fig.add_shape(type="line", xref="x", yref="paper", x0=x, x1=x, y0=0, y1=1, name=name,
-                  line=dict(color=MARKER_COLOR, width=1.5, dash=dash))
+                  line=dict(color=color, width=1.5, dash=dash))
     fig.add_annotation(x=math.log10(x) if log_x else x, xref="x", y=y, yref="paper", yanchor="top",
                        text=text, showarrow=False, xanchor="right" if right_half else "left", name=name,
-                       font=dict(color=MARKER_COLOR, size=11), bgcolor="rgba(255,255,255,0.8)")
+                       font=dict(color=color, size=11), bgcolor="rgba(255,255,255,0.8)", hovertext=hovertext)
 
 
 def _note(fig: go.Figure, text: str, name: str) -> None:
@@ -302,8 +302,28 @@ def cost_vs_volume(result: Result, n: int = 200) -> go.Figure:
     return _layout(fig, title, meta)
 
 
+#: Short chart labels of the closed option's price switches (``summary["price_switches"]`` kinds);
+#: deprecations change no price and are not drawn.
+SWITCH_LABELS = {"promotion_ends": "promotion ends", "price_change": "price change", "price_ends": "price ends",
+                 "no_price_yet": "no price yet", "shutdown": "shuts down",
+                 "shutdown_no_successor": "shuts down, no successor"}
+
+
+def _price_switches(fig: go.Figure, switches: list[dict], H: int) -> list[int]:
+    """A dotted line in the closed colour at the start ``t = month`` of each price switch, labelled
+    "<model> shuts down" (the whole sentence on hover), the labels stepped down the plot so that
+    neighbours do not overlap.  Returns the months drawn [months]."""
+    drawn = [sw for sw in switches if sw["kind"] in SWITCH_LABELS and 0 <= sw["month"] < H]
+    for i, sw in enumerate(drawn):
+        m = int(sw["month"])
+        _vline(fig, m, f"{sw['model_id']} {SWITCH_LABELS[sw['kind']]}", log_x=False, dash="dot",
+               name="price_switch", y=0.88 - 0.08 * (i % 4), right_half=m > H / 2, color=CLOSED_COLOR,
+               hovertext=sw["message"])
+    return [int(sw["month"]) for sw in drawn]
+
+
 def cumulative_cost(result: Result) -> go.Figure:
-    """Cumulative cost of both options over the horizon, break-even month marked.
+    """Cumulative cost of both options over the horizon, break-even month and price switches marked.
 
     Costs of month ``m`` accrue evenly through it (the engine's convention for
     ``summary["breakeven_month"]``), so the curves run through ``(0, 0)`` and the
@@ -322,8 +342,10 @@ def cumulative_cost(result: Result) -> go.Figure:
         option (``meta.kind == "cost"``; its last y is the option's total over the
         horizon [USD]), a dashed vertical line and a marker (``"breakeven"``) at
         ``summary["breakeven_month"]`` [months], or a note with
-        ``summary["breakeven_month_reason"]`` when there is none.  ``layout.meta``:
-        chart, breakeven_month.
+        ``summary["breakeven_month_reason"]`` when there is none; a dotted line
+        (``"price_switch"``) at the start of each month where the closed option's price switches
+        (``summary["price_switches"]``: a promotion ends, a price changes, the model shuts down).
+        ``layout.meta``: chart, breakeven_month, price_switch_months.
     """
     s = result.summary
     names = _names(result)
@@ -357,9 +379,11 @@ def cumulative_cost(result: Result) -> go.Figure:
                right_half=bm > H / 2)
     else:
         _note(fig, f"No break-even: {s.get('breakeven_month_reason', '')}", "breakeven")
+    switched = _price_switches(fig, s.get("price_switches", []), H)
     fig.update_xaxes(title_text="Months from start [months]", range=[0, H], hoverformat=".1f")
     fig.update_yaxes(title_text="Cumulative cost [USD]", tickprefix="$", tickformat=",.0f", rangemode="tozero")
-    return _layout(fig, "Cumulative cost", {"chart": "cumulative_cost", "breakeven_month": bm})
+    return _layout(fig, "Cumulative cost", {"chart": "cumulative_cost", "breakeven_month": bm,
+                                            "price_switch_months": switched})
 
 
 def monthly_breakdown(result: Result) -> go.Figure:

@@ -49,6 +49,8 @@ class ClosedPrices:
     output: float = 0.0
     batch_input: float = math.nan
     batch_output: float = math.nan
+    #: Cache-read price on batch requests; NaN = batch does not discount cache reads.
+    batch_cached_input: float = math.nan
     long_threshold: float = math.inf
     input_long: float = math.nan
     cached_input_long: float = math.nan
@@ -59,6 +61,8 @@ class ClosedPrices:
     label: str = ""
     #: Named switches of the monthly prices (promotions ending, changes, shutdowns to successors).
     events: tuple = ()
+    #: The same switches as :class:`tco.lifecycle.PriceEvent` (month, date, kind, model_id, message).
+    switches: tuple = ()
     #: Months priced at a price not in force then (no successor after a shutdown), shape (H,).
     flagged: Any = None
     #: Known current spend of each month at month-0 volume [USD/month], shape (H,), or None
@@ -69,7 +73,7 @@ class ClosedPrices:
         """The prices of month ``m`` as scalars (a price vector over months keeps month ``m``)."""
         out = replace(self)
         for name in ("input", "cached_input", "cache_write", "output", "batch_input", "batch_output",
-                     "long_threshold", "input_long", "cached_input_long", "output_long"):
+                     "batch_cached_input", "long_threshold", "input_long", "cached_input_long", "output_long"):
             v = np.asarray(getattr(self, name), dtype=float)
             if v.ndim == 1 and v.shape[0] > 1:
                 setattr(out, name, float(v[m]))
@@ -174,6 +178,7 @@ _TOKEN_PRICES = (
     ("output_usd_per_mtok", "usd_per_mtok_output", "output"),
     ("batch_input_usd_per_mtok", "usd_per_mtok_batch_input", "batch_input"),
     ("batch_output_usd_per_mtok", "usd_per_mtok_batch_output", "batch_output"),
+    ("batch_cached_input_usd_per_mtok", "usd_per_mtok_batch_cached_input", "batch_cached_input"),
     ("long_context_threshold_tokens", "long_context_threshold_tokens", "long_threshold"),
     ("input_long_usd_per_mtok", "usd_per_mtok_input_long", "input_long"),
     ("cached_input_long_usd_per_mtok", "usd_per_mtok_cached_input_long", "cached_input_long"),
@@ -343,6 +348,7 @@ def _price_over_time(c: ClosedOption, p: ClosedPrices, catalog: Catalog, months:
         with np.errstate(invalid="ignore", divide="ignore"):
             derived = np.where(p.input > 0, p.cached_input * p.input_long / p.input, np.nan)
         p.cached_input_long = np.where(np.isnan(p.cached_input_long), derived, p.cached_input_long)
+    p.switches = tuple(sched.events)
     p.events = tuple(e.message for e in sched.events)
     p.flagged = np.asarray(sched.flagged, dtype=bool)
     A["closed.price_schedule"] = Assumption("; ".join(p.events), "-", f"catalog: api_prices and model_lifecycle "

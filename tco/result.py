@@ -176,6 +176,8 @@ def summary(R: Resolved, closed_total: np.ndarray, open_total: np.ndarray, fl: d
         "capacity_per_replica_per_s": R.open.capacity_per_replica,
         "throughput_source": R.open.throughput_source,
         "price_events": list(R.closed.events),
+        "price_switches": [{"month": int(e.month), "date": e.date, "kind": e.kind, "model_id": e.model_id,
+                            "message": e.message} for e in R.closed.switches],
         "price_flagged_months": [int(m) for m in np.flatnonzero(R.closed.flagged)] if R.closed.flagged is not None
         else [],
     }

@@ -102,6 +102,8 @@ class ClosedOption:
     output_usd_per_mtok: float | None = None
     batch_input_usd_per_mtok: float | None = None
     batch_output_usd_per_mtok: float | None = None
+    #: Cache-read price on batch requests (None: the catalog's, else no batch discount on cache reads).
+    batch_cached_input_usd_per_mtok: float | None = None
     long_context_threshold_tokens: float | None = None
     input_long_usd_per_mtok: float | None = None
     cached_input_long_usd_per_mtok: float | None = None

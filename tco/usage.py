@@ -22,13 +22,16 @@ requests               no        requests the row adds up (a daily row); default
 
 Pricing rules, per row, as vendors bill: uncached input x input price + cached input x
 cached price + cache writes x cache-write price + output x output price [USD/1M tokens]
-(reasoning tokens are output tokens); batch rows at the batch prices (cache reads keep
-their price, cache writes get the batch discount); when the prompt per request
+(reasoning tokens are output tokens); batch rows at the batch prices (cache reads at the
+batch cache-read price where the table has one, else at their price; cache writes get the
+batch discount); when the prompt per request
 (``input_tokens / requests``) is above the model's long-context threshold, the whole
 request is billed at the long-context prices.  A model without a cache-write price writes
 at its input price (the table's rule); 1-hour writes use ``usd_per_mtok_cache_write_1h``
 where the table has one, else the cache-write price (and are counted in the summary).  Each row uses the price in force on its date (``effective_date`` <=
-the row's date).  Everything is vectorised: a merge by model and date, then array
+the row's date < ``effective_until``); a row on or after its model's ``shutdown_date``
+(``model_lifecycle``), or after its price ended with no later row, is not priced (the
+vendor refuses such requests) and is listed in ``unpriced`` with the date.  Everything is vectorised: a merge by model and date, then array
 arithmetic; no loop over rows.
 
 >>> import pandas as pd
@@ -247,7 +250,9 @@ def _dates(col: pd.Series) -> pd.Series:
 
 PRICE_COLUMNS = ("usd_per_mtok_input", "usd_per_mtok_cached_input", "usd_per_mtok_output", "usd_per_mtok_batch_input",
                  "usd_per_mtok_batch_output", "long_context_threshold_tokens", "usd_per_mtok_input_long",
-                 "usd_per_mtok_cached_input_long", "usd_per_mtok_output_long")
+                 "usd_per_mtok_cached_input_long", "usd_per_mtok_output_long", "usd_per_mtok_batch_cached_input")
+#: No end: the ``row_until`` and ``shutdown_day`` of a row or model that has none [days since 1970-01-01].
+_NO_END = np.iinfo(np.int64).max
 #: The rate arrays of a :class:`PriceTable`, one per token kind [USD/token].
 RATES = ("input", "cached_input", "cache_write", "cache_write_1h", "output")
 #: An Anthropic-style dated snapshot suffix (``-20250929``): the same model as the alias.
@@ -299,6 +304,8 @@ class PriceTable:
     ok: np.ndarray                  # every rate of the variant is known [4 (n + 1)]
     has_1h_price: np.ndarray        # the 1-hour cache-write price is the table's own [n + 1]
     price_date: np.ndarray          # effective date of each price row, NaT for the extra row [n + 1]
+    row_until: np.ndarray           # first day each price row no longer applies, _NO_END = open [n + 1]
+    shutdown_day: np.ndarray        # the model's shutdown day per model code, _NO_END = none [len(ids) + 1]
 
     @classmethod
     def from_catalog(cls, catalog: Catalog) -> "PriceTable":
@@ -328,9 +335,12 @@ class PriceTable:
             # the batch discount (batch price / list price), 1 for a free list price
             b_in = np.where(inp == 0, 1.0, p["usd_per_mtok_batch_input"] / inp)
             b_out = np.where(out == 0, 1.0, p["usd_per_mtok_batch_output"] / out)
+            # cache reads on batch requests: the vendor's batch cache-read price where it has one
+            b_cached = np.where(np.isnan(p["usd_per_mtok_batch_cached_input"]) | ~(cached > 0), 1.0,
+                                p["usd_per_mtok_batch_cached_input"] / cached)
             variants = {   # kind -> (plain, batch, long, long + batch) per price row [USD/1M tokens]
                 "input": (inp, inp * b_in, p["usd_per_mtok_input_long"], p["usd_per_mtok_input_long"] * b_in),
-                "cached_input": (cached, cached, cached_long, cached_long),
+                "cached_input": (cached, cached * b_cached, cached_long, cached_long * b_cached),
                 "cache_write": (write, write * b_in, write * long_ratio, write * long_ratio * b_in),
                 "cache_write_1h": (write_1h, write_1h * b_in, write_1h * long_ratio, write_1h * long_ratio * b_in),
                 "output": (out, out * b_out, p["usd_per_mtok_output_long"], p["usd_per_mtok_output_long"] * b_out),
@@ -340,9 +350,15 @@ class PriceTable:
         threshold = np.where(np.isnan(p["long_context_threshold_tokens"]), np.inf, p["long_context_threshold_tokens"])
         first_day = np.full(len(ids), np.iinfo(np.int64).max)
         np.minimum.at(first_day, model[order], day[order])
+        if "effective_until" in hist.columns:
+            until = hist["effective_until"].to_numpy("datetime64[D]")[order]
+            until = np.where(np.isnat(until), _NO_END, until.astype(np.int64))
+        else:
+            until = np.full(n, _NO_END)
         return cls(ids=ids, code_of=code_of, row_model=model[order], row_day=day[order], row_hist=order,
                    first_day=first_day, threshold=threshold, rates=rates, ok=ok, has_1h_price=has_1h,
-                   price_date=np.append(day[order].astype("datetime64[D]"), np.datetime64("NaT", "D")))
+                   price_date=np.append(day[order].astype("datetime64[D]"), np.datetime64("NaT", "D")),
+                   row_until=np.append(until, _NO_END), shutdown_day=_shutdown_days(catalog, code_of))
 
     @property
     def n(self) -> int:
@@ -370,6 +386,28 @@ class PriceTable:
         earliest = ~in_force & (self.row_model[nxt] == code)
         return np.where(in_force, safe, np.where(earliest, nxt, n))
 
+    def ended(self, code: np.ndarray, day: np.ndarray, row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Why a log row dated after its price's end gets no price.
+
+        Parameters
+        ----------
+        code, day, row : model code, day [days since 1970-01-01] and :meth:`rows` of each log row.
+
+        Returns
+        -------
+        shut : the row is on or after its model's ``shutdown_date`` (requests fail from then on).
+        end_day : the day the price ended [days since 1970-01-01] -- the shutdown day, else the
+            ``effective_until`` of the newest row on or before the day when no later row took over;
+            -1 where the price is in force.
+        """
+        mc = np.where(code >= 0, code, len(self.ids))
+        shut_day = self.shutdown_day[mc]
+        shut = day >= shut_day
+        started = self.price_date[row].astype(np.int64) <= day          # not a first price used early (NaT < 0)
+        until = self.row_until[row]
+        lapsed = ~shut & started & (row < self.n) & (day >= until)
+        return shut, np.where(shut, shut_day, np.where(lapsed, until, -1))
+
     def variant(self, row: np.ndarray, input_tokens, requests, batch) -> tuple[np.ndarray, np.ndarray]:
         """Index into ``rates`` of each log row, and whether it is billed at long-context prices."""
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -384,6 +422,20 @@ class PriceTable:
             if t is not None:
                 out[kind] = t * self.rates[kind][flat]
         return out
+
+
+def _shutdown_days(catalog: Catalog, code_of: Mapping[str, int]) -> np.ndarray:
+    """Shutdown day per model code from ``model_lifecycle`` (as of the catalog's date); the extra last
+    entry is for unknown models [days since 1970-01-01, _NO_END = none]."""
+    out = np.full(len(code_of) + 1, _NO_END)
+    lc = catalog.tables.get("model_lifecycle")
+    if lc is None or not len(lc):
+        return out
+    shut = lc["shutdown_date"].to_numpy("datetime64[D]")
+    for mid, d in zip(lc["model_id"].astype(str), shut):      # one per lifecycle row (a few dozen), not per log row
+        if mid in code_of and not np.isnat(d):
+            out[code_of[mid]] = d.astype(np.int64)
+    return out
 
 
 def token_arrays(column) -> dict[str, np.ndarray]:
@@ -425,7 +477,9 @@ def price_usage(log: pd.DataFrame, catalog: Catalog) -> UsageResult:
         history does not reach back that far).  Rows of unknown models, or needing a batch
         or long-context price the model lacks, are not priced (``usd`` NaN, ``priced``
         False) and are listed with their row counts, the reason and the closest known ids
-        in ``unpriced`` -- never priced at zero in silence.
+        in ``unpriced`` -- never priced at zero in silence.  So are rows on or after the
+        model's shutdown ("model shut down on D") or after a price's ``effective_until`` with
+        no later row: the vendor no longer bills (nor serves) them.
 
     Notes
     -----
@@ -450,7 +504,8 @@ def price_usage(log: pd.DataFrame, catalog: Catalog) -> UsageResult:
         return rows[name].to_numpy(float) if name in rows.columns else None
 
     usd_parts = table.cost(flat, token_arrays(column))
-    priced = table.ok[flat]
+    shut, end_day = table.ended(model, day, price_row)
+    priced = table.ok[flat] & (end_day < 0)           # after a shutdown or a price's end, requests are not billed
     usd = sum(usd_parts.values())
 
     # Month labels as a categorical: integer month codes, one string per distinct month.
@@ -477,29 +532,41 @@ def price_usage(log: pd.DataFrame, catalog: Catalog) -> UsageResult:
     })
     out = pd.DataFrame(columns, copy=False)
     out.attrs["requests_given"] = rows.attrs.get("requests_given", True)
-    return UsageResult(rows=out, unpriced=_unpriced(codes, uniques, known, batch, long, priced, catalog))
+    return UsageResult(rows=out, unpriced=_unpriced(codes, uniques, known, batch, long, priced, catalog,
+                                                    shut, end_day))
 
 
-def _unpriced(codes, uniques, known, batch, long, priced, catalog: Catalog) -> pd.DataFrame:
+def _unpriced(codes, uniques, known, batch, long, priced, catalog: Catalog, shut, end_day) -> pd.DataFrame:
     """One line per model with unpriced rows: how many, why, and the closest known ids."""
     bad = ~priced
     n = len(uniques)
     count = np.bincount(codes[bad], minlength=n)
     unknown = np.bincount(codes[bad & ~known], minlength=n)
     batched = np.bincount(codes[bad & known & batch], minlength=n)
+    gone = end_day >= 0
+    first_end = np.full(n, _NO_END)
+    np.minimum.at(first_end, codes[gone], end_day[gone])
+    any_shut = np.bincount(codes[gone & shut], minlength=n) > 0
     keep = np.flatnonzero(count)                           # one entry per unpriced model (a few), not per row
+    ended = [None if first_end[i] == _NO_END else
+             (f"model shut down on {np.datetime64(int(first_end[i]), 'D')}" if any_shut[i] else
+              f"price ended on {np.datetime64(int(first_end[i]), 'D')} (effective_until) and the catalog has "
+              "no later price") for i in keep]
     return _unpriced_table([str(uniques[i]) for i in keep], count[keep], unknown[keep], batched[keep],
-                           catalog.history["api_prices"]["model_id"].astype(str))
+                           catalog.history["api_prices"]["model_id"].astype(str), ended)
 
 
-def _unpriced_table(models, count, unknown, batched, ids) -> pd.DataFrame:
-    """The ``unpriced`` table from row counts per model: all unpriced, of an unknown model, batch rows."""
+def _unpriced_table(models, count, unknown, batched, ids, ended=None) -> pd.DataFrame:
+    """The ``unpriced`` table from row counts per model: all unpriced, of an unknown model, batch rows;
+    ``ended`` (one reason or None per model) names rows dated after a shutdown or a price's end."""
     cols = ["model", "rows", "reason", "closest"]
     ids = set(ids)
     records = []
-    for model, n, n_unknown, n_batch in zip(models, count, unknown, batched):
+    for model, n, n_unknown, n_batch, gone in zip(models, count, unknown, batched, ended or [None] * len(models)):
         if n_unknown:
             reason, near = "unknown model", closest(model, ids)
+        elif gone:
+            reason, near = gone, []
         elif n_batch:
             reason, near = "batch rows but the model has no batch price", []
         else:

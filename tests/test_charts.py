@@ -215,6 +215,31 @@ def test_cumulative_cost_marks_breakeven_month(catalog):
     assert closed.y[10] == pytest.approx(30_000) == opened.y[10]          # the lines cross at the marker
 
 
+def test_cumulative_cost_marks_a_price_switch(catalog):
+    from test_lifecycle import api, life, make_catalog
+    # "old" (3/15 USD per 1M) shuts down 2027-01-10, inside month 1 from 2026-12-01; "new" costs 1/5.
+    # 1e9 in + 1e8 out a month: month 0 = 3,000 + 1,500 = 4,500; from month 1 1,000 + 500 = 1,500,
+    # so the closed line bends at t = 1: 0, 4,500, 6,000, 7,500.
+    cat = make_catalog({"api_prices": [api("old", 3, 15, "2026-01-01", effective_until="2027-01-10"),
+                                       api("new", 1, 5, "2026-06-01")],
+                        "model_lifecycle": [life("old", shutdown="2027-01-10", successor="new")]})
+    r = _eval(cat, base={**BASE, "horizon_months": 3,
+                         "workload": {"input_tokens_per_month": 1e9, "output_tokens_per_month": 1e8},
+                         "closed": {"model": "old"}})
+    fig = cumulative_cost(r)
+    assert _one(fig, option="closed", kind="cost").y.tolist() == pytest.approx([0, 4500, 6000, 7500])
+    (shape,) = _by_name(fig.layout.shapes, "price_switch")
+    assert shape.x0 == shape.x1 == 1 and shape.line.color == CLOSED_COLOR
+    (label,) = _by_name(fig.layout.annotations, "price_switch")
+    assert label.text == "old shuts down" and "old shuts down 2027-01-10" in label.hovertext
+    assert fig.layout.meta["price_switch_months"] == [1]
+
+
+def test_cumulative_cost_without_price_switches_draws_none(figs):
+    fig = figs["cumulative_cost"]
+    assert not _by_name(fig.layout.shapes, "price_switch") and fig.layout.meta["price_switch_months"] == []
+
+
 # --------------------------------------------------------------------------- breakdown
 
 def _check_breakdown_sums(fig, result):

@@ -42,6 +42,8 @@ LOAD_SHAPE = "#f-workload-load_profile"
 USAGE = "#f-ui-usage"
 USAGE_CSV = REPO / "examples" / "usage.csv"
 VIEWPORT = {"width": 1280, "height": 800}
+#: A closed model priced the same over the default 36 months (no promotion, shutdown or change).
+CURRENT_MODEL = "gpt-5.4"
 
 CHARTS_DRAWN = """names => names.every(n => {
     const d = document.getElementById('chart-' + n);
@@ -357,7 +359,7 @@ def test_a_saved_scenario_reopens_after_a_restart(shared_page, tmp_path, catalog
             entry = pg.locator("#saved-list button.link", has_text=name)
             entry.wait_for()
             entry.click()
-            pg.wait_for_function(f"document.querySelector('{TOKENS}').value === '7.5B'")
+            pg.wait_for_function(f"() => document.querySelector('{TOKENS}').value === '7.5B'")
             assert settle(pg) == "ready"
             assert pg.input_value("#f-closed-model") == "claude-sonnet-5-5"
             assert pg.input_value("#f-ui-save-name") == name
@@ -474,6 +476,42 @@ def test_the_hybrid_plan_is_drawn_and_told(page, live):
     assert view["total"] == f"${s['hybrid_total_usd'] / 1e6:,.2f}".rstrip("0").rstrip(".") + "M"
     assert f"own replicas from month {s['hybrid_switch_month'] + 1}" in view["caption"]
     assert f"up to {s['hybrid_peak_replicas']}" in view["caption"]
+
+
+SWITCHES = """() => {
+    const gd = document.getElementById('chart-cumulative_cost');
+    return {shapes: (gd.layout.shapes || []).filter(s => s.name === 'price_switch').map(s => s.x0),
+            labels: (gd.layout.annotations || []).filter(a => a.name === 'price_switch').map(a => a.text)};
+}"""
+
+
+def test_a_shutdown_inside_the_horizon_is_marked_and_warned(page, live):
+    # gpt-4o is deprecated since 2026-10-14 and shuts down 2027-01-14 (model_lifecycle), inside month 1
+    # from 2026-12-01: months 1-35 are priced at its successor gpt-6-luna.
+    open_dashboard(page, live.url)
+    page.select_option("#f-closed-model", "gpt-4o")
+    assert settle(page) == "ready"
+    assert page.is_visible("#f-closed-model-lifecycle")
+    warning = page.inner_text("#f-closed-model-lifecycle")
+    assert "gpt-4o shuts down 2027-01-14" in warning and "priced at gpt-6-luna" in warning
+    assert "deprecated since 2026-10-14" in warning
+    assert page.evaluate(SWITCHES) == {"shapes": [1], "labels": ["gpt-4o shuts down"]}
+    # Claude Sonnet 5.5 has no switch inside 36 months: no warning, no marker
+    page.select_option("#f-closed-model", "claude-sonnet-5-5")
+    assert settle(page) == "ready"
+    assert page.is_hidden("#f-closed-model-lifecycle")
+    assert page.evaluate(SWITCHES) == {"shapes": [], "labels": []}
+
+
+def test_the_header_says_how_old_the_prices_are(page, live, catalog):
+    from tco.freshness import check_catalog
+    open_dashboard(page, live.url)
+    report = check_catalog(catalog)             # the catalog check's own reading of the same rows
+    oldest_days = (catalog.as_of - pd.Timestamp(report.oldest_price_date).date()).days
+    text = page.inner_text("#price-age")
+    assert text.startswith(f"prices as of {catalog.as_of.isoformat()}")
+    assert f"newest row {report.newest_price_date}" in text
+    assert f"oldest in force {report.oldest_price_date} ({oldest_days} days old)" in text
 
 
 def test_changing_the_load_shape_changes_the_hybrid_numbers(page, live):

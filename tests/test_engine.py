@@ -73,6 +73,33 @@ def test_batch_share(catalog):
     assert month(r, "closed", "api_output") == pytest.approx(22.5)
 
 
+def test_batch_discounts_cache_reads_at_the_batch_cache_price(catalog):
+    # 10M input, half read from the cache, 40% of requests through the batch API, no output:
+    # uncached 5M x (0.6 x 3 + 0.4 x 1.5) = 5 x 2.40 = 12.00
+    # cached   5M x (0.6 x 0.3 + 0.4 x 0.15) = 5 x 0.24 = 1.20  (without a batch cache price: 5 x 0.3 = 1.50)
+    wl = {"input_tokens_per_month": 1e7, "output_tokens_per_month": 0, "cached_input_share": 0.5,
+          "batch_share": 0.4}
+    closed = {"input_usd_per_mtok": 3, "output_usd_per_mtok": 15, "cached_input_usd_per_mtok": 0.3,
+              "batch_input_usd_per_mtok": 1.5, "batch_output_usd_per_mtok": 7.5}
+    r = evaluate(scenario(wl, {**closed, "batch_cached_input_usd_per_mtok": 0.15}), catalog)
+    assert month(r, "closed", "api_input") == pytest.approx(12.0)
+    assert month(r, "closed", "api_cached_input") == pytest.approx(1.2)
+    r = evaluate(scenario(wl, closed), catalog)
+    assert month(r, "closed", "api_cached_input") == pytest.approx(1.5)
+
+
+def test_batch_cache_price_from_the_catalog(catalog):
+    # claude-sonnet-4-6 (row of 2026-03-13): input 3, cache read 0.30, batch input 1.50, batch cache read
+    # 0.15 [USD/1M]. 1B input, 20% cache reads, all batch:
+    # cached 200M x 0.15 = 30.00; uncached 800M x 1.50 = 1,200.00.
+    wl = {"input_tokens_per_month": 1e9, "output_tokens_per_month": 0, "cached_input_share": 0.2,
+          "batch_share": 1.0}
+    r = evaluate(scenario(wl, {"model": "claude-sonnet-4-6"}, horizon_months=1), catalog)
+    assert month(r, "closed", "api_cached_input") == pytest.approx(30.0)
+    assert month(r, "closed", "api_input") == pytest.approx(1200.0)
+    assert r.resolved.assumptions["closed.batch_cached_input_usd_per_mtok"].value == 0.15
+
+
 def test_batch_share_without_batch_price_is_an_error(catalog):
     with pytest.raises(ScenarioError) as err:
         evaluate(scenario({"input_tokens_per_month": 1e7, "output_tokens_per_month": 2e6, "batch_share": 0.5}),
@@ -442,8 +469,11 @@ def test_image_workload_from_the_catalog(catalog):
 def test_steady_fast_path_equals_components(catalog, billing):
     """steady_costs' folded path for rented GPUs gives what closed_costs + open_costs give."""
     from tco.components import total as _total
-    R = resolve(scenario({"input_tokens_per_month": 2e9, "output_tokens_per_month": 5e8, "cached_input_share": 0.3},
+    R = resolve(scenario({"input_tokens_per_month": 2e9, "output_tokens_per_month": 5e8, "cached_input_share": 0.3,
+                          "batch_share": 0.25},
                          {"input_usd_per_mtok": 3, "output_usd_per_mtok": 15, "cached_input_usd_per_mtok": 0.3,
+                          "batch_input_usd_per_mtok": 1.5, "batch_output_usd_per_mtok": 7.5,
+                          "batch_cached_input_usd_per_mtok": 0.15,
                           "price_change_annual": -0.2, "setup_usd": 500, "fixed_usd_per_month": 40},
                          {"billing": billing, "staff_fte_base": 0.5, "fte_usd_per_year": 150000,
                           "setup_engineer_months": 2, "overhead_share": 0.1, "redundancy_replicas": 1}), catalog)
@@ -540,6 +570,10 @@ def test_a_shutdown_in_month_1_bills_the_successor_from_month_1():
     assert r.totals_by_month()["closed"].round(6).tolist() == [4500.0, 1500.0, 1500.0, 1500.0]
     assert any("priced at new" in e and "old shuts down 2027-01-10" in e for e in r.summary["price_events"])
     assert r.summary["price_flagged_months"] == []
+    # the same switch, structured for the dashboard's chart marker: month 1 (2027-01-01..01-31)
+    (sw,) = [e for e in r.summary["price_switches"] if e["kind"] == "shutdown"]
+    assert (sw["month"], sw["date"], sw["model_id"]) == (1, "2027-01-10", "old")
+    assert sw["message"] in r.summary["price_events"]
 
 
 def test_a_shutdown_without_successor_is_flagged():

@@ -224,3 +224,45 @@ def test_api_usage_errors(catalog, tmp_path):
     big = "timestamp,model,input_tokens,output_tokens\n" + "2026-01-01,gpt-4o,1,1\n" * 1000
     assert client.post("/api/v1/usage", data=big, content_type="text/csv").status_code == 413
     assert client.post("/api/v1/usage", data="a", content_type="text/plain").status_code == 415
+
+
+# ------------------------------------------------------------------ dated rows and their ends (issue 13)
+
+def test_rows_priced_on_their_own_date_and_after_shutdown_reported():
+    # gpt-4o in the shipped catalog: launch 5 / 15 from 2024-05-13, 2.50 / 10 from 2024-10-01
+    # [USD/1M]; model_lifecycle shuts it down on 2027-01-14. Each row 1M in + 0.1M out:
+    #   2024-06-01: 1 x 5.00 + 0.1 x 15 = 6.50
+    #   2024-10-15: 1 x 2.50 + 0.1 x 10 = 3.50
+    #   2027-02-01: after the shutdown, requests fail -> unpriced, never billed at the old price.
+    rows = [{"timestamp": d, "model": "gpt-4o", "input_tokens": 1_000_000, "output_tokens": 100_000}
+            for d in ("2024-06-01", "2024-10-15", "2027-02-01")]
+    r = price_usage(pd.DataFrame(rows), load_catalog())
+    assert r.rows["usd"].iloc[0] == pytest.approx(6.5)
+    assert r.rows["usd"].iloc[1] == pytest.approx(3.5)
+    assert np.isnan(r.rows["usd"].iloc[2]) and not r.rows["priced"].iloc[2]
+    assert r.total_usd == pytest.approx(10.0)
+    assert r.unpriced.to_dict("records") == [{"model": "gpt-4o", "rows": 1, "reason": "model shut down on 2027-01-14",
+                                              "closest": ""}]
+
+
+def test_row_after_effective_until_without_later_price_is_reported(tmp_path):
+    # "gone" is priced 2 / 8 [USD/1M] from 2026-01-01 until 2026-02-01 and has no later row:
+    # 2026-01-31 (last day in force): 1M x 2 = 2.00; 2026-02-01 (first day after): unpriced.
+    cat = usage_catalog(tmp_path, [{"model_id": "gone", "usd_per_mtok_input": "2", "usd_per_mtok_output": "8",
+                                    "effective_date": "2026-01-01", "effective_until": "2026-02-01"}])
+    r = priced(cat, [{"timestamp": d, "model": "gone", "input_tokens": 1_000_000, "output_tokens": 0}
+                     for d in ("2026-01-31", "2026-02-01")])
+    assert r.rows["usd"].iloc[0] == pytest.approx(2.0)
+    assert not r.rows["priced"].iloc[1]
+    (row,) = r.unpriced.to_dict("records")
+    assert row["rows"] == 1 and row["reason"].startswith("price ended on 2026-02-01")
+
+
+def test_batch_cache_reads_at_the_batch_cache_price():
+    # claude-sonnet-4-6 from 2026-03-13: input 3, cache read 0.30, batch input 1.50, batch cache read 0.15
+    # [USD/1M]. A batch row of 1M input, 0.4M of it read from the cache, 10 requests:
+    # 0.6M x 1.50 + 0.4M x 0.15 = 0.90 + 0.06 = 0.96 (0.6 x 1.5 + 0.4 x 0.30 = 1.02 without it).
+    r = price_usage(pd.DataFrame([{"timestamp": "2026-04-01", "model": "claude-sonnet-4-6", "input_tokens": 1e6,
+                                   "cached_input_tokens": 4e5, "output_tokens": 0, "batch": True,
+                                   "requests": 10}]), load_catalog())
+    assert r.rows["usd"].iloc[0] == pytest.approx(0.96)

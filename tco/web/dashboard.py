@@ -14,6 +14,7 @@ from pathlib import Path
 import plotly
 from flask import Blueprint, current_app, render_template, send_file
 
+from tco.freshness import PRICE_TABLES
 from tco.resolve import PROVIDER_NAMES
 from tco.scenario import ClosedOption, Finance, OpenOption, Workload
 from tco.tables import PRECISIONS
@@ -185,10 +186,31 @@ def _catalog_options(catalog) -> dict:
             "load_peaks": {name: float(load_profile(name).max()) for name in LOAD_PRESETS}}
 
 
+def price_age(catalog) -> dict:
+    """How old the prices in force are: the newest and oldest ``effective_date`` over the price
+    tables (:data:`tco.freshness.PRICE_TABLES`) on the catalog's date, and their ages [days].
+
+    Returns ``{"as_of", "newest", "oldest", "newest_age_days", "oldest_age_days", "text"}`` (ISO
+    dates; None and a plain text when no table has a row); ``text`` is the page header's line.
+    """
+    dates = [catalog.tables[t]["effective_date"] for t in PRICE_TABLES
+             if t in catalog.tables and len(catalog.tables[t])]
+    as_of = catalog.as_of.isoformat()
+    if not dates:
+        return {"as_of": as_of, "newest": None, "oldest": None, "newest_age_days": None, "oldest_age_days": None,
+                "text": f"prices as of {as_of}: none in force"}
+    newest, oldest = max(d.max() for d in dates).date(), min(d.min() for d in dates).date()
+    new_age, old_age = (catalog.as_of - newest).days, (catalog.as_of - oldest).days
+    text = (f"prices as of {as_of} · newest row {newest.isoformat()} ({new_age} days old), "
+            f"oldest in force {oldest.isoformat()} ({old_age} days old)")
+    return {"as_of": as_of, "newest": newest.isoformat(), "oldest": oldest.isoformat(),
+            "newest_age_days": new_age, "oldest_age_days": old_age, "text": text}
+
+
 @bp.get("/")
 def index():
     catalog = current_app.config["TCO_CATALOG"]
-    opts = _catalog_options(catalog)
+    opts = {**_catalog_options(catalog), "price_age": price_age(catalog)}
     return render_template("dashboard.html", workload_fields=WORKLOAD_FIELDS, assumption_fields=ASSUMPTION_FIELDS,
                            options=opts, options_json=json.dumps(opts).replace("</", "<\\/"), as_of=catalog.as_of.isoformat(),
                            plotly_version=plotly_js_version(), defaults={"closed.model": "gpt-6.1-sol",

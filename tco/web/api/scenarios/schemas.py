@@ -142,6 +142,8 @@ class ClosedSchema(_Strict):
     output_usd_per_mtok = num("Output price (overrides the catalog)", "USD/1M tokens", example=10.0)
     batch_input_usd_per_mtok = num("Batch-API input price", "USD/1M tokens")
     batch_output_usd_per_mtok = num("Batch-API output price", "USD/1M tokens")
+    batch_cached_input_usd_per_mtok = num("Batch-API cache-read price (blank: the catalog's, else cache reads keep "
+                                          "their price on batch requests)", "USD/1M tokens")
     long_context_threshold_tokens = num("Prompt length above which long-context prices apply to the whole request",
                                         "tokens", 1)
     input_long_usd_per_mtok = num("Input price above the threshold", "USD/1M tokens")
@@ -328,6 +330,19 @@ def _n(text):
     return fields.Float(required=True, allow_none=True, metadata={"description": text})
 
 
+class PriceSwitchSchema(ma.Schema):
+    month = fields.Integer(required=True, metadata={"description": "First month (0-based) the switch affects "
+                                                                   "[month]."})
+    date = fields.String(required=True, metadata={"description": "ISO date of the switch (a price's start, a "
+                                                                 "deprecation or shutdown day)."})
+    kind = fields.String(required=True, metadata={"description": "promotion_ends, price_change, price_ends, "
+                                                                 "no_price_yet, deprecation, shutdown or "
+                                                                 "shutdown_no_successor."})
+    model_id = fields.String(required=True, metadata={"description": "The model the switch is about."})
+    message = fields.String(required=True, metadata={"description": "The switch in one sentence, as in "
+                                                                    "price_events."})
+
+
 class SummarySchema(ma.Schema):
     horizon_months = fields.Integer(required=True)
     unit = fields.String(required=True, metadata={"description": "'1M tokens' or 'image': what unit costs are per."})
@@ -346,6 +361,9 @@ class SummarySchema(ma.Schema):
     price_events = fields.List(fields.String(), required=True, metadata={
         "description": "The closed option's price switches inside the horizon, named: a promotion ending, a "
                        "scheduled change, a shutdown moving to the successor's prices."})
+    price_switches = fields.List(fields.Nested(PriceSwitchSchema), required=True, metadata={
+        "description": "The same switches as price_events, structured (the dashboard marks them on the "
+                       "cumulative chart)."})
     price_flagged_months = fields.List(fields.Integer(), required=True, metadata={
         "description": "Months (0-based) priced at a price not in force then: after a shutdown with no successor "
                        "the last price is kept; choose another model."})

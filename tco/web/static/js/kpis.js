@@ -1,6 +1,7 @@
 // The verdict, the six KPI cards and the table of where each number comes from.
 import { $, make } from "./dom.js";
 import { fmtMonth, fmtUsd, fmtVolume } from "./format.js";
+import { renderLifecycle } from "./lifecycle.js";
 
 /** The hybrid plan's card, {element id: text}, from the API's summary (no plan for per-seat prices). */
 export function hybridTexts(s) {
@@ -50,6 +51,7 @@ export function renderNumbers(data) {
   $("hybrid-verdict").textContent = data.hybrid_verdict || "";
   $("hybrid-verdict").hidden = !data.hybrid_verdict;
   renderAssumptions(data.assumptions);
+  renderLifecycle(s);
 }
 
 function renderAssumptions(assumptions) {
