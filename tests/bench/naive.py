@@ -25,11 +25,16 @@ def naive_months(tokens0, growth, share, in_len, out_len, pin, pout, peak, tps, 
     return closed, opened
 
 
-def naive_breakeven_month(closed, opened):
+def naive_breakeven_month(closed, opened, open_upfront=()):
+    """The first time cumulative self-hosting <= closed; a month's one-offs (``open_upfront[m]``) are
+    paid at its start, the rest accrues evenly through it."""
     cum = 0.0
     for m, (c, o) in enumerate(zip(closed, opened)):
-        prev = cum
+        lump = open_upfront[m] if m < len(open_upfront) else 0.0
+        start = cum + lump                  # the month's start, its one-offs paid
         cum += o - c
+        if start < 0:
+            return float(m)
         if cum <= 0:
-            return m + (prev / (prev - cum) if prev > 0 else 0.0)
+            return m + (start / (start - cum) if start > 0 else 0.0)
     return math.nan

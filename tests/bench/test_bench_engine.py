@@ -96,7 +96,7 @@ def test_sweep_10000_scenarios(benchmark, catalog, scenario):
         out = []
         for i in range(n):
             c, o = naive_months(**{**P, "tokens0": P["tokens0"] * scale[i], "pin": pin[i], "rate": rate[i]})
-            out.append((sum(c), sum(o), naive_breakeven_month(c, o)))
+            out.append((sum(c), sum(o), naive_breakeven_month(c, o, [P["setup_months"] * P["fte_usd"] / 12])))
         return out
 
     t = time.perf_counter()

@@ -42,7 +42,7 @@ def loop(inputs, n):
                                "rate": P["rate"] * inputs["gpu_rate"][i],
                                "tps": P["tps"] * inputs["throughput_efficiency"][i],
                                "util": inputs["utilisation"][i], "fte_usd": P["fte_usd"] * inputs["staff_cost"][i]})
-        out.append((sum(c) - sum(o), naive_breakeven_month(c, o)))
+        out.append((sum(c) - sum(o), naive_breakeven_month(c, o, [P["setup_months"] * P["fte_usd"] / 12])))
     return out
 
 
