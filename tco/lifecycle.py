@@ -5,7 +5,7 @@ a launch promotion ends, a scheduled increase starts, the vendor shuts the model
 to a successor.  :func:`price_schedule` turns the catalog's dated rows (``effective_date``,
 ``effective_until``, ``promotion``) and its ``model_lifecycle`` table into one price per month
 and per price column, and a list of :class:`PriceEvent` naming every switch
-("months 1-35 priced at gpt-6-luna: gpt-4o shuts down 2027-01-14").
+("months 2-36 priced at gpt-6-luna: gpt-4o shuts down 2027-01-14").
 
 Months
     Month ``m`` covers ``[start + m months, start + m + 1 months)`` (a start on the 31st moves
@@ -68,8 +68,9 @@ class PriceEvent:
     kind : ``promotion_ends``, ``price_change``, ``price_ends``, ``no_price_yet``, ``deprecation``,
         ``shutdown`` or ``shutdown_no_successor``.
     model_id : the model (or seat product) the event is about.
-    message : one human-readable line, e.g. ``"months 1-35 priced at gpt-6-luna: gpt-4o shuts
-        down 2027-01-14"``.
+    message : one human-readable line, e.g. ``"months 2-36 priced at gpt-6-luna: gpt-4o shuts
+        down 2027-01-14"``: months counted from 1 as the dashboard shows them (``month`` is the
+        0-based index, so this event has ``month == 1``).
     """
 
     month: int
@@ -204,7 +205,13 @@ def _month_of(bounds: np.ndarray, day: np.datetime64) -> int:
 
 
 def _span(a: int, b: int) -> str:
-    return f"month {a}" if a == b else f"months {a}-{b}"
+    """Months ``a..b`` (0-based indices) as the user reads them: counted from 1, as the dashboard's
+    KPIs, the verdict and the report do ("month 1" is the first month).
+
+    >>> _span(0, 0), _span(1, 35)
+    ('month 1', 'months 2-36')
+    """
+    return f"month {a + 1}" if a == b else f"months {a + 1}-{b + 1}"
 
 
 def _iso(day) -> str:

@@ -487,7 +487,7 @@ SWITCHES = """() => {
 
 def test_a_shutdown_inside_the_horizon_is_marked_and_warned(page, live):
     # gpt-4o is deprecated since 2026-10-14 and shuts down 2027-01-14 (model_lifecycle), inside month 1
-    # from 2026-12-01: months 1-35 are priced at its successor gpt-6-luna.
+    # from 2026-12-01: month indices 1-35 ("months 2-36" as the page counts) are priced at gpt-6-luna.
     open_dashboard(page, live.url)
     page.select_option("#f-closed-model", "gpt-4o")
     assert settle(page) == "ready"

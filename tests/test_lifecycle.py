@@ -55,7 +55,7 @@ def test_promotion_ending_in_month_3_bills_months_0_to_2_at_the_promotion():
     assert not s.flagged.any()
     (event,) = s.events
     assert (event.month, event.kind, event.date) == (3, "promotion_ends", "2027-04-15")
-    assert event.message == ("months 3-11 priced at model-a's list price from 2027-04-15: its promotion ends "
+    assert event.message == ("months 4-12 priced at model-a's list price from 2027-04-15: its promotion ends "
                              "2027-04-14 (usd_per_mtok_input 1.25 -> 2.5 USD/1M tokens, "
                              "usd_per_mtok_output 5 -> 10 USD/1M tokens)")
     # Priced on each month's first day instead, April 1st still has the promotion: 0-3 promotion.
@@ -72,11 +72,11 @@ def test_shutdown_in_month_1_bills_the_successor_from_month_1():
     assert s.model_id.tolist() == ["gpt-old"] + ["gpt-new"] * 35
     assert inputs(s) == [2.5] + [1.75] * 35
     assert s.prices["usd_per_mtok_output"].tolist() == [10.0] + [14.0] * 35
-    assert [e.message for e in s.events] == ["months 1-35 priced at gpt-new: gpt-old shuts down 2027-01-14"]
+    assert [e.message for e in s.events] == ["months 2-36 priced at gpt-new: gpt-old shuts down 2027-01-14"]
     # Priced on each month's first day, January 1st still has gpt-old: the successor from month 2.
     first = price_schedule(cat, "gpt-old", "2026-12-01", 36, price_day="first")
     assert first.model_id.tolist() == ["gpt-old"] * 2 + ["gpt-new"] * 34
-    assert first.messages() == ["months 2-35 priced at gpt-new: gpt-old shuts down 2027-01-14"]
+    assert first.messages() == ["months 3-36 priced at gpt-new: gpt-old shuts down 2027-01-14"]
 
 
 def test_scheduled_increase():
@@ -85,7 +85,7 @@ def test_scheduled_increase():
     s = price_schedule(cat, "model-a", "2027-01-01", 12)
     assert inputs(s) == [2.5] * 6 + [3.0] * 6
     assert s.effective_date.astype(str).tolist() == ["2025-01-01"] * 6 + ["2027-07-01"] * 6
-    assert s.messages() == ["months 6-11 priced at model-a's price from 2027-07-01: usd_per_mtok_input 2.5 -> 3 "
+    assert s.messages() == ["months 7-12 priced at model-a's price from 2027-07-01: usd_per_mtok_input 2.5 -> 3 "
                             "USD/1M tokens, usd_per_mtok_output 10 -> 12 USD/1M tokens"]
     # The same table through the row lookup of Catalog.at on each pricing day (the month's last day).
     days = month_bounds("2027-01-01", 12)[1:] - np.timedelta64(1, "D")
@@ -105,7 +105,7 @@ def test_shutdown_without_successor_keeps_the_last_price_flagged():
     assert s.flagged.tolist() == [False, False, True, True, True, True]
     (event,) = s.events
     assert (event.month, event.kind) == (2, "shutdown_no_successor")
-    assert event.message == ("months 2-5 keep model-a's last price (flagged): model-a shuts down 2027-03-01 and the "
+    assert event.message == ("months 3-6 keep model-a's last price (flagged): model-a shuts down 2027-03-01 and the "
                              "catalog names no successor; choose a replacement")
 
 
@@ -124,17 +124,17 @@ def test_successor_chain_with_its_own_promotion_and_shutdown():
     assert [(e.month, e.kind) for e in s.events] == [
         (0, "deprecation"), (2, "shutdown"), (5, "promotion_ends"), (9, "shutdown")]
     assert s.events[0].message == "a is deprecated from 2026-12-15; it shuts down 2027-02-10"
-    assert s.events[1].message == "months 2-8 priced at b: a shuts down 2027-02-10"
-    assert s.events[2].message.startswith("months 5-8 priced at b's list price from 2027-05-01: its promotion ends "
+    assert s.events[1].message == "months 3-9 priced at b: a shuts down 2027-02-10"
+    assert s.events[2].message.startswith("months 6-9 priced at b's list price from 2027-05-01: its promotion ends "
                                           "2027-04-30")
-    assert s.events[3].message == "months 9-11 priced at c: b shuts down 2027-09-30"
+    assert s.events[3].message == "months 10-12 priced at c: b shuts down 2027-09-30"
 
 
 def test_row_ending_with_no_later_row_keeps_the_last_price_flagged():
     cat = make_catalog({"api_prices": [api("img-like", 2, 8, "2025-04-23", effective_until="2027-03-10")]})
     s = price_schedule(cat, "img-like", "2027-01-01", 4)
     assert inputs(s) == [2.0] * 4 and s.flagged.tolist() == [False, False, True, True]
-    assert s.messages() == ["months 2-3 keep img-like's last price (flagged): its price ends 2027-03-09 with no "
+    assert s.messages() == ["months 3-4 keep img-like's last price (flagged): its price ends 2027-03-09 with no "
                             "later row"]
 
 
@@ -142,7 +142,7 @@ def test_start_before_the_first_price_uses_it_flagged():
     cat = make_catalog({"api_prices": [api("new", 4, 16, "2027-03-01")]})
     s = price_schedule(cat, "new", "2027-01-01", 4)
     assert inputs(s) == [4.0] * 4 and s.flagged.tolist() == [True, True, False, False]
-    assert s.messages() == ["months 0-1 priced at new's first price (flagged): it has no price before 2027-03-01"]
+    assert s.messages() == ["months 1-2 priced at new's first price (flagged): it has no price before 2027-03-01"]
 
 
 def test_shut_down_before_the_start_is_the_successor_from_month_0():
@@ -151,7 +151,7 @@ def test_shut_down_before_the_start_is_the_successor_from_month_0():
         "model_lifecycle": [life("old", shutdown="2026-06-01", successor="new")]})
     s = price_schedule(cat, "old", "2026-12-01", 3)
     assert s.model_id.tolist() == ["new"] * 3
-    assert s.messages() == ["months 0-2 priced at new: old shuts down 2026-06-01"]
+    assert s.messages() == ["months 1-3 priced at new: old shuts down 2026-06-01"]
 
 
 def test_successor_loop_stops_and_is_flagged():
@@ -241,3 +241,22 @@ def test_schedule_matches_the_catalog_in_force_on_each_pricing_day(rows, start_o
             assert not s.flagged[m] and s.prices["usd_per_mtok_input"][m] == in_force["usd_per_mtok_input"].iloc[0]
         else:
             assert s.flagged[m]
+
+
+def test_event_months_are_counted_from_1_like_the_kpis_and_the_verdict():
+    # gpt-old shuts down 2027-01-14, inside month index 1 (January 2027) from 2026-12-01.  The
+    # dashboard's KPIs (format.js fmtMonth: index + 1) and the verdict (report.fmt_months) call that
+    # index "month 2", so the event says "months 2-36" for indices 1..35 -- not "months 1-35".
+    from tco.report import fmt_months
+    cat = make_catalog({
+        "api_prices": [api("gpt-old", 2.5, 10, "2024-10-01"), api("gpt-new", 1.75, 14, "2026-06-01")],
+        "model_lifecycle": [life("gpt-old", shutdown="2027-01-14", successor="gpt-new")]})
+    (event,) = price_schedule(cat, "gpt-old", "2026-12-01", 36).events
+    assert event.month == 1                                        # the data field stays a 0-based index
+    assert fmt_months(event.month) == "month 2"
+    assert event.message.startswith("months 2-36 ")
+    # A one-month horizon's switch in its only month reads "month 1".
+    one = price_schedule(make_catalog({"api_prices": [api("a", 2, 8, "2026-01-01"), api("b", 1, 4, "2026-01-01")],
+                                       "model_lifecycle": [life("a", shutdown="2026-11-01", successor="b")]}),
+                         "a", "2026-12-01", 1)
+    assert one.messages() == ["month 1 priced at b: a shuts down 2026-11-01"]
