@@ -2,7 +2,9 @@
 
 Per month: uncached input x input price + cached input x cached price + cache writes x
 write price + output x output price (per 1M tokens), with the batch share at the batch
-prices (cache reads too, where the vendor has a batch cache-read price) and the long-context
+prices (cache reads at the batch cache-read price where the vendor has one, else at their list
+price; cache writes at the batch input discount, as Anthropic's batch bills the cache multipliers
+on its batch price and OpenAI bills cache writes as input) and the long-context
 prices when the average prompt is above the threshold; seats x price per seat; images x price
 per image; or, instead of a price list, a known current spend x the growth (:func:`baseline_bill`);
 fixed fees; the one-off integration in month 0.
@@ -122,8 +124,9 @@ def _token_bill(p: ClosedPrices, tokens, input_share, input_tokens_per_request, 
                 batch_share, factor) -> dict[str, np.ndarray]:
     """The four token components [USD/month] of ``tokens`` per month.
 
-    The batch discount applies to uncached input and to output, and to cache reads where the
-    vendor prices them on batch requests (``batch_cached_input``); cache writes keep their price.
+    The batch discount applies to uncached input, to output and to cache writes (at the input's
+    batch/list ratio), and to cache reads where the vendor prices them on batch requests
+    (``batch_cached_input``), as :mod:`tco.usage` prices a log's batch rows.
     """
     tin = tokens * input_share
     tout = tokens - tin
@@ -134,6 +137,6 @@ def _token_bill(p: ClosedPrices, tokens, input_share, input_tokens_per_request, 
     return {
         "api_input": uncached * pin * ((1 - b) + b * bin_ratio) / 1e6 * factor,
         "api_cached_input": tin * cached_share * pcached * ((1 - b) + b * bcached_ratio) / 1e6 * factor,
-        "api_cache_write": tin * write_share * pwrite / 1e6 * factor,
+        "api_cache_write": tin * write_share * pwrite * ((1 - b) + b * bin_ratio) / 1e6 * factor,
         "api_output": tout * pout * ((1 - b) + b * bout_ratio) / 1e6 * factor,
     }

@@ -31,7 +31,7 @@ def blended_usd_per_token(p: ClosedPrices, vol: Volumes, cached_share, write_sha
     b, cs, ws = batch_share, cached_share, write_share
     bin_ratio, bout_ratio, bcached_ratio = batch_ratios(p, b)
     return (vol.input_share * ((1 - cs - ws) * pin * ((1 - b) + b * bin_ratio)
-                               + cs * pcached * ((1 - b) + b * bcached_ratio) + ws * pwrite)
+                               + cs * pcached * ((1 - b) + b * bcached_ratio) + ws * pwrite * ((1 - b) + b * bin_ratio))
             + (1 - vol.input_share) * pout * ((1 - b) + b * bout_ratio)) / 1e6
 
 

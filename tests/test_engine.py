@@ -100,6 +100,38 @@ def test_batch_cache_price_from_the_catalog(catalog):
     assert r.resolved.assumptions["closed.batch_cached_input_usd_per_mtok"].value == 0.15
 
 
+def test_batch_discounts_cache_writes_and_the_usage_log_agrees(catalog, tmp_path):
+    # claude-sonnet-4-6 (row of 2026-03-13): input 3, cache read 0.30, cache write 3.75, output 15,
+    # batch input 1.50, batch output 7.50, batch cache read 0.15 [USD/1M]. Anthropic's batch prices
+    # every token kind at half, cache writes included (the cache multipliers apply to the batch price):
+    # 1B input (20% read, 10% written), 100M output, 40% through the batch API (1 - b = 0.6, b = 0.4):
+    #   uncached 700M x (0.6 x 3    + 0.4 x 1.50)  = 700 x 2.40  = 1,680.00
+    #   reads    200M x (0.6 x 0.30 + 0.4 x 0.15)  = 200 x 0.24  =    48.00
+    #   writes   100M x (0.6 x 3.75 + 0.4 x 1.875) = 100 x 3.00  =   300.00  (not 375: the write is discounted)
+    #   output   100M x (0.6 x 15   + 0.4 x 7.50)  = 100 x 12.00 = 1,200.00        total 3,228.00
+    import pandas as pd
+    from tco.usage import price_usage
+    from tco.usage_stream import price_usage_files
+    wl = {"input_tokens_per_month": 1e9, "output_tokens_per_month": 1e8, "cached_input_share": 0.2,
+          "cache_write_share": 0.1, "batch_share": 0.4}
+    r = evaluate(scenario(wl, {"model": "claude-sonnet-4-6"}, horizon_months=1), catalog)
+    parts = {k: month(r, "closed", k) for k in ("api_input", "api_cached_input", "api_cache_write", "api_output")}
+    assert parts == pytest.approx({"api_input": 1680.0, "api_cached_input": 48.0, "api_cache_write": 300.0,
+                                   "api_output": 1200.0})
+    # The same month as a log: a list-price row with 60% of the tokens and a batch row with 40%.
+    rows = [{"timestamp": "2026-12-01", "model": "claude-sonnet-4-6", "input_tokens": 1e9 * f,
+             "cached_input_tokens": 2e8 * f, "cache_write_tokens": 1e8 * f, "output_tokens": 1e8 * f,
+             "batch": b, "requests": 1e5 * f} for f, b in ((0.6, False), (0.4, True))]
+    log = price_usage(pd.DataFrame(rows), catalog)
+    assert log.total_usd == pytest.approx(3228.0)
+    assert log.rows["usd_cache_write"].sum() == pytest.approx(300.0)
+    pd.DataFrame(rows).to_csv(tmp_path / "log.csv", index=False)
+    assert price_usage_files(tmp_path / "log.csv", catalog).total_usd == pytest.approx(3228.0)
+    # the steady view (break-even) bills the same blend: the folded path and the components agree
+    steady, _, _ = steady_costs(r.resolved, np.array([1.1e9]))
+    assert float(steady[0]) == pytest.approx(3228.0)
+
+
 def test_batch_share_without_batch_price_is_an_error(catalog):
     with pytest.raises(ScenarioError) as err:
         evaluate(scenario({"input_tokens_per_month": 1e7, "output_tokens_per_month": 2e6, "batch_share": 0.5}),
