@@ -548,12 +548,27 @@ def _unpriced(codes, uniques, known, batch, long, priced, catalog: Catalog, shut
     np.minimum.at(first_end, codes[gone], end_day[gone])
     any_shut = np.bincount(codes[gone & shut], minlength=n) > 0
     keep = np.flatnonzero(count)                           # one entry per unpriced model (a few), not per row
-    ended = [None if first_end[i] == _NO_END else
-             (f"model shut down on {np.datetime64(int(first_end[i]), 'D')}" if any_shut[i] else
-              f"price ended on {np.datetime64(int(first_end[i]), 'D')} (effective_until) and the catalog has "
-              "no later price") for i in keep]
+    ended = [ended_reason(first_end[i], any_shut[i]) for i in keep]
     return _unpriced_table([str(uniques[i]) for i in keep], count[keep], unknown[keep], batched[keep],
                            catalog.history["api_prices"]["model_id"].astype(str), ended)
+
+
+def ended_reason(first_end: int, shut: bool) -> str | None:
+    """Why a model's rows dated after its price's end are not priced (None when none are).
+
+    ``first_end``: the earliest end day of those rows [days since 1970-01-01, _NO_END = none];
+    ``shut``: a shutdown ended (some of) them.
+
+    >>> ended_reason(20819, True)                        # 2027-01-01
+    'model shut down on 2027-01-01'
+    >>> ended_reason(_NO_END, False) is None
+    True
+    """
+    if first_end == _NO_END:
+        return None
+    day = np.datetime64(int(first_end), "D")
+    return (f"model shut down on {day}" if shut else
+            f"price ended on {day} (effective_until) and the catalog has no later price")
 
 
 def _unpriced_table(models, count, unknown, batched, ids, ended=None) -> pd.DataFrame:

@@ -45,7 +45,8 @@ import pyarrow.compute as pc
 from tco import usage
 from tco.catalog import Catalog
 from tco.usage_readers import SUFFIXES, _kind, files_of, get_reader  # noqa: F401  (files_of is re-exported)
-from tco.usage import ALIASES, EXTRA_TOKENS, FALSE, TRUE, PriceTable, UsageError, _unpriced_table, token_arrays, validate_usage
+from tco.usage import (_NO_END, ALIASES, EXTRA_TOKENS, FALSE, TRUE, PriceTable, UsageError, _unpriced_table,
+                       ended_reason, token_arrays, validate_usage)
 
 #: Rows per chunk: ~30 MB of arrays at a time, large enough that numpy's per-call cost vanishes,
 #: small enough that a few chunks in flight stay well under 1 GiB.
@@ -430,7 +431,9 @@ class Partial:
     sums: np.ndarray
     models: np.ndarray
     labels: tuple = ()
-    unpriced: dict = field(default_factory=dict)       # model -> [unknown, batch, long] row counts
+    #: model -> [unknown, batch, long, ended] row counts, then the first end day of the ended rows
+    #: [days since 1970-01-01, _NO_END = none] and 1 when a shutdown ended them (see :func:`_add_unpriced`)
+    unpriced: dict = field(default_factory=dict)
     rows: int = 0
     requests_given: bool = True
 
@@ -470,7 +473,7 @@ def _merge(parts: Sequence[Partial]) -> Partial:
     unpriced: dict = {}
     for p in parts:
         for m, c in p.unpriced.items():
-            unpriced[m] = [a + b for a, b in zip(unpriced.get(m, [0, 0, 0]), c)]
+            unpriced[m] = _add_unpriced(unpriced[m], c) if m in unpriced else list(c)
     n_groups = parts[0].keys.shape[1] - 2
 
     def merged(labels_of):
@@ -493,6 +496,16 @@ def _merge(parts: Sequence[Partial]) -> Partial:
                    axis=1) if len(uniq) else np.zeros((0, len(SUMS)))
     return Partial(uniq, out, models, tuple(d for d, _ in group_dicts), unpriced, sum(p.rows for p in parts),
                    all(p.requests_given for p in parts))
+
+
+def _add_unpriced(a: Sequence[int], b: Sequence[int]) -> list[int]:
+    """Two :attr:`Partial.unpriced` entries of one model added up: the counts summed, the earliest
+    end day kept, shut when either was.
+
+    >>> _add_unpriced([1, 0, 0, 2, 20100, 0], [0, 1, 0, 1, 20090, 1])
+    [1, 1, 0, 3, 20090, 1]
+    """
+    return [*(x + y for x, y in zip(a[:4], b[:4])), min(a[4], b[4]), max(a[5], b[5])]
 
 
 def _unique_rows(keys: np.ndarray, sizes: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -523,7 +536,9 @@ def price_typed(table: PriceTable, t: Typed, want_rows: bool = False):
     tokens are added up per (cell-group, grouping values, variant) -- one ``bincount`` per
     token kind -- and the USD computed on those sums. The bill is linear in tokens at a
     given price, so this equals the sum of per-row bills (to rounding) while touching each
-    row only a few times.
+    row only a few times.  Rows on or after their model's shutdown, or after their price's
+    ``effective_until`` with no later row, are not billed and are counted in ``unpriced`` with
+    the day, as :func:`tco.usage.price_usage` does (:meth:`~tco.usage.PriceTable.ended`, per cell).
     """
     n = len(t.day)
     v = t.values
@@ -553,11 +568,12 @@ def price_typed(table: PriceTable, t: Typed, want_rows: bool = False):
         sums["requests"] = sums["rows"].astype(float)
 
     # per bin: its month, model, price row and variant, and so its rates
-    b_month, b_model, b_price, b_assumed = (a[idx[0]] for a in (cells.key_month, cells.key_model, cells.key_price,
-                                                                 cells.key_assumed))
+    b_month, b_model, b_price, b_assumed, b_end, b_shut = (
+        a[idx[0]] for a in (cells.key_month, cells.key_model, cells.key_price, cells.key_assumed, cells.key_end,
+                            cells.key_shut))
     b_var = idx[-1]
     flat = b_price * 4 + b_var
-    ok = table.ok[flat]
+    ok = table.ok[flat] & (b_end < 0)             # after a shutdown or a price's end, as tco.usage: not billed
     zero = np.zeros(len(live))
     parts = table.cost(flat, token_arrays(lambda c: sums.get(c, zero if c == "cached_input_tokens" else None)))
     derived = {
@@ -589,10 +605,16 @@ def price_typed(table: PriceTable, t: Typed, want_rows: bool = False):
     unpriced = {}
     if not ok.all():
         bad = ~ok
-        reason = np.where(b_price[bad] == table.n, 0, np.where(b_var[bad] % 2 == 1, 1, 2))
-        counts = np.bincount(b_model[bad] * 3 + reason, weights=sums["rows"][bad],
-                             minlength=3 * len(t.models)).reshape(-1, 3).astype(np.int64)
-        unpriced = {str(t.models[i]): counts[i].tolist() for i in np.flatnonzero(counts.sum(axis=1))}
+        reason = np.where(b_price[bad] == table.n, 0, np.where(b_end[bad] >= 0, 3, np.where(b_var[bad] % 2 == 1, 1, 2)))
+        counts = np.bincount(b_model[bad] * 4 + reason, weights=sums["rows"][bad],
+                             minlength=4 * len(t.models)).reshape(-1, 4).astype(np.int64)
+        gone = bad & (b_end >= 0)
+        first_end = np.full(len(t.models), _NO_END)
+        np.minimum.at(first_end, b_model[gone], b_end[gone])
+        shut = np.zeros(len(t.models), np.int64)
+        np.maximum.at(shut, b_model[gone], b_shut[gone].astype(np.int64))
+        unpriced = {str(t.models[i]): [*counts[i].tolist(), int(first_end[i]), int(shut[i])]
+                    for i in np.flatnonzero(counts.sum(axis=1))}
     partial = Partial(keys, matrix, np.asarray(t.models, dtype=object),
                       tuple(np.asarray(labels, dtype=object) for labels, _ in t.groups.values()), unpriced, n,
                       t.requests_given)
@@ -600,16 +622,17 @@ def price_typed(table: PriceTable, t: Typed, want_rows: bool = False):
         return partial, None
     key_of_row = cells.key[cells.of_row]
     return partial, _priced_rows(table, t, model_code, cells.key_price[key_of_row] * 4 + variant,
-                                 cells.key_assumed[key_of_row], long)
+                                 cells.key_assumed[key_of_row], long, cells.key_end[key_of_row] >= 0)
 
 
-def _priced_rows(table: PriceTable, t: Typed, model_code, flat, assumed, long) -> pa.RecordBatch:
-    """Every row of a chunk with its prices and USD [USD] (the per-row output file)."""
+def _priced_rows(table: PriceTable, t: Typed, model_code, flat, assumed, long, gone) -> pa.RecordBatch:
+    """Every row of a chunk with its prices and USD [USD] (the per-row output file); ``gone``: the row
+    is dated after its model's shutdown or its price's end (not billed)."""
     v = t.values
     row_code = model_code[t.model]
     zeros = np.zeros(len(t.day))
     parts = table.cost(flat, token_arrays(lambda c: v.get(c, zeros if c == "cached_input_tokens" else None)))
-    priced = table.ok[flat]
+    priced = table.ok[flat] & ~gone
     out = {"date": t.day.astype("datetime64[D]"), "model": t.models[t.model],
            "model_id": np.array([*table.ids, None], dtype=object)[np.where(row_code >= 0, row_code, len(table.ids))]}
     for g, (labels, codes) in t.groups.items():
@@ -640,8 +663,10 @@ def _compose(codes: Sequence[np.ndarray], dims: Sequence[int], n: int):
 class _Cells:
     """The (model, day) cells of a chunk: ``of_row`` per row; per cell its threshold and key.
 
-    A cell's key stands for (month, model, price row, assumed): the cells that share all
-    four are billed alike. ``key_*`` decode a key.
+    A cell's key stands for (month, model, price row, assumed, ended): the cells that share all
+    five are billed alike. ``key_*`` decode a key; ``key_end`` is the day the price ended for
+    ended keys (the shutdown day, else the row's ``effective_until``; -1 while in force, as
+    :meth:`tco.usage.PriceTable.ended`) and ``key_shut`` whether a shutdown ended it.
     """
 
     of_row: np.ndarray
@@ -651,6 +676,8 @@ class _Cells:
     key_model: np.ndarray
     key_price: np.ndarray
     key_assumed: np.ndarray
+    key_end: np.ndarray
+    key_shut: np.ndarray
 
     @property
     def n_keys(self) -> int:
@@ -662,8 +689,8 @@ def _cells(table: PriceTable, model_code: np.ndarray, codes: np.ndarray, day: np
     row instead of a binary search; distinct (model, day) pairs when the days spread too wide."""
     codes = codes.astype(np.int64)
     if not len(day):
-        e = np.zeros(0, dtype=np.int64)
-        return _Cells(e, np.zeros(0), e, e, e, e, np.zeros(0, dtype=bool))
+        e, no = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+        return _Cells(e, np.zeros(0), e, e, e, e, no, e, no)
     d0, d1 = int(day.min()), int(day.max())
     span = d1 - d0 + 1
     if span * len(model_code) <= 4 * len(day) + 1_000_000:
@@ -677,14 +704,21 @@ def _cells(table: PriceTable, model_code: np.ndarray, codes: np.ndarray, day: np
     mc = model_code[cell_model]
     price = table.rows(mc, cell_day)
     assumed = (price < table.n) & (cell_day < table.first_day[np.maximum(mc, 0)])
+    shut, end_day = table.ended(mc, cell_day, price)              # per cell (model x day), not per row
+    gone = end_day >= 0
     month = cell_day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
     m0 = int(month.min())
-    dims = (int(month.max()) - m0 + 1, len(model_code), table.n + 1, 2)
-    packed = (((month - m0) * dims[1] + cell_model) * dims[2] + price) * 2 + assumed
+    dims = (int(month.max()) - m0 + 1, len(model_code), table.n + 1, 2, 2)
+    packed = ((((month - m0) * dims[1] + cell_model) * dims[2] + price) * 2 + assumed) * 2 + gone
     uniq, key = np.unique(packed, return_inverse=True)
-    k_month, k_model, k_price, k_assumed = np.unravel_index(uniq, dims)
-    return _Cells(of_row, table.threshold[price], key.reshape(-1), k_month + m0, k_model, k_price,
-                  k_assumed.astype(bool))
+    key = key.reshape(-1)
+    k_month, k_model, k_price, k_assumed, _ = np.unravel_index(uniq, dims)
+    k_end = np.full(len(uniq), _NO_END)
+    np.minimum.at(k_end, key, np.where(gone, end_day, _NO_END))
+    k_shut = np.zeros(len(uniq), bool)
+    np.logical_or.at(k_shut, key, gone & shut)
+    return _Cells(of_row, table.threshold[price], key, k_month + m0, k_model, k_price, k_assumed.astype(bool),
+                  np.where(k_end == _NO_END, -1, k_end), k_shut)
 
 
 _DAY_RANGE = np.int64(1) << np.int64(32)
@@ -766,8 +800,9 @@ def finish(partial: Partial, table: PriceTable, by=(), output=None) -> UsageSumm
         partial = Partial.empty(len(by))
     groups = partial.frame(by).sort_values(["month", "model", *by], kind="stable").reset_index(drop=True)
     models = sorted(partial.unpriced)
-    counts = np.array([partial.unpriced[m] for m in models], dtype=np.int64).reshape(-1, 3)
-    unpriced = _unpriced_table(models, counts.sum(axis=1), counts[:, 0], counts[:, 1], table.ids)
+    counts = np.array([partial.unpriced[m] for m in models], dtype=np.int64).reshape(-1, 6)
+    ended = [ended_reason(first, shut) for first, shut in counts[:, 4:]]
+    unpriced = _unpriced_table(models, counts[:, :4].sum(axis=1), counts[:, 0], counts[:, 1], table.ids, ended)
     return UsageSummary(groups, unpriced, partial.rows, tuple(by), partial.requests_given,
                         str(output) if output else None)
 

@@ -94,3 +94,32 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         return str(tmp_path / "saved.sqlite3")
     return request.getfixturevalue("postgres_cluster").new_database()
+
+
+def lifecycle_log():
+    """A usage log crossing a shutdown and two promotion ends in the shipped catalog, and its
+    hand-computed bill [USD] (the tests of tco.usage, usage_stream and usage_dask share it).
+
+    gpt-4o: 2.50 input / 1.25 cache read / 10 output [USD/1M] until its shutdown on 2027-01-14
+    (model_lifecycle): a row on 2027-01-13 is 0.8M x 2.50 + 0.2M x 1.25 + 0.1M x 10 = 3.25; rows
+    on 2027-01-14 and 2027-02-03 (batch) are refused, so unpriced, never billed.
+    gemini-4-argon: launch promotion 2 / 10 until 2026-12-01, list 4 / 20 from then; batch 1 / 5
+    during the promotion, 2 / 10 after: 2026-11-30: 1 x 2 + 0.1 x 10 = 3.00; 2026-12-01: 4 + 2 = 6.00;
+    2026-12-02 batch: 1 x 2 + 0.1 x 10 = 3.00.
+    gemini-3.6-flash: half-price promotion 0.75 until 2027-01-01, list 1.50 from then (input only):
+    2026-12-31: 0.75; 2027-01-01: 1.50.          Priced total 3.25 + 3 + 6 + 3 + 0.75 + 1.5 = 17.50.
+    """
+    import pandas as pd
+
+    def row(day, model, tin, cached=0, out=0, batch=False):
+        return {"timestamp": day, "model": model, "input_tokens": tin, "cached_input_tokens": cached,
+                "output_tokens": out, "batch": batch, "requests": 1}
+    log = pd.DataFrame([
+        row("2027-01-13", "gpt-4o", 1_000_000, 200_000, 100_000), row("2027-01-14", "gpt-4o", 1_000_000, 200_000, 100_000),
+        row("2027-02-03", "gpt-4o", 1_000_000, 0, 100_000, batch=True),
+        row("2026-11-30", "gemini-4-argon", 1_000_000, 0, 100_000), row("2026-12-01", "gemini-4-argon", 1_000_000, 0, 100_000),
+        row("2026-12-02", "gemini-4-argon", 1_000_000, 0, 100_000, batch=True),
+        row("2026-12-31", "gemini-3.6-flash", 1_000_000), row("2027-01-01", "gemini-3.6-flash", 1_000_000)])
+    by_month = {"2026-11": 3.0, "2026-12": 6.0 + 3.0 + 0.75, "2027-01": 3.25 + 1.5}
+    unpriced = [{"model": "gpt-4o", "rows": 2, "reason": "model shut down on 2027-01-14", "closest": ""}]
+    return log, 17.5, by_month, unpriced

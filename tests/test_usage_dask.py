@@ -104,3 +104,25 @@ def test_cli_refuses_per_row_output_on_dask(tmp_path):
     res = CliRunner().invoke(main, ["usage", "price", str(tmp_path / "log.parquet"), "--engine", "dask",
                                     "--output", str(tmp_path / "rows.parquet")])
     assert res.exit_code == 2 and "--output: per-row output is written by the in-process engine only" in res.output
+
+
+def test_dask_applies_shutdowns_and_promotion_ends_like_the_other_paths(tmp_path, catalog, cluster):
+    """Rows after gpt-4o's shutdown unpriced, promotions ended on their dates: the hand totals of
+    conftest.lifecycle_log, as tco.usage and the streamed path give them."""
+    from conftest import lifecycle_log
+    from tco.usage import price_usage as price_in_memory
+    from tco.usage_dask import price_usage_dask
+
+    log, total, by_month, unpriced = lifecycle_log()
+    (tmp_path / "ds").mkdir()
+    for k, part in enumerate((log.iloc[:4], log.iloc[4:])):                    # two files, two partitions
+        pq.write_table(pa.Table.from_pandas(part, preserve_index=False), tmp_path / "ds" / f"part-{k}.parquet")
+    dist = price_usage_dask(tmp_path / "ds", catalog, client=cluster, partition_rows=1)
+    assert dist.total_usd == pytest.approx(total)
+    assert dict(zip(dist.by_month()["month"], dist.by_month()["usd"])) == pytest.approx(by_month)
+    assert dist.unpriced.to_dict("records") == unpriced
+    assert dist.priced_rows == 6 and dist.rows == 8
+    mem = price_in_memory(log, catalog)
+    stream = price_usage_files(tmp_path / "ds", catalog)
+    assert mem.total_usd == pytest.approx(total) and stream.total_usd == pytest.approx(total)
+    assert mem.unpriced.equals(dist.unpriced) and stream.unpriced.equals(dist.unpriced)

@@ -289,3 +289,24 @@ def test_a_gzipped_vendor_export_is_detected(catalog, tmp_path):
     reader = choose_reader(packed)
     assert reader.name == "anthropic"
     assert price_usage_files(packed, catalog, reader=reader).total_usd == pytest.approx(5.40 + 3.00)
+
+
+def test_rows_after_a_shutdown_and_a_promotion_end_as_in_memory(catalog, tmp_path):
+    """The streamed path applies shutdowns and ends of prices like tco.usage: same total, months and
+    unpriced list, by hand (conftest.lifecycle_log), in any chunking; the per-row file flags them."""
+    from conftest import lifecycle_log
+    log, total, by_month, unpriced = lifecycle_log()
+    mem = price_usage(log, catalog)
+    assert mem.total_usd == pytest.approx(total)
+    assert mem.unpriced.to_dict("records") == unpriced
+    log.to_csv(tmp_path / "log.csv", index=False)
+    pq.write_table(pa.Table.from_pandas(log, preserve_index=False), tmp_path / "log.parquet")
+    for path, rows in ((tmp_path / "log.csv", 3), (tmp_path / "log.parquet", 1_000)):
+        s = price_usage_files(path, catalog, batch_rows=rows, output=tmp_path / f"rows-{path.suffix}.parquet")
+        assert s.total_usd == pytest.approx(total)
+        assert dict(zip(s.by_month()["month"], s.by_month()["usd"])) == pytest.approx(by_month)
+        assert s.unpriced.to_dict("records") == unpriced
+        assert s.priced_rows == 6
+        per_row = pq.read_table(tmp_path / f"rows-{path.suffix}.parquet").to_pandas()
+        assert per_row["priced"].tolist() == mem.rows["priced"].tolist() == [True, False, False] + [True] * 5
+        assert np.allclose(per_row["usd"], mem.rows["usd"], equal_nan=True)
