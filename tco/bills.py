@@ -88,13 +88,14 @@ def closed_costs(R: Resolved, volume_scale=1.0, steady: bool = False) -> dict[st
     """Monthly cost of the closed option by component [USD/month].
 
     ``volume_scale`` multiplies the workload (scalar or array broadcasting against months,
-    e.g. shape (N, 1) for a sweep).  ``steady`` prices one month at month-0 prices and
-    volume, without one-offs (for the break-even volume).
+    e.g. shape (N, 1) for a sweep).  ``steady`` prices one month at month-0 volume, without
+    one-offs (for the break-even volume), at the price in force for the most months of the
+    horizon (:meth:`ClosedPrices.steady`; month 0's unless the price changes over the horizon).
     """
     w, vol, p = R.scenario.workload, R.volumes, R.closed
     c = R.scenario.closed
     if steady:
-        p = p.at_month(0)              # the steady views price month 0
+        p = p.steady()                 # the price in force for the most months (tco.lifecycle.steady_price)
     growth = np.ones(1) if steady else vol.growth
     months = np.arange(growth.shape[-1], dtype=float)
     scale = np.asarray(volume_scale, dtype=float)

@@ -5,7 +5,9 @@ option's.  Self-hosting is a step function of volume (one more replica at each t
 so the answer is the first volume from which it *stays* cheaper, solved exactly between
 replica thresholds.  (2) *Time*: the first month where cumulative self-hosted cost is at or
 below the closed option's, interpolated within the month.  The steady views price month-0
-prices and volume without growth or one-offs, capex amortised.
+volume without growth or one-offs, capex amortised, at the closed price in force for the most
+months of the horizon (:func:`tco.lifecycle.steady_price`: a model shutting down early is priced
+at its successor's price, and the reason sentence says so).
 """
 from __future__ import annotations
 
@@ -31,7 +33,8 @@ def steady_costs(R: Resolved, volumes) -> tuple[np.ndarray, np.ndarray, np.ndarr
     """Steady monthly cost of each option at each volume, and the replicas [USD/month, -].
 
     ``volumes`` are monthly volumes (tokens, or images for image workloads) of any shape;
-    month-0 prices, no growth, no one-off costs, capex amortised.
+    the closed price in force for the most months (``R.closed.steady()``), no growth, no
+    one-off costs, capex amortised.
     """
     vol = R.volumes
     base = vol.images_month0 if vol.kind == "images" else vol.tokens_month0
@@ -202,6 +205,8 @@ def breakevens(R: Resolved, closed: dict | None = None, opened: dict | None = No
     opened = open_costs(R) if opened is None else opened
     closed_total, open_total = total(closed), total(opened)
     vol = breakeven_volume(R)
+    if R.closed.steady_note and vol.reason.startswith("self-hosting"):     # which closed price it is
+        vol = BreakEven(vol.value, f"{vol.reason}, {R.closed.steady_note}")
     month = float(breakeven_month(closed_total, open_total, upfront_usd(closed), upfront_usd(opened, is_cash_capex(R))))
     H = len(closed_total)
     return {

@@ -209,8 +209,9 @@ def cost_vs_volume(result: Result, n: int = 200) -> go.Figure:
     Long because every trace and line it draws (which the dashboard and tests read) is
     documented here; the body draws them one after another.
 
-    Both options are priced at a steady state (month-0 prices, no growth, no one-off
-    costs, capex amortised) over log-spaced volumes from 1/1000 to 1000 x the workload's
+    Both options are priced at a steady state (no growth, no one-off costs, capex amortised;
+    the closed price in force for the most months of the horizon, see
+    :func:`tco.lifecycle.steady_price`) over log-spaced volumes from 1/1000 to 1000 x the workload's
     month-0 volume, widened when needed so the break-even volume is in view.  The
     self-hosted cost is a step function of volume (whole replicas) and is drawn as one.
 
@@ -231,7 +232,10 @@ def cost_vs_volume(result: Result, n: int = 200) -> go.Figure:
         ``summary["breakeven_volume_per_month"]``, or a note gives
         ``summary["breakeven_volume_reason"]`` when there is none; a dotted one marks the
         month-0 volume.  ``layout.meta``: chart, volume_unit,
-        breakeven_volume_per_month, current_volume_per_month.
+        breakeven_volume_per_month, current_volume_per_month, closed_price (which closed
+        price the curve uses, "" for the price of month 0 that holds all along).  When that is
+        not month 0's price, the closed trace's name says whose price it is
+        ("Closed: GPT-4o, at gpt-6-luna's price, in force from month 2").
 
     Raises
     ------
@@ -245,8 +249,11 @@ def cost_vs_volume(result: Result, n: int = 200) -> go.Figure:
     unit = _volume_unit(result)
     v0 = _volume_month0(result)
     be = s.get("breakeven_volume_per_month")
+    closed_price = result.resolved.closed.steady_note
     meta = {"chart": "cost_vs_volume", "volume_unit": unit, "breakeven_volume_per_month": be,
-            "current_volume_per_month": v0}
+            "current_volume_per_month": v0, "closed_price": closed_price}
+    if result.resolved.closed.steady_month > 0:                 # not the price the first month pays
+        names["closed"] = f"{names['closed']}, {closed_price.split(' (')[0]}"
     fig = _figure()
     title = "Monthly cost vs monthly volume (steady state)"
     if v0 <= 0:  # the engine cannot scale a zero workload: say so instead of failing

@@ -44,7 +44,7 @@ def cloud_token_totals(R: Resolved, scale, price_scale, steady: bool = False):
     """
     w, vol, p, c, P, o = R.scenario.workload, R.volumes, R.closed, R.scenario.closed, R.open, R.scenario.open
     if steady:
-        p = p.at_month(0)              # the steady views price month 0
+        p = p.steady()                 # the price in force for the most months (tco.lifecycle.steady_price)
     H = vol.growth.shape[-1]
     months = np.arange(H, dtype=float)
     growth = vol.growth                                                  # (H,) or (S, H)

@@ -36,7 +36,7 @@ import pandas as pd
 from tco.catalog import Catalog, _to_date
 from tco.tables import TABLES
 
-__all__ = ["PriceEvent", "PriceSchedule", "price_schedule", "lookup_rows", "month_bounds",
+__all__ = ["PriceEvent", "PriceSchedule", "price_schedule", "steady_price", "lookup_rows", "month_bounds",
            "IN_FORCE", "BEFORE_FIRST", "ENDED", "UNKNOWN"]
 
 #: :func:`lookup_rows` status: the row is in force on the day.
@@ -414,3 +414,45 @@ def price_schedule(catalog: Catalog, model_id: str, start, months: int, *, table
     return PriceSchedule(requested=str(model_id), table=table, month_start=bounds, model_id=model.astype(str),
                          prices=prices, effective_date=sub["effective_date"].to_numpy("datetime64[D]")[pos],
                          history_row=sub.index.to_numpy()[pos], flagged=flagged, events=events)
+
+
+# --------------------------------------------------------------------------- the steady views' price
+
+def steady_price(schedule: PriceSchedule) -> tuple[int, str]:
+    """The month whose prices the steady views use (break-even volume, cost-vs-volume curve), and
+    the words saying so.
+
+    Rule: the price *in force for the most months of the horizon* (one price = one dated row of
+    one model; a flagged stretch counts apart); on a tie, the later one (where the horizon is
+    heading).  So a model shutting down in month index 1 of 36 is priced at its successor's price,
+    a promotion ending in month index 3 at the list price, a price change late in the horizon not
+    yet.  The steady views price one month without growth, so one price must stand for the
+    horizon; the one billed longest errs least on the totals.
+
+    Returns
+    -------
+    month : first month index (0-based) of that price [month].
+    note : e.g. ``"at gpt-6-luna's price, in force from month 2 (35 of 36 months)"`` (months
+        counted from 1, as the events say them).
+
+    >>> import pandas as pd
+    >>> s = PriceSchedule("a", "api_prices", np.zeros(5), np.array(["a", "b", "b", "b"]), {},
+    ...                   np.zeros(4), np.array([7, 9, 9, 9]), np.zeros(4, bool))
+    >>> steady_price(s)
+    (1, "at b's price, in force from month 2 (3 of 4 months)")
+    >>> tie = PriceSchedule("a", "api_prices", np.zeros(3), np.array(["a", "a"]), {}, np.zeros(2),
+    ...                     np.array([3, 4]), np.zeros(2, bool))
+    >>> steady_price(tie)[0]                   # one month each: the later price
+    1
+    """
+    H = schedule.months
+    key, _ = pd.MultiIndex.from_arrays([schedule.model_id, schedule.history_row, schedule.flagged]).factorize()
+    _, first, counts = np.unique(key, return_index=True, return_counts=True)
+    best = np.lexsort((first, counts))[-1]                      # most months, then the later price
+    m = int(first[best])
+    model = str(schedule.model_id[m])
+    kind = "last price (flagged: kept after its shutdown or its price's end)" if schedule.flagged[m] else "price"
+    if not schedule.flagged[m] and m > 0 and model == str(schedule.model_id[m - 1]):
+        promo = [e for e in schedule.events if e.month == m and e.kind == "promotion_ends"]
+        kind = "list price" if promo else kind
+    return m, f"at {model}'s {kind}, in force from {_span(m, m)} ({counts[best]} of {H} months)"

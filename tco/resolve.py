@@ -16,7 +16,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from tco.catalog import Catalog
-from tco.lifecycle import price_schedule
+from tco.lifecycle import price_schedule, steady_price
 from tco.scenario import (MAX_HORIZON_MONTHS, ClosedOption, OpenOption, Scenario, ScenarioError,
                           check_number)
 from tco.serving import USES, benchmark_row, latency_targets, modelled_throughput
@@ -65,6 +65,12 @@ class ClosedPrices:
     switches: tuple = ()
     #: Months priced at a price not in force then (no successor after a shutdown), shape (H,).
     flagged: Any = None
+    #: Month whose prices the steady views use (break-even volume, cost-vs-volume curve): the price
+    #: in force for the most months of the horizon (:func:`tco.lifecycle.steady_price`) [month, 0-based].
+    steady_month: int = 0
+    #: That choice in words ("at gpt-6-luna's price, in force from month 2 (35 of 36 months)"); "" when
+    #: the price holds all along.
+    steady_note: str = ""
     #: Known current spend of each month at month-0 volume [USD/month], shape (H,), or None
     #: (priced from the price list); see :func:`resolve_baseline`.
     baseline: Any = None
@@ -78,6 +84,10 @@ class ClosedPrices:
             if v.ndim == 1 and v.shape[0] > 1:
                 setattr(out, name, float(v[m]))
         return out
+
+    def steady(self) -> "ClosedPrices":
+        """The prices the steady views use: those of :attr:`steady_month`."""
+        return self.at_month(self.steady_month)
 
 
 @dataclass
@@ -351,6 +361,7 @@ def _price_over_time(c: ClosedOption, p: ClosedPrices, catalog: Catalog, months:
     p.switches = tuple(sched.events)
     p.events = tuple(e.message for e in sched.events)
     p.flagged = np.asarray(sched.flagged, dtype=bool)
+    p.steady_month, p.steady_note = steady_price(sched)
     A["closed.price_schedule"] = Assumption("; ".join(p.events), "-", f"catalog: api_prices and model_lifecycle "
                                             f"rows of {c.model} from {catalog.as_of.isoformat()}")
 

@@ -617,3 +617,43 @@ def test_a_shutdown_without_successor_is_flagged():
     # the last price is kept (4,500 USD a month) and months 1-2 are flagged: the user must choose
     assert r.totals_by_month()["closed"].round(6).tolist() == [4500.0, 4500.0, 4500.0]
     assert r.summary["price_flagged_months"] == [1, 2]
+
+
+def test_steady_views_price_the_successor_that_bills_most_months():
+    from test_lifecycle import api, life
+    from tco.breakeven import breakeven_curve
+    # old (3/15) shuts down 2027-01-10, inside month index 1 of 36; new (1/5) bills months 2-36 as
+    # the page counts them, 35 of 36 months: the steady views price new, not month 0's old.
+    # Input only (1e9 tokens a month): closed steady cost at V tokens = V x 1 / 1e6 USD (3 x at old).
+    # Self-hosted: one always-on replica of 1 GPU at 1 USD/h that never fills up = 730 USD/month,
+    # so the break-even volume is 730 / 1 x 1e6 = 730M tokens a month (243.3M at old's price of 3).
+    cat = _lifecycle_catalog({"api_prices": [api("old", 3, 15, "2026-01-01", effective_until="2027-01-10"),
+                                             api("new", 1, 5, "2026-06-01")],
+                              "model_lifecycle": [life("old", shutdown="2027-01-10", successor="new")]})
+    wl = {"input_tokens_per_month": 1e9, "output_tokens_per_month": 0}
+    open_ = {"usd_per_gpu_hour": 1.0, "gpus_per_replica": 1, "output_tokens_per_second_per_replica": 1e12,
+             "redundancy_replicas": 0}
+    r = evaluate(scenario(wl, {"model": "old"}, open_, horizon_months=36), cat)
+    assert r.totals_by_month()["closed"].iloc[:2].round(6).tolist() == [3000.0, 1000.0]     # the bill itself
+    assert (r.resolved.closed.steady_month, r.resolved.closed.steady_note) == \
+        (1, "at new's price, in force from month 2 (35 of 36 months)")
+    c, o, _ = steady_costs(r.resolved, np.array([1e9, 2e9]))
+    assert c.tolist() == pytest.approx([1000.0, 2000.0]) and o.tolist() == pytest.approx([730.0, 730.0])
+    assert r.summary["breakeven_volume_per_month"] == pytest.approx(730e6, rel=1e-6)
+    assert r.summary["breakeven_volume_reason"] == ("self-hosting is cheaper from 7.3e+08 tokens/month on, "
+                                                   "at new's price, in force from month 2 (35 of 36 months)")
+    curve = breakeven_curve(r.resolved, volumes=[1e9])
+    assert curve["closed_usd_per_mtok"].tolist() == pytest.approx([1.0])
+    from tco.charts import cost_vs_volume
+    fig = cost_vs_volume(r, n=20)
+    (closed,) = [t for t in fig.data if t.meta == {"option": "closed", "kind": "cost"}]
+    assert closed.name.endswith(", at new's price, in force from month 2")
+    assert fig.layout.meta["closed_price"] == r.resolved.closed.steady_note
+    # A shutdown late in the horizon (2029-06-10, inside index 30): old bills indices 0-29, 30 of 36
+    # months, so the steady views keep it.
+    late = _lifecycle_catalog({"api_prices": [api("old", 3, 15, "2026-01-01"), api("new", 1, 5, "2026-06-01")],
+                               "model_lifecycle": [life("old", shutdown="2029-06-10", successor="new")]})
+    r = evaluate(scenario(wl, {"model": "old"}, open_, horizon_months=36), late)
+    assert r.resolved.closed.steady_month == 0
+    assert r.summary["breakeven_volume_per_month"] == pytest.approx(730e6 / 3, rel=1e-6)
+    assert r.summary["breakeven_volume_reason"].endswith("at old's price, in force from month 1 (30 of 36 months)")
