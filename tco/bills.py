@@ -54,12 +54,16 @@ def token_prices_in_force(p: ClosedPrices, input_tokens_per_request: float):
 
 def batch_ratios(p: ClosedPrices, batch_share: float) -> tuple:
     """Batch over list price, for input, output and cache reads [-] (1 when nothing goes through
-    the batch API, and for cache reads when the vendor has no batch price for them).
+    the batch API, and for cache reads when the vendor has no batch price for them -- unless they
+    cost what input costs, a model without a cache discount: then they are input, at its ratio).
 
     >>> batch_ratios(ClosedPrices(input=2.0, output=8.0, batch_input=1.0, batch_output=4.0), 0.5)
     (0.5, 0.5, 1.0)
     >>> batch_ratios(ClosedPrices(input=2.0, cached_input=0.2, output=8.0, batch_input=1.0, batch_output=4.0,
     ...                           batch_cached_input=0.1), 0.5)[2]        # 0.1 / 0.2
+    0.5
+    >>> batch_ratios(ClosedPrices(input=30.0, cached_input=30.0, output=180.0, batch_input=15.0,
+    ...                           batch_output=90.0), 1.0)[2]             # no cache discount: as input
     0.5
     """
     if not batch_share > 0:
@@ -68,7 +72,8 @@ def batch_ratios(p: ClosedPrices, batch_share: float) -> tuple:
     bout_ratio = (p.batch_output / p.output) if np.all(np.asarray(p.output) > 0) else 1.0
     bc, cached = np.asarray(p.batch_cached_input, dtype=float), np.asarray(p.cached_input, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        bcached = np.where(np.isnan(bc) | ~(cached > 0), 1.0, bc / cached)
+        bcached = np.where(np.isnan(bc) | ~(cached > 0), np.where(cached == np.asarray(p.input), bin_ratio, 1.0),
+                           bc / cached)
     return bin_ratio, bout_ratio, float(bcached) if bcached.ndim == 0 else bcached
 
 

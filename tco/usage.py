@@ -23,8 +23,8 @@ requests               no        requests the row adds up (a daily row); default
 Pricing rules, per row, as vendors bill: uncached input x input price + cached input x
 cached price + cache writes x cache-write price + output x output price [USD/1M tokens]
 (reasoning tokens are output tokens); batch rows at the batch prices (cache reads at the
-batch cache-read price where the table has one, else at their price; cache writes get the
-batch discount); when the prompt per request
+batch cache-read price where the table has one, else at their price -- the batch input
+price for a model without a cache discount; cache writes get the batch discount); when the prompt per request
 (``input_tokens / requests``) is above the model's long-context threshold, the whole
 request is billed at the long-context prices.  A model without a cache-write price writes
 at its input price (the table's rule); 1-hour writes use ``usd_per_mtok_cache_write_1h``
@@ -335,9 +335,10 @@ class PriceTable:
             # the batch discount (batch price / list price), 1 for a free list price
             b_in = np.where(inp == 0, 1.0, p["usd_per_mtok_batch_input"] / inp)
             b_out = np.where(out == 0, 1.0, p["usd_per_mtok_batch_output"] / out)
-            # cache reads on batch requests: the vendor's batch cache-read price where it has one
-            b_cached = np.where(np.isnan(p["usd_per_mtok_batch_cached_input"]) | ~(cached > 0), 1.0,
-                                p["usd_per_mtok_batch_cached_input"] / cached)
+            # cache reads on batch requests: the vendor's batch cache-read price where it has one; a
+            # model without a cache discount (cache reads at the input price) bills them as input
+            b_cached = np.where(np.isnan(p["usd_per_mtok_batch_cached_input"]) | ~(cached > 0),
+                                np.where(cached == inp, b_in, 1.0), p["usd_per_mtok_batch_cached_input"] / cached)
             variants = {   # kind -> (plain, batch, long, long + batch) per price row [USD/1M tokens]
                 "input": (inp, inp * b_in, p["usd_per_mtok_input_long"], p["usd_per_mtok_input_long"] * b_in),
                 "cached_input": (cached, cached * b_cached, cached_long, cached_long * b_cached),

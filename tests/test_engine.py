@@ -132,6 +132,22 @@ def test_batch_discounts_cache_writes_and_the_usage_log_agrees(catalog, tmp_path
     assert float(steady[0]) == pytest.approx(3228.0)
 
 
+def test_batch_cache_reads_of_a_model_without_cache_discount_are_batch_input(catalog):
+    # gpt-5.5-pro has no cache-read price (reads cost input, 30) and batch input 15 [USD/1M]: on a
+    # batch request a read token is an input token at the batch price (LiteLLM and genai-prices agree).
+    # 1B input, 40% reads, all batch, 10k-token prompts (below 272k): 600M x 15 + 400M x 15 = 15,000.
+    import pandas as pd
+    from tco.usage import price_usage
+    wl = {"input_tokens_per_month": 1e9, "output_tokens_per_month": 0, "cached_input_share": 0.4,
+          "batch_share": 1.0, "input_tokens_per_request": 10_000}
+    r = evaluate(scenario(wl, {"model": "gpt-5.5-pro"}, horizon_months=1), catalog)
+    assert month(r, "closed", "api_input") == pytest.approx(9000.0)
+    assert month(r, "closed", "api_cached_input") == pytest.approx(6000.0)
+    log = pd.DataFrame([{"timestamp": "2026-12-01", "model": "gpt-5.5-pro", "input_tokens": 1e9,
+                         "cached_input_tokens": 4e8, "output_tokens": 0, "batch": True, "requests": 1e5}])
+    assert price_usage(log, catalog).total_usd == pytest.approx(15000.0)
+
+
 def test_batch_share_without_batch_price_is_an_error(catalog):
     with pytest.raises(ScenarioError) as err:
         evaluate(scenario({"input_tokens_per_month": 1e7, "output_tokens_per_month": 2e6, "batch_share": 0.5}),
