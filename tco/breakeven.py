@@ -212,6 +212,7 @@ def breakevens(R: Resolved, closed: dict | None = None, opened: dict | None = No
     return {
         "breakeven_volume_per_month": vol.value,
         "breakeven_volume_reason": vol.reason,
+        "breakeven_price_note": R.closed.steady_note,
         "breakeven_month": None if math.isnan(month) else month,
         "breakeven_month_reason": (f"cumulative self-hosted cost falls to the closed option's after {month:.1f} months"
                                    if not math.isnan(month) else

@@ -496,6 +496,9 @@ def test_a_shutdown_inside_the_horizon_is_marked_and_warned(page, live):
     assert "gpt-4o shuts down 2027-01-14" in warning and "priced at gpt-6-luna" in warning
     assert "deprecated since 2026-10-14" in warning
     assert page.evaluate(SWITCHES) == {"shapes": [1], "labels": ["gpt-4o shuts down"]}
+    # the break-even card prices the successor, which bills 35 of the 36 months, and says so
+    assert page.inner_text("#kpi-be-volume-s").endswith(
+        "at gpt-6-luna's price, in force from month 2 (35 of 36 months)")
     # Claude Sonnet 5.5 has no switch inside 36 months: no warning, no marker
     page.select_option("#f-closed-model", "claude-sonnet-5-5")
     assert settle(page) == "ready"

@@ -658,6 +658,7 @@ def test_steady_views_price_the_successor_that_bills_most_months():
     assert r.summary["breakeven_volume_per_month"] == pytest.approx(730e6, rel=1e-6)
     assert r.summary["breakeven_volume_reason"] == ("self-hosting is cheaper from 7.3e+08 tokens/month on, "
                                                    "at new's price, in force from month 2 (35 of 36 months)")
+    assert r.summary["breakeven_price_note"] == "at new's price, in force from month 2 (35 of 36 months)"
     curve = breakeven_curve(r.resolved, volumes=[1e9])
     assert curve["closed_usd_per_mtok"].tolist() == pytest.approx([1.0])
     from tco.charts import cost_vs_volume

@@ -372,6 +372,10 @@ class SummarySchema(ma.Schema):
     breakeven_volume_per_month = _n("Steady monthly volume from which self-hosting is and stays cheaper; null = "
                                     "never [tokens or images per month].")
     breakeven_volume_reason = fields.String(required=True)
+    breakeven_price_note = fields.String(required=True, metadata={
+        "description": "Which closed price the steady views (break-even volume, cost-vs-volume curve) use when the "
+                       "price changes over the horizon: the one in force for the most months, e.g. \"at gpt-6-luna's "
+                       "price, in force from month 2 (35 of 36 months)\"; empty when one price holds all along."})
     breakeven_month = _n("Months from the start until cumulative self-hosted cost is at or below the closed "
                          "option's; null = not within the horizon [months].")
     breakeven_month_reason = fields.String(required=True)
@@ -441,6 +445,10 @@ class CurvePointSchema(ma.Schema):
 class BreakevenResponseSchema(ma.Schema):
     breakeven_volume_per_month = _n("[tokens or images per month]; null = never.")
     breakeven_volume_reason = fields.String(required=True)
+    breakeven_price_note = fields.String(required=True, metadata={
+        "description": "Which closed price the steady views (break-even volume, cost-vs-volume curve) use when the "
+                       "price changes over the horizon: the one in force for the most months, e.g. \"at gpt-6-luna's "
+                       "price, in force from month 2 (35 of 36 months)\"; empty when one price holds all along."})
     breakeven_month = _n("[months]; null = not within the horizon.")
     breakeven_month_reason = fields.String(required=True)
     unit = fields.String(required=True)

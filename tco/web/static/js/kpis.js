@@ -20,7 +20,8 @@ export function kpiTexts(s) {
   const month = s.breakeven_month;
   return {
     "kpi-be-volume-s": s.breakeven_volume_per_month === null ? s.breakeven_volume_reason
-      : "steady monthly volume from which self-hosting stays cheaper",
+      : "steady monthly volume from which self-hosting stays cheaper"
+        + (s.breakeven_price_note ? `, ${s.breakeven_price_note}` : ""),
     "kpi-be-month": month === null ? "not within horizon" : (month < 1 ? "from month 1" : fmtMonth(month)),
     "kpi-be-month-s": month === null ? `over ${s.horizon_months} months` : "cumulative cost at or below the closed option's",
     "kpi-closed-total": fmtUsd(s.closed_total_usd),
