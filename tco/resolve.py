@@ -215,7 +215,7 @@ def resolve_closed(c: ClosedOption, catalog: Catalog, vol: Volumes, A: dict, bat
     p = _token_prices(c, row, A)
     if row is not None:
         _price_over_time(c, p, catalog, len(vol.growth), A)
-    _check_token_bill(c, p.at_month(0), vol, batch_share)
+    _check_token_bill(c, p, vol, batch_share)
     if c.seat_product is not None or c.usd_per_seat_month is not None:
         p.per_seat_month = _unit_price(
             "closed.usd_per_seat_month", c.usd_per_seat_month, "USD/seat/month", "closed.seat_product",
@@ -374,13 +374,29 @@ def _check_token_bill(c: ClosedOption, p: ClosedPrices, vol: Volumes, batch_shar
         raise ScenarioError("closed.model", "choose a closed model (or give input_usd_per_mtok and "
                                             "output_usd_per_mtok, or a seat product)")
     if token_bill and p.priced_tokens:
-        if vol.input_tokens_per_request > p.long_threshold and math.isnan(p.input_long):
+        # every month's price (a vector over months after a switch): a successor may lack a tier
+        long_gap = _first_month((vol.input_tokens_per_request > np.asarray(p.long_threshold))
+                                & np.isnan(np.asarray(p.input_long, dtype=float)))
+        if long_gap is not None:
             raise ScenarioError("closed.input_long_usd_per_mtok",
-                                "required: the prompt is above the long-context threshold")
-        if batch_share > 0 and (math.isnan(p.batch_input) or math.isnan(p.batch_output)):
+                                "required: the prompt is above the long-context threshold" + _from(long_gap))
+        batch_gap = _first_month(np.isnan(np.asarray(p.batch_input, dtype=float))
+                                 | np.isnan(np.asarray(p.batch_output, dtype=float)))
+        if batch_share > 0 and batch_gap is not None:
             raise ScenarioError("workload.batch_share",
-                                f"{c.model or 'this model'} has no batch price: set batch_share to 0 or give "
-                                "closed.batch_input_usd_per_mtok and closed.batch_output_usd_per_mtok")
+                                f"{c.model or 'this model'} has no batch price{_from(batch_gap)}: set batch_share "
+                                "to 0 or give closed.batch_input_usd_per_mtok and closed.batch_output_usd_per_mtok")
+
+
+def _first_month(mask) -> int | None:
+    """First month index where ``mask`` (a scalar or one value per month) holds; None when none."""
+    hit = np.flatnonzero(np.atleast_1d(mask))
+    return int(hit[0]) if len(hit) else None
+
+
+def _from(month: int) -> str:
+    """" from month N on (the price in force then)" for a gap after month index 0, as the user counts."""
+    return "" if month == 0 else f" from month {month + 1} on (the price in force then, see closed.price_schedule)"
 
 
 def _unit_price(path: str, override, unit: str, id_path: str, lookup, table: str, key, column: str,

@@ -674,3 +674,18 @@ def test_steady_views_price_the_successor_that_bills_most_months():
     assert r.resolved.closed.steady_month == 0
     assert r.summary["breakeven_volume_per_month"] == pytest.approx(730e6 / 3, rel=1e-6)
     assert r.summary["breakeven_volume_reason"].endswith("at old's price, in force from month 1 (30 of 36 months)")
+
+
+def test_a_successor_without_batch_price_is_an_error_naming_the_month():
+    from test_lifecycle import api, life
+    # old has batch prices; it shuts down 2027-01-10 (inside month index 1) and new has none: with
+    # batch_share 0.5, months 2-4 (as the page counts) would be billed NaN -> a clear error instead.
+    cat = _lifecycle_catalog({"api_prices": [api("old", 3, 15, "2026-01-01", usd_per_mtok_batch_input="1.5",
+                                                 usd_per_mtok_batch_output="7.5"),
+                                             api("new", 1, 5, "2026-06-01")],
+                              "model_lifecycle": [life("old", shutdown="2027-01-10", successor="new")]})
+    with pytest.raises(ScenarioError) as err:
+        evaluate(scenario({"input_tokens_per_month": 1e9, "output_tokens_per_month": 1e8, "batch_share": 0.5},
+                          {"model": "old"}, horizon_months=4), cat)
+    assert err.value.field == "workload.batch_share"
+    assert "old has no batch price from month 2 on" in str(err.value)
