@@ -342,9 +342,11 @@ def _price_over_time(c: ClosedOption, p: ClosedPrices, catalog: Catalog, months:
     sched = _schedule(catalog, c.model, months)
     if sched is None or (len(sched.events) == 0 and len(set(sched.model_id)) == 1 and not sched.flagged.any()):
         return            # one row all along: the scalar prices hold
+    from_catalog = 0
     for fld, col, attr in _TOKEN_PRICES:
         if getattr(c, fld) is not None or col not in sched.prices:
             continue
+        from_catalog += 1
         v = np.asarray(sched.prices[col], dtype=float)
         if attr == "long_threshold":
             v = np.where(np.isnan(v), math.inf, v)
@@ -361,7 +363,8 @@ def _price_over_time(c: ClosedOption, p: ClosedPrices, catalog: Catalog, months:
     p.switches = tuple(sched.events)
     p.events = tuple(e.message for e in sched.events)
     p.flagged = np.asarray(sched.flagged, dtype=bool)
-    p.steady_month, p.steady_note = steady_price(sched)
+    if from_catalog:                  # with every price given inline the schedule prices nothing
+        p.steady_month, p.steady_note = steady_price(sched)
     A["closed.price_schedule"] = Assumption("; ".join(p.events), "-", f"catalog: api_prices and model_lifecycle "
                                             f"rows of {c.model} from {catalog.as_of.isoformat()}")
 

@@ -689,3 +689,20 @@ def test_a_successor_without_batch_price_is_an_error_naming_the_month():
                           {"model": "old"}, horizon_months=4), cat)
     assert err.value.field == "workload.batch_share"
     assert "old has no batch price from month 2 on" in str(err.value)
+
+
+def test_steady_views_with_every_price_inline_name_no_catalog_price():
+    from test_lifecycle import api, life
+    # old shuts down inside month index 1, but every token price is given inline (2 / 8 [USD/1M]):
+    # the schedule prices nothing, so the steady views use the inline price and name no successor.
+    cat = _lifecycle_catalog({"api_prices": [api("old", 3, 15, "2026-01-01"), api("new", 1, 5, "2026-06-01")],
+                              "model_lifecycle": [life("old", shutdown="2027-01-10", successor="new")]})
+    inline = {"input_usd_per_mtok": 2, "cached_input_usd_per_mtok": 2, "cache_write_usd_per_mtok": 2,
+              "output_usd_per_mtok": 8, "batch_input_usd_per_mtok": 1, "batch_output_usd_per_mtok": 4,
+              "batch_cached_input_usd_per_mtok": 1, "long_context_threshold_tokens": 1_000_000,
+              "input_long_usd_per_mtok": 4, "cached_input_long_usd_per_mtok": 4, "output_long_usd_per_mtok": 16}
+    r = evaluate(scenario({"input_tokens_per_month": 1e9, "output_tokens_per_month": 0},
+                          {"model": "old", **inline}, horizon_months=6), cat)
+    assert (r.resolved.closed.steady_month, r.summary["breakeven_price_note"]) == (0, "")
+    c, _, _ = steady_costs(r.resolved, np.array([1e9]))
+    assert float(c[0]) == pytest.approx(2000.0)                              # 1,000M x 2
