@@ -260,3 +260,25 @@ def test_event_months_are_counted_from_1_like_the_kpis_and_the_verdict():
                                        "model_lifecycle": [life("a", shutdown="2026-11-01", successor="b")]}),
                          "a", "2026-12-01", 1)
     assert one.messages() == ["month 1 priced at b: a shuts down 2026-11-01"]
+
+
+def test_steady_price_is_the_one_billed_most_months():
+    from tco.lifecycle import steady_price
+    # Promotion 1.25 until 2027-04-15 (inside month index 3), list 2.5 after: 3 promotion months
+    # against 9 list months of 12 -> the list price, first billed in index 3 ("month 4").
+    cat = make_catalog({"api_prices": [
+        api("model-a", 1.25, 5, "2026-11-01", promotion="true", effective_until="2027-04-15"),
+        api("model-a", 2.5, 10, "2027-04-15")]})
+    assert steady_price(price_schedule(cat, "model-a", "2027-01-01", 12)) == \
+        (3, "at model-a's list price, in force from month 4 (9 of 12 months)")
+    # Over 6 months the promotion bills 3 and the list price 3: a tie goes to the later, list price.
+    assert steady_price(price_schedule(cat, "model-a", "2027-01-01", 6))[0] == 3
+    # Over 5 months the promotion bills 3 of 5: it stays the steady price.
+    assert steady_price(price_schedule(cat, "model-a", "2027-01-01", 5)) == \
+        (0, "at model-a's price, in force from month 1 (3 of 5 months)")
+    # A shutdown with no successor: the kept (flagged) last price counts apart from the same price
+    # before the shutdown: 2 months in force, then 4 flagged -> the flagged stretch, said so.
+    gone = make_catalog({"api_prices": [api("model-a", 2.5, 10, "2025-01-01")],
+                         "model_lifecycle": [life("model-a", shutdown="2027-03-01")]})
+    m, note = steady_price(price_schedule(gone, "model-a", "2027-01-01", 6))
+    assert m == 2 and note.startswith("at model-a's last price (flagged") and note.endswith("(4 of 6 months)")
