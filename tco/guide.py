@@ -51,7 +51,8 @@ from dataclasses import asdict, dataclass, field
 from tco.catalog import Catalog
 from tco.engine import evaluate
 from tco.hybrid import hybrid_applies
-from tco.quality import DEFAULT_METRIC, METRIC_LABELS, Score, cost_per_point, score_on, trail_sentence
+from tco.quality import (DEFAULT_METRIC, METRIC_LABELS, Score, cost_per_point, score_on, trail_sentence,
+                         user_records)
 from tco.scenario import Scenario, ScenarioError
 
 __all__ = ["Questions", "Effort", "build_guide", "guide_rows", "setup_effort", "ROWS", "WEEKS_PER_MONTH"]
@@ -230,7 +231,10 @@ def _options(scenario: Scenario, catalog: Catalog, hosted_model: str | None) -> 
                 s["open_levelised_usd_per_unit"] if per_mtok else None, open_text, rent),
     ]
     if hosted_model:
-        hosted = evaluate(scenario.replace(closed={"model": hosted_model}), catalog)
+        try:
+            hosted = evaluate(scenario.replace(closed={"model": hosted_model}), catalog)
+        except ScenarioError as e:
+            raise ScenarioError("hosted_model" if e.field.startswith("closed") else e.field, e.message) from None
         hs, ha = hosted.summary, hosted.assumptions
         opts.append(_Option("hosted", hs["closed_label"], [catalog.resolve_model_id(hosted_model)],
                             hs["closed_total_usd"], hs["closed_levelised_usd_per_unit"] if per_mtok else None,
@@ -286,7 +290,7 @@ def _facts(catalog: Catalog, opt: _Option, migration_usd: float, migration_em: f
     move = ("the same weights can move to another host or your own GPUs" if all(weights)
             else "moving off a proprietary model means another model and new evals")
     return {
-        "transparency": _cell(all(weights), "weights published", transparency,
+        "transparency": _cell("published" if all(weights) else "not published", "weights", transparency,
                               first["licence_url"] or first["source_url"], first["effective_date"]),
         "customization": _cell("+".join(sorted({x for rt in routes for x in rt})) or "none", "fine-tuning routes",
                                custom, first["fine_tuning_source_url"] or first["licence_url"] or first["source_url"],
@@ -335,6 +339,14 @@ def _ranking_usd(opt: _Option) -> float:
     return opt.total_usd + opt.setup["hiring_usd"] + opt.setup["integration_usd"]
 
 
+def _check_metrics(catalog: Catalog, q: Questions, user_scores) -> None:
+    """The metrics asked for exist: a ``model_quality`` metric or a task of the user's scores."""
+    known = set(catalog.tables["model_quality"]["metric"]) | {r["task"] for r in user_records(user_scores)}
+    for name, metric in (("questions.metric", q.metric), ("questions.quality_floor_metric", q.quality_floor_metric)):
+        if metric is not None and metric not in known:
+            raise ScenarioError(name, f"unknown metric {metric!r}; one of: {', '.join(sorted(known))}")
+
+
 def build_guide(scenario: Scenario, catalog: Catalog, questions: Questions | None = None,
                 effort: Effort | None = None, user_scores=None, hosted_model: str | None = None) -> dict:
     """The guide's six rows for the scenario's options, the options the answers remove, and the
@@ -349,6 +361,7 @@ def build_guide(scenario: Scenario, catalog: Catalog, questions: Questions | Non
     q, eff = questions or Questions(), effort or Effort()
     q.check()
     eff.check()
+    _check_metrics(catalog, q, user_scores)
     opts, H, peak = _options(scenario, catalog, hosted_model)
     per_month = scenario.open.fte_usd_per_year / 12.0
     migration_em = eff.open_shares.get("migration", 0.0) * scenario.open.setup_engineer_months

@@ -25,7 +25,7 @@ import numpy as np
 from tco.catalog import Catalog
 
 __all__ = ["METRIC_LABELS", "Score", "UserScoresError", "quality_id", "scores", "score_on", "read_user_scores",
-           "cost_per_point", "trail_sentence"]
+           "cost_per_point", "trail_sentence", "user_records"]
 
 #: Display names of the shipped metrics.
 METRIC_LABELS = {
@@ -124,7 +124,7 @@ def scores(catalog: Catalog, model_id: str, user_scores=None) -> dict[str, Score
             out[r["metric"]] = Score(r["metric"], float(r["score"]), r["scale"], bool(r["higher_is_better"]),
                                      r["source_url"], r["effective_date"].date().isoformat(),
                                      r["notes"] if isinstance(r["notes"], str) else "", "published", qid)
-    for r in _user_records(user_scores):
+    for r in user_records(user_scores):
         if _canonical(catalog, r["model"]) == mid:
             out[r["task"]] = Score(r["task"], float(r["score"]), "your eval (higher is better)", True, None, None,
                                    f"your eval score, line {r.get('line', '?')} of the scores file", "user", None)
@@ -136,7 +136,8 @@ def score_on(catalog: Catalog, model_id: str, metric: str, user_scores=None) -> 
     return scores(catalog, model_id, user_scores).get(metric)
 
 
-def _user_records(user_scores) -> list[dict]:
+def user_records(user_scores) -> list[dict]:
+    """User scores as a list of records (from a frame, a list, or None)."""
     if user_scores is None:
         return []
     if hasattr(user_scores, "to_dict"):

@@ -55,7 +55,7 @@ def test_control_cells_are_the_model_control_rows(small):
     for key, mid in ids.items():
         row = control[mid]
         t = _cells(small, "transparency")[key]
-        assert t["value"] == (row["weights_available"] == "true")
+        assert t["value"] == ("published" if row["weights_available"] == "true" else "not published")
         assert row["licence"] in t["text"]
         assert t["source_url"] == (row["licence_url"] or row["source_url"])
         assert t["effective_date"] == row["effective_date"]
@@ -210,7 +210,8 @@ def test_nothing_left_says_so(catalog):
 def test_bad_answers_name_the_field(catalog):
     for q, field in ((Questions(data_region="mars"), "questions.data_region"),
                      (Questions(ml_team_size=-1), "questions.ml_team_size"),
-                     (Questions(quality_floor_metric="hle"), "questions.quality_floor_score")):
+                     (Questions(quality_floor_metric="hle"), "questions.quality_floor_score"),
+                     (Questions(metric="vibes"), "questions.metric")):
         with pytest.raises(ScenarioError) as err:
             _guide(catalog, questions=q)
         assert err.value.field == field
@@ -221,3 +222,59 @@ def test_guide_rows_for_the_report(small):
     assert len(rows) == 6 * 3
     assert rows[0]["row"] == "Transparency" and rows[0]["option_key"] == "closed"
     assert all(set(r) >= {"text", "source_url", "effective_date"} for r in rows)
+
+
+# ---------------------------------------------------------------- POST /api/v1/guide
+
+@pytest.fixture(scope="module")
+def api(catalog):
+    from tco.settings import Settings
+    from tco.web import create_app
+    app = create_app(Settings(), catalog=catalog)
+    app.config["TESTING"] = True
+    return app.test_client()
+
+
+def _error(res, status):
+    assert res.status_code == status, res.get_data(as_text=True)[:300]
+    body = res.get_json()
+    assert set(body) >= {"status", "error", "message", "errors"}
+    return body
+
+
+def test_api_returns_the_table(api):
+    res = api.post("/api/v1/guide", json={**SMALL, "hosted_model": "bedrock/llama-3.3-70b-instruct",
+                                          "questions": {"fine_tune": True, "metric": "gpqa_diamond"}})
+    assert res.status_code == 200, res.get_data(as_text=True)[:500]
+    body = res.get_json()
+    assert [r["key"] for r in body["rows"]] == ["transparency", "customization", "setup_effort", "cost_structure",
+                                                "performance", "control"]
+    cell = body["rows"][4]["cells"]["hosted"]
+    assert set(cell) >= {"value", "unit", "text", "source_url", "effective_date"}
+    assert body["removed"] == [{"option": "closed", "question": "fine_tune",
+                                "reason": "GPT-6.1 Sol: no fine-tuning route in model_control.csv"}]
+    assert body["recommended"] == "hosted" and "you need to fine-tune" in body["recommendation"]
+
+
+def test_api_user_scores_take_precedence_and_errors_name_line_and_column(api):
+    ok = api.post("/api/v1/guide", json={**SMALL, "user_scores_csv": "model,task,score\nllama-3.1-70b,hle,30\n"})
+    assert ok.get_json()["rows"][4]["cells"]["self_hosted"]["value"] == 30.0
+    bad = _error(api.post("/api/v1/guide", json={**SMALL, "user_scores_csv": "model,task,score\n"
+                                                                             "llama-3.1-70b,hle,30\nx-y,hle,1\n"}),
+                 422)
+    assert bad["errors"][0]["path"] == "user_scores_csv: line 3: model"
+    assert "unknown model 'x-y'" in bad["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("extra, path", [
+    ({"questions": {"data_region": "mars"}}, "questions.data_region"),
+    ({"questions": {"ml_team_size": -1}}, "questions.ml_team_size"),
+    ({"questions": {"live_in_weeks": 0}}, "questions.live_in_weeks"),
+    ({"questions": {"metric": "vibes"}}, "questions.metric"),
+    ({"questions": {"colour": "red"}}, "questions.colour"),
+    ({"effort": {"open_shares": {"serving": 0.9}}}, "effort.open_shares"),
+    ({"hosted_model": "no-such-model"}, "hosted_model"),
+])
+def test_api_bad_answers_are_422_naming_the_field(api, extra, path):
+    body = _error(api.post("/api/v1/guide", json={**SMALL, **extra}), 422)
+    assert body["errors"][0]["path"] == path
