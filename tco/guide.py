@@ -253,13 +253,7 @@ def _options(scenario: Scenario, catalog: Catalog, hosted_model: str | None) -> 
 def _control(catalog: Catalog, model_id: str | None) -> dict | None:
     if model_id is None:
         return None
-    df = catalog.tables["model_control"]
-    hit = df[df["model_id"] == model_id]
-    if len(hit) == 0:
-        return None
-    row = hit.iloc[0].to_dict()
-    row["effective_date"] = row["effective_date"].date().isoformat()
-    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+    return next((r for r in catalog.records("model_control") if r["model_id"] == model_id), None)
 
 
 def _routes(row: dict | None) -> list[str]:
@@ -341,7 +335,7 @@ def _ranking_usd(opt: _Option) -> float:
 
 def _check_metrics(catalog: Catalog, q: Questions, user_scores) -> None:
     """The metrics asked for exist: a ``model_quality`` metric or a task of the user's scores."""
-    known = set(catalog.tables["model_quality"]["metric"]) | {r["task"] for r in user_records(user_scores)}
+    known = {r["metric"] for r in catalog.records("model_quality")} | {r["task"] for r in user_records(user_scores)}
     for name, metric in (("questions.metric", q.metric), ("questions.quality_floor_metric", q.quality_floor_metric)):
         if metric is not None and metric not in known:
             raise ScenarioError(name, f"unknown metric {metric!r}; one of: {', '.join(sorted(known))}")
@@ -406,13 +400,13 @@ def build_guide(scenario: Scenario, catalog: Catalog, questions: Questions | Non
 
 def _in_region(catalog: Catalog, model_id: str, region: str) -> list[str]:
     """API deployments in ``region`` that serve the same weights as ``model_id`` (same quality id)."""
-    join = catalog.tables["model_quality_join"]
-    qid = join.loc[join["model_id"] == model_id, "quality_model_id"]
-    if len(qid) == 0 or not isinstance(qid.iloc[0], str):
+    join = catalog.records("model_quality_join")
+    qid = next((r["quality_model_id"] for r in join if r["model_id"] == model_id), None)
+    if not qid:
         return []
-    same = set(join.loc[join["quality_model_id"] == qid.iloc[0], "model_id"])
-    api = catalog.tables["api_prices"]
-    return sorted(set(api.loc[api["model_id"].isin(same) & (api["region"] == region), "model_id"]))
+    same = {r["model_id"] for r in join if r["quality_model_id"] == qid}
+    return sorted({r["model_id"] for r in catalog.records("api_prices")
+                   if r["model_id"] in same and r["region"] == region})
 
 
 def _apply_rules(q: Questions, catalog: Catalog, opts: list[_Option], cells: dict,

@@ -97,16 +97,12 @@ def quality_id(catalog: Catalog, model_id: str) -> tuple[str | None, str]:
     notes when no score is published, or says the model has no join row.
     """
     mid = _canonical(catalog, model_id)
-    join = catalog.tables["model_quality_join"]
-    hit = join[join["model_id"] == mid]
-    if len(hit) == 0:
+    row = next((r for r in catalog.records("model_quality_join") if r["model_id"] == mid), None)
+    if row is None:
         return None, f"{mid}: no row in model_quality_join.csv"
-    row = hit.iloc[0]
-    qid = row["quality_model_id"]
-    if not isinstance(qid, str) or not qid:
+    if not row["quality_model_id"]:
         return None, str(row["notes"])
-    basis = row["basis"] if isinstance(row["basis"], str) else "same model"
-    return qid, basis
+    return row["quality_model_id"], row["basis"] or "same model"
 
 
 def scores(catalog: Catalog, model_id: str, user_scores=None) -> dict[str, Score]:
@@ -119,11 +115,10 @@ def scores(catalog: Catalog, model_id: str, user_scores=None) -> dict[str, Score
     qid, _ = quality_id(catalog, mid)
     out: dict[str, Score] = {}
     if qid is not None:
-        q = catalog.tables["model_quality"]
-        for r in q[q["model_id"] == qid].to_dict("records"):
-            out[r["metric"]] = Score(r["metric"], float(r["score"]), r["scale"], bool(r["higher_is_better"]),
-                                     r["source_url"], r["effective_date"].date().isoformat(),
-                                     r["notes"] if isinstance(r["notes"], str) else "", "published", qid)
+        for r in catalog.records("model_quality"):
+            if r["model_id"] == qid:
+                out[r["metric"]] = Score(r["metric"], float(r["score"]), r["scale"], bool(r["higher_is_better"]),
+                                         r["source_url"], r["effective_date"], r["notes"] or "", "published", qid)
     for r in user_records(user_scores):
         if _canonical(catalog, r["model"]) == mid:
             out[r["task"]] = Score(r["task"], float(r["score"]), "your eval (higher is better)", True, None, None,
