@@ -13,8 +13,10 @@ import pytest
 
 pytest.importorskip("playwright.sync_api")
 
-from browser_support import CHROMIUM, CHROMIUM_ARGS, LiveServer, PageGuard, chromium_available
+from browser_support import CHROMIUM, PageGuard, chromium_available
 from conftest import REPO
+# the browser and the live server of the dashboard's own browser tests
+from test_dashboard_browser import live, playwright_browser  # noqa: F401
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not chromium_available(), reason=f"no chromium at {CHROMIUM}")]
@@ -23,34 +25,10 @@ VIEWPORT = {"width": 1440, "height": 900}
 UPDATE_SCREENSHOT = os.environ.get("TCO_UPDATE_SCREENSHOT") == "1"
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    pw = sync_playwright().start()
-    try:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-    finally:
-        pw.stop()
-
-
-@pytest.fixture(scope="module")
-def live(tmp_path_factory, catalog):
-    server = LiveServer(tmp_path_factory.mktemp("guide") / "tco.sqlite3", catalog)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.fixture
-def page(browser, live):
+def page(playwright_browser, live):  # noqa: F811
     guard = PageGuard(live.origin)
-    ctx = browser.new_context(viewport=VIEWPORT)
+    ctx = playwright_browser.new_context(viewport=VIEWPORT)
     pg = ctx.new_page()
     guard.attach(pg)
     try:
