@@ -197,10 +197,15 @@ class _Option:
                 "levelised_usd_per_mtok": self.levelised_usd_per_mtok}
 
 
-def _source(assumption: dict | None) -> tuple:
-    """(source_url, effective_date) out of an assumption's ``catalog: table key (date) url`` source."""
-    m = _SOURCE.search((assumption or {}).get("source", ""))
-    return (m.group(2), m.group(1)) if m else (None, None)
+def _source(assumptions: dict, prefix: str, first: str) -> tuple:
+    """(source_url, effective_date) of the option's main price: the assumption ``first``, else the
+    first one under ``prefix`` read from the catalog (``catalog: table key (date) url``)."""
+    keys = [first] + [k for k in assumptions if k.startswith(prefix)]
+    for k in keys:
+        m = _SOURCE.search(str((assumptions.get(k) or {}).get("source", "")))
+        if m:
+            return m.group(2).rstrip(":;,.)"), m.group(1)
+    return None, None
 
 
 def _per_token(assumptions: dict) -> str:
@@ -211,17 +216,28 @@ def _per_token(assumptions: dict) -> str:
            f"USD {v('closed.output_usd_per_mtok'):g} / 1M output"
 
 
+def _catalog_id(catalog: Catalog, name: str | None) -> str | None:
+    """The catalog id a scenario's name stands for (aliases resolved); the name when none."""
+    if name is None:
+        return None
+    try:
+        return catalog.resolve_model_id(name)
+    except KeyError:
+        return name
+
+
 def _options(scenario: Scenario, catalog: Catalog, hosted_model: str | None) -> tuple[list[_Option], int, int]:
     """The options priced by the engine, the horizon and the self-hosted peak replicas."""
     result = evaluate(scenario, catalog, hybrid=True)
     s, a, R = result.summary, result.assumptions, result.resolved
     H = s["horizon_months"]
     per_mtok = s["unit"] == "1M tokens"
-    closed_id, open_id = scenario.closed.model or scenario.closed.seat_product or scenario.closed.image_model, \
-        scenario.open.model
-    closed_price = _source(a.get("closed.input_usd_per_mtok"))
+    closed_id = _catalog_id(catalog, scenario.closed.model or scenario.closed.seat_product
+                            or scenario.closed.image_model)
+    open_id = _catalog_id(catalog, scenario.open.model)
+    closed_price = _source(a, "closed.", "closed.input_usd_per_mtok")
     closed_text = _per_token(a) if R.closed.priced_tokens else "pay per unit (seat or image)"
-    rent = _source(a.get("open.usd_per_gpu_hour"))
+    rent = _source(a, "open.", "open.usd_per_gpu_hour")
     open_text = (f"{R.open.hosting} GPUs: up to {s['peak_gpus']} GPUs ({s['billing_label']}) + staff "
                  f"+ one-off setup")
     opts = [
@@ -239,7 +255,7 @@ def _options(scenario: Scenario, catalog: Catalog, hosted_model: str | None) -> 
         opts.append(_Option("hosted", hs["closed_label"], [catalog.resolve_model_id(hosted_model)],
                             hs["closed_total_usd"], hs["closed_levelised_usd_per_unit"] if per_mtok else None,
                             _per_token(ha),
-                            _source(ha.get("closed.input_usd_per_mtok"))))
+                            _source(ha, "closed.", "closed.input_usd_per_mtok")))
     plan = result.hybrid
     if plan is not None and hybrid_applies(R) and plan.replicas.max() > 0 and plan.api_share.max() > 0:
         opts.append(_Option("hybrid", f"{s['open_label']} for the base load, {s['closed_label']} for the "
@@ -474,7 +490,8 @@ def _answer_text(q: Questions, question: str) -> str:
         return "you need to fine-tune"
     if question == "live_in_weeks":
         return f"you need it live within {q.live_in_weeks:g} weeks"
-    return f"a floor of {q.quality_floor_score:g} on {METRIC_LABELS.get(q.quality_floor_metric, q.quality_floor_metric)}"
+    metric = METRIC_LABELS.get(q.quality_floor_metric, q.quality_floor_metric)
+    return f"a floor of {q.quality_floor_score:g} on {metric}"
 
 
 def _trail_notes(opts: list[_Option], scores: dict) -> list[str]:
