@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from marshmallow import Schema, ValidationError, fields, validate
 
-from tco.tables import TABLE_NAMES, TABLES, Column, Table
+from tco.tables import FINE_TUNING_ROUTES, TABLE_NAMES, TABLES, Column, Table
 
 #: The tables shipped with the project.
 DEFAULT_PRICING_DIR = Path(__file__).resolve().parent / "pricing"
@@ -149,6 +149,14 @@ def _row_rules(table: str, row: Mapping) -> list[tuple[str, str]]:
             errs.append(("experts_per_token", "Give experts and experts_per_token together."))
         elif get("experts") is not None and get("experts_per_token") > get("experts"):
             errs.append(("experts_per_token", "Must be less than or equal to experts."))
+    elif table == "model_quality_join" and get("quality_model_id") is None and not get("notes"):
+        errs.append(("notes", "Required when quality_model_id is blank: say why the model has no score."))
+    elif table == "model_control" and get("fine_tuning") is not None:
+        routes = str(get("fine_tuning")).split("+")
+        bad = [r for r in routes if r not in FINE_TUNING_ROUTES]
+        if bad or ("none" in routes and len(routes) > 1):
+            errs.append(("fine_tuning", f"Routes joined with +, from: {', '.join(FINE_TUNING_ROUTES)} "
+                                        f"('none' alone); got {get('fine_tuning')!r}."))
     elif table == "throughput_benchmarks":
         if get("output_tokens_per_second") is None and get("images_per_second") is None:
             errs.append(("output_tokens_per_second", "Give output_tokens_per_second or images_per_second."))

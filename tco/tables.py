@@ -334,6 +334,73 @@ _add(Table(
     ),
 ))
 
+#: Ways a model can be fine-tuned (``model_control.fine_tuning`` joins them with ``+``).
+FINE_TUNING_ROUTES = ("none", "vendor_api", "lora_own_gpus", "full_own_gpus")
+_CATALOG_MODELS = (("api_prices", "model_id"), ("open_models", "model_id"), ("image_prices", "model_id"))
+
+_add(Table(
+    name="model_quality",
+    description="Published benchmark and leaderboard scores per model, metric and date. `model_id` is a "
+                "quality id (one per set of weights and reasoning setting); `model_quality_join` says which "
+                "catalog models it applies to. Scores of different metrics (and of the two intelligence-index "
+                "versions) are on different scales: compare within a metric only.",
+    key=("model_id", "metric", "effective_date"),
+    columns=(
+        Column("model_id", "id", "-", "Quality id of the model as scored (claude-sonnet-5-5, llama-3.3-70b, ...)."),
+        Column("metric", "id", "-", "Benchmark or leaderboard (hle, gpqa_diamond, arena_elo, intelligence_index, "
+                                    "...)."),
+        Column("score", "float", "scale", "The published score, in the metric's scale."),
+        Column("scale", "str", "-", "What the score counts (0-100 % correct, Elo-like rating, 0-100 index)."),
+        Column("higher_is_better", "bool", "-", "True when a higher score is better."),
+        Column("source_kind", "choice", "-", "leaderboard: an independent run that measures every model the "
+                                             "same way; vendor: the model maker's own number.",
+               choices=("leaderboard", "vendor")),
+        EFFECTIVE_DATE, SOURCE_URL, NOTES,
+    ),
+))
+
+_add(Table(
+    name="model_quality_join",
+    description="Which `model_quality` scores apply to each catalog model (closed, open and hosted "
+                "deployments of the same weights). A blank `quality_model_id` means no published score; "
+                "`notes` gives the reason. Not dated.",
+    key=("model_id",),
+    foreign_keys={"model_id": _CATALOG_MODELS, "quality_model_id": (("model_quality", "model_id"),)},
+    columns=(
+        Column("model_id", "id", "-", "Catalog id (api_prices, open_models or image_prices)."),
+        Column("quality_model_id", "id", "-", "model_quality id whose scores apply; blank = none published.",
+               required=False),
+        Column("basis", "str", "-", "Why the scores apply (same weights, served via a host, alias).",
+               required=False),
+        Column("source_url", "url", "-", "Page of the catalog row that names the weights the model serves "
+                                         "(its price page or model card)."),
+        NOTES,
+    ),
+))
+
+_add(Table(
+    name="model_control",
+    description="Control, customisation and transparency facts per catalog model: weights and licence, the "
+                "fine-tuning route, where data is processed and the published retention terms.",
+    key=("model_id", "effective_date"),
+    foreign_keys={"model_id": _CATALOG_MODELS},
+    columns=(
+        Column("model_id", "id", "-", "Catalog id (api_prices, open_models or image_prices)."),
+        Column("weights_available", "bool", "-", "True when the weights can be downloaded and run on own GPUs."),
+        Column("licence", "str", "-", "Licence of the weights, or proprietary."),
+        Column("licence_url", "url", "-", "Licence text or model card.", required=False),
+        Column("fine_tuning", "str", "-", "Routes joined with +: " + ", ".join(FINE_TUNING_ROUTES) +
+               " (vendor_api: the vendor's fine-tuning API; lora_own_gpus / full_own_gpus: adapters or full "
+               "weights trained on own GPUs)."),
+        Column("fine_tuning_source_url", "url", "-", "Page stating the fine-tuning route.", required=False),
+        Column("data_processing", "str", "-", "Where prompts are processed (vendor regions, own data centre)."),
+        Column("data_retention", "str", "-", "The vendor's published retention and training-use terms."),
+        Column("data_terms_url", "url", "-", "The vendor's data-usage or retention page.", required=False),
+        Column("effective_date", "date", "date", "Day the facts were read; a later row replaces an earlier one."),
+        SOURCE_URL, NOTES,
+    ),
+))
+
 TABLE_NAMES = tuple(TABLES)
 
 

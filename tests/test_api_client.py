@@ -152,6 +152,11 @@ def test_generated_client_calls_every_operation(generated, client, spec):
     assert tp.fits is True
     plan = call("scenarios", "hybrid_plan", "PlanResponse", body=M("PlanRequest").from_dict(copy.deepcopy(EXAMPLE)))
     assert isinstance(plan.parsed.hybrid, M("HybridSummary")) and len(plan.parsed.months) == 36
+    guide = call("guide", "guide_table", "GuideResponse", body=M("GuideRequest").from_dict(
+        {**copy.deepcopy(EXAMPLE), "questions": {"on_premises": True}})).parsed
+    assert [r.key for r in guide.rows][:3] == ["transparency", "customization", "setup_effort"]
+    assert isinstance(guide.rows[0].cells.additional_properties["closed"], M("GuideCell"))
+    assert guide.recommended == "self_hosted" and guide.removed[0].question == "on_premises"
     sens = call("scenarios", "sensitivity_tornado", "SensitivityResponse",
                 body=M("SensitivityRequest").from_dict(copy.deepcopy(INLINE))).parsed
     assert len(sens.rows) == 9

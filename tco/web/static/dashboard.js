@@ -6,9 +6,11 @@
 //   kpis.js    verdict and KPI cards                                     charts.js     plotly figures
 //   uncertainty.js  the Monte Carlo panel (tornado, fan)                 saved.js      saved scenarios
 //   downloads.js    CSV, report, link                                    usage.js      a usage export fills the workload
+//   guide.js   the guide's head-to-head table and its questions
 import { $, form } from "./js/dom.js";
 import { copyLink, downloadCsv, downloadReport } from "./js/downloads.js";
 import { displayDefault, filterClosedModels, refreshProviders, refreshVisibility } from "./js/form.js";
+import { watchGuide } from "./js/guide.js";
 import { refreshSaved, save } from "./js/saved.js";
 import { readUrl } from "./js/state.js";
 import { watchUncertainty } from "./js/uncertainty.js";
@@ -49,6 +51,7 @@ function init() {
   $("btn-link").addEventListener("click", copyLink);
   $("btn-save").addEventListener("click", save);
   watchUncertainty();
+  watchGuide();
   refreshSaved();
   update();
 }

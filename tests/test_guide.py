@@ -1,0 +1,280 @@
+"""The guide's table: every cell from its rows, setup effort by hand, each question's rule."""
+from __future__ import annotations
+
+import csv
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import REPO
+from tco.guide import Effort, Questions, build_guide, guide_rows, setup_effort
+from tco.quality import read_user_scores
+from tco.scenario import Scenario, ScenarioError
+
+PRICING = REPO / "tco" / "pricing"
+OPEN = {"model": "llama-3.1-70b", "gpu": "h100-sxm", "gpus_per_replica": 2, "precision": "fp8"}
+#: 2B input + 0.5B output tokens a month: GPT-6.1 Sol at USD 2 / 10 per 1M tokens is 4,000 + 5,000 =
+#: USD 9,000 a month, 324,000 over 36 months; two rented H100s cost more than that.
+SMALL = {"horizon_months": 36, "workload": {"input_tokens_per_month": 2e9, "output_tokens_per_month": 5e8},
+         "closed": {"model": "gpt-6.1-sol"}, "open": OPEN}
+#: 100x the volume, flat load: own GPUs are the cheapest, whole or with a sliver of overflow to the API
+#: (the hybrid plan rounds replicas down where that saves a little).
+BIG = {**SMALL, "workload": {"input_tokens_per_month": 2e11, "output_tokens_per_month": 5e10,
+                             "peak_to_average": 1.0}}
+OWN = ("self_hosted", "hybrid")
+
+
+def _rows(name):
+    with open(PRICING / f"{name}.csv", newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _guide(catalog, body=SMALL, **kw):
+    return build_guide(Scenario.from_dict(body), catalog, **kw)
+
+
+def _cells(g, row):
+    return next(r for r in g["rows"] if r["key"] == row)["cells"]
+
+
+@pytest.fixture(scope="module")
+def small(catalog):
+    return _guide(catalog, hosted_model="bedrock/llama-3.3-70b-instruct")
+
+
+def test_six_rows_in_the_guides_order(small):
+    assert [r["label"] for r in small["rows"]] == ["Transparency", "Customization", "Setup effort", "Cost structure",
+                                                   "Performance", "Control"]
+    assert [o["key"] for o in small["options"]] == ["closed", "self_hosted", "hosted"]
+
+
+def test_control_cells_are_the_model_control_rows(small):
+    control = {r["model_id"]: r for r in _rows("model_control")}
+    ids = {o["key"]: o["model_ids"][0] for o in small["options"]}
+    for key, mid in ids.items():
+        row = control[mid]
+        t = _cells(small, "transparency")[key]
+        assert t["value"] == ("published" if row["weights_available"] == "true" else "not published")
+        assert row["licence"] in t["text"]
+        assert t["source_url"] == (row["licence_url"] or row["source_url"])
+        assert t["effective_date"] == row["effective_date"]
+        routes = sorted(r for r in row["fine_tuning"].split("+") if r != "none")
+        assert _cells(small, "customization")[key]["value"] == ("+".join(routes) or "none")
+        c = _cells(small, "control")[key]
+        assert row["data_processing"] in c["text"] and row["data_retention"] in c["text"]
+        assert c["source_url"] == (row["data_terms_url"] or row["source_url"])
+
+
+def test_performance_cells_are_the_model_quality_rows(small):
+    join = {r["model_id"]: r["quality_model_id"] for r in _rows("model_quality_join")}
+    quality = {(r["model_id"], r["metric"]): r for r in _rows("model_quality")}
+    for o in small["options"]:
+        want = quality[(join[o["model_ids"][0]], "hle")]
+        cell = _cells(small, "performance")[o["key"]]
+        assert cell["value"] == float(want["score"])
+        assert cell["source_url"] == want["source_url"] and cell["effective_date"] == want["effective_date"]
+        # cost per point = mean monthly cost / score
+        assert cell["usd_per_month_per_point"] == pytest.approx(o["total_usd"] / 36 / float(want["score"]))
+
+
+def test_cost_structure_by_hand(small):
+    closed = _cells(small, "cost_structure")["closed"]
+    assert closed["value"] == pytest.approx(324_000.0)         # 9,000 USD/month x 36
+    price = next(r for r in _rows("api_prices") if r["model_id"] == "gpt-6.1-sol")
+    assert closed["source_url"] == price["source_url"]
+    assert "USD 2 / 1M input, USD 10 / 1M output" in closed["text"]
+
+
+def test_setup_effort_by_hand(catalog):
+    s = Scenario.from_dict({**SMALL, "closed": {"model": "gpt-6.1-sol", "setup_usd": 5000},
+                            "open": {**OPEN, "setup_engineer_months": 6, "fte_usd_per_year": 240_000,
+                                     "migration_usd": 10_000}})
+    e = Effort()
+    closed = setup_effort("closed", s, e, None)
+    # 1 engineer-month x 240,000 / 12 + 5,000 = 25,000 USD; 1 x 52/12 = 4.33 weeks
+    assert closed["usd"] == pytest.approx(25_000.0) and closed["calendar_weeks"] == pytest.approx(52 / 12)
+    own = setup_effort("self_hosted", s, e, 3)
+    # 6 x 20,000 + 10,000 = 130,000 USD; 6 engineer-months / 3 engineers x 52/12 = 8.67 weeks
+    assert own["usd"] == pytest.approx(130_000.0) and own["calendar_weeks"] == pytest.approx(2 * 52 / 12)
+    # the split: 30 / 20 / 20 / 15 / 15 % of 6 engineer-months
+    assert own["parts"] == pytest.approx({"infrastructure": 1.8, "serving": 1.2, "evals": 1.2,
+                                          "security_review": 0.9, "migration": 0.9})
+    mix = setup_effort("hybrid", s, e, 3)
+    assert mix["usd"] == pytest.approx(155_000.0) and mix["calendar_weeks"] == pytest.approx(2 * 52 / 12)
+    g = build_guide(s, catalog, Questions(ml_team_size=3))
+    cell = _cells(g, "setup_effort")["self_hosted"]
+    assert cell["value"] == 6 and cell["usd"] == pytest.approx(130_000.0) and cell["estimate"]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 50), st.floats(0.5, 48))
+def test_a_bigger_team_never_takes_longer(team, months):
+    s = Scenario.from_dict({"open": {"setup_engineer_months": months}})
+    a = setup_effort("self_hosted", s, Effort(), team)["calendar_weeks"]
+    b = setup_effort("self_hosted", s, Effort(), team + 1)["calendar_weeks"]
+    assert b <= a and a == pytest.approx(months / team * 52 / 12)
+
+
+def test_no_question_picks_the_cheapest(catalog, small):
+    assert small["recommended"] == "hosted"    # Bedrock Llama 3.3 at USD 0.72 / 1M tokens
+    assert "No answer removed an option" in small["recommendation"]
+    assert _guide(catalog)["recommended"] == "closed"
+    assert _guide(catalog, BIG)["recommended"] in OWN
+
+
+def test_premises_removes_every_api(catalog, small):
+    g = _guide(catalog, hosted_model="bedrock/llama-3.3-70b-instruct", questions=Questions(on_premises=True))
+    assert {r["option"] for r in g["removed"]} == {"closed", "hosted"}
+    assert g["recommended"] == "self_hosted"
+    assert "data may not leave your premises" in g["recommendation"]
+
+
+def test_region_removes_apis_outside_it(catalog):
+    g = _guide(catalog, questions=Questions(data_region="eu"))
+    assert g["removed"][0]["option"] == "closed" and "'global'" in g["removed"][0]["reason"]
+    assert g["recommended"] == "self_hosted"
+    region = {r["model_id"]: r["region"] for r in _rows("api_prices")}
+    assert region["azure-eu/gpt-5.4"] == "eu"
+    kept = _guide(catalog, {**SMALL, "closed": {"model": "azure-eu/gpt-5.4"}}, questions=Questions(data_region="eu"))
+    assert kept["removed"] == [] and kept["recommended"] == "closed"
+    hint = _guide(catalog, {**SMALL, "closed": {"model": "gpt-5.4"}}, questions=Questions(data_region="eu"))
+    assert "azure-eu/gpt-5.4" in hint["removed"][0]["reason"]
+
+
+def test_fine_tuning_removes_options_without_a_route(catalog):
+    control = {r["model_id"]: r["fine_tuning"] for r in _rows("model_control")}
+    assert control["gpt-6.1-sol"] == "none" and "lora_own_gpus" in control["llama-3.1-70b"]
+    g = _guide(catalog, questions=Questions(fine_tune=True))
+    assert [r["option"] for r in g["removed"]] == ["closed"] and g["recommended"] == "self_hosted"
+    assert "you need to fine-tune" in g["recommendation"]
+
+
+def test_weeks_remove_slow_options(catalog):
+    # self-hosting: 3 engineer-months / 1 engineer x 52/12 = 13.0 weeks
+    # (the hybrid plan builds the same: max(13.0, 4.3) weeks)
+    assert _guide(catalog, BIG, questions=Questions(live_in_weeks=13))["recommended"] in OWN
+    g = _guide(catalog, BIG, questions=Questions(live_in_weeks=12.9))
+    assert {r["option"] for r in g["removed"]} >= {"self_hosted"}
+    assert g["recommended"] == "closed" and "within 12.9 weeks" in g["recommendation"]
+
+
+def test_no_ml_team_adds_hiring_cost_and_weeks(catalog):
+    body = {**BIG, "open": {**OPEN, "staff_fte_base": 1.5, "replicas_per_fte": 1000}}
+    with_team = _guide(catalog, body, questions=Questions(ml_team_size=2, live_in_weeks=15))
+    # 3 engineer-months / 2 engineers x 52/12 = 6.5 weeks
+    assert _cells(with_team, "setup_effort")["self_hosted"]["calendar_weeks"] == pytest.approx(6.5)
+    assert with_team["recommended"] in OWN
+    none = _guide(catalog, body, questions=Questions(ml_team_size=0, live_in_weeks=15))
+    cell = _cells(none, "setup_effort")["self_hosted"]
+    # hires = ceil(1.5 + replicas / 1000) = 2; 2 x 0.2 x 200,000 = 80,000 USD; 3 / 2 x 52/12 + 12 = 18.5 weeks
+    assert cell["calendar_weeks"] == pytest.approx(18.5)
+    assert cell["usd"] == pytest.approx(50_000.0 + 80_000.0)
+    own = next(o for o in none["options"] if o["key"] == "self_hosted")
+    assert own["ranking_usd"] == pytest.approx(own["total_usd"] + 80_000.0)
+    assert none["recommended"] == "closed"
+    assert "you have no ML platform team" in none["recommendation"]
+
+
+def test_quality_floor_removes_options_below_it_and_user_scores_lift_them(catalog):
+    hle = {r["model_id"]: float(r["score"]) for r in _rows("model_quality") if r["metric"] == "hle"}
+    assert hle["llama-3.1-70b"] < 10 < hle["gpt-6.1-sol"]
+    q = Questions(quality_floor_metric="hle", quality_floor_score=10)
+    g = _guide(catalog, BIG, questions=q)
+    assert g["removed"][0]["option"] == "self_hosted" and g["recommended"] == "closed"
+    assert f"{hle['llama-3.1-70b']:g} on Humanity's Last Exam, below the floor of 10" in g["removed"][0]["reason"]
+    user = read_user_scores("model,task,score\nllama-3.1-70b,hle,30\n", catalog)
+    lifted = _guide(catalog, BIG, questions=q, user_scores=user)
+    assert lifted["recommended"] in OWN
+    assert _cells(lifted, "performance")["self_hosted"]["value"] == 30.0
+    none = _guide(catalog, BIG, questions=Questions(quality_floor_metric="swe_bench_verified",
+                                                    quality_floor_score=1))
+    assert "no score on SWE-bench" in none["removed"][0]["reason"]
+
+
+def test_a_mix_when_the_hybrid_plan_wins(catalog):
+    body = {**BIG, "workload": {"input_tokens_per_month": 2e11, "output_tokens_per_month": 5e10,
+                                "load_profile": "business_hours"}}
+    g = _guide(catalog, body)
+    assert g["recommended"] == "hybrid" and g["recommendation"].startswith("A mix")
+    mix = next(o for o in g["options"] if o["key"] == "hybrid")
+    assert mix["model_ids"] == ["llama-3.1-70b", "gpt-6.1-sol"]
+    assert "API overflow" in _cells(g, "control")["hybrid"]["text"]
+
+
+def test_nothing_left_says_so(catalog):
+    g = _guide(catalog, questions=Questions(on_premises=True, fine_tune=False, live_in_weeks=2))
+    assert g["recommended"] is None and g["recommendation"].startswith("No option meets every answer")
+
+
+def test_bad_answers_name_the_field(catalog):
+    for q, field in ((Questions(data_region="mars"), "questions.data_region"),
+                     (Questions(ml_team_size=-1), "questions.ml_team_size"),
+                     (Questions(quality_floor_metric="hle"), "questions.quality_floor_score"),
+                     (Questions(metric="vibes"), "questions.metric")):
+        with pytest.raises(ScenarioError) as err:
+            _guide(catalog, questions=q)
+        assert err.value.field == field
+
+
+def test_guide_rows_for_the_report(small):
+    rows = guide_rows(small)
+    assert len(rows) == 6 * 3
+    assert rows[0]["row"] == "Transparency" and rows[0]["option_key"] == "closed"
+    assert all(set(r) >= {"text", "source_url", "effective_date"} for r in rows)
+
+
+# ---------------------------------------------------------------- POST /api/v1/guide
+
+@pytest.fixture(scope="module")
+def api(catalog):
+    from tco.settings import Settings
+    from tco.web import create_app
+    app = create_app(Settings(), catalog=catalog)
+    app.config["TESTING"] = True
+    return app.test_client()
+
+
+def _error(res, status):
+    assert res.status_code == status, res.get_data(as_text=True)[:300]
+    body = res.get_json()
+    assert set(body) >= {"status", "error", "message", "errors"}
+    return body
+
+
+def test_api_returns_the_table(api):
+    res = api.post("/api/v1/guide", json={**SMALL, "hosted_model": "bedrock/llama-3.3-70b-instruct",
+                                          "questions": {"fine_tune": True, "metric": "gpqa_diamond"}})
+    assert res.status_code == 200, res.get_data(as_text=True)[:500]
+    body = res.get_json()
+    assert [r["key"] for r in body["rows"]] == ["transparency", "customization", "setup_effort", "cost_structure",
+                                                "performance", "control"]
+    cell = body["rows"][4]["cells"]["hosted"]
+    assert set(cell) >= {"value", "unit", "text", "source_url", "effective_date"}
+    assert body["removed"] == [{"option": "closed", "question": "fine_tune",
+                                "reason": "GPT-6.1 Sol: no fine-tuning route in model_control.csv"}]
+    assert body["recommended"] == "hosted" and "you need to fine-tune" in body["recommendation"]
+
+
+def test_api_user_scores_take_precedence_and_errors_name_line_and_column(api):
+    ok = api.post("/api/v1/guide", json={**SMALL, "user_scores_csv": "model,task,score\nllama-3.1-70b,hle,30\n"})
+    assert ok.get_json()["rows"][4]["cells"]["self_hosted"]["value"] == 30.0
+    bad = _error(api.post("/api/v1/guide", json={**SMALL, "user_scores_csv": "model,task,score\n"
+                                                                             "llama-3.1-70b,hle,30\nx-y,hle,1\n"}),
+                 422)
+    assert bad["errors"][0]["path"] == "user_scores_csv: line 3: model"
+    assert "unknown model 'x-y'" in bad["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("extra, path", [
+    ({"questions": {"data_region": "mars"}}, "questions.data_region"),
+    ({"questions": {"ml_team_size": -1}}, "questions.ml_team_size"),
+    ({"questions": {"live_in_weeks": 0}}, "questions.live_in_weeks"),
+    ({"questions": {"metric": "vibes"}}, "questions.metric"),
+    ({"questions": {"colour": "red"}}, "questions.colour"),
+    ({"effort": {"open_shares": {"serving": 0.9}}}, "effort.open_shares"),
+    ({"hosted_model": "no-such-model"}, "hosted_model"),
+])
+def test_api_bad_answers_are_422_naming_the_field(api, extra, path):
+    body = _error(api.post("/api/v1/guide", json={**SMALL, **extra}), 422)
+    assert body["errors"][0]["path"] == path
