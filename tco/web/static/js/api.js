@@ -1,10 +1,30 @@
 // The v1 API as the dashboard uses it: fetch wrappers and the API's one error shape
 // ({message, errors: [{path, message}]}, see tco/web/errors.py).
 
-/** fetch, then the answer's body: parsed JSON when the server says JSON, else a Blob.
+/** How often a busy answer (HTTP 503: every heavy slot taken) is asked again, and the longest wait
+ *  between two asks [s]: the service says how long in `Retry-After`. */
+const BUSY_RETRIES = 3;
+const BUSY_MAX_WAIT_S = 5;
+
+/** Wait `seconds`, or less when the request is aborted meanwhile. */
+const pause = (seconds, signal) => new Promise((resolve) => {
+  const timer = setTimeout(resolve, seconds * 1000);
+  if (signal) signal.addEventListener("abort", () => { clearTimeout(timer); resolve(); }, { once: true });
+});
+
+/** fetch, then the answer's body: parsed JSON when the server says JSON, else a Blob.  A 503 (the
+ *  service is busy with other heavy requests) is asked again up to BUSY_RETRIES times after the
+ *  answer's Retry-After, so a page that fires several heavy requests at once does not show an error.
  *  Returns {ok, status, data}; a network failure throws (the caller says "did not answer"). */
 async function send(url, init) {
-  const res = await fetch(url, init);
+  let res = await fetch(url, init);
+  for (let attempt = 0; res.status === 503 && attempt < BUSY_RETRIES && !(init && init.signal && init.signal.aborted);
+       attempt++) {
+    const after = Number(res.headers.get("Retry-After"));
+    await pause(Math.min(Number.isFinite(after) && after > 0 ? after : 1, BUSY_MAX_WAIT_S), init && init.signal);
+    if (init && init.signal && init.signal.aborted) break;
+    res = await fetch(url, init);
+  }
   const type = res.headers.get("Content-Type") || "";
   const data = type.includes("json") ? await res.json() : await res.blob();
   return { ok: res.ok, status: res.status, data };
