@@ -18,6 +18,7 @@ import pandas as pd
 from tco.breakeven import breakeven_curve
 from tco.components import COMPONENT_LABELS
 from tco.finance import discount_factors
+from tco.owned import servers_installed
 from tco.resolve import Resolved
 from tco.scenario import Scenario
 
@@ -136,6 +137,52 @@ def billing_label(R: Resolved) -> str:
     return f"owned hardware, capex {R.scenario.open.capex_mode}"
 
 
+def _plural(n: float, word: str) -> str:
+    return f"{n:,.0f} {word}{'' if n == 1 else 's'}"
+
+
+def fleet_label(replicas, gpus_per_replica: int, gpu_name: str) -> str:
+    """What the self-hosted bill counts at its peak, in words [replicas x GPUs per replica = GPUs].
+
+    "up to" when the fleet changes over the horizon.
+
+    >>> fleet_label(np.array([2.0, 2.0]), 4, "H100")
+    '2 replicas x 4 H100 = 8 GPUs'
+    >>> fleet_label(np.array([1.0, 3.0]), 1, "L4")
+    'up to 3 replicas x 1 L4 = 3 GPUs'
+    """
+    r = np.asarray(replicas, dtype=float)
+    peak = float(r.max()) if r.size else 0.0
+    upto = "up to " if r.size and float(r.min()) != peak else ""
+    return f"{upto}{_plural(peak, 'replica')} x {gpus_per_replica} {gpu_name} = {_plural(peak * gpus_per_replica, 'GPU')}"
+
+
+def _fleet_fields(R: Resolved, fl: dict) -> dict:
+    """The fleet in the summary: its label, the peak servers (owned) and the latency reached."""
+    label = R.open.label
+    model, sep, rest = label.partition(" on ")
+    gpu_part, _, tail = rest.partition(" (")
+    count, _, gpu_name = gpu_part.partition("x ")
+    words = fleet_label(fl["replicas"], R.open.gpus_per_replica, gpu_name if count.strip().isdigit() else gpu_part)
+    open_label = f"{model} on {words} ({tail}" if sep and tail else label
+    servers = (servers_installed(fl["replicas"], R.open.gpus_per_replica, max(R.open.gpus_per_server, 1))
+               if R.open.hosting == "owned" else None)
+    d = R.open.throughput_detail or {}
+    measured = not str(R.open.throughput_source).startswith("roofline")
+
+    def reached(key):
+        v = d.get(key)
+        return None if v is None or measured or not math.isfinite(float(v)) else float(v)
+    return {
+        "open_label": open_label,
+        "fleet_label": words,
+        "peak_servers": None if servers is None else int(servers.max()),
+        "time_per_output_token_s": reached("time_per_output_token_s"),
+        "time_to_first_token_s": reached("time_to_first_token_s"),
+        "batch_size": reached("batch_size"),
+    }
+
+
 def summary(R: Resolved, closed_total: np.ndarray, open_total: np.ndarray, fl: dict, breakevens: dict,
             plan=None) -> dict:
     """Totals, NPV, levelised unit costs, both break-evens, labels and the fleet of a priced scenario."""
@@ -180,6 +227,7 @@ def summary(R: Resolved, closed_total: np.ndarray, open_total: np.ndarray, fl: d
                             "message": e.message} for e in R.closed.switches],
         "price_flagged_months": [int(m) for m in np.flatnonzero(R.closed.flagged)] if R.closed.flagged is not None
         else [],
+        **_fleet_fields(R, fl),
     }
     if plan is not None:
         hyb = plan.monthly_usd

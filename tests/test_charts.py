@@ -87,7 +87,7 @@ def test_hand_numbers(result):
 # --------------------------------------------------------------------------- all figures
 
 def test_all_figures_keys_look_and_json(figs, result):
-    assert list(figs) == ["cost_vs_volume", "cumulative_cost", "monthly_breakdown", "unit_cost"]
+    assert list(figs) == ["cost_vs_volume", "cumulative_cost", "monthly_breakdown", "unit_cost", "fleet"]
     for name, fig in figs.items():
         assert isinstance(fig, go.Figure)
         assert fig.layout.meta["chart"] == name
@@ -103,9 +103,13 @@ def test_all_figures_keys_look_and_json(figs, result):
         for t in _traces(fig, kind="cost") + _traces(fig, kind="total"):
             assert t.line.color == {"closed": CLOSED_COLOR, "self_hosted": OPEN_COLOR}[t.meta["option"]]
     closed_name = f"Closed: {result.summary['closed_label']}"
-    # "open model on 1x GPU (cloud, ...)" -> model and GPU count only, to keep legends short
-    model, _, rest = result.summary["open_label"].partition(" on ")
-    open_name = f"Self-hosted: {model} ({rest.split()[0]} GPU)"
+    # the legend says what is billed: the model, then "N replicas x G <GPU> = N*G GPUs"
+    model = result.summary["open_label"].partition(" on ")[0]
+    s = result.summary
+    g = result.resolved.open.gpus_per_replica
+    assert s["fleet_label"].endswith(f" = {s['peak_gpus']} GPU{'s' if s['peak_gpus'] != 1 else ''}")
+    assert f"{s['peak_replicas']} replica" in s["fleet_label"] and f" x {g} " in s["fleet_label"]
+    open_name = f"Self-hosted: {model}, {s['fleet_label']}"
     for name in ("cost_vs_volume", "cumulative_cost", "unit_cost"):
         assert [t.name for t in _traces(figs[name], kind="cost")] == [closed_name, open_name]
 

@@ -377,6 +377,16 @@ class SummarySchema(ma.Schema):
     breakeven_month_reason = fields.String(required=True)
     peak_replicas = fields.Integer(required=True)
     peak_gpus = fields.Integer(required=True)
+    fleet_label = fields.String(required=True, metadata={
+        "description": "What the self-hosted bill counts at its peak: '2 replicas x 4 NVIDIA H100 SXM5 80GB = 8 GPUs' "
+                       "('up to' when the fleet changes over the horizon)."})
+    peak_servers = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "Servers installed at the peak (owned hardware); null when renting."})
+    time_per_output_token_s = _n("Time per output token the modelled replica reaches [s]; null when measured or "
+                                 "given inline.")
+    time_to_first_token_s = _n("Time to the first token the modelled replica reaches [s]; null when measured or "
+                               "given inline.")
+    batch_size = _n("Concurrent sequences per replica at the modelled operating point [-]; null when measured.")
     mean_utilisation = _n("Average load over provisioned capacity [fraction].")
     output_tokens_per_second_per_replica = _n("Throughput of one replica [tokens/s]; null for image models.")
     capacity_per_replica_per_s = _n("Requests (or images) per second one replica serves at full load.")
