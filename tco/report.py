@@ -89,7 +89,8 @@ def hybrid_verdict(result: Result) -> str | None:
     share = float(plan.api_share[-1])
     vs_closed, vs_open = s["hybrid_savings_vs_closed_usd"], s["hybrid_savings_vs_self_hosted_usd"]
     vs = min(vs_closed, vs_open)
-    peak_txt = (f"the API takes the peaks ({share:.0%} of the tokens by the last month)" if share > 0.005
+    what = "images" if s["unit"] == "image" else "tokens"
+    peak_txt = (f"the API takes the peaks ({share:.0%} of the {what} by the last month)" if share > 0.005
                 else "the API is no longer needed once they run")
     cheaper_pure = "self-hosting alone" if vs_open <= vs_closed else f"{s['closed_label']} alone"
     gain = (f"{fmt_usd(vs)} below {cheaper_pure}" if vs >= 0.5 else f"no cheaper than {cheaper_pure}")

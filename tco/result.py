@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -157,13 +158,30 @@ def fleet_label(replicas, gpus_per_replica: int, gpu_name: str) -> str:
     return f"{upto}{_plural(peak, 'replica')} x {gpus_per_replica} {gpu_name} = {_plural(peak * gpus_per_replica, 'GPU')}"
 
 
+def short_gpu_name(display_name: str) -> str:
+    """A GPU's display name without its vendor and its notes in brackets, for labels that must
+    stay short (the memory stays: it tells an A100 40GB from an 80GB).
+
+    >>> short_gpu_name("NVIDIA H100 SXM5 80GB")
+    'H100 SXM5 80GB'
+    >>> short_gpu_name("NVIDIA B300 (HGX B300, Blackwell Ultra) 288GB")
+    'B300 288GB'
+    """
+    text = re.sub(r"\s*\([^)]*\)", "", display_name).strip()
+    words = text.split()
+    if len(words) > 1 and words[0].upper() in ("NVIDIA", "AMD", "INTEL", "GOOGLE"):
+        words = words[1:]
+    return " ".join(words) or display_name
+
+
 def _fleet_fields(R: Resolved, fl: dict) -> dict:
     """The fleet in the summary: its label, the peak servers (owned) and the latency reached."""
     label = R.open.label
     model, sep, rest = label.partition(" on ")
     gpu_part, _, tail = rest.partition(" (")
     count, _, gpu_name = gpu_part.partition("x ")
-    words = fleet_label(fl["replicas"], R.open.gpus_per_replica, gpu_name if count.strip().isdigit() else gpu_part)
+    words = fleet_label(fl["replicas"], R.open.gpus_per_replica,
+                        short_gpu_name(gpu_name) if count.strip().isdigit() else gpu_part)
     open_label = f"{model} on {words} ({tail}" if sep and tail else label
     servers = (servers_installed(fl["replicas"], R.open.gpus_per_replica, max(R.open.gpus_per_server, 1))
                if R.open.hosting == "owned" else None)
