@@ -216,6 +216,22 @@ def test_a_seat_workload_shows_its_break_even_in_seats(page, live):
     assert page.is_hidden("#f-workload-tokens_per_month") and page.is_visible("#f-workload-seats")
 
 
+def test_a_request_workload_shows_its_break_even_in_requests_a_day(page, live):
+    open_dashboard(page, live.url)
+    page.select_option("#f-ui-mode", "requests")
+    page.fill("#f-workload-output_tokens_per_request", "250")
+    page.fill("#f-workload-input_tokens_per_request", "1000")
+    data = set_field(page, "#f-workload-requests_per_day", "50k")
+    tokens = data["summary"]["breakeven_volume_per_month"]
+    assert tokens is not None
+    # tokens a month / (365 / 12 days x (1,000 + 250) tokens a request)
+    want = tokens / (365 / 12 * 1250)
+    value = page.inner_text("#kpi-be-volume")
+    assert value.endswith("requests/day")
+    assert parse_volume(value.split()[0]) == pytest.approx(want, rel=5e-3)
+    assert "tokens a month" in page.inner_text("#kpi-be-volume-s")
+
+
 # --------------------------------------------------------------------------- phone
 
 def test_on_a_phone_the_verdict_comes_first_and_nothing_scrolls_sideways(page, live):

@@ -2,6 +2,7 @@
 // API's numbers one way: a break-even month is "month N" (and, in the first three months, how far
 // into it), as the verdict and the cumulative chart's note say it.
 import { $, make } from "./dom.js";
+import { mode } from "./form.js";
 import { fmtMonth, fmtUsd, fmtVolume, sig } from "./format.js";
 import { renderLifecycle } from "./lifecycle.js";
 import { renderNotes } from "./notes.js";
@@ -38,6 +39,17 @@ export function volumeUnit(s) {
 export function volumeValue(s) {
   if (s.breakeven_volume_per_month !== null) return fmtVolume(s.breakeven_volume_per_month);
   return /stays dearer/.test(s.breakeven_volume_reason || "") ? "never" : "n/a";
+}
+
+const DAYS_PER_MONTH = 365 / 12;             // as the engine counts a month (tco.finance)
+
+/** A token break-even as requests a day, for a workload given in requests: tokens a month /
+ *  (days a month x (prompt + output tokens a request)); null when the answer lacks either length. */
+export function requestsPerDay(tokensPerMonth, assumptions) {
+  const a = assumptions || {};
+  const inLen = a["workload.input_tokens_per_request"], outLen = a["workload.output_tokens_per_request"];
+  if (!inLen || !outLen || tokensPerMonth === null) return null;
+  return tokensPerMonth / (DAYS_PER_MONTH * (inLen.value + outLen.value));
 }
 
 /** The fleet card, {element id: text}: GPUs at the peak, what is billed, utilisation and latency reached. */
@@ -80,12 +92,18 @@ export function kpiTexts(s) {
 export function renderNumbers(data) {
   const s = data.summary;
   $("verdict").textContent = data.verdict;
+  const rpd = mode() === "requests" && !s.breakeven_volume_unit
+    ? requestsPerDay(s.breakeven_volume_per_month, data.assumptions) : null;
   if (s.breakeven_volume_per_month === null) $("kpi-be-volume").textContent = volumeValue(s);
   else {                                     // the number large, its unit small beside it
-    const unit = make("span", "kpi-unit", volumeUnit(s).short);
-    $("kpi-be-volume").replaceChildren(volumeValue(s), " ", unit);
+    const unit = make("span", "kpi-unit", rpd !== null ? "requests/day" : volumeUnit(s).short);
+    $("kpi-be-volume").replaceChildren(rpd !== null ? fmtVolume(rpd) : volumeValue(s), " ", unit);
   }
   Object.entries(kpiTexts(s)).forEach(([id, text]) => { $(id).textContent = text; });
+  if (rpd !== null) {
+    $("kpi-be-volume-s").textContent = `steady requests a day from which self-hosting stays cheaper `
+      + `(${fmtVolume(s.breakeven_volume_per_month)} tokens a month)`;
+  }
   $("kpi-open-unit").title = s.billing_label || "";
   $("kpi-savings").closest(".kpi").classList.toggle("negative", s.savings_usd < 0);
   $("kpi-hybrid-total").closest(".kpi").classList.toggle("muted", s.hybrid_total_usd === undefined);
