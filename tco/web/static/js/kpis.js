@@ -38,7 +38,9 @@ export function volumeUnit(s) {
  *  every volume; "n/a" when there is no volume to speak of (a per-seat price, no volume). */
 export function volumeValue(s) {
   if (s.breakeven_volume_per_month !== null) return fmtVolume(s.breakeven_volume_per_month);
-  return /stays dearer/.test(s.breakeven_volume_reason || "") ? "never" : "n/a";
+  // "never" beside a verdict that self-hosting saves money would contradict it: the steady view
+  // prices month 0 only, the verdict the whole horizon (growth, price changes)
+  return /stays dearer/.test(s.breakeven_volume_reason || "") && !(s.savings_usd > 0) ? "never" : "n/a";
 }
 
 const DAYS_PER_MONTH = 365 / 12;             // as the engine counts a month (tco.finance)
@@ -69,7 +71,9 @@ export function kpiTexts(s) {
   const month = s.breakeven_month;
   const behind = month !== null && s.savings_usd <= 0;      // ahead for a while, behind by the end
   return {
-    "kpi-be-volume-s": s.breakeven_volume_per_month === null ? s.breakeven_volume_reason
+    "kpi-be-volume-s": s.breakeven_volume_per_month === null
+      ? s.breakeven_volume_reason + (s.savings_usd > 0 ? " (steady, at month-0 prices: over the horizon "
+        + "growth and price changes make it pay)" : "")
       : `steady ${volumeUnit(s).long.replace("/month", " a month")} from which self-hosting stays cheaper`,
     "kpi-be-month": month === null ? "not within horizon" : monthsText(month),
     "kpi-be-month-s": month === null ? `over ${s.horizon_months} months`
