@@ -589,7 +589,8 @@ def _owned_hardware(o: OpenOption, gpu: dict | None, A: dict, labels: list):
     if gps is None or tdp is None or (srv is None and gpu is None):
         raise ScenarioError("open.gpu", "required for owned hardware (or give gpus_per_server, server_usd "
                                         "and tdp_watts)")
-    gps = int(check_number("open.gpus_per_server", gps, 1, 64, integer=True))
+    # a rack-scale NVLink domain counts as one server: the catalog's GB200/GB300 NVL72 hold 72
+    gps = int(check_number("open.gpus_per_server", gps, 1, 576, integer=True))
     if srv is None:
         srv = gps * float(gpu["purchase_usd"])
         est = " (estimate)" if gpu.get("purchase_usd_is_estimate") else ""

@@ -169,6 +169,20 @@ def test_renting_offers_only_the_gpus_a_provider_rents(page, live):
     assert shown == every                                         # bought, any GPU will do
     note = page.inner_text("#f-open-server_usd-note")
     assert note.startswith("catalog: 8 GPUs x $") and "nvidia.com" in note
+    # a GPU nobody rents, bought, then rented: the page says so (it does not guess a provider) ...
+    lone = sorted(set(every) - rented)[0]
+    page.select_option("#f-open-gpu", lone)
+    assert settle(page) == "ready", (lone, page.inner_text("#banner"), page.inner_text("#f-open-gpu-err"),
+                                     page.evaluate("[...document.querySelectorAll('.field-error')].map(e => e.textContent).join('|')"))
+    page.check("input[name='open.hosting'][value='cloud']")
+    assert settle(page) == "invalid"
+    assert page.inner_text("#f-open-gpu-err").startswith("No provider in the catalog rents this GPU")
+    assert page.is_hidden("#banner")
+    # ... and a typed GPU price prices it
+    page.fill("#f-open-usd_per_gpu_hour", "3")
+    assert settle(page) == "ready", page.inner_text("#banner")
+    assert lone in page.evaluate("[...document.querySelectorAll('#f-open-gpu option')].filter(o => !o.hidden)"
+                                 ".map(o => o.value)")
 
 
 # --------------------------------------------------------------------------- workload modes

@@ -9,7 +9,7 @@
 //   notes.js   the catalog's value, date and source under each lever
 import { $, form } from "./js/dom.js";
 import { copyLink, downloadCsv, downloadReport } from "./js/downloads.js";
-import { displayDefault, filterClosedModels, refreshProviders, refreshVisibility } from "./js/form.js";
+import { displayDefault, filterClosedModels, filterGpus, refreshProviders, refreshVisibility } from "./js/form.js";
 import { renderNotes } from "./js/notes.js";
 import { refreshSaved, save } from "./js/saved.js";
 import { readUrl } from "./js/state.js";
@@ -30,6 +30,7 @@ function init() {
     if (NOT_SCENARIO.has(e.target.id)) return;
     if (e.target.id === "f-open-gpu") refreshProviders();
     if (e.target.id === "f-open-provider") refreshProviders($("f-open-provider").value);
+    if (e.target.id === "f-open-usd_per_gpu_hour") filterGpus();   // a typed price prices any GPU
     renderNotes();                           // the catalog's rate and server price follow the pick at once
     scheduleUpdate();
   });

@@ -199,7 +199,8 @@ class OpenSchema(_Strict):
                       None)
     serving_efficiency = num("Multiplier on modelled throughput", "-", 0, 10, lo_open=True,
                              default=O["serving_efficiency"])
-    gpus_per_server = num("GPUs per server (owned)", "GPUs", 1, 64, integer=True)
+    gpus_per_server = num("GPUs per server (owned; a rack-scale NVLink domain such as NVL72 counts as one)", "GPUs",
+                          1, 576, integer=True)
     server_usd = num("Price of one server (owned; overrides GPUs x purchase price)", "USD", 0, 1e9)
     tdp_watts = num("Board power per GPU (owned)", "W", 0, 10_000, lo_open=True)
     capex_mode = choice("Show hardware as an annuity or as cash when bought.", ["amortised", "cash"], O["capex_mode"])

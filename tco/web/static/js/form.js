@@ -214,16 +214,13 @@ function fillSelect(sel, choices, want) {
 }
 
 /** The GPUs a cloud rents (the catalog has a rate for): the others are hidden from the GPU picker
- *  while renting, and a hidden choice moves to the first rented one. Returns the GPU ids rented. */
+ *  while renting at the catalog's rates (a typed GPU price prices any GPU). A choice made before
+ *  (a link, a saved scenario) stays chosen, and the page says that no provider rents it.
+ *  Returns the GPU ids rented. */
 export function filterGpus() {
   const rented = new Set(pageOptions().rates.map((r) => r.gpu));
-  const sel = $("f-open-gpu");
-  const renting = hosting() === "cloud";
-  sel.querySelectorAll("option").forEach((o) => { o.hidden = renting && !rented.has(o.value); });
-  if (sel.selectedOptions[0] && sel.selectedOptions[0].hidden) {
-    const first = [...sel.options].find((o) => !o.hidden);
-    if (first) sel.value = first.value;
-  }
+  const catalogRate = hosting() === "cloud" && $("f-open-usd_per_gpu_hour").value.trim() === "";
+  $("f-open-gpu").querySelectorAll("option").forEach((o) => { o.hidden = catalogRate && !rented.has(o.value); });
   return rented;
 }
 
