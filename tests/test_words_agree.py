@@ -41,8 +41,8 @@ def _charts(client, body):
 scenarios = st.fixed_dictionaries({
     "horizon_months": st.integers(1, 60),
     "workload": st.fixed_dictionaries({
-        "tokens_per_month": st.floats(1e6, 1e12).map(lambda x: float(f"{x:.3g}")),
-        "monthly_growth": st.sampled_from([-0.05, 0.0, 0.03, 0.1, 0.25]),
+        "tokens_per_month": st.floats(1e6, 1e11).map(lambda x: float(f"{x:.3g}")),
+        "monthly_growth": st.sampled_from([-0.05, 0.0, 0.03, 0.1]),   # at most ~1e6 GPUs by month 60
     }),
     "closed": st.fixed_dictionaries({
         "input_usd_per_mtok": st.sampled_from([0.1, 1.0, 2.5, 15.0]),
