@@ -263,3 +263,27 @@ def test_on_a_phone_the_verdict_comes_first_and_nothing_scrolls_sideways(page, l
     tops = page.evaluate("[...document.querySelectorAll('.kpi')].map(k => Math.round(k.getBoundingClientRect().top))")
     assert len(set(tops)) > 1
     assert page.locator("#scenario-form").bounding_box()["y"] > box["y"]      # the inputs after the verdict
+
+
+def test_the_kpi_words_module(page, live):
+    open_dashboard(page, live.url)
+    got = import_module(page, "/static/js/kpis.js", """({
+        first: m.monthsText(0.3333), later: m.monthsText(13.2),
+        never: m.volumeValue({breakeven_volume_per_month: null, savings_usd: -5,
+                              breakeven_volume_reason: "self-hosting stays dearer at every volume"}),
+        saves: m.volumeValue({breakeven_volume_per_month: null, savings_usd: 5,
+                              breakeven_volume_reason: "self-hosting stays dearer at every volume"}),
+        seats: m.volumeValue({breakeven_volume_per_month: null, savings_usd: 5,
+                              breakeven_volume_reason: "the closed option is not priced per token"}),
+        unit: [m.volumeUnit({unit: "image"}).short, m.volumeUnit({unit: "1M tokens", breakeven_volume_unit: "seats"}).long],
+        rpd: m.requestsPerDay(1.25e9 * 365 / 12, {"workload.input_tokens_per_request": {value: 1000},
+                                                   "workload.output_tokens_per_request": {value: 250}}),
+        hybrid: m.hybridTexts({hybrid_total_usd: 10, hybrid_switch_month: 0, hybrid_peak_replicas: 1,
+                               hybrid_savings_vs_closed_usd: 3, hybrid_savings_vs_self_hosted_usd: 0})["kpi-hybrid-s"],
+    })""")
+    assert got["first"] == "month 1 (0.33 months in)" and got["later"] == "month 14"
+    assert (got["never"], got["saves"], got["seats"]) == ("never", "n/a", "n/a")
+    assert got["unit"] == ["images/mo", "seats"]
+    # 1.25e9 tokens a day x 365/12 days = a month of 1e6 requests a day of 1,250 tokens each
+    assert got["rpd"] == pytest.approx(1e6)
+    assert got["hybrid"] == "own replicas from month 1 (up to 1) · no cheaper than self-hosting alone"
