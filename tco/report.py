@@ -60,9 +60,13 @@ def verdict(result: Result) -> str:
     saving = s["savings_usd"]
     be_m = s["breakeven_month"]
     be_v = s["breakeven_volume_per_month"]
+    # the break-even volume in its own unit (summary "breakeven_volume_unit"; seats for a per-seat price)
+    be_unit, be_v0 = f"{unit} a month", v0
+    if s.get("breakeven_volume_unit") == "seats":
+        be_unit, be_v0 = "seats", vol.seats_month0
     if saving > 0:          # then the cumulative lines cross inside the horizon: be_m is a number
-        tail = (f" It pays off as the volume grows past about {fmt_volume(be_v)} {unit} a month."
-                if be_v is not None and be_v > v0 else "")
+        tail = (f" It pays off as the volume grows past about {fmt_volume(be_v)} {be_unit}."
+                if be_v is not None and be_v > be_v0 else "")
         when = f"from {months_text(be_m)}" if be_m is not None else "over the horizon"
         return (f"{where}, self-hosting {open_label} is cheaper {when} and saves "
                 f"{fmt_usd(saving)} over {H} months against {s['closed_label']}.{tail}")
@@ -70,8 +74,8 @@ def verdict(result: Result) -> str:
     if be_m is not None:    # ahead for a while, behind again by the end
         tail = (f" Its cumulative cost falls to the closed option's in {months_text(be_m)} but ends above it.")
     if be_v is not None:
-        tail += (f" Self-hosting would pay off from about {fmt_volume(be_v)} {unit} a month."
-                 if be_v > v0 else
+        tail += (f" Self-hosting would pay off from about {fmt_volume(be_v)} {be_unit}."
+                 if be_v > be_v0 else
                  f" It is cheaper month by month at this volume but does not recover its one-off costs in {H} months.")
     return (f"{where}, {s['closed_label']} stays cheaper: self-hosting {open_label} would cost "
             f"{fmt_usd(-saving)} more over {H} months.{tail}")
