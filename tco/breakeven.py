@@ -74,6 +74,19 @@ def breakeven_curve(R: Resolved, volumes=None, n: int = 200, lo: float | None = 
     return df
 
 
+def months_text(t: float) -> str:
+    """A break-even time [months from the start] as every sentence and KPI says it: the month it
+    falls in (1-based) and, in the first three months, how far into it.
+
+    >>> months_text(0.3333)
+    'month 1 (0.33 months in)'
+    >>> months_text(13.2)
+    'month 14'
+    """
+    m = f"month {int(math.floor(t)) + 1}"
+    return f"{m} ({t:.2f} months in)" if t < 3 else m
+
+
 @dataclass
 class BreakEven:
     value: float | None
@@ -214,7 +227,8 @@ def breakevens(R: Resolved, closed: dict | None = None, opened: dict | None = No
         "breakeven_volume_reason": vol.reason,
         "breakeven_price_note": R.closed.steady_note,
         "breakeven_month": None if math.isnan(month) else month,
-        "breakeven_month_reason": (f"cumulative self-hosted cost falls to the closed option's after {month:.1f} months"
+        "breakeven_month_reason": (f"cumulative self-hosted cost falls to the closed option's in "
+                                   f"{months_text(month)}"
                                    if not math.isnan(month) else
                                    f"cumulative self-hosted cost stays above the closed option's for all {H} months"),
     }

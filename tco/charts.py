@@ -27,12 +27,12 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from tco.breakeven import breakeven_curve, steady_costs
+from tco.breakeven import breakeven_curve, months_text, steady_costs
 from tco.components import CLOSED_COMPONENTS, OPEN_COMPONENTS
 from tco.result import Result
 
 __all__ = ["CLOSED_COLOR", "OPEN_COLOR", "HYBRID_COLOR", "TEMPLATE", "cost_vs_volume", "cumulative_cost",
-           "monthly_breakdown", "unit_cost", "all_figures", "component_colors", "tornado", "fan"]
+           "monthly_breakdown", "unit_cost", "fleet_chart", "all_figures", "component_colors", "tornado", "fan"]
 
 CLOSED_COLOR = "#d1495b"
 """Colour of the closed (pay-per-use) option in every chart."""
@@ -59,16 +59,13 @@ _USD = "$%{y:,.0f}"
 # --------------------------------------------------------------------------- helpers
 
 def _names(result: Result) -> dict[str, str]:
-    """Legend names of the two options, from the summary's labels."""
+    """Legend names of the two options, from the summary's labels; self-hosting's says what is
+    billed: ``Self-hosted: Llama 3.1 70B, 2 replicas x 4 H100 = 8 GPUs``."""
     s = result.summary
-    return {"closed": f"Closed: {s['closed_label']}", "self_hosted": f"Self-hosted: {_short_open_label(s['open_label'])}"}
-
-
-def _short_open_label(label: str) -> str:
-    """'Llama 3.1 70B on 2x NVIDIA H100 SXM5 80GB (AWS, on demand, always on)' -> 'Llama 3.1 70B, 2x GPU'."""
-    model, _, rest = label.partition(" on ")
-    gpus = rest.split(" ", 1)[0] if rest else ""
-    return f"{model} ({gpus} GPU)" if gpus.endswith("x") else model
+    model = s["open_label"].partition(" on ")[0]
+    fleet = s.get("fleet_label")
+    return {"closed": f"Closed: {s['closed_label']}",
+            "self_hosted": f"Self-hosted: {model}, {fleet}" if fleet else f"Self-hosted: {model}"}
 
 
 def _volume_ticks(lo: float, hi: float) -> dict:
@@ -128,9 +125,11 @@ def _figure() -> go.Figure:
     """An empty figure in the shared template.
 
     Given at construction, the template replaces plotly's default one instead of being
-    applied on top of it (each costs tens of milliseconds of validation).
+    applied on top of it (each costs tens of milliseconds of validation); given as the registered
+    template object rather than its name, it is looked up once (about half the time again).
     """
-    return go.Figure(layout={"template": TEMPLATE})
+    import plotly.io as pio
+    return go.Figure(layout={"template": pio.templates[TEMPLATE]})
 
 
 def _layout(fig: go.Figure, title: str, meta: dict) -> go.Figure:
@@ -381,8 +380,8 @@ def cumulative_cost(result: Result) -> go.Figure:
         fig.add_trace(go.Scatter(
             x=[bm], y=[y], mode="markers", name="Break-even", showlegend=False,
             marker=dict(color=MARKER_COLOR, size=10, symbol="diamond"), meta={"kind": "breakeven"},
-            hovertemplate=f"break-even after %{{x:.1f}} months: {_USD}<extra></extra>"))
-        _vline(fig, bm, f"break-even after {bm:.1f} months", log_x=False, dash="dash", name="breakeven",
+            hovertemplate=f"break-even in {months_text(bm)}: {_USD}<extra></extra>"))
+        _vline(fig, bm, f"break-even in {months_text(bm)}", log_x=False, dash="dash", name="breakeven",
                right_half=bm > H / 2)
     else:
         _note(fig, f"No break-even: {s.get('breakeven_month_reason', '')}", "breakeven")
@@ -501,6 +500,66 @@ def unit_cost(result: Result) -> go.Figure:
     return _layout(fig, f"Cost per {unit}", {"chart": "unit_cost", "unit": unit})
 
 
+def fleet_chart(result: Result) -> go.Figure:
+    """The self-hosted fleet month by month: replicas, GPUs (and servers when owned) as bars and
+    lines on the left axis, the average utilisation on the right.
+
+    Parameters
+    ----------
+    result : Result
+        What :func:`tco.evaluate` returned.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        x month [0..H-1]; traces (``meta.kind``) ``"replicas"``, ``"gpus"``, ``"servers"``
+        (owned hardware only) [-] and ``"utilisation"`` [%] on ``y2``.  The title says what is
+        billed at the peak (``summary["fleet_label"]``) and the latency reached (time per
+        output token and to the first token) when the roofline model gave them.
+        ``layout.meta``: chart, peak_replicas, peak_gpus.
+    """
+    s = result.summary
+    cols = result.columns
+    H = int(s["horizon_months"])
+    months = np.arange(H, dtype=float)
+    # the self-hosted rows of one component cover every month (the table is component-major)
+    rows = np.flatnonzero(np.asarray(cols["option"]) == "self_hosted")[:H]
+    replicas, gpus, util = (np.full(H, np.nan) for _ in range(3))
+    if len(rows) == H:
+        replicas = np.asarray(cols["replicas"], dtype=float)[rows]
+        gpus = np.asarray(cols["gpus"], dtype=float)[rows]
+        util = np.asarray(cols["utilisation"], dtype=float)[rows] * 100
+    fig = _figure()
+    fig.add_trace(go.Bar(x=months, y=replicas, name="replicas", marker=dict(color=OPEN_COLOR),
+                         meta={"option": "self_hosted", "kind": "replicas"},
+                         hovertemplate="%{y:,.0f} replicas<extra></extra>"))
+    fig.add_trace(go.Scatter(x=months, y=gpus, mode="lines", name="GPUs", line=dict(color=MARKER_COLOR, width=2),
+                             line_shape="hv", meta={"option": "self_hosted", "kind": "gpus"},
+                             hovertemplate="%{y:,.0f} GPUs<extra></extra>"))
+    if result.resolved.open.hosting == "owned":
+        from tco.owned import servers_installed
+        servers = servers_installed(replicas, result.resolved.open.gpus_per_replica,
+                                    max(result.resolved.open.gpus_per_server, 1))
+        fig.add_trace(go.Scatter(x=months, y=servers, mode="lines", name="servers", line_shape="hv",
+                                 line=dict(color=RESIDUAL_COLOR, width=2, dash="dot"),
+                                 meta={"option": "self_hosted", "kind": "servers"},
+                                 hovertemplate="%{y:,.0f} servers<extra></extra>"))
+    fig.add_trace(go.Scatter(x=months, y=util, mode="lines", name="utilisation [%]", yaxis="y2",
+                             line=dict(color=HYBRID_COLOR, width=2), meta={"option": "self_hosted",
+                                                                          "kind": "utilisation"},
+                             hovertemplate="%{y:.0f}% utilised<extra></extra>"))
+    latency = ""
+    if s.get("time_per_output_token_s") is not None and s.get("time_to_first_token_s") is not None:
+        latency = (f" · {s['time_per_output_token_s'] * 1000:.0f} ms per output token, "
+                   f"{s['time_to_first_token_s'] * 1000:.0f} ms to the first")
+    fig.update_xaxes(title_text="Month", range=[-0.5, max(H - 0.5, 0.5)])
+    fig.update_yaxes(title_text="Replicas, GPUs [-]", rangemode="tozero")
+    fig.update_layout(yaxis2=dict(title_text="Utilisation [%]", overlaying="y", side="right", range=[0, 100],
+                                  showgrid=False), bargap=0.2)
+    return _layout(fig, f"Fleet: {s.get('fleet_label', '')}{latency}",
+                   {"chart": "fleet", "peak_replicas": s["peak_replicas"], "peak_gpus": s["peak_gpus"]})
+
+
 def all_figures(result: Result) -> dict[str, go.Figure]:
     """Every chart of a result, by name.
 
@@ -513,7 +572,7 @@ def all_figures(result: Result) -> dict[str, go.Figure]:
     -------
     dict
         ``"cost_vs_volume"``, ``"cumulative_cost"``, ``"monthly_breakdown"``,
-        ``"unit_cost"`` -> :class:`plotly.graph_objects.Figure`.
+        ``"unit_cost"``, ``"fleet"`` -> :class:`plotly.graph_objects.Figure`.
 
     Examples
     --------
@@ -524,10 +583,11 @@ def all_figures(result: Result) -> dict[str, go.Figure]:
     ...     "open": {"usd_per_gpu_hour": 2, "output_tokens_per_second_per_replica": 100}}),
     ...     load_catalog(use_env=False))
     >>> sorted(all_figures(r))
-    ['cost_vs_volume', 'cumulative_cost', 'monthly_breakdown', 'unit_cost']
+    ['cost_vs_volume', 'cumulative_cost', 'fleet', 'monthly_breakdown', 'unit_cost']
     """
     return {"cost_vs_volume": cost_vs_volume(result), "cumulative_cost": cumulative_cost(result),
-            "monthly_breakdown": monthly_breakdown(result), "unit_cost": unit_cost(result)}
+            "monthly_breakdown": monthly_breakdown(result), "unit_cost": unit_cost(result),
+            "fleet": fleet_chart(result)}
 
 
 # --------------------------------------------------------------------------- uncertainty

@@ -13,6 +13,7 @@ import datetime as dt
 import html
 import math
 
+from tco.breakeven import months_text
 from tco.result import Result
 
 
@@ -59,14 +60,23 @@ def verdict(result: Result) -> str:
     saving = s["savings_usd"]
     be_m = s["breakeven_month"]
     be_v = s["breakeven_volume_per_month"]
-    if saving > 0 and be_m is not None:
-        when = "from the start" if be_m < 1 else f"from {fmt_months(be_m)}"
-        return (f"{where}, self-hosting {open_label} is cheaper {when} and saves {fmt_usd(saving)} over {H} months "
-                f"against {s['closed_label']}.")
+    # the break-even volume in its own unit (summary "breakeven_volume_unit"; seats for a per-seat price)
+    be_unit, be_v0 = f"{unit} a month", v0
+    if s.get("breakeven_volume_unit") == "seats":
+        be_unit, be_v0 = "seats", vol.seats_month0
+    if saving > 0:          # then the cumulative lines cross inside the horizon: be_m is a number
+        tail = (f" It pays off as the volume grows past about {fmt_volume(be_v)} {be_unit}."
+                if be_v is not None and be_v > be_v0 else "")
+        when = f"from {months_text(be_m)}" if be_m is not None else "over the horizon"
+        return (f"{where}, self-hosting {open_label} is cheaper {when} and saves "
+                f"{fmt_usd(saving)} over {H} months against {s['closed_label']}.{tail}")
     tail = ""
+    if be_m is not None:    # ahead for a while, behind again by the end
+        tail = (f" Its cumulative cost falls to the closed option's in {months_text(be_m)} but ends above it.")
     if be_v is not None:
-        tail = (f" Self-hosting would pay off from about {fmt_volume(be_v)} {unit} a month."
-                if be_v > v0 else " It is cheaper month by month but does not recover its setup cost in time.")
+        tail += (f" Self-hosting would pay off from about {fmt_volume(be_v)} {be_unit}."
+                 if be_v > be_v0 else
+                 f" It is cheaper month by month at this volume but does not recover its one-off costs in {H} months.")
     return (f"{where}, {s['closed_label']} stays cheaper: self-hosting {open_label} would cost "
             f"{fmt_usd(-saving)} more over {H} months.{tail}")
 
@@ -81,12 +91,15 @@ def hybrid_verdict(result: Result) -> str | None:
         return f"The cheapest plan keeps everything on {s['closed_label']} for all {H} months."
     n = int(plan.replicas.max())
     share = float(plan.api_share[-1])
-    vs = min(s["hybrid_savings_vs_closed_usd"], s["hybrid_savings_vs_self_hosted_usd"])
-    peak_txt = (f"the API takes the peaks ({share:.0%} of the tokens by the last month)" if share > 0.005
+    vs_closed, vs_open = s["hybrid_savings_vs_closed_usd"], s["hybrid_savings_vs_self_hosted_usd"]
+    vs = min(vs_closed, vs_open)
+    what = "images" if s["unit"] == "image" else "tokens"
+    peak_txt = (f"the API takes the peaks ({share:.0%} of the {what} by the last month)" if share > 0.005
                 else "the API is no longer needed once they run")
+    cheaper_pure = "self-hosting alone" if vs_open <= vs_closed else f"{s['closed_label']} alone"
+    gain = (f"{fmt_usd(vs)} below {cheaper_pure}" if vs >= 0.5 else f"no cheaper than {cheaper_pure}")
     return (f"Mix: from month {plan.switch_month + 1}, run up to {n} own replica{'s' if n != 1 else ''} for the base load "
-            f"and {peak_txt}: {fmt_usd(s['hybrid_total_usd'])} over {H} months, "
-            f"{fmt_usd(vs)} below the cheaper pure option.")
+            f"and {peak_txt}: {fmt_usd(s['hybrid_total_usd'])} over {H} months, {gain}.")
 
 
 def html_report(result: Result, figures: dict, title: str = "tco report") -> str:

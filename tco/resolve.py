@@ -579,8 +579,9 @@ def _cloud_rate(o: OpenOption, catalog: Catalog, A: dict, labels: list) -> float
         try:
             rrow = catalog.gpu_rate(o.provider, o.gpu, o.term)
         except KeyError as exc:
-            fld = "provider" if "provider" in exc.args[0] else "term"
-            raise ScenarioError(f"open.{fld}", exc.args[0]) from None
+            if not (catalog["gpu_rates"]["provider"] == o.provider).any():    # an id the catalog does not know
+                raise ScenarioError("open.provider", exc.args[0]) from None
+            raise _no_rate(o, catalog) from None
         rate = float(rrow["usd_per_gpu_hour"])
         A["open.usd_per_gpu_hour"] = Assumption(rate, "USD/GPU-hour", cat_source(
             "gpu_rates", rrow, f"{o.provider}/{o.gpu}/{o.term}"))
@@ -588,6 +589,24 @@ def _cloud_rate(o: OpenOption, catalog: Catalog, A: dict, labels: list) -> float
     labels.append(f"{who}, {o.term.replace('_', ' ')}")
     labels.append("autoscaled" if o.billing == "autoscaled" else "always on")
     return rate
+
+
+def _no_rate(o: OpenOption, catalog: Catalog) -> ScenarioError:
+    """The error for a provider x GPU x term the catalog has no rate for, in the words of the user's
+    own pick, with what the catalog does rent that GPU on (the field: the term when the provider
+    rents the GPU on another term, else the provider)."""
+    df = catalog["gpu_rates"]
+    here = df[df["gpu_id"] == o.gpu]
+    name = PROVIDER_NAMES.get(o.provider, o.provider)
+    own_terms = sorted(here.loc[here["provider"] == o.provider, "term"].astype(str).unique())
+    others = sorted({f"{PROVIDER_NAMES.get(p, p)} ({t.replace('_', ' ')})"
+                     for p, t in zip(here["provider"].astype(str), here["term"].astype(str))})
+    if own_terms:
+        return ScenarioError("open.term", f"{name} has no {o.term.replace('_', ' ')} rate for {o.gpu}; it rents "
+                                          f"it on: {', '.join(t.replace('_', ' ') for t in own_terms)}")
+    where = (f"; rented by: {', '.join(others)}" if others
+             else "; no provider in the catalog rents it (buy servers, or give usd_per_gpu_hour)")
+    return ScenarioError("open.provider", f"{name} has no rate for {o.gpu}{where}")
 
 
 def _owned_hardware(o: OpenOption, gpu: dict | None, A: dict, labels: list):
@@ -600,7 +619,8 @@ def _owned_hardware(o: OpenOption, gpu: dict | None, A: dict, labels: list):
     if gps is None or tdp is None or (srv is None and gpu is None):
         raise ScenarioError("open.gpu", "required for owned hardware (or give gpus_per_server, server_usd "
                                         "and tdp_watts)")
-    gps = int(check_number("open.gpus_per_server", gps, 1, 64, integer=True))
+    # a rack-scale NVLink domain counts as one server: the catalog's GB200/GB300 NVL72 hold 72
+    gps = int(check_number("open.gpus_per_server", gps, 1, 576, integer=True))
     if srv is None:
         srv = gps * float(gpu["purchase_usd"])
         est = " (estimate)" if gpu.get("purchase_usd_is_estimate") else ""

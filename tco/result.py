@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,7 @@ import pandas as pd
 from tco.breakeven import breakeven_curve
 from tco.components import COMPONENT_LABELS
 from tco.finance import discount_factors
+from tco.owned import servers_installed
 from tco.resolve import Resolved
 from tco.scenario import Scenario
 
@@ -136,6 +138,69 @@ def billing_label(R: Resolved) -> str:
     return f"owned hardware, capex {R.scenario.open.capex_mode}"
 
 
+def _plural(n: float, word: str) -> str:
+    return f"{n:,.0f} {word}{'' if n == 1 else 's'}"
+
+
+def fleet_label(replicas, gpus_per_replica: int, gpu_name: str) -> str:
+    """What the self-hosted bill counts at its peak, in words [replicas x GPUs per replica = GPUs].
+
+    "up to" when the fleet changes over the horizon.
+
+    >>> fleet_label(np.array([2.0, 2.0]), 4, "H100")
+    '2 replicas x 4 H100 = 8 GPUs'
+    >>> fleet_label(np.array([1.0, 3.0]), 1, "L4")
+    'up to 3 replicas x 1 L4 = 3 GPUs'
+    """
+    r = np.asarray(replicas, dtype=float)
+    peak = float(r.max()) if r.size else 0.0
+    upto = "up to " if r.size and float(r.min()) != peak else ""
+    return f"{upto}{_plural(peak, 'replica')} x {gpus_per_replica} {gpu_name} = {_plural(peak * gpus_per_replica, 'GPU')}"
+
+
+def short_gpu_name(display_name: str) -> str:
+    """A GPU's display name without its vendor and its notes in brackets, for labels that must
+    stay short (the memory stays: it tells an A100 40GB from an 80GB).
+
+    >>> short_gpu_name("NVIDIA H100 SXM5 80GB")
+    'H100 SXM5 80GB'
+    >>> short_gpu_name("NVIDIA B300 (HGX B300, Blackwell Ultra) 288GB")
+    'B300 288GB'
+    """
+    text = re.sub(r"\s*\([^)]*\)", "", display_name).strip()
+    words = text.split()
+    if len(words) > 1 and words[0].upper() in ("NVIDIA", "AMD", "INTEL", "GOOGLE"):
+        words = words[1:]
+    return " ".join(words) or display_name
+
+
+def _fleet_fields(R: Resolved, fl: dict) -> dict:
+    """The fleet in the summary: its label, the peak servers (owned) and the latency reached."""
+    label = R.open.label
+    model, sep, rest = label.partition(" on ")
+    gpu_part, _, tail = rest.partition(" (")
+    count, _, gpu_name = gpu_part.partition("x ")
+    words = fleet_label(fl["replicas"], R.open.gpus_per_replica,
+                        short_gpu_name(gpu_name) if count.strip().isdigit() else gpu_part)
+    open_label = f"{model} on {words} ({tail}" if sep and tail else label
+    servers = (servers_installed(fl["replicas"], R.open.gpus_per_replica, max(R.open.gpus_per_server, 1))
+               if R.open.hosting == "owned" else None)
+    d = R.open.throughput_detail or {}
+    measured = not str(R.open.throughput_source).startswith("roofline")
+
+    def reached(key):
+        v = d.get(key)
+        return None if v is None or measured or not math.isfinite(float(v)) else float(v)
+    return {
+        "open_label": open_label,
+        "fleet_label": words,
+        "peak_servers": None if servers is None else int(servers.max()),
+        "time_per_output_token_s": reached("time_per_output_token_s"),
+        "time_to_first_token_s": reached("time_to_first_token_s"),
+        "batch_size": reached("batch_size"),
+    }
+
+
 def summary(R: Resolved, closed_total: np.ndarray, open_total: np.ndarray, fl: dict, breakevens: dict,
             plan=None) -> dict:
     """Totals, NPV, levelised unit costs, both break-evens, labels and the fleet of a priced scenario."""
@@ -180,6 +245,7 @@ def summary(R: Resolved, closed_total: np.ndarray, open_total: np.ndarray, fl: d
                             "message": e.message} for e in R.closed.switches],
         "price_flagged_months": [int(m) for m in np.flatnonzero(R.closed.flagged)] if R.closed.flagged is not None
         else [],
+        **_fleet_fields(R, fl),
     }
     if plan is not None:
         hyb = plan.monthly_usd

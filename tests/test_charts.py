@@ -87,7 +87,7 @@ def test_hand_numbers(result):
 # --------------------------------------------------------------------------- all figures
 
 def test_all_figures_keys_look_and_json(figs, result):
-    assert list(figs) == ["cost_vs_volume", "cumulative_cost", "monthly_breakdown", "unit_cost"]
+    assert list(figs) == ["cost_vs_volume", "cumulative_cost", "monthly_breakdown", "unit_cost", "fleet"]
     for name, fig in figs.items():
         assert isinstance(fig, go.Figure)
         assert fig.layout.meta["chart"] == name
@@ -103,9 +103,13 @@ def test_all_figures_keys_look_and_json(figs, result):
         for t in _traces(fig, kind="cost") + _traces(fig, kind="total"):
             assert t.line.color == {"closed": CLOSED_COLOR, "self_hosted": OPEN_COLOR}[t.meta["option"]]
     closed_name = f"Closed: {result.summary['closed_label']}"
-    # "open model on 1x GPU (cloud, ...)" -> model and GPU count only, to keep legends short
-    model, _, rest = result.summary["open_label"].partition(" on ")
-    open_name = f"Self-hosted: {model} ({rest.split()[0]} GPU)"
+    # the legend says what is billed: the model, then "N replicas x G <GPU> = N*G GPUs"
+    model = result.summary["open_label"].partition(" on ")[0]
+    s = result.summary
+    g = result.resolved.open.gpus_per_replica
+    assert s["fleet_label"].endswith(f" = {s['peak_gpus']} GPU{'s' if s['peak_gpus'] != 1 else ''}")
+    assert f"{s['peak_replicas']} replica" in s["fleet_label"] and f" x {g} " in s["fleet_label"]
+    open_name = f"Self-hosted: {model}, {s['fleet_label']}"
     for name in ("cost_vs_volume", "cumulative_cost", "unit_cost"):
         assert [t.name for t in _traces(figs[name], kind="cost")] == [closed_name, open_name]
 
@@ -397,3 +401,41 @@ def test_fan_bands_and_median(catalog):
     p50 = [t for t in fig.data if t.meta == {"option": "closed", "kind": "p50"}][0]
     bands = mc.cumulative_bands[mc.cumulative_bands["option"] == "closed"]
     assert np.asarray(p50.y) == pytest.approx(bands["p50"].to_numpy())
+
+
+# ------------------------------------------------------------------ the fleet
+
+def test_the_fleet_chart_shows_replicas_gpus_and_utilisation(catalog):
+    from tco import Scenario, evaluate
+    from tco.charts import fleet_chart
+    r = evaluate(Scenario.from_dict({
+        "horizon_months": 6,
+        "workload": {"tokens_per_month": 1e8, "input_share": 0.8},
+        "closed": {"input_usd_per_mtok": 1.0, "output_usd_per_mtok": 2.0},
+        "open": {"usd_per_gpu_hour": 2.0, "output_tokens_per_second_per_replica": 5000.0, "gpus_per_replica": 2,
+                 "redundancy_replicas": 1}}), catalog)
+    fig = fleet_chart(r)
+    # 1e8 tokens = 8e7 input + 2e7 output; 1,000 prompt tokens a request -> 250 output, 1,250 in all:
+    # 80,000 requests a month / 2,628,000 s = 0.030441 requests/s. One replica serves 5,000 / 250 = 20/s
+    # (14/s at 70%): the peak (x2) needs 1 replica, + 1 spare = 2 replicas = 4 GPUs;
+    # utilisation 0.030441 / (2 x 20) = 0.0761 %.
+    assert list(_one(fig, kind="replicas").y) == [2.0] * 6
+    assert list(_one(fig, kind="gpus").y) == [4.0] * 6
+    assert list(_one(fig, kind="utilisation").y) == pytest.approx([100 * 80_000 / 2_628_000 / 40] * 6, rel=1e-9)
+    assert not _traces(fig, kind="servers")                     # renting: no servers
+    assert fig.layout.title.text.startswith("Fleet: 2 replicas x 2 GPU = 4 GPUs")
+    assert fig.layout.meta["peak_gpus"] == 4
+
+
+def test_the_fleet_chart_counts_owned_servers(catalog):
+    from tco import Scenario, evaluate
+    from tco.charts import fleet_chart
+    r = evaluate(Scenario.from_dict({
+        "horizon_months": 3,
+        "workload": {"tokens_per_month": 1e8},
+        "closed": {"input_usd_per_mtok": 1.0, "output_usd_per_mtok": 2.0},
+        "open": {"hosting": "owned", "server_usd": 100_000, "gpus_per_server": 8, "tdp_watts": 700,
+                 "output_tokens_per_second_per_replica": 5000.0, "gpus_per_replica": 4, "min_replicas": 3}}), catalog)
+    # 3 replicas x 4 GPUs = 12 GPUs -> ceil(12 / 8) = 2 servers
+    assert list(_one(fleet_chart(r), kind="servers").y) == [2.0] * 3
+    assert r.summary["peak_servers"] == 2

@@ -243,17 +243,28 @@ def test_invalid_values_show_a_message_next_to_the_field(page, guard, live):
     assert settle(page) == "ready"
     assert page.get_attribute(TOKENS, "aria-invalid") is None and err.is_hidden()
 
-    # rejected by the API: its message lands next to the field it names
+    # out of the field's range: refused by the page, in the field's units
     page.fill(HORIZON, "500")
     assert settle(page) == "invalid"
     herr = page.locator("#f-horizon_months-err")
-    assert herr.is_visible() and "less than or equal to 240" in herr.inner_text()
+    assert herr.is_visible() and "at most 240 months" in herr.inner_text()
     assert page.get_attribute(HORIZON, "aria-invalid") == "true"
-    assert page.is_hidden("#banner")   # placed next to its field, not in the banner
-
     page.fill(HORIZON, "36")
     assert settle(page) == "ready"
     assert herr.is_hidden() and page.get_attribute(HORIZON, "aria-invalid") is None
+
+    # rejected by the API (the page knows no upper bound): its message lands next to the field it names
+    fte = "#f-open-fte_usd_per_year"
+    page.fill(fte, "20000000")
+    assert settle(page) == "invalid"
+    ferr = page.locator("#f-open-fte_usd_per_year-err")
+    assert ferr.is_visible() and "less than or equal to 10000000" in ferr.inner_text()
+    assert page.get_attribute(fte, "aria-invalid") == "true"
+    assert page.is_hidden("#banner")   # placed next to its field, not in the banner
+
+    page.fill(fte, "200000")
+    assert settle(page) == "ready"
+    assert ferr.is_hidden() and page.get_attribute(fte, "aria-invalid") is None
     assert kpis(page) == good
 
 

@@ -17,7 +17,9 @@ from flask import Blueprint, current_app, render_template, send_file
 from tco.freshness import PRICE_TABLES
 from tco.resolve import PROVIDER_NAMES
 from tco.scenario import ClosedOption, Finance, OpenOption, Workload
+from tco.serving import USES
 from tco.tables import PRECISIONS
+from tco.throughput import ENGINES, PLATFORMS
 from tco.workload import PRESETS as LOAD_PRESETS
 from tco.workload import load_profile
 
@@ -43,13 +45,14 @@ class Field:
     label: str
     unit: str = ""
     help: str = ""
-    kind: str = "number"  # number | volume | percent | select | date
+    kind: str = "number"  # number | volume | percent | ms | select | date
     default: object = None
     min: float | None = None
     max: float | None = None
     step: str = "any"
     options: tuple = ()   # (value, label) pairs for selects
     mode: str = ""        # workload mode the field belongs to ("" = always)
+    note: bool = False    # shows the catalog's (or the default's) value, date and source under it
 
 
 _W, _C, _O, _F = (({f.name: f.default for f in dataclasses.fields(k)}) for k in (Workload, ClosedOption, OpenOption,
@@ -84,11 +87,13 @@ WORKLOAD_FIELDS = (
           mode="seats"),
     Field("workload.tokens_per_seat_month", "Tokens per seat per month", "tokens/seat/month",
           "What one user sends and receives in a month.", "volume", 2e6, 0, mode="seats"),
+    Field("workload.images_per_month", "Images per month", "images/month", "Images generated each month.",
+          "volume", 1_000_000, 0, mode="images"),
     Field("workload.input_share", "Input share", "%", "Share of tokens that are prompt (input) tokens.",
           "percent", _pct(_W["input_share"]), 0, 100, mode="tokens seats"),
     Field("workload.input_tokens_per_request", "Prompt tokens per request", "tokens",
           "Average prompt length: sets the long-context tier and the throughput model.", "number",
-          _W["input_tokens_per_request"], 1),
+          _W["input_tokens_per_request"], 1, mode="tokens requests seats"),
     Field("workload.monthly_growth", "Growth per month", "%/month", "Compound growth of the volume.", "percent",
           3.0, -99, 1000),
     Field("workload.load_profile", "Load shape", "", "Traffic over a day: sizes the fleet and the hybrid plan. "
@@ -101,37 +106,23 @@ ASSUMPTION_FIELDS = (
         Field("workload.peak_to_average", "Peak to average load", "×", "Busiest hour over the average; sizes the fleet.",
               "number", _W["peak_to_average"], 1, 24),
         Field("workload.cached_input_share", "Cached input", "%", "Input tokens served from the prompt cache.",
-              "percent", 0.0, 0, 100),
+              "percent", 0.0, 0, 100, mode="tokens requests seats"),
         Field("workload.batch_share", "Batch API share", "%", "Traffic sent through the (cheaper, slower) batch API.",
-              "percent", 0.0, 0, 100),
+              "percent", 0.0, 0, 100, mode="tokens requests seats"),
     )),
     ("Closed API", (
-        Field("closed.discount", "Negotiated discount", "%", "Off list prices.", "percent", 0.0, 0, 100),
-        Field("closed.price_change_annual", "API price change per year", "%/year",
-              "API prices have fallen fast; -30 means 30% cheaper each year.", "percent", 0.0, -99, 1000),
         Field("closed.setup_usd", "Integration (one-off)", "USD", "Engineering to wire the API in.", "number", 0.0, 0),
     )),
     ("Serving", (
-        Field("open.target_utilisation", "Target utilisation at peak", "%",
-              "Share of a replica's throughput you plan to use at the busiest hour.", "percent",
-              _pct(_O["target_utilisation"]), 1, 100),
         Field("open.min_replicas", "Minimum replicas", "replicas", "Kept running however low the load.", "number",
               _O["min_replicas"], 0, 10000, "1"),
-        Field("open.redundancy_replicas", "Spare replicas", "replicas", "On top of the load, for failover.", "number",
-              _O["redundancy_replicas"], 0, 10000, "1"),
         Field("open.serving_efficiency", "Serving efficiency", "×",
               "Multiplier on the modelled throughput (1 = tuned TensorRT-LLM).", "number", _O["serving_efficiency"],
               0.01, 10),
     )),
     ("People and one-offs", (
-        Field("open.staff_fte_base", "MLOps staff (base)", "FTE", "People needed however small the fleet.", "number",
-              _O["staff_fte_base"], 0, 1000),
         Field("open.replicas_per_fte", "Replicas per extra FTE", "replicas/FTE",
               "One more person per this many replicas.", "number", _O["replicas_per_fte"], 0.01),
-        Field("open.fte_usd_per_year", "Loaded cost per FTE", "USD/year", "Salary, benefits, overheads.", "number",
-              _O["fte_usd_per_year"], 0),
-        Field("open.setup_engineer_months", "Setup engineering", "engineer-months", "Paid in month 1.", "number",
-              _O["setup_engineer_months"], 0),
         Field("open.migration_usd", "Migration (one-off)", "USD", "", "number", _O["migration_usd"], 0),
         Field("open.fine_tuning_usd", "Fine-tuning (one-off)", "USD", "", "number", _O["fine_tuning_usd"], 0),
         Field("open.evaluation_usd_per_month", "Evaluation & guardrails", "USD/month", "", "number",
@@ -156,11 +147,75 @@ ASSUMPTION_FIELDS = (
               _pct(_O["support_share_annual"]), 0, 100),
     )),
     ("Finance", (
-        Field("finance.discount_rate_annual", "Discount rate", "%/year", "For NPV and levelised cost.", "percent",
-              _pct(_F["discount_rate_annual"]), -50, 100),
         Field("as_of", "Prices as of", "date", "Use the prices in force on this date (blank = today).", "date"),
     )),
 )
+
+
+def _ms(s):
+    return None if s is None else round(s * 1000, 6)
+
+
+#: (value, label) pairs of the serving-use select: the use and its latency targets.
+SERVING_USES = tuple((u, f"{u}: " + ("no latency target" if tp is None else
+                                      f"{_ms(tp):g} ms per token, {_ms(tf):g} ms to the first"))
+                     for u, (tp, tf) in USES.items())
+
+#: The levers finance asks about, on the page (not folded away): each shows the catalog's value, or
+#: the default's, with its date and source under the field.
+LEVER_FIELDS = (
+    ("Serving", (
+        Field("open.serving_use", "Serving use", "", "Sets the latency targets below.", "select",
+              _O["serving_use"], options=SERVING_USES, mode="tokens requests seats", note=True),
+        Field("open.max_time_per_output_token_s", "Time per output token, at most", "ms",
+              "Blank: the use's target.", "ms", None, 0.001, 600_000, mode="tokens requests seats", note=True),
+        Field("open.max_time_to_first_token_s", "Time to first token, at most", "ms",
+              "Blank: the use's target.", "ms", None, 0.001, 600_000, mode="tokens requests seats", note=True),
+        Field("open.serving_engine", "Serving engine", "", "", "select", _O["serving_engine"],
+              options=tuple((e, e) for e in ENGINES), mode="tokens requests seats", note=True),
+        Field("open.platform", "Platform", "", "", "select", "",
+              options=(("", "the GPU's own"),) + tuple((x, x) for x in PLATFORMS), mode="tokens requests seats"),
+        Field("open.images_per_second_per_replica", "Images per second per replica", "images/s",
+              "Blank: the catalog's measured row.", "number", None, 0.000001, 1e6, mode="images", note=True),
+        Field("open.redundancy_replicas", "Spare replicas", "replicas", "On top of the load, for failover.", "number",
+              _O["redundancy_replicas"], 0, 10000, "1", note=True),
+        Field("open.target_utilisation", "Target utilisation at peak", "%",
+              "Share of a replica's throughput you plan to use at the busiest hour.", "percent",
+              _pct(_O["target_utilisation"]), 1, 100, note=True),
+    )),
+    ("People", (
+        Field("open.staff_fte_base", "MLOps staff (base)", "FTE", "People needed however small the fleet.", "number",
+              _O["staff_fte_base"], 0, 1000, note=True),
+        Field("open.fte_usd_per_year", "Loaded cost per FTE", "USD/year", "Salary, benefits, overheads.", "number",
+              _O["fte_usd_per_year"], 0, note=True),
+        Field("open.setup_engineer_months", "Setup engineering", "engineer-months", "Paid in month 1.", "number",
+              _O["setup_engineer_months"], 0, note=True),
+    )),
+    ("Money", (
+        Field("finance.discount_rate_annual", "Discount rate", "%/year", "For NPV and levelised cost.", "percent",
+              _pct(_F["discount_rate_annual"]), -50, 100, note=True),
+        Field("closed.discount", "Negotiated discount", "%", "Off list prices.", "percent", 0.0, 0, 100, note=True),
+        Field("closed.price_change_annual", "API price change per year", "%/year",
+              "API prices have fallen fast; -30 means 30% cheaper each year.", "percent", 0.0, -99, 1000, note=True),
+    )),
+)
+
+#: The GPU price and the server price: with the GPU pick, in the hosting groups.
+GPU_PRICE_FIELD = Field("open.usd_per_gpu_hour", "GPU price", "USD/GPU-hour",
+                        "Blank: the catalog's rate for the provider and term.", "number", None, 0, 1000, note=True)
+SERVER_PRICE_FIELD = Field("open.server_usd", "Server price", "USD/server",
+                           "Blank: the catalog's GPUs per server x purchase price.", "number", None, 0, 1e9, note=True)
+
+
+def _num(x):
+    return None if x is None or x != x else float(x)
+
+
+def _dated(row) -> dict:
+    """A catalog row's effective date (ISO) and source URL, for the note under a lever."""
+    d = row.get("effective_date")
+    url = row.get("source_url")
+    return {"date": None if d is None or d != d else str(d)[:10], "source_url": url if isinstance(url, str) else None}
 
 
 def _catalog_options(catalog) -> dict:
@@ -176,12 +231,21 @@ def _catalog_options(catalog) -> dict:
              for _, r in catalog.seat_prices.iterrows()]
     models = [{"id": r["model_id"], "label": r["display_name"]}
               for _, r in catalog.open_models.iterrows() if r["modality"] == "text"]
-    gpus = [{"id": r["gpu_id"], "label": f"{r['display_name']} ({r['memory_gb']:g} GB)"}
+    gpus = [{"id": r["gpu_id"], "label": f"{r['display_name']} ({r['memory_gb']:g} GB)",
+             "purchase_usd": _num(r["purchase_usd"]), "gpus_per_server": _num(r["gpus_per_server"]),
+             "estimate": bool(r["purchase_usd_is_estimate"]), **_dated(r)}
             for _, r in catalog.gpus.iterrows()]
     rates = [{"provider": r["provider"], "gpu": r["gpu_id"], "term": r["term"], "usd": r["usd_per_gpu_hour"],
-              "name": PROVIDER_NAMES.get(r["provider"], r["provider"])}
+              "name": PROVIDER_NAMES.get(r["provider"], r["provider"]), **_dated(r)}
              for _, r in catalog.gpu_rates.iterrows()]
-    return {"api": groups, "seats": seats, "models": models, "gpus": gpus, "rates": rates,
+    images = [{"id": f"{r['model_id']}|{r['size']}|{r['quality']}",
+               "label": f"{r['display_name']}" + ("" if r["size"] == "any" else f" {r['size']}")
+                        + ("" if r["quality"] == "any" else f" {r['quality']}") + f" — ${r['usd_per_image']:.4g}/image"}
+              for _, r in catalog.image_prices.sort_values(["display_name", "size", "quality"]).iterrows()]
+    image_models = [{"id": r["model_id"], "label": r["display_name"]}
+                    for _, r in catalog.open_models.iterrows() if r["modality"] == "image"]
+    return {"api": groups, "seats": seats, "models": models, "gpus": gpus, "rates": rates, "images": images,
+            "image_models": image_models, "uses": {u: {"tpot_s": a, "ttft_s": b} for u, (a, b) in USES.items()},
             "precisions": [p for p in PRECISIONS if p not in ("fp32",)],
             "load_peaks": {name: float(load_profile(name).max()) for name in LOAD_PRESETS}}
 
@@ -212,6 +276,8 @@ def index():
     catalog = current_app.config["TCO_CATALOG"]
     opts = {**_catalog_options(catalog), "price_age": price_age(catalog)}
     return render_template("dashboard.html", workload_fields=WORKLOAD_FIELDS, assumption_fields=ASSUMPTION_FIELDS,
+                           lever_fields=LEVER_FIELDS, gpu_price_field=GPU_PRICE_FIELD,
+                           server_price_field=SERVER_PRICE_FIELD,
                            options=opts, options_json=json.dumps(opts).replace("</", "<\\/"), as_of=catalog.as_of.isoformat(),
                            plotly_version=plotly_js_version(), defaults={"closed.model": "gpt-6.1-sol",
                                                                          "open.model": "llama-3.1-70b",

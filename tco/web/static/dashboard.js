@@ -7,10 +7,12 @@
 //   uncertainty.js  the Monte Carlo panel (tornado, fan)                 saved.js      saved scenarios
 //   downloads.js    CSV, report, link                                    usage.js      a usage export fills the workload
 //   guide.js   the guide's head-to-head table and its questions
+//   notes.js   the catalog's value, date and source under each lever
 import { $, form } from "./js/dom.js";
 import { copyLink, downloadCsv, downloadReport } from "./js/downloads.js";
-import { displayDefault, filterClosedModels, refreshProviders, refreshVisibility } from "./js/form.js";
+import { displayDefault, filterClosedModels, filterGpus, refreshProviders, refreshVisibility } from "./js/form.js";
 import { watchGuide } from "./js/guide.js";
+import { renderNotes } from "./js/notes.js";
 import { refreshSaved, save } from "./js/saved.js";
 import { readUrl } from "./js/state.js";
 import { watchUncertainty } from "./js/uncertainty.js";
@@ -30,12 +32,16 @@ function init() {
     if (NOT_SCENARIO.has(e.target.id)) return;
     if (e.target.id === "f-open-gpu") refreshProviders();
     if (e.target.id === "f-open-provider") refreshProviders($("f-open-provider").value);
+    if (e.target.id === "f-open-usd_per_gpu_hour") filterGpus();   // a typed price prices any GPU
+    renderNotes();                           // the catalog's rate and server price follow the pick at once
     scheduleUpdate();
   });
   form.addEventListener("change", (e) => {
     if (e.target.id === "f-open-gpu" || e.target.id === "f-open-provider") {
       refreshProviders(e.target.id === "f-open-provider" ? $("f-open-provider").value : undefined);
     }
+    if (e.target.name === "open.hosting") { refreshProviders(); refreshVisibility(); }   // renting lists rented GPUs only
+    renderNotes();
     if (e.target.id === "f-ui-usage") {
       if (e.target.files.length) uploadUsage(e.target.files[0]);
       return;

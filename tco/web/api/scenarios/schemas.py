@@ -199,7 +199,8 @@ class OpenSchema(_Strict):
                       None)
     serving_efficiency = num("Multiplier on modelled throughput", "-", 0, 10, lo_open=True,
                              default=O["serving_efficiency"])
-    gpus_per_server = num("GPUs per server (owned)", "GPUs", 1, 64, integer=True)
+    gpus_per_server = num("GPUs per server (owned; a rack-scale NVLink domain such as NVL72 counts as one)", "GPUs",
+                          1, 576, integer=True)
     server_usd = num("Price of one server (owned; overrides GPUs x purchase price)", "USD", 0, 1e9)
     tdp_watts = num("Board power per GPU (owned)", "W", 0, 10_000, lo_open=True)
     capex_mode = choice("Show hardware as an annuity or as cash when bought.", ["amortised", "cash"], O["capex_mode"])
@@ -330,6 +331,14 @@ def _n(text):
     return fields.Float(required=True, allow_none=True, metadata={"description": text})
 
 
+def _price_note():
+    """The summary's and break-even answer's ``breakeven_price_note`` field."""
+    return fields.String(required=True, metadata={
+        "description": "Which closed price the steady views (break-even volume, cost-vs-volume curve) use when the "
+                       "price changes over the horizon: the one in force for the most months, e.g. \"at gpt-6-luna's "
+                       "price, in force from month 2 (35 of 36 months)\"; empty when one price holds all along."})
+
+
 class PriceSwitchSchema(ma.Schema):
     month = fields.Integer(required=True, metadata={"description": "First month (0-based) the switch affects "
                                                                    "[month]."})
@@ -372,15 +381,22 @@ class SummarySchema(ma.Schema):
     breakeven_volume_per_month = _n("Steady monthly volume from which self-hosting is and stays cheaper; null = "
                                     "never [tokens or images per month].")
     breakeven_volume_reason = fields.String(required=True)
-    breakeven_price_note = fields.String(required=True, metadata={
-        "description": "Which closed price the steady views (break-even volume, cost-vs-volume curve) use when the "
-                       "price changes over the horizon: the one in force for the most months, e.g. \"at gpt-6-luna's "
-                       "price, in force from month 2 (35 of 36 months)\"; empty when one price holds all along."})
+    breakeven_price_note = _price_note()
     breakeven_month = _n("Months from the start until cumulative self-hosted cost is at or below the closed "
                          "option's; null = not within the horizon [months].")
     breakeven_month_reason = fields.String(required=True)
     peak_replicas = fields.Integer(required=True)
     peak_gpus = fields.Integer(required=True)
+    fleet_label = fields.String(required=True, metadata={
+        "description": "What the self-hosted bill counts at its peak: '2 replicas x 4 NVIDIA H100 SXM5 80GB = 8 GPUs' "
+                       "('up to' when the fleet changes over the horizon)."})
+    peak_servers = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "Servers installed at the peak (owned hardware); null when renting."})
+    time_per_output_token_s = _n("Time per output token the modelled replica reaches [s]; null when measured or "
+                                 "given inline.")
+    time_to_first_token_s = _n("Time to the first token the modelled replica reaches [s]; null when measured or "
+                               "given inline.")
+    batch_size = _n("Concurrent sequences per replica at the modelled operating point [-]; null when measured.")
     mean_utilisation = _n("Average load over provisioned capacity [fraction].")
     output_tokens_per_second_per_replica = _n("Throughput of one replica [tokens/s]; null for image models.")
     capacity_per_replica_per_s = _n("Requests (or images) per second one replica serves at full load.")
@@ -445,10 +461,7 @@ class CurvePointSchema(ma.Schema):
 class BreakevenResponseSchema(ma.Schema):
     breakeven_volume_per_month = _n("[tokens or images per month]; null = never.")
     breakeven_volume_reason = fields.String(required=True)
-    breakeven_price_note = fields.String(required=True, metadata={
-        "description": "Which closed price the steady views (break-even volume, cost-vs-volume curve) use when the "
-                       "price changes over the horizon: the one in force for the most months, e.g. \"at gpt-6-luna's "
-                       "price, in force from month 2 (35 of 36 months)\"; empty when one price holds all along."})
+    breakeven_price_note = _price_note()
     breakeven_month = _n("[months]; null = not within the horizon.")
     breakeven_month_reason = fields.String(required=True)
     unit = fields.String(required=True)

@@ -3,7 +3,7 @@
 import { $ } from "./dom.js";
 
 /** The charts above the fold, and those of the uncertainty panel (by figure name). */
-export const CHARTS = ["cost_vs_volume", "cumulative_cost", "monthly_breakdown", "unit_cost"];
+export const CHARTS = ["cost_vs_volume", "cumulative_cost", "monthly_breakdown", "unit_cost", "fleet"];
 export const UNCERTAINTY_CHARTS = ["tornado", "fan"];
 
 // No "Share chart..." button: plotly.js 4 shows one by default, and it uploads the chart to Plotly Cloud.

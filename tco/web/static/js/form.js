@@ -21,17 +21,22 @@ export function getPath(obj, path) {
   return path.split(".").reduce((o, k) => (o && k in o ? o[k] : undefined), obj);
 }
 
-/** How a scenario gives its volume: seats, requests (per day) or tokens (per month). */
+/** How a scenario gives its volume: images (per month), seats, requests (per day) or tokens (per month). */
 export function volumeMode(scenario) {
   const w = scenario.workload || {};
+  if (w.images_per_month !== undefined) return "images";
   return w.seats !== undefined ? "seats" : (w.requests_per_day !== undefined ? "requests" : "tokens");
+}
+
+/** Whether an input belongs to the volume mode chosen (inputs of no mode belong to every one). */
+export function inMode(el) {
+  const m = el.closest(".mode-field");
+  return !(m && !modesOf(m).includes(mode()));
 }
 
 /** Whether an input takes part in the scenario, given the mode and the toggles. */
 export function active(el) {
-  if (el.closest("[hidden]")) return false;
-  const m = el.closest(".mode-field");
-  return !(m && !modesOf(m).includes(mode()));
+  return !el.closest("[hidden]") && inMode(el);
 }
 
 /** A field's default as it shows it ("" for none). */
@@ -42,9 +47,10 @@ export function refreshVisibility() {
   document.querySelectorAll(".mode-field").forEach((el) => { el.hidden = !modesOf(el).includes(mode()); });
   form.querySelector('[data-group="closed-catalog"]').hidden = customPrices();
   form.querySelector('[data-group="closed-custom"]').hidden = !customPrices();
-  form.querySelector('[data-group="cloud"]').hidden = hosting() !== "cloud";
-  form.querySelector('[data-group="owned"]').hidden = hosting() !== "owned";
+  form.querySelectorAll('[data-group="cloud"]').forEach((g) => { g.hidden = hosting() !== "cloud"; });
+  form.querySelectorAll('[data-group="owned"]').forEach((g) => { g.hidden = hosting() !== "owned"; });
   refreshPeak();
+  refreshLatencyHelp();
 }
 
 // A named load shape has its own peak: the peak-to-average field then does nothing, so it says so.
@@ -59,6 +65,45 @@ function refreshPeak() {
   help.textContent = p !== undefined
     ? `Set by the load shape (${shape.selectedOptions[0].textContent.split(" (")[0]}): ${sig(p, 3)}×.`
     : "Set by the load shape.";
+}
+
+// The latency fields say which target a blank leaves in force (the serving use's).
+function refreshLatencyHelp() {
+  const use = pageOptions().uses[$("f-open-serving_use").value] || {};
+  [["f-open-max_time_per_output_token_s", use.tpot_s], ["f-open-max_time_to_first_token_s", use.ttft_s]]
+    .forEach(([id, s]) => {
+      $(id).placeholder = s === null || s === undefined ? "no target" : `${sig(s * 1000, 4)} (the use's)`;
+    });
+}
+
+/** A field's unit as its label shows it ("%", "ms", "USD/GPU-hour"); "" for none. */
+export const fieldUnit = (el) => el.dataset.unit || "";
+
+const withUnit = (n, unit) => (unit ? `${n} ${unit}` : `${n}`);
+
+/** The range a field takes, in the units it shows: "at most 100 %", "between 1 and 100 %". */
+export function rangeText(el) {
+  const lo = el.dataset.min, hi = el.dataset.max, unit = fieldUnit(el);
+  if (lo !== undefined && hi !== undefined) return `between ${sig(lo, 6)} and ${withUnit(sig(hi, 6), unit)}`;
+  if (hi !== undefined) return `at most ${withUnit(sig(hi, 6), unit)}`;
+  if (lo !== undefined) return `at least ${withUnit(sig(lo, 6), unit)}`;
+  return "";
+}
+
+/** A typed number outside the field's range, in the field's own units ("at most 100 %", not "at most 1.0"):
+ *  the message, or "" when it is within. `shown` is the number as the field shows it. */
+export function rangeError(el, shown) {
+  const lo = el.dataset.min, hi = el.dataset.max, unit = fieldUnit(el);
+  if (hi !== undefined && shown > Number(hi)) return `Must be at most ${withUnit(sig(hi, 6), unit)}.`;
+  if (lo !== undefined && shown < Number(lo)) return `Must be at least ${withUnit(sig(lo, 6), unit)}.`;
+  return "";
+}
+
+// A number typed in milliseconds, sent in seconds.
+function parseField(kind, raw) {
+  if (kind !== "ms") return parseNumberField(kind, raw);
+  const r = parseNumberField("number", raw);
+  return r.error ? r : { value: r.value / 1000 };
 }
 
 /** Read the form into {scenario (the API's JSON), errors ({path: message} of the fields the page
@@ -83,11 +128,24 @@ export function readForm() {
       setPath(scenario, "closed.billing_term", term);
       return;
     }
+    if (kind === "select" && path === "closed.image_model") {
+      const [id, size, quality] = raw.split("|");
+      setPath(scenario, path, id);
+      if (size) setPath(scenario, "closed.image_size", size);
+      if (quality) setPath(scenario, "closed.image_quality", quality);
+      return;
+    }
     if (kind === "select" || kind === "date") { setPath(scenario, path, raw); return; }
-    const { value, error } = parseNumberField(kind, raw);
-    if (error) errors[path] = error;
+    const { value, error } = parseField(kind, raw);
+    const shown = kind === "percent" ? value * 100 : (kind === "ms" ? value * 1000 : value);
+    const outside = error ? "" : rangeError(el, shown);
+    if (error || outside) errors[path] = error || outside;
     else setPath(scenario, path, value);
   });
+  // A GPU no provider rents (the provider list is empty): say so, rather than let the API guess a provider.
+  if (hosting() === "cloud" && $("f-open-provider").value === "" && scenario.open.usd_per_gpu_hour === undefined) {
+    errors["open.gpu"] = "No provider in the catalog rents this GPU: choose another, buy servers, or type a GPU price.";
+  }
   if (customPrices()) delete scenario.closed.model;
   else { delete scenario.closed.input_usd_per_mtok; delete scenario.closed.output_usd_per_mtok; }
   if (scenario.horizon_months !== undefined) scenario.horizon_months = Math.round(scenario.horizon_months);
@@ -103,8 +161,10 @@ export function keepOption(el, value) {
 /** Put a scenario (as saved or shared) back into the form. */
 export function writeForm(s) {
   $("f-ui-mode").value = volumeMode(s);
+  refreshVisibility();
   $("f-ui-custom-prices").checked = !(s.closed && s.closed.model) && !!(s.closed && s.closed.input_usd_per_mtok !== undefined);
   form.querySelectorAll("[data-path]").forEach((el) => {
+    if (!inMode(el)) return;                 // the other mode's twin of a field (open.model of images)
     const path = el.dataset.path;
     const kind = el.dataset.kind;
     let v = getPath(s, path);
@@ -112,14 +172,19 @@ export function writeForm(s) {
     if (path === "closed.seat_product" && v !== undefined) {
       v = v + "|" + ((s.closed && s.closed.billing_term) || "annual");
     }
+    if (path === "closed.image_model" && v !== undefined) {
+      v = [v, (s.closed && s.closed.image_size) || "1024x1024", (s.closed && s.closed.image_quality) || "any"].join("|");
+    }
     if (v === undefined || v === null) {
       if (el.dataset.default !== undefined) el.value = displayDefault(el);
       else if (el.tagName === "SELECT" && path === "workload.load_profile") el.value = "";
       return;
     }
-    const text = Array.isArray(v) ? JSON.stringify(v) : fieldText(kind, v);
+    const text = Array.isArray(v) ? JSON.stringify(v) : (kind === "ms" ? sig(v * 1000, 12) : fieldText(kind, v));
     el.value = text;
-    if (kind === "select" && el.value !== text && path !== "closed.seat_product") keepOption(el, text);
+    if (kind === "select" && el.value !== text && path !== "closed.seat_product" && path !== "closed.image_model") {
+      keepOption(el, text);
+    }
   });
   refreshProviders(s.open && s.open.provider, s.open && s.open.term);
   refreshVisibility();
@@ -148,8 +213,20 @@ function fillSelect(sel, choices, want) {
   if (choices.some((c) => c.value === want)) sel.value = want;
 }
 
+/** The GPUs a cloud rents (the catalog has a rate for): the others are hidden from the GPU picker
+ *  while renting at the catalog's rates (a typed GPU price prices any GPU). A choice made before
+ *  (a link, a saved scenario) stays chosen, and the page says that no provider rents it.
+ *  Returns the GPU ids rented. */
+export function filterGpus() {
+  const rented = new Set(pageOptions().rates.map((r) => r.gpu));
+  const catalogRate = hosting() === "cloud" && $("f-open-usd_per_gpu_hour").value.trim() === "";
+  $("f-open-gpu").querySelectorAll("option").forEach((o) => { o.hidden = catalogRate && !rented.has(o.value); });
+  return rented;
+}
+
 /** The provider and term selects for the GPU chosen; keeps (or picks) wantProvider / wantTerm. */
 export function refreshProviders(wantProvider, wantTerm) {
+  filterGpus();
   const gpu = $("f-open-gpu").value;
   const provSel = $("f-open-provider");
   const termSel = $("f-open-term");
@@ -189,20 +266,47 @@ export function clearErrors() {
   $("banner").hidden = true;
 }
 
-/** Each {path, message} next to the field it names (opening the Assumptions when it is there);
- *  the ones no visible field matches go to the banner. */
+// The active field a path names (or its first two parts name), else any field of that path.
+function fieldOf(path) {
+  const find = (p) => [...form.querySelectorAll(`[data-path="${CSS.escape(p)}"]`)];
+  const all = [...find(path), ...find(path.split(".").slice(0, 2).join("."))];
+  return all.find(active) || all[0] || null;
+}
+
+/** What the page calls a field the API names: its label ("Input share"), else the path in words
+ *  ("open.gpus_per_server" -> "gpus per server"). */
+export function fieldLabel(path) {
+  const el = fieldOf(path);
+  const label = el && el.id ? form.querySelector(`label[for="${CSS.escape(el.id)}"]`) : null;
+  if (label) return label.firstChild.textContent.trim();
+  const legend = el && el.closest("fieldset") ? el.closest("fieldset").querySelector("legend") : null;
+  if (legend) return legend.textContent.trim();
+  const last = String(path).split(".").pop();
+  return last.replace(/_usd_per_[a-z_]+$|_usd$|_s$/, "").replace(/_/g, " ");
+}
+
+// An API range message ("Must be greater than or equal to 0.0 and less than or equal to 1.0.") in
+// the units the field shows (percent, milliseconds) when the field knows its whole range; any other
+// message as it is (a plain number's range is already in the field's units).
+function inFieldUnits(el, message) {
+  if (!el || !["percent", "ms"].includes(el.dataset.kind) || el.dataset.min === undefined
+      || el.dataset.max === undefined || !/greater|less|>=|<=|\brange\b/i.test(message)) return message;
+  return `Must be ${rangeText(el)}.`;
+}
+
+/** Each {path, message} next to the field it names (opening the Assumptions when it is there), in the
+ *  field's units; the ones no visible field matches go to the banner, named by the field's label. */
 export function showErrors(list) {
   const unplaced = [];
   list.forEach(({ path, message }) => {
-    const el = form.querySelector(`[data-path="${CSS.escape(path)}"]`)
-      || form.querySelector(`[data-path="${CSS.escape(path.split(".").slice(0, 2).join("."))}"]`);
+    const el = fieldOf(path);
     if (el && active(el)) {
       el.setAttribute("aria-invalid", "true");
-      el.closest(".field").querySelector(".field-error").textContent = message;
+      el.closest(".field").querySelector(".field-error").textContent = inFieldUnits(el, message);
       const details = el.closest("details");
       if (details) details.open = true;
     } else {
-      unplaced.push(`${path}: ${message}`);
+      unplaced.push(path === "network" || path === "request" ? message : `${fieldLabel(path)}: ${inFieldUnits(el, message)}`);
     }
   });
   if (unplaced.length) {

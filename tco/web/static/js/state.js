@@ -1,7 +1,7 @@
 // The page's state: body[data-state], the stale mark on the results, the timings of the last
 // update, and the URL, which holds the form so that a link reopens the same scenario.
 import { $, form } from "./dom.js";
-import { active, customPrices, displayDefault, keepOption, mode, refreshProviders } from "./form.js";
+import { active, customPrices, displayDefault, inMode, keepOption, mode, refreshProviders } from "./form.js";
 
 /** body[data-state]: pending (an update is scheduled) | busy (asking the API) | ready | invalid | offline. */
 export const setPageState = (state) => { document.body.dataset.state = state; };
@@ -62,7 +62,7 @@ export function readUrl() {
   refreshProviders(s.fields.get("open.provider"), s.fields.get("open.term"));
   form.querySelectorAll("[data-path]").forEach((el) => {
     const v = s.fields.get(el.dataset.path);
-    if (v === undefined) return;
+    if (v === undefined || !inMode(el)) return;   // not the other mode's twin (open.model of images)
     if (el.dataset.kind === "radio") { el.checked = el.value === v; return; }
     el.value = v;
     if (el.tagName === "SELECT" && el.value !== v) keepOption(el, v);
