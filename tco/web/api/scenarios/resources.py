@@ -155,10 +155,9 @@ class Charts(MethodView):
 
 def report_answer(catalog, scenario) -> bytes:
     """Task of POST /report: the HTML page."""
-    from tco import charts
     from tco.report import html_report
-    result = evaluate(scenario, catalog)
-    return html_report(result, charts.all_figures(result)).encode()
+    result = evaluate(scenario, catalog, hybrid=True)
+    return html_report(result).encode()
 
 
 @blp.route("/report")
@@ -168,7 +167,8 @@ class Report(MethodView):
     @blp.doc(operationId="scenario_report",
              responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}})
     def post(self, scenario):
-        """A one-page HTML report: verdict, KPIs, the four charts and every assumption with its source."""
+        """A one-page HTML report: verdict, KPIs, three static charts, the people and one-off costs, the
+        hybrid plan and every assumption with its source; amounts to the cent. No script: it opens offline."""
         page = heavy_pool().run(report_answer, scenario)
         return Response(page, mimetype="text/html",
                         headers={"Content-Disposition": 'attachment; filename="tco_report.html"'})
