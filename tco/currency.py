@@ -77,17 +77,22 @@ USD = Currency("USD", "US dollar", "$", 1.0, None, None)
 def currency(catalog, code: str | None, field: str = "currency") -> Currency:
     """The currency ``code`` (case-insensitive; None or "" = USD) at the catalog's rate in force.
 
-    Raises :class:`~tco.scenario.ScenarioError` at ``field`` naming the valid codes when the code
-    is unknown or the catalog has no rate in force for it.
+    When no rate is in force yet at the catalog's ``as_of`` (a scenario priced in the past), the
+    oldest row of the table is used: its date says which rate it is.  Raises
+    :class:`~tco.scenario.ScenarioError` at ``field`` naming the valid codes when the code is unknown.
     """
     c = (code or "USD").strip().upper()
     if c == "USD":
         return USD
+    if c not in CODES:
+        raise ScenarioError(field, f"unknown currency {code!r}: one of {', '.join(CODES)}")
     rows = catalog["fx_rates"]
-    row = rows[rows["currency"] == c] if c in CODES else rows.iloc[0:0]
+    row = rows[rows["currency"] == c]
     if row.empty:
-        have = ["USD", *sorted(set(rows["currency"].astype(str)))]
-        raise ScenarioError(field, f"unknown currency {code!r}: one of {', '.join(have)}")
+        hist = catalog.history["fx_rates"]
+        row = hist[hist["currency"] == c].sort_values("effective_date").iloc[:1]
+    if row.empty:
+        raise ScenarioError(field, f"no reference rate for {c} in fx_rates.csv; USD and the codes it has work")
     r = row.iloc[-1]
     return Currency(c, str(r["display_name"]), str(r["symbol"]), float(r["units_per_usd"]),
                     str(r["effective_date"])[:10], str(r["source_url"]))

@@ -115,7 +115,8 @@ def component_totals(result: Result) -> list[dict]:
     and whether each is a people cost or a one-off."""
     m = result.monthly
     tot = m.groupby(["option", "component"], sort=False)["usd"].sum()
-    return [{"option": o, "component": c, "label": COMPONENT_LABELS.get(c, c), "usd": float(v),
+    return [{"option": o, "component": c, "label": COMPONENT_LABELS.get(c, c).removeprefix("Hybrid: "),
+             "usd": float(v),
              "people": c in PEOPLE_COMPONENTS, "one_off": c in ONE_OFF_COMPONENTS}
             for (o, c), v in tot.items()]
 
