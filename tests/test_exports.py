@@ -202,3 +202,29 @@ def test_pdf_report_carries_the_people_costs_in_the_currency(client):
     assert "€63,394.49" in text and "€20,396.27" in text
     assert "MLOps staff" in text and "Hybrid plan" in text and "Assumptions and their sources" in text
     assert "0.960523 EUR per USD" in text and "2025-02-28" in text      # the rate, to six digits
+
+
+# ---------------------------------------------------------------- CLI
+
+def test_cli_report_writes_the_workbook_and_the_pdf(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from tco.cli import main
+    scenario = tmp_path / "scenario.json"
+    scenario.write_text(json.dumps({**PEOPLE, "currency": "EUR"}))
+    runner = CliRunner()
+    res = runner.invoke(main, ["report", str(scenario), "--format", "xlsx", "-o", str(tmp_path / "t.xlsx")])
+    assert res.exit_code == 0, res.output
+    sheet = openpyxl.load_workbook(tmp_path / "t.xlsx")["Monthly"]
+    head = [c.value for c in sheet[1]]
+    j = head.index("Self-hosted: MLOps staff [EUR]")
+    assert round(sum(r[j] for r in sheet.iter_rows(min_row=2, values_only=True)), 2) == 63_394.49   # 66,000 x 0.96052252
+    res = runner.invoke(main, ["report", str(scenario), "--format", "pdf", "--currency", "usd", "-o",
+                               str(tmp_path / "t.pdf")])
+    assert res.exit_code == 0, res.output
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(tmp_path / "t.pdf").pages)
+    assert "$66,000.00" in text and "$21,234.56" in text
+    res = runner.invoke(main, ["report", str(scenario), "--currency", "XYZ"])
+    assert res.exit_code == 2 and "one of USD, EUR" in res.output

@@ -5,9 +5,11 @@
 //   api.js     the v1 API and its error shape                            update.js     the update cycle
 //   kpis.js    verdict and KPI cards                                     charts.js     plotly figures
 //   uncertainty.js  the Monte Carlo panel (tornado, fan)                 saved.js      saved scenarios
-//   downloads.js    CSV, report, link                                    usage.js      a usage export fills the workload
+//   downloads.js    CSV, report, PDF, XLSX, link, print                  usage.js      a usage export fills the workload
+//   currency.js     the header's currency picker (format.js converts the amounts)
 import { $, form } from "./js/dom.js";
-import { copyLink, downloadCsv, downloadReport } from "./js/downloads.js";
+import { watchCurrency } from "./js/currency.js";
+import { copyLink, downloadCsv, downloadPdf, downloadReport, downloadXlsx, watchPrint } from "./js/downloads.js";
 import { displayDefault, filterClosedModels, refreshProviders, refreshVisibility } from "./js/form.js";
 import { refreshSaved, save } from "./js/saved.js";
 import { readUrl } from "./js/state.js";
@@ -46,6 +48,10 @@ function init() {
   form.addEventListener("submit", (e) => { e.preventDefault(); update(); });
   $("btn-csv").addEventListener("click", downloadCsv);
   $("btn-report").addEventListener("click", downloadReport);
+  $("btn-pdf").addEventListener("click", downloadPdf);
+  $("btn-xlsx").addEventListener("click", downloadXlsx);
+  watchCurrency(update);
+  watchPrint();
   $("btn-link").addEventListener("click", copyLink);
   $("btn-save").addEventListener("click", save);
   watchUncertainty();
