@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
+import re
 
 from tco import svgcharts
 from tco.components import COMPONENT_LABELS, ONE_OFF_COMPONENTS
@@ -136,7 +137,8 @@ def kpis(result: Result, cur: Currency = USD) -> list[tuple[str, str]]:
         ("Savings, NPV", fmt_money(s["savings_npv_usd"], cur)),
         (f"Closed per {s['unit']}", fmt_money(s["closed_levelised_usd_per_unit"], cur)),
         (f"Self-hosted per {s['unit']}", fmt_money(s["open_levelised_usd_per_unit"], cur)),
-        ("Fleet at peak", f"{s['peak_replicas']} replicas, {s['peak_gpus']} GPUs"),
+        ("Fleet at peak", f"{s['peak_replicas']} replica{'' if s['peak_replicas'] == 1 else 's'}, "
+                          f"{s['peak_gpus']} GPU{'' if s['peak_gpus'] == 1 else 's'}"),
     ]
     if "hybrid_total_usd" in s:
         out.append((f"Hybrid plan, {H} months", fmt_money(s["hybrid_total_usd"], cur)))
@@ -144,8 +146,17 @@ def kpis(result: Result, cur: Currency = USD) -> list[tuple[str, str]]:
 
 
 def _axis(cur: Currency):
-    """Tick labels of an axis whose values are already in ``cur``: short money (1.2M, 350k)."""
-    return lambda v: fmt_short(v / cur.units_per_usd, cur)
+    """Tick labels of an axis whose values are already in ``cur``: short money without trailing
+    zeros (1.2M, 350k, 50M).
+
+    >>> [_axis(USD)(v) for v in (5e7, 1.5e6, 1.23e6, 0, 20)]
+    ['$50M', '$1.5M', '$1.23M', '$0', '$20.00']
+    """
+    def tick(v: float) -> str:
+        if v == 0:
+            return f"{cur.symbol}0"
+        return re.sub(r"\.?0+([kMB])$", r"\1", fmt_short(v / cur.units_per_usd, cur))
+    return tick
 
 
 def report_charts(result: Result, cur: Currency = USD) -> list[str]:
