@@ -52,9 +52,13 @@ def test_the_pdf_report_downloads_with_the_people_costs(page, live):
 
 def test_the_workbook_downloads_and_its_wide_sheet_sums_to_the_totals(page, live):
     open_dashboard(page, live.url)
+    hostile = "=HYPERLINK(\"http://evil.example\")"          # a scenario name that would run as a formula
+    page.fill("#f-ui-save-name", hostile)
     scenario, data, name = _download(page, "#btn-xlsx", "/api/v1/tco.xlsx")
     assert name == "tco.xlsx"
     book = openpyxl.load_workbook(io.BytesIO(data))
+    title = book["Summary"]["A1"]
+    assert title.value == hostile and title.data_type == "s" and title.quotePrefix
     sheet = book["Monthly"]
     head = [c.value for c in sheet[1]]
     body = list(sheet.iter_rows(min_row=2, values_only=True))

@@ -34,11 +34,18 @@ export const downloadCsv = () => downloadFrom(CSV_URL, "tco_monthly.csv");
 /** The form's scenario as a one-page HTML report. */
 export const downloadReport = () => downloadFrom(REPORT_URL, "tco_report.html");
 
+/** The title of a PDF or workbook: the scenario's name where one is typed (the save box). */
+function titled(url) {
+  const box = document.getElementById("f-ui-save-name");
+  const name = box ? box.value.trim() : "";
+  return name ? `${url}?title=${encodeURIComponent(name.slice(0, 200))}` : url;
+}
+
 /** The same report as an A4 PDF. */
-export const downloadPdf = () => downloadFrom(PDF_URL, "tco_report.pdf");
+export const downloadPdf = () => downloadFrom(titled(PDF_URL), "tco_report.pdf");
 
 /** The workbook: summary, a row per month and a column per component, assumptions with sources. */
-export const downloadXlsx = () => downloadFrom(XLSX_URL, "tco.xlsx");
+export const downloadXlsx = () => downloadFrom(titled(XLSX_URL), "tco.xlsx");
 
 /** The form into the URL, and the URL onto the clipboard (where the page may write there). */
 export async function copyLink() {
