@@ -149,13 +149,14 @@ def _axis(cur: Currency):
     """Tick labels of an axis whose values are already in ``cur``: short money without trailing
     zeros (1.2M, 350k, 50M).
 
-    >>> [_axis(USD)(v) for v in (5e7, 1.5e6, 1.23e6, 0, 20)]
-    ['$50M', '$1.5M', '$1.23M', '$0', '$20.00']
+    >>> [_axis(USD)(v) for v in (5e7, 1.5e6, 1.23e6, 5e5, 1e9, 0, 20)]
+    ['$50M', '$1.5M', '$1.23M', '$500k', '$1B', '$0', '$20.00']
     """
     def tick(v: float) -> str:
         if v == 0:
             return f"{cur.symbol}0"
-        return re.sub(r"\.?0+([kMB])$", r"\1", fmt_short(v / cur.units_per_usd, cur))
+        text = fmt_short(v / cur.units_per_usd, cur)
+        return re.sub(r"\.0+([kMB])$", r"\1", re.sub(r"(\.\d*?[1-9])0+([kMB])$", r"\1\2", text))
     return tick
 
 
