@@ -238,6 +238,60 @@ def calibrate(dirs, loso, rows) -> None:
         click.echo(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 
 
+REPORT_FORMATS = {"html": ".html", "pdf": ".pdf", "xlsx": ".xlsx", "csv": ".csv", "csv-wide": ".csv"}
+
+
+@main.command()
+@click.argument("scenario_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(list(REPORT_FORMATS)), default="html", show_default=True,
+              help="html or pdf: the one-page report; xlsx: the workbook (summary, wide monthly sheet, "
+                   "assumptions); csv / csv-wide: the monthly schedule, long or wide.")
+@click.option("--currency", "code", default=None,
+              help="Show amounts in EUR, GBP, JPY, CHF, CAD, AUD, INR or CNY (fx_rates.csv) [default: the file's "
+                   "currency, else USD].")
+@click.option("--title", default="tco report", show_default=True, help="Title of the report or workbook.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="File to write [default: tco_report.<ext> in the current folder; - = standard output].")
+@click.option("--dir", "dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="Extra folder of tables on top of the shipped ones.")
+def report(scenario_file, fmt, code, title, output, dirs) -> None:
+    """Price the scenario in SCENARIO_FILE (the JSON body of POST /api/v1/tco) and write its report,
+    workbook or monthly CSV."""
+    import json as _json
+
+    import marshmallow as ma
+
+    from tco.currency import currency
+    from tco.engine import evaluate
+    from tco.scenario import ScenarioError
+    from tco.web.api.scenarios.schemas import ScenarioSchema
+
+    cat = _load_or_exit(dirs, None)
+    try:
+        scenario = ScenarioSchema().load(_json.loads(Path(scenario_file).read_text(encoding="utf-8")))
+        cur = currency(cat, code or scenario.currency, "--currency" if code else "currency")
+        result = evaluate(scenario, cat, hybrid=fmt in ("html", "pdf", "xlsx"))
+    except ma.ValidationError as exc:            # a field out of range, an unknown currency code
+        raise click.UsageError(f"{scenario_file}: {exc.normalized_messages()}") from None
+    except (ScenarioError, ValueError) as exc:    # bad JSON, an unknown model, no rate for --currency
+        raise click.UsageError(f"{scenario_file}: {exc}") from None
+    if fmt in ("html", "pdf"):
+        from tco.report import html_report, pdf_report
+        body = pdf_report(result, cur, title) if fmt == "pdf" else html_report(result, cur, title).encode()
+    elif fmt == "xlsx":
+        from tco.workbook import workbook
+        body = workbook(result, cur, title)
+    else:
+        from tco.workbook import monthly_long, monthly_wide
+        body = csv_text(monthly_wide(result, cur) if fmt == "csv-wide" else monthly_long(result, cur)).encode()
+    if output == "-":
+        sys.stdout.buffer.write(body)
+        return
+    path = Path(output or f"tco_report{REPORT_FORMATS[fmt]}")
+    path.write_bytes(body)
+    click.echo(f"wrote {path} ({len(body):,} bytes, {cur.code})", err=True)
+
+
 @main.group()
 def usage() -> None:
     """Price API usage logs."""

@@ -1,4 +1,9 @@
-"""Words and pages from a Result: the plain-language verdict and the one-page HTML report.
+"""Words and pages from a Result: the plain-language verdict, the one-page HTML report and its PDF.
+
+The report (:func:`html_report`, :func:`pdf_report`) holds the verdict, the KPIs, three static SVG
+charts (:mod:`tco.svgcharts`), the people and one-off costs, the cost of every component, the
+hybrid plan and every assumption with its source; every amount is money to the cent in the
+chosen :class:`~tco.currency.Currency`, whose rate and date the page states.
 
 >>> fmt_usd(1234567)
 '$1.23M'
@@ -12,21 +17,18 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
+import re
 
 from tco.breakeven import months_text
+from tco import svgcharts
+from tco.components import COMPONENT_LABELS, ONE_OFF_COMPONENTS
+from tco.currency import USD, Currency, fmt_money, fmt_short
 from tco.result import Result
 
 
 def fmt_usd(x: float | None) -> str:
-    """Money for people: $950, $12.3k, $1.23M, $4.5B."""
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    sign = "-" if x < 0 else ""
-    a = abs(x)
-    for div, suffix, digits in ((1e9, "B", 2), (1e6, "M", 2), (1e3, "k", 1)):
-        if a >= div:
-            return f"{sign}${a / div:.{digits}f}{suffix}".replace(".0k", "k")
-    return f"{sign}${a:,.0f}" if a >= 100 else f"{sign}${a:,.2f}"
+    """Money for people: $950, $12.3k, $1.23M, $4.5B (:func:`tco.currency.fmt_short` in US dollars)."""
+    return fmt_short(x, USD)
 
 
 def fmt_volume(x: float | None) -> str:
@@ -46,8 +48,8 @@ def fmt_months(t: float | None) -> str:
     return f"month {int(math.floor(t)) + 1}"
 
 
-def verdict(result: Result) -> str:
-    """One sentence a CFO can read: which option is cheaper, from when, and by how much."""
+def verdict(result: Result, cur: Currency = USD) -> str:
+    """One sentence a CFO can read: which option is cheaper, from when, and by how much (in ``cur``)."""
     s = result.summary
     vol = result.resolved.volumes
     unit = "images" if vol.kind == "images" else "tokens"
@@ -69,7 +71,7 @@ def verdict(result: Result) -> str:
                 if be_v is not None and be_v > be_v0 else "")
         when = f"from {months_text(be_m)}" if be_m is not None else "over the horizon"
         return (f"{where}, self-hosting {open_label} is cheaper {when} and saves "
-                f"{fmt_usd(saving)} over {H} months against {s['closed_label']}.{tail}")
+                f"{fmt_short(saving, cur)} over {H} months against {s['closed_label']}.{tail}")
     tail = ""
     if be_m is not None:    # ahead for a while, behind again by the end
         tail = (f" Its cumulative cost falls to the closed option's in {months_text(be_m)} but ends above it.")
@@ -78,11 +80,11 @@ def verdict(result: Result) -> str:
                  if be_v > be_v0 else
                  f" It is cheaper month by month at this volume but does not recover its one-off costs in {H} months.")
     return (f"{where}, {s['closed_label']} stays cheaper: self-hosting {open_label} would cost "
-            f"{fmt_usd(-saving)} more over {H} months.{tail}")
+            f"{fmt_short(-saving, cur)} more over {H} months.{tail}")
 
 
-def hybrid_verdict(result: Result) -> str | None:
-    """One sentence on the hybrid plan, when the result has one."""
+def hybrid_verdict(result: Result, cur: Currency = USD) -> str | None:
+    """One sentence on the hybrid plan, when the result has one (amounts in ``cur``)."""
     s, plan = result.summary, result.hybrid
     if plan is None or "hybrid_total_usd" not in s:
         return None
@@ -97,49 +99,194 @@ def hybrid_verdict(result: Result) -> str | None:
     peak_txt = (f"the API takes the peaks ({share:.0%} of the {what} by the last month)" if share > 0.005
                 else "the API is no longer needed once they run")
     cheaper_pure = "self-hosting alone" if vs_open <= vs_closed else f"{s['closed_label']} alone"
-    gain = (f"{fmt_usd(vs)} below {cheaper_pure}" if vs >= 0.5 else f"no cheaper than {cheaper_pure}")
+    gain = (f"{fmt_short(vs, cur)} below {cheaper_pure}" if vs >= 0.5 else f"no cheaper than {cheaper_pure}")
     return (f"Mix: from month {plan.switch_month + 1}, run up to {n} own replica{'s' if n != 1 else ''} for the base load "
-            f"and {peak_txt}: {fmt_usd(s['hybrid_total_usd'])} over {H} months, {gain}.")
+            f"and {peak_txt}: {fmt_short(s['hybrid_total_usd'], cur)} over {H} months, {gain}.")
 
 
-def html_report(result: Result, figures: dict, title: str = "tco report") -> str:
-    """A self-contained one-page HTML report (plotly.js inlined once, so it opens offline)."""
+
+#: Components paid for people's time (the self-hosted option's staff and evaluation work).
+PEOPLE_COMPONENTS = ("staff", "evaluation")
+OPTION_LABELS = {"closed": "Closed API", "self_hosted": "Self-hosted", "hybrid": "Hybrid plan"}
+
+
+def fmt_number(v) -> str:
+    """An assumption's value for reading: six significant digits with separators, text as it is.
+
+    >>> fmt_number(249.99999999999991), fmt_number(2e9), fmt_number(0.08), fmt_number("2026-12-02")
+    ('250', '2,000,000,000', '0.08', '2026-12-02')
+    """
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return str(v)
+    if not math.isfinite(v):
+        return "n/a"
+    r = float(f"{v:.6g}")
+    return f"{r:,.0f}" if r == int(r) and abs(r) < 1e15 else f"{r:,.6g}"
+
+
+def component_totals(result: Result) -> list[dict]:
+    """Each option's components with their total over the horizon [USD], in the monthly table's order,
+    and whether each is a people cost or a one-off."""
+    m = result.monthly
+    tot = m.groupby(["option", "component"], sort=False)["usd"].sum()
+    return [{"option": o, "component": c, "label": COMPONENT_LABELS.get(c, c).removeprefix("Hybrid: "),
+             "usd": float(v),
+             "people": c in PEOPLE_COMPONENTS, "one_off": c in ONE_OFF_COMPONENTS}
+            for (o, c), v in tot.items()]
+
+
+def kpis(result: Result, cur: Currency = USD) -> list[tuple[str, str]]:
+    """The report's key figures as (label, text) pairs, money to the cent in ``cur``."""
     s = result.summary
-    kpis = [
-        ("Break-even volume", "never" if s["breakeven_volume_per_month"] is None else
-         f"{fmt_volume(s['breakeven_volume_per_month'])} {('images' if s['unit'] == 'image' else 'tokens')}/month"),
-        ("Break-even", fmt_months(s["breakeven_month"])),
-        (f"Closed, {s['horizon_months']} months", fmt_usd(s["closed_total_usd"])),
-        (f"Self-hosted, {s['horizon_months']} months", fmt_usd(s["open_total_usd"])),
-        ("Savings from self-hosting", fmt_usd(s["savings_usd"])),
-        (f"Closed per {s['unit']}", fmt_usd(s["closed_levelised_usd_per_unit"])),
-        (f"Self-hosted per {s['unit']}", fmt_usd(s["open_levelised_usd_per_unit"])),
+    H = s["horizon_months"]
+    unit_word = s.get("breakeven_volume_unit") or ("images/month" if s["unit"] == "image" else "tokens/month")
+    be_v = s["breakeven_volume_per_month"]
+    out = [
+        ("Break-even volume", ("never" if s["savings_usd"] <= 0 else "n/a") if be_v is None
+         else f"{fmt_volume(be_v)} {unit_word}"),
+        ("Break-even", "never" if s["breakeven_month"] is None else months_text(s["breakeven_month"])),
+        (f"Closed, {H} months", fmt_money(s["closed_total_usd"], cur)),
+        (f"Self-hosted, {H} months", fmt_money(s["open_total_usd"], cur)),
+        ("Savings from self-hosting", fmt_money(s["savings_usd"], cur)),
+        ("Savings, NPV", fmt_money(s["savings_npv_usd"], cur)),
+        (f"Closed per {s['unit']}", fmt_money(s["closed_levelised_usd_per_unit"], cur)),
+        (f"Self-hosted per {s['unit']}", fmt_money(s["open_levelised_usd_per_unit"], cur)),
+        ("Fleet at peak", f"{s['peak_replicas']} replica{'' if s['peak_replicas'] == 1 else 's'}, "
+                          f"{s['peak_gpus']} GPU{'' if s['peak_gpus'] == 1 else 's'}"),
     ]
-    charts = []
-    for i, (name, fig) in enumerate(figures.items()):
-        charts.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0), div_id=f"chart-{name}",
-                                  config={"displaylogo": False}))
-    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v['value']))}</td>"
-                   f"<td>{html.escape(v['unit'])}</td><td>{html.escape(v['source'])}</td></tr>"
-                   for k, v in result.assumptions.items())
-    cards = "".join(f"<div class='kpi'><div class='k'>{html.escape(k)}</div><div class='v'>{html.escape(v)}</div></div>"
-                    for k, v in kpis)
+    if "hybrid_total_usd" in s:
+        out.append((f"Hybrid plan, {H} months", fmt_money(s["hybrid_total_usd"], cur)))
+    return out
+
+
+def _axis(cur: Currency):
+    """Tick labels of an axis whose values are already in ``cur``: short money without trailing
+    zeros (1.2M, 350k, 50M).
+
+    >>> [_axis(USD)(v) for v in (5e7, 1.5e6, 1.23e6, 5e5, 1e9, 0, 20)]
+    ['$50M', '$1.5M', '$1.23M', '$500k', '$1B', '$0', '$20.00']
+    """
+    def tick(v: float) -> str:
+        if v == 0:
+            return f"{cur.symbol}0"
+        text = fmt_short(v / cur.units_per_usd, cur)
+        return re.sub(r"\.0+([kMB])$", r"\1", re.sub(r"(\.\d*?[1-9])0+([kMB])$", r"\1\2", text))
+    return tick
+
+
+def report_charts(result: Result, cur: Currency = USD) -> list[str]:
+    """The report's three SVG charts: cumulative cost, steady monthly cost vs volume, cost by component."""
+    tot = result.totals_by_month()
+    months = tot.index.to_numpy() + 1
+    options = [c for c in ("closed", "self_hosted", "hybrid") if c in tot.columns]
+    cum = svgcharts.line_chart({OPTION_LABELS[o]: (months, cur.convert(tot[f"{o}_cumulative"])) for o in options},
+                               f"Cumulative cost [{cur.code}]", "month", fmt=_axis(cur))
+    charts = [cum]
+    try:
+        curve = result.curve(60)
+    except ValueError:          # a volume of zero has no curve
+        curve = None
+    if curve is not None and len(curve):
+        unit = "images/month" if result.resolved.volumes.kind == "images" else "tokens/month"
+        charts.append(svgcharts.line_chart(
+            {"Closed API": (curve["volume"], cur.convert(curve["closed_usd"])),
+             "Self-hosted": (curve["volume"], cur.convert(curve["open_usd"]))},
+            f"Steady monthly cost vs volume [{cur.code}/month]", unit, fmt=_axis(cur), log_x=True,
+            x_fmt=fmt_volume))
+    parts = component_totals(result)
+    charts.append(svgcharts.bar_chart([f"{OPTION_LABELS[p['option']]}: {p['label']}" for p in parts],
+                                      cur.convert([p["usd"] for p in parts]),
+                                      f"Cost by component over {result.summary['horizon_months']} months "
+                                      f"[{cur.code}]", fmt=lambda v: fmt_money(v / cur.units_per_usd, cur),
+                                      groups=[("closed", "self_hosted", "hybrid").index(p["option"]) for p in parts]))
+    return charts
+
+
+def _table(head: list[str], rows: list[list[str]], numeric: set[int] = frozenset(),
+           widths: tuple[int, ...] = ()) -> str:
+    """An HTML table; ``numeric`` columns right-aligned, ``widths`` in percent (fixed layout)."""
+    th = "".join(f"<th{f' style=width:{widths[i]}%' if widths else ''}>{html.escape(h)}</th>"
+                 for i, h in enumerate(head))
+    body = "".join("<tr>" + "".join(f"<td{' class=num' if i in numeric else ''}>{html.escape(str(c))}</td>"
+                                    for i, c in enumerate(r)) + "</tr>" for r in rows)
+    fixed = " class=fixed" if widths else ""
+    return f"<table{fixed}><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _hybrid_section(result: Result, cur: Currency) -> str:
+    s, plan = result.summary, result.hybrid
+    if plan is None or "hybrid_total_usd" not in s:
+        return ""
+    sw = s["hybrid_switch_month"]
+    rows = [["Switch to own replicas", "never" if sw is None else f"month {sw + 1}"],
+            ["Own replicas at peak", str(s["hybrid_peak_replicas"])],
+            ["API share of the volume in the last month", f"{s['hybrid_api_share_final']:.0%}"],
+            [f"Total over {s['horizon_months']} months", fmt_money(s["hybrid_total_usd"], cur)],
+            ["NPV", fmt_money(s["hybrid_npv_usd"], cur)],
+            ["Below the closed option", fmt_money(s["hybrid_savings_vs_closed_usd"], cur)],
+            ["Below the self-hosted option", fmt_money(s["hybrid_savings_vs_self_hosted_usd"], cur)]]
+    return (f"<h2>Hybrid plan</h2><p>{html.escape(hybrid_verdict(result, cur) or '')}</p>"
+            + _table(["", "value"], rows, {1}))
+
+
+CSS = """
+@page { size: A4; margin: 14mm 12mm; }
+body { font-family: "DejaVu Sans", system-ui, sans-serif; margin: 0 auto; max-width: 190mm; color: #1f2933;
+       font-size: 10pt; }
+h1 { font-size: 16pt; margin: 0 0 4pt; } h2 { font-size: 12pt; margin: 12pt 0 4pt; }
+.kpis { display: flex; flex-wrap: wrap; gap: 6pt; margin: 8pt 0; }
+.kpi { border: 1px solid #e4e7eb; border-radius: 4pt; padding: 4pt 6pt; width: 42mm; break-inside: avoid; }
+.kpi .k { font-size: 8pt; color: #52606d; } .kpi .v { font-size: 11pt; font-weight: 600; }
+.chart { break-inside: avoid; margin: 6pt 0; } .chart svg { width: 100%; height: auto; }
+table { border-collapse: collapse; font-size: 8pt; width: 100%; }
+td, th { border-bottom: 1px solid #e4e7eb; padding: 2pt 4pt; text-align: left; vertical-align: top; }
+td.num { text-align: right; } td { overflow-wrap: anywhere; } table.fixed { table-layout: fixed; }
+.note { color: #52606d; font-size: 8pt; }
+"""
+
+
+def html_report(result: Result, cur: Currency = USD, title: str = "tco report") -> str:
+    """A self-contained one-page HTML report: no script, static SVG charts, a few tens of kB.
+
+    Every amount is money to the cent in ``cur`` (the rate and its date are stated at the top);
+    the assumptions keep their catalog units (USD prices stay USD).
+    """
+    s = result.summary
+    H = s["horizon_months"]
+    cards = "".join(f"<div class='kpi'><div class='k'>{html.escape(k)}</div><div class='v'>{html.escape(v)}</div>"
+                    f"</div>" for k, v in kpis(result, cur))
+    charts = "".join(f"<div class='chart'>{svg}</div>" for svg in report_charts(result, cur))
+    parts = component_totals(result)
+    people = [p for p in parts if p["people"] or p["one_off"]]
+    people_rows = [[OPTION_LABELS[p["option"]], p["label"], "one-off" if p["one_off"] else "people",
+                    fmt_money(p["usd"], cur)] for p in people]
+    people_html = (_table(["option", "component", "kind", f"total over {H} months"], people_rows, {3}) if people
+                   else "<p>No people or one-off costs in this scenario.</p>")
+    comp_rows = [[OPTION_LABELS[p["option"]], p["label"], fmt_money(p["usd"], cur)] for p in parts]
+    assumptions = [[k, fmt_number(v["value"]), v["unit"], v["source"]] for k, v in result.assumptions.items()]
+    as_of = result.assumptions.get("catalog.as_of", {}).get("value", "")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #1f2933; }}
-.kpis {{ display: grid; grid-template-columns: repeat(4, 1fr); gap: .75rem; margin: 1rem 0; }}
-.kpi {{ border: 1px solid #e4e7eb; border-radius: 8px; padding: .6rem .8rem; }}
-.kpi .k {{ font-size: .8rem; color: #52606d; }} .kpi .v {{ font-size: 1.3rem; font-weight: 600; }}
-table {{ border-collapse: collapse; font-size: .8rem; }} td, th {{ border-bottom: 1px solid #e4e7eb; padding: .2rem .5rem;
-text-align: left; vertical-align: top; }}
-</style></head><body>
+<style>{CSS}</style></head><body>
 <h1>{html.escape(title)}</h1>
-<p>Generated {dt.date.today().isoformat()} by tco; prices in force on {html.escape(str(result.assumptions.get(
-        'catalog.as_of', {}).get('value', '')))}.</p>
-<p class="verdict"><strong>{html.escape(verdict(result))}</strong></p>
+<p class="note">Generated {dt.date.today().isoformat()} by tco; prices in force on {html.escape(str(as_of))}.
+{html.escape(cur.rate_note())}</p>
+<p class="verdict"><strong>{html.escape(verdict(result, cur))}</strong></p>
+<p>{html.escape(s['closed_label'])} against {html.escape(s['open_label'])} ({html.escape(s['billing_label'])}).</p>
 <div class="kpis">{cards}</div>
-{''.join(charts)}
+{charts}
+<h2>People and one-off costs</h2>
+{people_html}
+<h2>Cost by component over {H} months</h2>
+{_table(["option", "component", "total"], comp_rows, {2})}
+{_hybrid_section(result, cur)}
 <h2>Assumptions and their sources</h2>
-<table><thead><tr><th>input</th><th>value</th><th>unit</th><th>source</th></tr></thead><tbody>{rows}</tbody></table>
+<p class="note">In the catalog's own units: prices in US dollars.</p>
+{_table(["input", "value", "unit", "source"], assumptions, {1}, (24, 22, 10, 44))}
 </body></html>"""
+
+
+def pdf_report(result: Result, cur: Currency = USD, title: str = "tco report") -> bytes:
+    """The report of :func:`html_report` as an A4 PDF (weasyprint), well under 1 MB."""
+    import weasyprint   # imported here: a second or so of start-up the other answers do not need
+    return weasyprint.HTML(string=html_report(result, cur, title)).write_pdf()

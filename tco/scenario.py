@@ -200,6 +200,8 @@ class Scenario:
     finance: Finance = field(default_factory=Finance)
     horizon_months: int = 36
     as_of: str | None = None
+    #: Currency the results are shown in (display only: the engine prices in USD); None = USD.
+    currency: str | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Scenario":
@@ -209,7 +211,7 @@ class Scenario:
         for key, value in data.items():
             if key in parts:
                 kwargs[key] = _build(parts[key], value or {}, key)
-            elif key in ("horizon_months", "as_of"):
+            elif key in ("horizon_months", "as_of", "currency"):
                 kwargs[key] = value
             else:
                 raise ScenarioError(key, "unknown field")
@@ -220,9 +222,10 @@ class Scenario:
 
     def replace(self, **sections: Mapping[str, Any]) -> "Scenario":
         """A copy with some fields of some sections changed: ``s.replace(open={"gpu": "h200"})``."""
-        new = {k: getattr(self, k) for k in ("workload", "closed", "open", "finance", "horizon_months", "as_of")}
+        new = {k: getattr(self, k) for k in ("workload", "closed", "open", "finance", "horizon_months", "as_of",
+                                             "currency")}
         for key, changes in sections.items():
-            if key in ("horizon_months", "as_of"):
+            if key in ("horizon_months", "as_of", "currency"):
                 new[key] = changes
             else:
                 new[key] = dataclasses.replace(new[key], **changes)

@@ -300,6 +300,22 @@ _add(Table(
 _PRICED_MODELS = (("api_prices", "model_id"), ("image_prices", "model_id"))
 
 _add(Table(
+    name="fx_rates",
+    description="Reference exchange rates: units of a currency per US dollar, to show USD results in it.",
+    key=("currency", "effective_date"),
+    columns=(
+        Column("currency", "choice", "-", "ISO 4217 code of the currency.",
+               choices=("EUR", "GBP", "JPY", "CHF", "CAD", "AUD", "INR", "CNY")),
+        Column("display_name", "str", "-", "Name of the currency."),
+        Column("symbol", "str", "-", "Symbol written before amounts (EUR shows as the euro sign)."),
+        Column("units_per_usd", "float", "units/USD", "Units of the currency one US dollar buys at the "
+                                                      "reference rate.", min=1e-6, max=1e6),
+        IS_ESTIMATE,
+        EFFECTIVE_DATE, SOURCE_URL, NOTES,
+    ),
+))
+
+_add(Table(
     name="model_lifecycle",
     description="Deprecation and shutdown dates of priced models, and the successor their vendor names.",
     key=("model_id", "effective_date"),

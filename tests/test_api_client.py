@@ -22,8 +22,11 @@ from tco.web.api.scenarios.schemas import EXAMPLE
 from test_api import INLINE
 
 PACKAGE = "tco_api_client"
-#: The generator knows no text/csv request body: it is told to send it as bytes (its documented option).
-CONFIG = "post_hooks: []\ncontent_type_overrides:\n  text/csv: application/octet-stream\n"
+#: The generator knows no text/csv request body, nor PDF or XLSX answers: it is told to take them as
+#: bytes (its documented option).
+CONFIG = ("post_hooks: []\ncontent_type_overrides:\n  text/csv: application/octet-stream\n"
+          "  application/pdf: application/octet-stream\n"
+          "  application/vnd.openxmlformats-officedocument.spreadsheetml.sheet: application/octet-stream\n")
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +147,10 @@ def test_generated_client_calls_every_operation(generated, client, spec):
     assert isinstance(charts.figures.additional_properties["cumulative_cost"], M("Figure"))
     report = call("scenarios", "scenario_report", None, body=inline)
     assert report.content.startswith(b"<!DOCTYPE html>") or b"<html" in report.content[:200]
+    pdf = call("exports", "scenario_report_pdf", None, body=inline, title="client test")
+    assert pdf.content.startswith(b"%PDF") and len(pdf.content) < 1_000_000
+    xlsx = call("exports", "price_scenario_xlsx", None, body=inline)
+    assert xlsx.content.startswith(b"PK")          # an XLSX is a zip archive
     be = call("scenarios", "breakeven", "BreakevenResponse",
               body=M("BreakevenRequest").from_dict({**copy.deepcopy(INLINE), "curve": {"points": 5}})).parsed
     assert len(be.curve) == 5

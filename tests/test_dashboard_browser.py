@@ -306,6 +306,11 @@ def test_the_csv_downloads_with_a_row_per_month_and_component(page, live):
     with open(download.path(), newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert {"month", "option", "component", "usd"} <= set(rows[0])
+    # the month's volume once, on its own row (option workload, component volume); cost rows carry none
+    volume = [r for r in rows if r["component"] == "volume"]
+    assert [int(r["month"]) for r in volume] == list(range(12)) and {r["option"] for r in volume} == {"workload"}
+    rows = [r for r in rows if r["component"] != "volume"]
+    assert {r["tokens"] for r in rows} == {""}
 
     components = {(r["option"], r["component"]) for r in rows}
     assert {opt for opt, _ in components} == {"closed", "self_hosted"}
@@ -322,6 +327,7 @@ def test_the_csv_downloads_with_a_row_per_month_and_component(page, live):
     open_ = sum(float(r["usd"]) for r in rows if r["option"] == "self_hosted")
     assert closed == pytest.approx(summary["closed_total_usd"], rel=1e-9)
     assert open_ == pytest.approx(summary["open_total_usd"], rel=1e-9)
+    assert sum(float(r["tokens"]) for r in volume) == pytest.approx(summary["total_tokens"], rel=1e-12)
     assert page.inner_text("#kpi-closed-total") == compact_usd(closed)
     assert "downloaded tco_monthly.csv" in page.inner_text("#action-status")
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import plotly
 from flask import Blueprint, current_app, render_template, send_file
 
+from tco.currency import CODES, currency
 from tco.freshness import PRICE_TABLES
 from tco.resolve import PROVIDER_NAMES
 from tco.scenario import ClosedOption, Finance, OpenOption, Workload
@@ -271,10 +272,15 @@ def price_age(catalog) -> dict:
             "newest_age_days": new_age, "oldest_age_days": old_age, "text": text}
 
 
+def currency_options(catalog) -> list[dict]:
+    """The header's currency picker: USD and every code of fx_rates.csv with its rate, date and source."""
+    return [currency(catalog, code).info() for code in CODES]
+
+
 @bp.get("/")
 def index():
     catalog = current_app.config["TCO_CATALOG"]
-    opts = {**_catalog_options(catalog), "price_age": price_age(catalog)}
+    opts = {**_catalog_options(catalog), "price_age": price_age(catalog), "currencies": currency_options(catalog)}
     return render_template("dashboard.html", workload_fields=WORKLOAD_FIELDS, assumption_fields=ASSUMPTION_FIELDS,
                            lever_fields=LEVER_FIELDS, gpu_price_field=GPU_PRICE_FIELD,
                            server_price_field=SERVER_PRICE_FIELD,

@@ -6,6 +6,8 @@ import re
 import marshmallow as ma
 import pandas as pd
 
+from tco.workbook import FORMULA_START   # = + - @ tab CR: the one rule of the CSV and the XLSX exports
+
 #: C0 and C1 control characters (NUL, tab, CR, LF, DEL, ...), the line and paragraph separators,
 #: and lone surrogates (not UTF-8: they could be neither stored nor sent back).
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
@@ -40,8 +42,6 @@ def control_mask(values: pd.Series) -> pd.Series:
     return values.astype(str).str.contains(_CONTROL_ARROW, regex=True, na=False)
 
 
-#: What a spreadsheet reads as the start of a formula (or hides one behind): = + - @ tab CR.
-FORMULA_START = r"^[=+\-@\t\r]"
 
 
 def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:

@@ -5,11 +5,13 @@
 //   api.js     the v1 API and its error shape                            update.js     the update cycle
 //   kpis.js    verdict and KPI cards                                     charts.js     plotly figures
 //   uncertainty.js  the Monte Carlo panel (tornado, fan)                 saved.js      saved scenarios
-//   downloads.js    CSV, report, link                                    usage.js      a usage export fills the workload
+//   downloads.js    CSV, report, PDF, XLSX, link, print                  usage.js      a usage export fills the workload
+//   currency.js     the header's currency picker (format.js converts the amounts)
 //   guide.js   the guide's head-to-head table and its questions
 //   notes.js   the catalog's value, date and source under each lever
 import { $, form } from "./js/dom.js";
-import { copyLink, downloadCsv, downloadReport } from "./js/downloads.js";
+import { watchCurrency } from "./js/currency.js";
+import { copyLink, downloadCsv, downloadPdf, downloadReport, downloadXlsx, watchPrint } from "./js/downloads.js";
 import { displayDefault, filterClosedModels, filterGpus, refreshProviders, refreshVisibility } from "./js/form.js";
 import { watchGuide } from "./js/guide.js";
 import { renderNotes } from "./js/notes.js";
@@ -54,6 +56,10 @@ function init() {
   form.addEventListener("submit", (e) => { e.preventDefault(); update(); });
   $("btn-csv").addEventListener("click", downloadCsv);
   $("btn-report").addEventListener("click", downloadReport);
+  $("btn-pdf").addEventListener("click", downloadPdf);
+  $("btn-xlsx").addEventListener("click", downloadXlsx);
+  watchCurrency(update);
+  watchPrint();
   $("btn-link").addEventListener("click", copyLink);
   $("btn-save").addEventListener("click", save);
   watchUncertainty();

@@ -16,6 +16,7 @@ from flask_smorest import abort
 from tco.web.api.blueprint import Blueprint
 
 from tco.breakeven import breakeven_curve, breakevens
+from tco.currency import currency
 from tco.engine import evaluate
 from tco.resolve import resolve
 from tco.result import records
@@ -69,30 +70,55 @@ class Tco(MethodView):
     def post(self, scenario):
         """Monthly cost of both options, totals, NPV, unit costs, both break-evens and every assumption.
 
-        The monthly schedule alone, as CSV: `POST /api/v1/tco.csv`.
+        The monthly schedule alone, as CSV: `POST /api/v1/tco.csv`; as an XLSX workbook:
+        `POST /api/v1/tco.xlsx`. With `currency` (EUR, GBP, ...) the answer's `currency` object
+        gives the reference rate to show the amounts in; the amounts themselves stay in USD.
         """
+        cur = currency(_catalog(), scenario.currency)
         result = evaluate(scenario, _catalog())
         return _json_response({"summary": _summary(result), "monthly": result.monthly_records(),
-                               "assumptions": result.assumptions})
+                               "assumptions": result.assumptions, "currency": cur.info()})
+
+
+class CsvQuerySchema(ma.Schema):
+    layout = ma.fields.String(load_default="long", validate=ma.validate.OneOf(("long", "wide")), metadata={
+        "description": "`long`: a row per month, option and component, and a `workload`/`volume` row per month "
+                       "with the volume; `wide`: a row per month, a column per option and component."})
 
 
 @blp.route("/tco.csv")
 class TcoCsv(MethodView):
+    @blp.arguments(CsvQuerySchema(), location="query", unknown=ma.RAISE)
     @blp.arguments(ScenarioSchema(), example=EXAMPLE)
-    @blp.response(200, description="The monthly schedule: one row per month, option and cost component.",
-                  content_type="text/csv")
+    @blp.response(200, description="The monthly schedule as CSV, in the layout asked for.", content_type="text/csv")
     @blp.doc(operationId="price_scenario_csv", responses={200: {"content": {"text/csv": {"schema": {
-        "type": "string", "description": "CSV with a header row: month, option, component, label, usd, tokens, "
-                                         "images, replicas, gpus, utilisation."}}}}})
-    def post(self, scenario):
+        "type": "string", "description": "Long: month, option, component, label, usd, [amount, currency, "
+                                         "units_per_usd, rate_effective_date], tokens, images, replicas, gpus, "
+                                         "utilisation. Wide: month, one column per option and component, "
+                                         "option totals, tokens, images, the self-hosted fleet."}}}}})
+    def post(self, query, scenario):
         """The monthly schedule of `POST /api/v1/tco` as a CSV download.
 
-        Text cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`,
-        tab or carriage return) are written with a leading `'`.
+        **long** (default): a row per month, option and cost component with its `usd`, and one row
+        per month (option `workload`, component `volume`) with the month's `tokens` and `images`; the
+        cost rows leave the volume blank, so a spreadsheet's SUM of `tokens` counts the workload
+        once and the SUM of `usd` is the cost. `replicas`, `gpus` and `utilisation` are the month's
+        fleet on the self-hosted rows (states, not amounts to add up).
+        **wide** (`?layout=wide`): a row per month, a column per option and component, each
+        option's total, the volume and the fleet.
+
+        With `currency` in the body, the long layout adds `amount` in that currency with the rate
+        and its date (`usd` stays USD); the wide layout's money columns are in the currency, named
+        `... [EUR]`. Text cells that a spreadsheet would run as a formula (starting with `=`, `+`,
+        `-`, `@`, tab or carriage return) are written with a leading `'`.
         """
+        from tco.workbook import monthly_long, monthly_wide
+        cur = currency(_catalog(), scenario.currency)
         result = evaluate(scenario, _catalog())
-        return Response(csv_text(result.monthly), mimetype="text/csv",
-                        headers={"Content-Disposition": 'attachment; filename="tco_monthly.csv"'})
+        table = monthly_wide(result, cur) if query["layout"] == "wide" else monthly_long(result, cur)
+        name = f"tco_monthly{'_wide' if query['layout'] == 'wide' else ''}.csv"
+        return Response(csv_text(table), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def _summary(result) -> dict:
@@ -113,6 +139,7 @@ def charts_answer(catalog, scenario, hybrid: bool, uncertainty: bool, samples: i
     """Task of POST /charts: the figures (and the extras asked for) as JSON bytes."""
     from tco import charts
     from tco.report import hybrid_verdict, verdict
+    cur = currency(catalog, scenario.currency)
     result = evaluate(scenario, catalog, hybrid=hybrid)
     figs = charts.all_figures(result)
     extra = {}
@@ -124,10 +151,10 @@ def charts_answer(catalog, scenario, hybrid: bool, uncertainty: bool, samples: i
         figs["fan"] = charts.fan(mc.cumulative_bands, result)
         extra["montecarlo"] = mc.summary()
     figures = {name: fig.to_plotly_json() for name, fig in figs.items()}
-    body = {"summary": _summary(result), "verdict": verdict(result), "assumptions": result.assumptions,
-            "figures": figures, **extra}
+    body = {"summary": _summary(result), "verdict": verdict(result, cur), "assumptions": result.assumptions,
+            "figures": figures, "currency": cur.info(), **extra}
     if hybrid:
-        body["hybrid_verdict"] = hybrid_verdict(result)
+        body["hybrid_verdict"] = hybrid_verdict(result, cur)
     return dump_json(body)
 
 
@@ -145,6 +172,7 @@ class Charts(MethodView):
         `Retry-After` when every heavy slot is busy); `samples` x `horizon_months` is bounded by
         the service's Monte Carlo budget.
         """
+        currency(_catalog(), scenario.currency)          # an unknown currency: 422 before any work
         args = (scenario, query["hybrid"], query["uncertainty"], query["samples"], query["seed"])
         if not (query["hybrid"] or query["uncertainty"]):
             return _json_response(charts_answer(_catalog(), *args))
@@ -153,12 +181,11 @@ class Charts(MethodView):
         return _json_response(heavy_pool().run(charts_answer, *args))
 
 
-def report_answer(catalog, scenario) -> bytes:
+def report_answer(catalog, scenario, cur) -> bytes:
     """Task of POST /report: the HTML page."""
-    from tco import charts
     from tco.report import html_report
-    result = evaluate(scenario, catalog)
-    return html_report(result, charts.all_figures(result)).encode()
+    result = evaluate(scenario, catalog, hybrid=True)
+    return html_report(result, cur).encode()
 
 
 @blp.route("/report")
@@ -168,8 +195,9 @@ class Report(MethodView):
     @blp.doc(operationId="scenario_report",
              responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}})
     def post(self, scenario):
-        """A one-page HTML report: verdict, KPIs, the four charts and every assumption with its source."""
-        page = heavy_pool().run(report_answer, scenario)
+        """A one-page HTML report: verdict, KPIs, three static charts, the people and one-off costs, the
+        hybrid plan and every assumption with its source; amounts to the cent. No script: it opens offline."""
+        page = heavy_pool().run(report_answer, scenario, currency(_catalog(), scenario.currency))
         return Response(page, mimetype="text/html",
                         headers={"Content-Disposition": 'attachment; filename="tco_report.html"'})
 

@@ -12,6 +12,7 @@ import marshmallow as ma
 import numpy as np
 from marshmallow import fields, validate
 
+from tco.currency import CODES
 from tco.scenario import MAX_HORIZON_MONTHS
 from tco.scenario import ClosedOption, Finance, OpenOption, Scenario, Workload
 from tco.serving import USES
@@ -244,6 +245,12 @@ EXAMPLE = {
 }
 
 
+def currency_code(value) -> None:
+    """marshmallow validator: a code of :data:`tco.currency.CODES` (any case), naming them all otherwise."""
+    if value is not None and str(value).strip().upper() not in CODES:
+        raise ma.ValidationError(f"unknown currency {value!r}: one of {', '.join(CODES)}")
+
+
 def _clean(d: dict | None) -> dict:
     return {k: v for k, v in (d or {}).items() if v is not None}
 
@@ -254,6 +261,10 @@ class ScenarioSchema(_Strict):
     horizon_months = num("Months to plan over", "months", 1, MAX_HORIZON_MONTHS, integer=True, default=36)
     as_of = fields.Date(allow_none=True, metadata={"description": "Use the prices in force on this date "
                                                                   "[YYYY-MM-DD]; default: the service's date."})
+    currency = fields.String(allow_none=True, validate=currency_code, metadata={
+        "description": "Currency the answer's amounts are shown in: " + ", ".join(CODES) + " (default USD). "
+                       "Display only: fields named `usd*` stay in US dollars; the answer's `currency` object "
+                       "gives the reference rate, its date and source."})
     workload = fields.Nested(WorkloadSchema, required=True)
     closed = fields.Nested(ClosedSchema, load_default=dict)
     open = fields.Nested(OpenSchema, load_default=dict)
@@ -269,6 +280,8 @@ def scenario_from_body(data: dict) -> Scenario:
     body["horizon_months"] = data.get("horizon_months") or 36
     if data.get("as_of") is not None:
         body["as_of"] = data["as_of"].isoformat()
+    if data.get("currency"):
+        body["currency"] = data["currency"].strip().upper()
     return Scenario.from_dict(body)
 
 
@@ -443,8 +456,21 @@ class MonthlyRowSchema(ma.Schema):
     utilisation = _n("Average load over capacity (self_hosted rows) [fraction].")
 
 
+class CurrencySchema(ma.Schema):
+    """The currency an answer's amounts are shown in and its reference rate (null date and source for USD)."""
+
+    code = fields.String(required=True, metadata={"description": "ISO 4217 code: " + ", ".join(CODES) + "."})
+    units_per_usd = fields.Float(required=True, metadata={"description": "Units of the currency per US dollar "
+                                                                         "[units/USD]; 1 for USD."})
+    effective_date = fields.String(required=True, allow_none=True, metadata={
+        "description": "Day of the reference rate [YYYY-MM-DD] (fx_rates.csv)."})
+    source_url = fields.String(required=True, allow_none=True, metadata={"description": "Where the rate was read."})
+
+
 class TcoResponseSchema(ma.Schema):
     summary = fields.Nested(SummarySchema, required=True)
+    currency = fields.Nested(CurrencySchema, required=True, metadata={
+        "description": "The request's currency and its rate; amounts named `usd*` stay in US dollars."})
     monthly = fields.List(fields.Nested(MonthlyRowSchema), required=True)
     assumptions = fields.Dict(keys=fields.String(), values=fields.Nested(AssumptionSchema), required=True)
 
@@ -498,6 +524,8 @@ class ThroughputResponseSchema(ma.Schema):
 
 class ChartsResponseSchema(ma.Schema):
     summary = fields.Nested(SummarySchema, required=True)
+    currency = fields.Nested(CurrencySchema, required=True, metadata={
+        "description": "The request's currency and its rate (the verdict's amounts are in it)."})
     verdict = fields.String(required=True, metadata={"description": "One plain-language sentence: which option is "
                                                                     "cheaper, from when, by how much."})
     assumptions = fields.Dict(keys=fields.String(), values=fields.Nested(AssumptionSchema), required=True)

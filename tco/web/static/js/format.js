@@ -1,4 +1,4 @@
-// Numbers in and out of the page: volumes typed as 500M or 2.5B, percentages, US dollars.
+// Numbers in and out of the page: volumes typed as 500M or 2.5B, percentages, money (USD or the chosen currency).
 // Pure functions, no DOM: a test can import this module on its own.
 
 const SUFFIX = { k: 1e3, m: 1e6, b: 1e9, t: 1e12 };
@@ -79,25 +79,59 @@ export function defaultText(kind, d) {
 }
 
 const known = (x) => x !== null && x !== undefined && isFinite(x);
-const usd = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", notation: "compact",
-                                             maximumFractionDigits: 2 });
-// Under $10: cents ($4.00, $5.05), or three significant digits below $1 ($0.0123).
-const usdSmall = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", minimumFractionDigits: 2,
-                                                  maximumFractionDigits: 2 });
-const usdTiny = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", maximumSignificantDigits: 3 });
-// Three significant digits, for amounts in a sentence: $144K, -$386K, $1.2M.
-const usd3 = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", notation: "compact",
-                                              maximumSignificantDigits: 3 });
 
-/** US dollars for a KPI: $141.92K, $4.00, $0.0123; "n/a" when unknown. */
-export const fmtUsd = (x) => !known(x) ? "n/a"
-  : (Math.abs(x) < 1 && x !== 0 ? usdTiny.format(x) : (Math.abs(x) < 10 ? usdSmall.format(x) : usd.format(x)));
+// Money is computed in US dollars (fields named usd*) and shown in the chosen currency: the amount
+// times the reference rate of tco/pricing/fx_rates.csv (units per USD), set by setCurrency().
+let money = { code: "USD", units_per_usd: 1, effective_date: null, source_url: null };
+let fmt = formatters("USD");
 
-/** US dollars in a sentence, three significant digits: $144K, -$386K; "n/a" when unknown. */
-export const fmtUsd3 = (x) => !known(x) ? "n/a" : usd3.format(x);
+function formatters(code) {
+  const cents = code === "JPY" ? 0 : 2;            // the yen has no cents
+  const opt = (more) => new Intl.NumberFormat("en-US", { style: "currency", currency: code, ...more });
+  return {
+    compact: opt({ notation: "compact", maximumFractionDigits: 2 }),
+    // Under 10 units: cents (4.00, 5.05), or three significant digits below 1 (0.0123).
+    small: opt({ minimumFractionDigits: cents, maximumFractionDigits: cents }),
+    tiny: opt({ maximumSignificantDigits: 3 }),
+    // Three significant digits, for amounts in a sentence: $144K, -$386K, $1.2M.
+    three: opt({ notation: "compact", maximumSignificantDigits: 3 }),
+  };
+}
 
-/** US dollars to the cent, for a bill: $12,345.67. */
-export const fmtUsdCents = (x) => usdSmall.format(x);
+/** Show money in `c` = {code, units_per_usd, effective_date, source_url} (the API's `currency`
+ *  object); USD when `c` is empty. */
+export function setCurrency(c) {
+  money = c && c.code && c.code !== "USD"
+    ? { code: c.code, units_per_usd: Number(c.units_per_usd), effective_date: c.effective_date || null,
+        source_url: c.source_url || null }
+    : { code: "USD", units_per_usd: 1, effective_date: null, source_url: null };
+  fmt = formatters(money.code);
+}
+
+/** The currency money is shown in: {code, units_per_usd, effective_date, source_url}. */
+export const currentCurrency = () => ({ ...money });
+
+/** A scenario with the chosen currency (for the API's verdict and the exports); as it is in USD. */
+export const withCurrency = (scenario) => (money.code === "USD" ? scenario : { ...scenario, currency: money.code });
+
+/** The rate in words, for the page: "1 USD = 0.9605 EUR, reference rate of 2025-02-28"; "" in USD. */
+export const rateNote = () => (money.code === "USD" ? ""
+  : `1 USD = ${sig(money.units_per_usd, 4)} ${money.code}, reference rate of ${money.effective_date}`);
+
+const convert = (x) => x * money.units_per_usd;
+
+/** Money for a KPI, converted from US dollars: $141.92K, €4.00, $0.0123; "n/a" when unknown. */
+export const fmtUsd = (x) => {
+  if (!known(x)) return "n/a";
+  const v = convert(x);
+  return Math.abs(v) < 1 && v !== 0 ? fmt.tiny.format(v) : (Math.abs(v) < 10 ? fmt.small.format(v) : fmt.compact.format(v));
+};
+
+/** Money in a sentence, converted from US dollars, three significant digits: $144K, -€386K; "n/a" when unknown. */
+export const fmtUsd3 = (x) => !known(x) ? "n/a" : fmt.three.format(convert(x));
+
+/** Money to the cent, converted from US dollars, for a bill: $12,345.67, €11,857.73. */
+export const fmtUsdCents = (x) => fmt.small.format(convert(x));
 
 /** A month index (0 = the first month) as people count it: "month 1". */
 export const fmtMonth = (m) => `month ${Math.floor(m) + 1}`;

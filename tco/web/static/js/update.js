@@ -3,6 +3,7 @@
 import { chartsUrl, errorList, postJSON } from "./api.js";
 import { CHARTS, nextPaint, renderCharts } from "./charts.js";
 import { clearErrors, mode, readForm, refreshVisibility, showErrors } from "./form.js";
+import { withCurrency } from "./format.js";
 import { renderNumbers } from "./kpis.js";
 import { setPageState, setStale, timings, writeUrl } from "./state.js";
 import { followScenario, holdUncertainty } from "./uncertainty.js";
@@ -51,7 +52,7 @@ export async function update() {
   try {
     const t0 = performance.now();
     // Per-seat products have no pay-per-use price for a hybrid's overflow: no hybrid plan for them.
-    res = await postJSON(chartsUrl(mode() !== "seats"), scenario);
+    res = await postJSON(chartsUrl(mode() !== "seats"), withCurrency(scenario));   // the verdict in the page's currency
     timings.api = performance.now() - t0;
   } catch (e) {
     if (mySeq !== seq) return;
