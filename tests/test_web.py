@@ -1,6 +1,7 @@
 """The Flask app: health check and the landing page."""
 from __future__ import annotations
 
+import re
 import pytest
 
 from tco.web import create_app
@@ -30,7 +31,9 @@ def test_dashboard_page_and_its_assets(client):
     html = res.get_data(as_text=True)
     assert 'id="scenario-form"' in html and "/static/dashboard.js" in html
     # plotly.js is served by the app under a versioned name, never from a CDN
-    assert "cdn" not in html.lower() and "https://" not in html.split("<body>")[1].split('id="tco-options"')[0]
+    # (source pages are cited as links and data attributes; no script, stylesheet or image loads from afar)
+    assert "cdn" not in html.lower()
+    assert not re.findall(r"<(?:script|link|img|iframe)\b[^>]*(?:src|href)=[\"']?(?:https?:)?//", html, re.I)
     src = html.split('<script src="')[1].split('"')[0]
     assert src.startswith("/static/vendor/plotly-") and src.endswith(".min.js")
     with client.get(src) as js:
