@@ -59,26 +59,71 @@ MAX_PLAN_CANDIDATES = 2001
 def _parts(R: Resolved, weights: np.ndarray, n_max: int, step: int = 1):
     """Cost of every candidate N (0, step, 2 step, ... up to n_max) in every month, split into own
     and API parts."""
-    vol, o = R.volumes, R.scenario.open
-    H = len(vol.growth)
+    o = R.scenario.open
     closed = closed_costs(R)
     variable = sum(closed[k] for k in USAGE_COMPONENTS)
     fixed = closed["closed_fixed"] + closed["closed_setup"]
-    avg = average_load(vol)
-    per_replica = R.open.capacity_per_replica * o.target_utilisation
     n = np.arange(0, n_max + step, step, dtype=float)[:, None]           # (N, 1)
+    own, api, share = _candidate_costs(R, weights, n, variable, fixed, average_load(R.volumes))
+    setup = o.setup_engineer_months * o.fte_usd_per_year / 12.0 + o.migration_usd + o.fine_tuning_usd
+    return own, api, share, float(setup)
+
+
+def _candidate_costs(R: Resolved, weights: np.ndarray, n: np.ndarray, variable, fixed, avg):
+    """Own cost, API cost and API share of each candidate N (rows of ``n``, the first 0) against each
+    column's usage bill, fixed fees and average load (months, or volumes in the steady view)."""
+    per_replica = R.open.capacity_per_replica * R.scenario.open.target_utilisation
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(avg > 0, n * per_replica / avg, np.inf)          # (N, H)
+        ratio = np.where(avg > 0, n * per_replica / avg, np.inf)          # (N, columns)
     share = overflow_share(weights, ratio)
     share[0] = 1.0                                                        # N = 0: everything on the API
-    replicas = np.broadcast_to(n, (n.shape[0], H)).astype(float)
+    replicas = np.broadcast_to(n, ratio.shape).astype(float)
     fl = {"replicas": replicas, "billed_replicas": replicas, "gpus": replicas * R.open.gpus_per_replica}
     # Month-separable costs: owned servers are taken amortised here (a plan cannot move cash capex).
     own = sum(v for k, v in open_costs(R, fl=fl, steady=True).items() if k != "open_setup")
     own = np.array(own, dtype=float)
     own[0] = 0.0                                                          # no replicas, no platform
-    setup = o.setup_engineer_months * o.fte_usd_per_year / 12.0 + o.migration_usd + o.fine_tuning_usd
-    return own, variable * share + fixed, share, float(setup)
+    return own, variable * share + fixed, share
+
+
+#: Replica counts the steady view tries one by one; above, it steps by 2 %.
+_STEADY_DENSE = 100
+
+
+def steady_costs(R: Resolved, volumes, profile=None) -> tuple[np.ndarray, np.ndarray]:
+    """Steady monthly cost of the cheapest hybrid split at each volume, and its own replicas [USD/month, -].
+
+    As :func:`tco.breakeven.steady_costs`: month-0 prices, no growth, no one-off costs, capex
+    amortised.  At each volume the own replicas N minimise own cost + the API's bill for the
+    overflow + fixed fees, N = 0 (all on the API) or at least ``max(1, min_replicas)``; N is tried
+    one by one up to 100, then in 2 % steps down from the volume's own peak need (so never dearer than
+    all on own replicas or all on the API; within about 2 % of the best split above 100 replicas).
+
+    ``volumes``: monthly volumes (tokens, or images for image workloads), shape (V,).
+    """
+    vol, o = R.volumes, R.scenario.open
+    base = vol.images_month0 if vol.kind == "images" else vol.tokens_month0
+    if profile is None:
+        profile = R.scenario.workload.load_profile
+    weights = load_profile(profile, R.scenario.workload.peak_to_average)
+    scale = np.asarray(volumes, dtype=float).reshape(-1) / base                  # (V,)
+    closed = closed_costs(R, scale[:, None], steady=True)                         # each (V, 1)
+    variable = sum(closed[k] for k in USAGE_COMPONENTS)[:, 0]
+    fixed = closed["closed_fixed"][:, 0]
+    avg = average_load(vol, np.ones(1), scale)                                    # (V,)
+    per_replica = R.open.capacity_per_replica * o.target_utilisation
+    n_peak = np.maximum(np.ceil(np.round(avg * weights.max() / per_replica, 9)), 1.0)   # (V,) all on own replicas
+    top = float(n_peak.max())
+    dense = np.arange(0, min(top, _STEADY_DENSE) + 1, dtype=float)[:, None]           # 0, 1, 2, ...
+    k = int(np.ceil(np.log(top / _STEADY_DENSE) / np.log(1.02))) + 1 if top > _STEADY_DENSE else 0
+    sparse = np.ceil(n_peak * np.power(1.02, -np.arange(k, dtype=float))[:, None])     # each volume's peak / 1.02^j
+    n = np.concatenate([np.broadcast_to(dense, (dense.shape[0], avg.shape[0])), sparse])   # (N, V), n[0] = 0
+    own, api, _ = _candidate_costs(R, weights, n, variable, fixed, avg)
+    cost = own + api
+    cost[(n > 0) & (n < max(1, int(o.min_replicas)))] = np.inf                  # running means at least n_min
+    best = np.argmin(cost, axis=0)
+    cols = np.arange(cost.shape[1])
+    return cost[best, cols], n[best, cols]
 
 
 def plan(R: Resolved, profile=None, committed: bool | None = None, n_max: int | None = None) -> HybridPlan:
