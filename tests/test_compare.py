@@ -179,3 +179,17 @@ def test_compare_of_a_pair_equals_evaluate(catalog, pin, pout, rate, tps, tokens
         be = r["breakeven_month"]
         got = by[0]["breakeven_month"]
         assert (be is None and got is None) or got == pytest.approx(be, rel=1e-9, abs=1e-9)
+
+
+def test_the_readme_compare_example_runs():
+    """The Python example of the README's "Many options at once" section, as written."""
+    import re
+
+    from conftest import REPO
+    readme = (REPO / "README.md").read_text()
+    block = next(b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S) if "compare(" in b)
+    scope: dict = {}
+    exec(block, scope)                                      # noqa: S102  (the repository's own README)
+    c = scope["c"]
+    assert len(c.options) == 5 and [o["rank"] for o in c.options] == [1, 2, 3, 4, 5]
+    assert c.monthly_usd.shape == (5, 36) and c.bands

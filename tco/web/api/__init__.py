@@ -95,6 +95,7 @@ def register_api(app: Flask) -> TcoApi:
     """Configure and attach the API (spec at /openapi.json, docs at /api/docs) to ``app``."""
     from tco import __version__
     from tco.web.api.catalog.resources import blp as catalog_blp
+    from tco.web.api.compare.resources import blp as compare_blp
     from tco.web.api.saved.resources import blp as saved_blp
     from tco.web.api.scenarios.resources import blp as scenarios_blp
     from tco.web.api.spec import SpecPlugin, union_types, register_docs, register_error_responses
@@ -128,6 +129,7 @@ def register_api(app: Flask) -> TcoApi:
     api.register_blueprint(system_blp)
     api.register_blueprint(catalog_blp)
     api.register_blueprint(scenarios_blp)
+    api.register_blueprint(compare_blp)
     api.register_blueprint(usage_blp)
     api.spec.components.schema("UsageJson", schema=UsageJsonSchema)
     api.register_blueprint(saved_blp)
