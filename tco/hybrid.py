@@ -86,18 +86,18 @@ def _candidate_costs(R: Resolved, weights: np.ndarray, n: np.ndarray, variable, 
     return own, variable * share + fixed, share
 
 
-#: Replica counts the steady view tries one by one; above, it steps by 2 %.
-_STEADY_DENSE = 100
-
-
 def steady_costs(R: Resolved, volumes, profile=None) -> tuple[np.ndarray, np.ndarray]:
     """Steady monthly cost of the cheapest hybrid split at each volume, and its own replicas [USD/month, -].
 
     As :func:`tco.breakeven.steady_costs`: month-0 prices, no growth, no one-off costs, capex
     amortised.  At each volume the own replicas N minimise own cost + the API's bill for the
-    overflow + fixed fees, N = 0 (all on the API) or at least ``max(1, min_replicas)``; N is tried
-    one by one up to 100, then in 2 % steps down from the volume's own peak need (so never dearer than
-    all on own replicas or all on the API; within about 2 % of the best split above 100 replicas).
+    overflow + fixed fees, with N = 0 (all on the API) or at least ``max(1, min_replicas)``.
+
+    The overflow share is piecewise linear in the own capacity, with a kink at each hourly weight
+    (:func:`tco.workload.overflow_share`), and rented replicas cost the same each, so the total is
+    convex and piecewise linear in N: its cheapest whole N is the floor or ceiling of a kink
+    (N = weight x average load / capacity per replica), the minimum, or 0.  Those ~50 candidates
+    are priced at every volume; with owned servers (bought whole) the answer is within a server.
 
     ``volumes``: monthly volumes (tokens, or images for image workloads), shape (V,).
     """
@@ -111,16 +111,12 @@ def steady_costs(R: Resolved, volumes, profile=None) -> tuple[np.ndarray, np.nda
     variable = sum(closed[k] for k in USAGE_COMPONENTS)[:, 0]
     fixed = closed["closed_fixed"][:, 0]
     avg = average_load(vol, np.ones(1), scale)                                    # (V,)
-    per_replica = R.open.capacity_per_replica * o.target_utilisation
-    n_peak = np.maximum(np.ceil(np.round(avg * weights.max() / per_replica, 9)), 1.0)   # (V,) all on own replicas
-    top = float(n_peak.max())
-    dense = np.arange(0, min(top, _STEADY_DENSE) + 1, dtype=float)[:, None]           # 0, 1, 2, ...
-    k = int(np.ceil(np.log(top / _STEADY_DENSE) / np.log(1.02))) + 1 if top > _STEADY_DENSE else 0
-    sparse = np.ceil(n_peak * np.power(1.02, -np.arange(k, dtype=float))[:, None])     # each volume's peak / 1.02^j
-    n = np.concatenate([np.broadcast_to(dense, (dense.shape[0], avg.shape[0])), sparse])   # (N, V), n[0] = 0
-    own, api, _ = _candidate_costs(R, weights, n, variable, fixed, avg)
+    n_min = max(1, int(o.min_replicas))
+    kinks = np.unique(weights)[:, None] * avg / (R.open.capacity_per_replica * o.target_utilisation)   # (K, V)
+    n = np.concatenate([np.zeros((1, avg.shape[0])), np.full((1, avg.shape[0]), float(n_min)),
+                        np.maximum(np.floor(kinks), n_min), np.maximum(np.ceil(np.round(kinks, 9)), n_min)])
+    own, api, _ = _candidate_costs(R, weights, n, variable, fixed, avg)          # (2 + 2K, V), n[0] = 0
     cost = own + api
-    cost[(n > 0) & (n < max(1, int(o.min_replicas)))] = np.inf                  # running means at least n_min
     best = np.argmin(cost, axis=0)
     cols = np.arange(cost.shape[1])
     return cost[best, cols], n[best, cols]

@@ -193,3 +193,29 @@ def test_the_readme_compare_example_runs():
     c = scope["c"]
     assert len(c.options) == 5 and [o["rank"] for o in c.options] == [1, 2, 3, 4, 5]
     assert c.monthly_usd.shape == (5, 36) and c.bands
+
+
+def test_hybrid_steady_cost_is_the_best_of_every_replica_count(catalog):
+    """The kink candidates of hybrid.steady_costs find the same minimum as trying every N from 0 up."""
+    from tco.bills import closed_costs
+    from tco.components import USAGE_COMPONENTS
+    from tco.hybrid import _candidate_costs, steady_costs
+    from tco.resolve import resolve
+    from tco.workload import average_load, load_profile
+    s = Scenario.from_dict({"horizon_months": 12, "workload": {"tokens_per_month": 2e10, "input_share": 0.8,
+                                                               "load_profile": "business_hours"},
+                            "closed": A["closed"], "open": {**S["open"], "staff_fte_base": 0.5,
+                                                            "fte_usd_per_year": 150_000, "min_replicas": 2}})
+    R = resolve(s, catalog)
+    vols = np.geomspace(1e8, 1e12, 9)
+    got, reps = steady_costs(R, vols)
+    scale = vols / R.volumes.tokens_month0
+    closed = closed_costs(R, scale[:, None], steady=True)
+    variable = sum(closed[k] for k in USAGE_COMPONENTS)[:, 0]
+    avg = average_load(R.volumes, np.ones(1), scale)
+    n = np.arange(0, 6000, dtype=float)[:, None]                       # more than any volume here needs
+    own, api, _ = _candidate_costs(R, load_profile("business_hours"), n, variable, closed["closed_fixed"][:, 0], avg)
+    cost = own + api
+    cost[1:2] = np.inf                                                  # N = 1 is below min_replicas
+    np.testing.assert_allclose(got, cost.min(axis=0), rtol=1e-12)
+    assert reps[0] == 0 and reps[-1] > 2                                 # all API at 1e8, own replicas at 1e12
