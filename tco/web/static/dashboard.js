@@ -6,6 +6,8 @@
 //   kpis.js    verdict and KPI cards                                     charts.js     plotly figures
 //   uncertainty.js  the Monte Carlo panel (tornado, fan)                 saved.js      saved scenarios
 //   downloads.js    CSV, report, link                                    usage.js      a usage export fills the workload
+//   compare.js      the "Compare options" panel (many options, ranked by NPV)
+import { watchCompare } from "./js/compare.js";
 import { $, form } from "./js/dom.js";
 import { copyLink, downloadCsv, downloadReport } from "./js/downloads.js";
 import { displayDefault, filterClosedModels, refreshProviders, refreshVisibility } from "./js/form.js";
@@ -49,6 +51,7 @@ function init() {
   $("btn-link").addEventListener("click", copyLink);
   $("btn-save").addEventListener("click", save);
   watchUncertainty();
+  watchCompare();
   refreshSaved();
   update();
 }
