@@ -398,7 +398,7 @@ def compare(scenario: Scenario | Workload | Mapping, options: Sequence[Option | 
     if base_volume > 0:
         grid = volume_grid(base_volume, points, min_volume, max_volume)
         curve = np.stack([_steady(opt, R, grid) for opt, R in zip(opts, resolved)])     # (N, V)
-        bands = _bands(curve, grid, names)
+        bands = _bands(curve, grid, names, [o.kind for o in opts])
         crossings = [_crossing(curve[k], curve[c], grid, base_volume, vunit) for k in range(len(opts))]
     else:
         grid, curve, bands = np.empty(0), np.empty((len(opts), 0)), []
@@ -411,7 +411,7 @@ def compare(scenario: Scenario | Workload | Mapping, options: Sequence[Option | 
             v_val, v_dir, v_reason = None, None, "the cheapest option"
         else:
             m_val = None if math.isnan(m) else m
-            m_reason = (f"{names[c]} costs less than this option over the horizon, cumulatively, from the start"
+            m_reason = (f"{names[c]}'s cumulative cost is at or below this option's from the start"
                         if m == 0 else f"{names[c]}'s cumulative cost falls to this option's after {m:.1f} months"
                         if not math.isnan(m) else
                         f"{names[c]}'s cumulative cost stays above this option's for all {H} months "
@@ -436,13 +436,24 @@ def compare(scenario: Scenario | Workload | Mapping, options: Sequence[Option | 
                       bands=bands, options=out)
 
 
-def _bands(curve: np.ndarray, grid: np.ndarray, names: list) -> list[dict]:
+def _bands(curve: np.ndarray, grid: np.ndarray, names: list, kinds: list | None = None) -> list[dict]:
     """The cheapest option on each run of grid volumes: index, name, from and to volume.
+
+    Options within 1e-9 of the cheapest tie; a tie goes to the simpler kind (a closed API, then a
+    deployment, then a hybrid: a hybrid with no own replicas is the API itself), then to the first given.
 
     >>> _bands(np.array([[1.0, 1.0, 5.0], [2.0, 2.0, 3.0]]), np.array([1.0, 10.0, 100.0]), ["a", "b"])
     [{'index': 0, 'name': 'a', 'from_volume': 1.0, 'to_volume': 10.0}, {'index': 1, 'name': 'b', 'from_volume': 100.0, 'to_volume': 100.0}]
+    >>> [b["name"] for b in _bands(np.array([[2.0, 1.0], [2.0, 3.0]]), np.array([1.0, 2.0]), ["h", "api"],
+    ...                            ["hybrid", "closed"])]
+    ['api', 'h']
     """
-    best = np.argmin(curve, axis=0)
+    order = {"closed": 0, "seats": 0, "image": 0, "self_hosted": 1, "hybrid": 2}
+    key = np.array([order.get(k, 0) for k in (kinds or ["closed"] * len(names))], dtype=float) * len(names) \
+        + np.arange(len(names))
+    low = curve.min(axis=0)
+    near = curve <= low + 1e-9 * np.abs(low)
+    best = np.argmin(np.where(near, key[:, None], np.inf), axis=0)
     starts = np.flatnonzero(np.concatenate([[True], best[1:] != best[:-1]]))
     ends = np.concatenate([starts[1:] - 1, [len(best) - 1]])
     return [{"index": int(best[s]), "name": names[int(best[s])], "from_volume": float(grid[s]),
@@ -468,7 +479,10 @@ def _crossing(cost: np.ndarray, cheapest: np.ndarray, grid: np.ndarray, base: fl
         if cheaper.all():
             return None, None, (f"cheaper than {{cheapest}} in a steady month at every volume from {lo} to {hi} "
                                 f"{unit}: it ranks below on NPV through growth, one-off costs or price changes")
-        return None, None, f"dearer than {{cheapest}} in a steady month at every volume from {lo} to {hi} {unit}"
+        if np.all(np.abs(d) <= 1e-9 * np.abs(cheapest)):
+            return None, None, f"costs the same as {{cheapest}} in a steady month at every volume from {lo} to {hi} {unit}"
+        return None, None, (f"never cheaper than {{cheapest}} in a steady month at any volume from {lo} to {hi} "
+                            f"{unit}")
     j = int(flips[np.argmin(np.abs(np.log(grid[flips]) + np.log(grid[flips + 1]) - 2 * np.log(base)))])
     v = float(grid[j] + d[j] * (grid[j + 1] - grid[j]) / (d[j] - d[j + 1])) if d[j] != d[j + 1] else float(grid[j])
     way = "above" if cheaper[j + 1] else "below"

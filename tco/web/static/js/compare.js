@@ -199,7 +199,7 @@ function rankingRows(c) {
 function breakevenRows(c) {
   return c.options.filter((o) => o.index !== c.cheapest_index).map((o) => {
     const month = o.breakeven_month === null ? o.breakeven_month_reason
-      : o.breakeven_month === 0 ? "cheaper from the start" : `after ${sig(o.breakeven_month, 2)} months`;
+      : o.breakeven_month === 0 ? "at or below from the start" : `after ${sig(o.breakeven_month, 2)} months`;
     const volume = o.breakeven_volume_per_month === null ? o.breakeven_volume_reason
       : `${o.breakeven_volume_direction} ${fmtVolume(o.breakeven_volume_per_month)} ${c.volume_unit}`;
     const tr = cells(make("tr"), [o.name, month, volume]);
@@ -215,7 +215,7 @@ function cumulativeFigure(c) {
                                   y: o.cumulative_usd, line: { color: COLOURS[o.index % COLOURS.length] } })),
     layout: { margin: { t: 24, r: 10, b: 40, l: 60 }, xaxis: { title: { text: "month" } },
               yaxis: { title: { text: "cumulative cost [USD]" }, tickprefix: "$", tickformat: "~s" },
-              legend: { orientation: "h", y: -0.25 }, hovermode: "x unified" },
+              legend: { orientation: "h", y: -0.32 }, hovermode: "x unified" },
   };
 }
 
@@ -240,7 +240,7 @@ function volumeFigure(c) {
               xaxis: { type: "log", title: { text: `volume [${c.volume_unit}]` } },
               yaxis: { type: "log", title: { text: "steady monthly cost [USD/month]" }, tickprefix: "$",
                        tickformat: "~s" },
-              legend: { orientation: "h", y: -0.25 }, hovermode: "x unified" },
+              legend: { orientation: "h", y: -0.32 }, hovermode: "x unified" },
   };
 }
 
