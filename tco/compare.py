@@ -442,8 +442,9 @@ def _bands(curve: np.ndarray, grid: np.ndarray, names: list, kinds: list | None 
     Options within 1e-9 of the cheapest tie; a tie goes to the simpler kind (a closed API, then a
     deployment, then a hybrid: a hybrid with no own replicas is the API itself), then to the first given.
 
-    >>> _bands(np.array([[1.0, 1.0, 5.0], [2.0, 2.0, 3.0]]), np.array([1.0, 10.0, 100.0]), ["a", "b"])
-    [{'index': 0, 'name': 'a', 'from_volume': 1.0, 'to_volume': 10.0}, {'index': 1, 'name': 'b', 'from_volume': 100.0, 'to_volume': 100.0}]
+    >>> bands = _bands(np.array([[1.0, 1.0, 5.0], [2.0, 2.0, 3.0]]), np.array([1.0, 10.0, 100.0]), ["a", "b"])
+    >>> [(b["name"], b["from_volume"], b["to_volume"]) for b in bands]
+    [('a', 1.0, 10.0), ('b', 100.0, 100.0)]
     >>> [b["name"] for b in _bands(np.array([[2.0, 1.0], [2.0, 3.0]]), np.array([1.0, 2.0]), ["h", "api"],
     ...                            ["hybrid", "closed"])]
     ['api', 'h']
@@ -480,7 +481,8 @@ def _crossing(cost: np.ndarray, cheapest: np.ndarray, grid: np.ndarray, base: fl
             return None, None, (f"cheaper than {{cheapest}} in a steady month at every volume from {lo} to {hi} "
                                 f"{unit}: it ranks below on NPV through growth, one-off costs or price changes")
         if np.all(np.abs(d) <= 1e-9 * np.abs(cheapest)):
-            return None, None, f"costs the same as {{cheapest}} in a steady month at every volume from {lo} to {hi} {unit}"
+            return None, None, (f"costs the same as {{cheapest}} in a steady month at every volume from {lo} to "
+                                f"{hi} {unit}")
         return None, None, (f"never cheaper than {{cheapest}} in a steady month at any volume from {lo} to {hi} "
                             f"{unit}")
     j = int(flips[np.argmin(np.abs(np.log(grid[flips]) + np.log(grid[flips + 1]) - 2 * np.log(base)))])

@@ -8,6 +8,7 @@ from tco.compare import CURVE_POINTS, compare
 from tco.web.api.blueprint import Blueprint
 from tco.web.api.compare.schemas import COMPARE_EXAMPLE, CompareRequestSchema, CompareResponseSchema
 from tco.web.guard import dump_json
+from tco.web.heavy import heavy_pool
 
 blp = Blueprint("compare", __name__, url_prefix="/api/v1",
                 description="Many options on one workload: ranked by NPV, the cheapest per volume band.")
@@ -28,9 +29,20 @@ class Compare(MethodView):
         volume against the cheapest; `bands` name the cheapest option over each range of steady
         monthly volume. Units must agree: a seat product compares with token options only on a
         workload given as `seats` with `tokens_per_seat_month`; an option the workload cannot
-        price is a 422 naming `options.<i>`.
+        price is a 422 naming `options.<i>`. With a hybrid option the request is heavy (a plan per
+        hybrid; 503 with `Retry-After` when every heavy slot is busy).
         """
-        c = compare(body["scenario"], body["options"], current_app.config["TCO_CATALOG"],
-                    points=int(body["curve"].get("points", CURVE_POINTS)), min_volume=body["curve"].get("min_volume"),
-                    max_volume=body["curve"].get("max_volume"))
-        return Response(dump_json(c.as_dict()), mimetype="application/json")
+        curve = body["curve"]
+        args = (body["scenario"], body["options"], int(curve.get("points", CURVE_POINTS)), curve.get("min_volume"),
+                curve.get("max_volume"))
+        if any(o.kind == "hybrid" for o in body["options"]):      # a plan per hybrid: heavy, as /plan is
+            answer = heavy_pool().run(compare_answer, *args)
+        else:
+            answer = compare_answer(current_app.config["TCO_CATALOG"], *args)
+        return Response(answer, mimetype="application/json")
+
+
+def compare_answer(catalog, scenario, options, points, min_volume, max_volume) -> bytes:
+    """Task of POST /compare (in a heavy slot when an option is a hybrid plan): the answer's JSON bytes."""
+    return dump_json(compare(scenario, options, catalog, points=points, min_volume=min_volume,
+                             max_volume=max_volume).as_dict())
