@@ -73,9 +73,10 @@ def _candidate_costs(R: Resolved, weights: np.ndarray, n: np.ndarray, variable, 
     """Own cost, API cost and API share of each candidate N (rows of ``n``, the first 0) against each
     column's usage bill, fixed fees and average load (months, or volumes in the steady view)."""
     per_replica = R.open.capacity_per_replica * R.scenario.open.target_utilisation
+    loaded = np.broadcast_to(np.asarray(avg) > 0, np.broadcast_shapes(np.shape(n), np.shape(avg)))
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(avg > 0, n * per_replica / avg, np.inf)          # (N, columns)
-    share = overflow_share(weights, ratio)
+        ratio = np.where(loaded, n * per_replica / avg, 0.0)              # (N, columns)
+    share = np.where(loaded, overflow_share(weights, ratio), 0.0)         # no load, no overflow
     share[0] = 1.0                                                        # N = 0: everything on the API
     replicas = np.broadcast_to(n, ratio.shape).astype(float)
     fl = {"replicas": replicas, "billed_replicas": replicas, "gpus": replicas * R.open.gpus_per_replica}

@@ -219,3 +219,18 @@ def test_hybrid_steady_cost_is_the_best_of_every_replica_count(catalog):
     cost[1:2] = np.inf                                                  # N = 1 is below min_replicas
     np.testing.assert_allclose(got, cost.min(axis=0), rtol=1e-12)
     assert reps[0] == 0 and reps[-1] > 2                                 # all API at 1e8, own replicas at 1e12
+
+
+def test_a_workload_without_volume_is_priced_not_nan(catalog):
+    """No tokens: the closed options and a hybrid (all on the API, nothing used) cost 0; the deployment
+    still pays its replica: 1 x 1 GPU x 730 h x 2 USD = 1,460 USD/month x 12 = 17,520 USD (LEAN: no staff)."""
+    s = {"kind": "self_hosted", "name": "S", "open": {**LEAN, "usd_per_gpu_hour": 2.0,
+                                                      "output_tokens_per_second_per_replica": 1000}}
+    hyb = {"kind": "hybrid", "name": "H", "closed": A["closed"], "open": s["open"]}
+    c = compare({**BASE, "workload": {"tokens_per_month": 0}}, [s, A, hyb], catalog)
+    assert names(c) == ["A", "H", "S"]
+    assert [o["total_usd"] for o in c.options] == [0.0, 0.0, pytest.approx(17520)]
+    assert c.bands == [] and c.options[0]["levelised_usd_per_unit"] is None
+    r = evaluate(Scenario.from_dict({**BASE, "workload": {"tokens_per_month": 0}, "closed": A["closed"],
+                                     "open": s["open"]}), catalog, hybrid=True)
+    assert r.summary["hybrid_total_usd"] == 0.0

@@ -168,6 +168,13 @@ export async function run() {
     return;
   }
   if (mine !== seq) return;
+  if (res.status === 503) {             // every heavy slot busy (a hybrid option is heavy): ask again later
+    const wait = Number((res.data && res.data.retry_after) || 0) || 2;
+    setState("busy");
+    $("compare-line").textContent = `The service is busy; asking again in ${wait} s.`;
+    timer = setTimeout(run, wait * 1000);
+    return;
+  }
   if (!res.ok) {
     setState("invalid");
     $("compare-line").textContent = errorList(res.status, res.data).map((e) => {
