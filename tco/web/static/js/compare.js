@@ -12,6 +12,7 @@ import { fmtUsd, fmtVolume, sig } from "./format.js";
 export const COMPARE_URL = "/api/v1/compare";
 const MAX_OPTIONS = 12;
 const DEBOUNCE_MS = 400;
+const RETRY_S = 2;            // after a 503 (the service's TCO_HEAVY_WAIT_S default)
 const COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
                  "#bcbd22", "#17becf", "#393b79", "#637939"];
 /** Closed-side fields that choose what is priced; the page's other closed fields (discount, ...) are kept. */
@@ -169,7 +170,7 @@ export async function run() {
   }
   if (mine !== seq) return;
   if (res.status === 503) {             // every heavy slot busy (a hybrid option is heavy): ask again later
-    const wait = Number((res.data && res.data.retry_after) || 0) || 2;
+    const wait = RETRY_S;
     setState("busy");
     $("compare-line").textContent = `The service is busy; asking again in ${wait} s.`;
     timer = setTimeout(run, wait * 1000);
