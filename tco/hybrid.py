@@ -59,26 +59,68 @@ MAX_PLAN_CANDIDATES = 2001
 def _parts(R: Resolved, weights: np.ndarray, n_max: int, step: int = 1):
     """Cost of every candidate N (0, step, 2 step, ... up to n_max) in every month, split into own
     and API parts."""
-    vol, o = R.volumes, R.scenario.open
-    H = len(vol.growth)
+    o = R.scenario.open
     closed = closed_costs(R)
     variable = sum(closed[k] for k in USAGE_COMPONENTS)
     fixed = closed["closed_fixed"] + closed["closed_setup"]
-    avg = average_load(vol)
-    per_replica = R.open.capacity_per_replica * o.target_utilisation
     n = np.arange(0, n_max + step, step, dtype=float)[:, None]           # (N, 1)
+    own, api, share = _candidate_costs(R, weights, n, variable, fixed, average_load(R.volumes))
+    setup = o.setup_engineer_months * o.fte_usd_per_year / 12.0 + o.migration_usd + o.fine_tuning_usd
+    return own, api, share, float(setup)
+
+
+def _candidate_costs(R: Resolved, weights: np.ndarray, n: np.ndarray, variable, fixed, avg):
+    """Own cost, API cost and API share of each candidate N (rows of ``n``, the first 0) against each
+    column's usage bill, fixed fees and average load (months, or volumes in the steady view)."""
+    per_replica = R.open.capacity_per_replica * R.scenario.open.target_utilisation
+    loaded = np.broadcast_to(np.asarray(avg) > 0, np.broadcast_shapes(np.shape(n), np.shape(avg)))
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(avg > 0, n * per_replica / avg, np.inf)          # (N, H)
-    share = overflow_share(weights, ratio)
+        ratio = np.where(loaded, n * per_replica / avg, 0.0)              # (N, columns)
+    share = np.where(loaded, overflow_share(weights, ratio), 0.0)         # no load, no overflow
     share[0] = 1.0                                                        # N = 0: everything on the API
-    replicas = np.broadcast_to(n, (n.shape[0], H)).astype(float)
+    replicas = np.broadcast_to(n, ratio.shape).astype(float)
     fl = {"replicas": replicas, "billed_replicas": replicas, "gpus": replicas * R.open.gpus_per_replica}
     # Month-separable costs: owned servers are taken amortised here (a plan cannot move cash capex).
     own = sum(v for k, v in open_costs(R, fl=fl, steady=True).items() if k != "open_setup")
     own = np.array(own, dtype=float)
     own[0] = 0.0                                                          # no replicas, no platform
-    setup = o.setup_engineer_months * o.fte_usd_per_year / 12.0 + o.migration_usd + o.fine_tuning_usd
-    return own, variable * share + fixed, share, float(setup)
+    return own, variable * share + fixed, share
+
+
+def steady_costs(R: Resolved, volumes, profile=None) -> tuple[np.ndarray, np.ndarray]:
+    """Steady monthly cost of the cheapest hybrid split at each volume, and its own replicas [USD/month, -].
+
+    As :func:`tco.breakeven.steady_costs`: month-0 prices, no growth, no one-off costs, capex
+    amortised.  At each volume the own replicas N minimise own cost + the API's bill for the
+    overflow + fixed fees, with N = 0 (all on the API) or at least ``max(1, min_replicas)``.
+
+    The overflow share is piecewise linear in the own capacity, with a kink at each hourly weight
+    (:func:`tco.workload.overflow_share`), and rented replicas cost the same each, so the total is
+    convex and piecewise linear in N: its cheapest whole N is the floor or ceiling of a kink
+    (N = weight x average load / capacity per replica), the minimum, or 0.  Those ~50 candidates
+    are priced at every volume; with owned servers (bought whole) the answer is within a server.
+
+    ``volumes``: monthly volumes (tokens, or images for image workloads), shape (V,).
+    """
+    vol, o = R.volumes, R.scenario.open
+    base = vol.images_month0 if vol.kind == "images" else vol.tokens_month0
+    if profile is None:
+        profile = R.scenario.workload.load_profile
+    weights = load_profile(profile, R.scenario.workload.peak_to_average)
+    scale = np.asarray(volumes, dtype=float).reshape(-1) / base                  # (V,)
+    closed = closed_costs(R, scale[:, None], steady=True)                         # each (V, 1)
+    variable = sum(closed[k] for k in USAGE_COMPONENTS)[:, 0]
+    fixed = closed["closed_fixed"][:, 0]
+    avg = average_load(vol, np.ones(1), scale)                                    # (V,)
+    n_min = max(1, int(o.min_replicas))
+    kinks = np.unique(weights)[:, None] * avg / (R.open.capacity_per_replica * o.target_utilisation)   # (K, V)
+    n = np.concatenate([np.zeros((1, avg.shape[0])), np.full((1, avg.shape[0]), float(n_min)),
+                        np.maximum(np.floor(kinks), n_min), np.maximum(np.ceil(np.round(kinks, 9)), n_min)])
+    own, api, _ = _candidate_costs(R, weights, n, variable, fixed, avg)          # (2 + 2K, V), n[0] = 0
+    cost = own + api
+    best = np.argmin(cost, axis=0)
+    cols = np.arange(cost.shape[1])
+    return cost[best, cols], n[best, cols]
 
 
 def plan(R: Resolved, profile=None, committed: bool | None = None, n_max: int | None = None) -> HybridPlan:

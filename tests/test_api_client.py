@@ -98,7 +98,8 @@ def test_every_operation_has_an_operation_id_and_declared_errors(spec):
     for name, field in [("CatalogPage", "rows"), ("CatalogItem", "rows"), ("TableInfo", "columns"),
                         ("MonteCarloResponse", "breakeven_histogram")]:
         assert "$ref" in schemas[name]["properties"][field]["items"], (name, field)
-    for name, field in [("MonteCarloResponse", "summary"), ("PlanResponse", "hybrid"), ("UsageResponse", "workload")]:
+    for name, field in [("MonteCarloResponse", "summary"), ("PlanResponse", "hybrid"), ("UsageResponse", "workload"),
+                        ("CompareResponse", "options"), ("CompareResponse", "bands"), ("CompareRequest", "options")]:
         prop = schemas[name]["properties"][field]
         assert "$ref" in json.dumps(prop), (name, field, prop)
 
@@ -171,6 +172,20 @@ def test_generated_client_calls_every_operation(generated, client, spec):
               body=M("MonteCarloRequest").from_dict({**copy.deepcopy(INLINE), "samples": 200, "seed": 3})).parsed
     assert mc.summary.samples == 200 and isinstance(mc.summary.savings_npv_usd, M("Percentiles"))
     assert sum(b.samples for b in mc.breakeven_histogram) + mc.breakeven_never == 200
+
+    both = {k: v for k, v in copy.deepcopy(INLINE).items() if k not in ("closed", "open")}
+    half = {"input_usd_per_mtok": 1.5, "output_usd_per_mtok": 7.5}
+    cmp = call("compare", "compare_options", "CompareResponse", body=M("CompareRequest").from_dict({
+        **both, "curve": {"points": 5}, "options": [
+            {"kind": "closed", "name": "list", "closed": INLINE["closed"]},
+            {"kind": "closed", "name": "half", "closed": half},
+            {"kind": "self_hosted", "name": "own", "open": INLINE["open"]}]})).parsed
+    # half price: 10M x $1.5 + 2M x $7.5 = $30/month x 12 = $360, the cheapest; the list price $720; own
+    # replica: 1 x 730 h x $2 = $1,460/month x 12 = $17,520
+    assert [o.name for o in cmp.options] == ["half", "list", "own"] and cmp.ranking == [1, 0, 2]
+    assert cmp.options[0].total_usd == pytest.approx(360) and cmp.options[2].total_usd == pytest.approx(17520)
+    assert isinstance(cmp.options[0], M("ComparedOption")) and isinstance(cmp.bands[0], M("VolumeBand"))
+    assert len(cmp.curve_volumes) == 5 and len(cmp.options[1].monthly_usd) == 12
 
     File = importlib.import_module(f"{PACKAGE}.types").File
     log = Path(__file__).resolve().parents[1].joinpath("examples", "usage.csv").read_bytes()

@@ -1,6 +1,7 @@
 """Heavy requests next to light ones: a few slots for the whole service, computed away from the light ones.
 
-A heavy request (Monte Carlo, sensitivity, hybrid plan, usage log, charts with extras, report)
+A heavy request (Monte Carlo, sensitivity, hybrid plan, usage log, charts with extras, report,
+a comparison with a hybrid option)
 takes one of ``TCO_HEAVY_SLOTS`` slots for its computation: slots of the whole service under
 ``tco serve`` (its workers share them, :class:`FileSlots`), of the app otherwise.  When none frees within
 ``TCO_HEAVY_WAIT_S`` it is answered 503 with ``Retry-After``; light requests (``/tco``, the
@@ -36,7 +37,7 @@ HEAVY_NICE = 10
 #: 0.45 GiB resident); a computation asking more gets a MemoryError, answered 422.
 HEAVY_ADDRESS_SPACE_BYTES = 2 * 2**30
 #: Modules the fork server imports once, so a new child starts in milliseconds.
-PRELOAD = ["tco.web.api.scenarios.resources", "tco.web.api.usage.resources"]
+PRELOAD = ["tco.web.api.scenarios.resources", "tco.web.api.usage.resources", "tco.web.api.compare.resources"]
 
 
 def _as_api_error(exc: BaseException) -> ApiError | None:

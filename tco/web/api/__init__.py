@@ -97,6 +97,7 @@ def register_api(app: Flask) -> TcoApi:
     from tco.web.api.catalog.resources import blp as catalog_blp
     from tco.web.api.guide.resources import blp as guide_blp
     from tco.web.api.exports.resources import blp as exports_blp
+    from tco.web.api.compare.resources import blp as compare_blp
     from tco.web.api.saved.resources import blp as saved_blp
     from tco.web.api.scenarios.resources import blp as scenarios_blp
     from tco.web.api.spec import SpecPlugin, union_types, register_docs, register_error_responses
@@ -132,6 +133,7 @@ def register_api(app: Flask) -> TcoApi:
     api.register_blueprint(scenarios_blp)
     api.register_blueprint(guide_blp)
     api.register_blueprint(exports_blp)
+    api.register_blueprint(compare_blp)
     api.register_blueprint(usage_blp)
     api.spec.components.schema("UsageJson", schema=UsageJsonSchema)
     api.register_blueprint(saved_blp)

@@ -29,7 +29,7 @@ ERROR_RESPONSES = {
 
 #: Operations computed in a heavy slot (:mod:`tco.web.heavy`): they may answer 503.
 HEAVY_OPERATIONS = frozenset({"scenario_charts", "scenario_report", "hybrid_plan", "sensitivity_tornado",
-                              "monte_carlo", "price_usage_log"})
+                              "monte_carlo", "price_usage_log", "compare_options"})
 
 _SAVED_ID = {"scenario_id": "$response.body#/id"}
 LINKS = {

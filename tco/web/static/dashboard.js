@@ -9,6 +9,8 @@
 //   currency.js     the header's currency picker (format.js converts the amounts)
 //   guide.js   the guide's head-to-head table and its questions
 //   notes.js   the catalog's value, date and source under each lever
+//   compare.js      the "Compare options" panel (many options, ranked by NPV)
+import { watchCompare } from "./js/compare.js";
 import { $, form } from "./js/dom.js";
 import { watchCurrency } from "./js/currency.js";
 import { copyLink, downloadCsv, downloadPdf, downloadReport, downloadXlsx, watchPrint } from "./js/downloads.js";
@@ -64,6 +66,7 @@ function init() {
   $("btn-save").addEventListener("click", save);
   watchUncertainty();
   watchGuide();
+  watchCompare();
   refreshSaved();
   update();
 }

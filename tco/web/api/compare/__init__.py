@@ -1,0 +1,1 @@
+"""``POST /api/v1/compare``: many options on one workload, ranked by NPV."""
