@@ -47,7 +47,6 @@ PARAMETERS: tuple[tuple[str, float, float, bool], ...] = (
     ("step_overhead_s", 0.0, 0.02, False),
     ("sequence_overhead_s", 0.0, 2e-4, False),
     ("allreduce_latency_s", 0.0, 1e-4, False),
-    ("max_batch", 64.0, 4096.0, True),
 )
 
 #: Where every fit starts: round, neutral values (no engine, platform, MoE or FP4 penalty,
@@ -56,7 +55,6 @@ PRIOR: dict[str, float] = {
     "mbu": 0.7, "mfu": 0.5, "prefill_mfu": 0.5, "engine_vllm": 1.0, "engine_sglang": 1.0, "platform_rocm": 1.0,
     "moe_efficiency": 1.0, "moe_prefill_efficiency": 1.0, "fp4_efficiency": 1.0, "tp_nvlink": 0.05,
     "tp_infinity_fabric": 0.05, "step_overhead_s": 0.001, "sequence_overhead_s": 1e-6, "allreduce_latency_s": 1e-5,
-    "max_batch": 1024.0,
 }
 
 #: Measurement kinds the fit uses (request-rate runs do not state the batch they reached);
@@ -94,7 +92,6 @@ def current_parameters() -> dict[str, float]:
         "tp_infinity_fabric": tp.DEFAULT_TP_OVERHEAD["infinity_fabric"],
         "step_overhead_s": tp.DEFAULT_STEP_OVERHEAD_S, "sequence_overhead_s": tp.DEFAULT_SEQUENCE_OVERHEAD_S,
         "allreduce_latency_s": tp.DEFAULT_ALLREDUCE_LATENCY_S,
-        "max_batch": float(tp.DEFAULT_MAX_BATCH),
     }
 
 
@@ -123,7 +120,7 @@ def measurement_frame(benchmarks: pd.DataFrame, models: pd.DataFrame, gpus: pd.D
         out["platform"] = np.nan
     out["platform"] = out["platform"].where(out["platform"].notna(), out["gpu_platform"]).astype(str)
     out["source"] = out["source_id"].map(source_family) if "source_id" in out else "unknown"
-    for col in ("concurrency", "kv_precision", "median_tpot_ms", "measurement"):
+    for col in ("concurrency", "kv_precision", "median_tpot_ms", "median_ttft_ms", "measurement", "engine_version"):
         if col not in out:
             out[col] = np.nan
     out["tuned"] = out["tuned"].map(lambda v: v is not False and v == v) if "tuned" in out else True
@@ -158,6 +155,7 @@ class _Rows:
     moe: np.ndarray
     measured: np.ndarray
     source: np.ndarray
+    max_batch: np.ndarray
 
 
 def _rows(frame: pd.DataFrame) -> _Rows:
@@ -167,7 +165,11 @@ def _rows(frame: pd.DataFrame) -> _Rows:
     kv = frame["kv_precision"].astype(object).where(frame["kv_precision"].notna(), None)
     kv_prec = np.array([str(k) if k is not None else str(tp.default_kv_precision(p))
                         for k, p in zip(kv, frame["precision"])])
+    eng = frame["engine"].astype(str).to_numpy()
     kwargs = dict(
+        usable_memory_fraction=tp.engine_memory_fraction(
+            eng, tp.weight_bytes(num("total_params_b"), frame["precision"].astype(str).to_numpy()),
+            num("memory_gib"), num("gpu_count")),
         total_params_b=num("total_params_b"), active_params_b=num("active_params_b"), layers=num("layers"),
         kv_heads=num("kv_heads"), head_dim=num("head_dim"), memory_gib=num("memory_gib"),
         memory_bandwidth_tbps=num("memory_bandwidth_tbps"), bf16_dense_tflops=num("bf16_dense_tflops"),
@@ -178,14 +180,41 @@ def _rows(frame: pd.DataFrame) -> _Rows:
         sliding_window_layers=num("sliding_window_layers"), sliding_window_tokens=num("sliding_window_tokens"),
         fp8_dense_tflops=num("fp8_dense_tflops"), fp4_dense_tflops=num("fp4_dense_tflops"),
         interconnect=frame["interconnect"].astype(str).to_numpy(), kv_precision=kv_prec,
-        concurrency=num("concurrency"), raise_if_no_fit=False,
-        max_time_per_output_token_s=np.where(frame["measurement"].astype(str).to_numpy() == "latency_bound",
-                                             num("median_tpot_ms") / 1000.0, np.nan))
+        concurrency=np.where(np.isfinite(num("concurrency")), num("concurrency"), littles_law_concurrency(frame)),
+        raise_if_no_fit=False)
     e, k = kwargs["experts"], kwargs["experts_per_token"]
     return _Rows(kwargs=kwargs, engine=frame["engine"].astype(str).to_numpy(),
                  platform=frame["platform"].astype(str).to_numpy(),
                  moe=np.isfinite(e) & np.isfinite(k) & (e > k),
-                 measured=num("output_tokens_per_second"), source=frame["source"].astype(str).to_numpy())
+                 measured=num("output_tokens_per_second"), source=frame["source"].astype(str).to_numpy(),
+                 max_batch=tp.engine_max_batch(frame["engine"].astype(str).to_numpy(), kwargs["memory_gib"],
+                                               frame["gpu_id"].astype(str).to_numpy(),
+                                               frame["engine_version"].astype(str).to_numpy()))
+
+
+def littles_law_concurrency(frame: pd.DataFrame) -> np.ndarray:
+    """Sequences in flight of each ``latency_bound`` row, from its own two measurements [requests].
+
+    A point read off a throughput-vs-interactivity chart gives the output rate ``T`` and the time
+    per output token ``t`` but not the concurrency.  By Little's law the requests in flight are
+    the request rate times the time a request spends in the server: ``T / output x (TTFT + output
+    x t)``, i.e. ``T x t`` plus ``T x TTFT / output`` when the time to first token is known.  The
+    row is then modelled at that concurrency, like a fixed-concurrency run: modelling it at its
+    TPOT as a target instead makes its predicted rate jump by orders of magnitude when the modelled
+    single-sequence step is a little slower than the measured one.  NaN for the other kinds.
+
+    >>> littles_law_concurrency(pd.DataFrame({"measurement": ["latency_bound", "offline_max"],
+    ...     "output_tokens_per_second": [4000.0, 1.0], "median_tpot_ms": [8.0, 1.0],
+    ...     "median_ttft_ms": [np.nan, 1.0], "output_tokens": [1000, 1]})).tolist()
+    [32.0, nan]
+    """
+    def num(col):
+        return pd.to_numeric(frame[col], errors="coerce").to_numpy(float) if col in frame else np.full(len(frame), np.nan)
+    t = num("output_tokens_per_second")
+    ttft = np.nan_to_num(num("median_ttft_ms"), nan=0.0) / 1000.0
+    c = t * (num("median_tpot_ms") / 1000.0 + ttft / np.maximum(num("output_tokens"), 1.0))
+    latency = frame["measurement"].astype(str).to_numpy() == "latency_bound"
+    return np.where(latency, np.maximum(np.round(c), 1.0), np.nan)
 
 
 def modelled(frame_or_rows, params: dict[str, float] | None = None) -> np.ndarray:
@@ -202,7 +231,7 @@ def modelled(frame_or_rows, params: dict[str, float] | None = None) -> np.ndarra
         tp_overhead={"nvlink": p["tp_nvlink"], "infinity_fabric": p["tp_infinity_fabric"]},
         step_overhead_s=p["step_overhead_s"], sequence_overhead_s=p["sequence_overhead_s"],
         allreduce_latency_s=p["allreduce_latency_s"],
-        max_batch=p["max_batch"])
+        max_batch=rows.max_batch, prefill_overlap=tp.engine_mixes_prefill(rows.engine))
     return r.output_tokens_per_s
 
 

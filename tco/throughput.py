@@ -37,15 +37,23 @@ layer when the replica spans several GPUs.
 
 *Batch.*  The largest batch that (1) fits the KV memory, (2) keeps the time per output
 token and the time to the first token under the latency targets of the use
-(:data:`tco.serving.USES`), (3) stays under the engine's maximum batch and (4) under the
-clients' concurrency.  The batch search is a vectorised integer bisection.
+(:data:`tco.serving.USES`), (3) stays under the engine's maximum batch (its documented default,
+:func:`engine_max_batch`: vLLM's ``max_num_seqs``, trtllm-bench's cap of 4096) and (4) under the
+clients' concurrency.  The batch search is a vectorised integer bisection.  The KV memory is the
+engine's: vLLM and SGLang give weights plus cache 90 % of the GPU, TensorRT-LLM gives the cache
+90 % of what the weights leave (:func:`engine_memory_fraction`).
 
 *Throughput.*  Continuous batching interleaves the decode steps with the
 prefills of the requests that replace finished ones; they share the GPUs, so
 for a batch of ``B`` requests::
 
-    output tokens/s = B x output_tokens
-                      / (output_tokens x decode step + B x prefill per request)
+    output tokens/s = B / time per output token
+    time per output token = decode step + max(B x prefill per request / output_tokens - idle, 0)
+
+where ``idle`` is the compute a memory-bound step leaves unused (weights time - matrix-product
+time): engines that mix prefill chunks into the decode steps (vLLM V1, TensorRT-LLM) run that
+much prefill for free; SGLang by default runs its prefill batches apart (idle = 0), which gives
+``B x output_tokens / (output_tokens x decode step + B x prefill)``.
 
 *The serving stack.*  Bandwidth and FLOP utilisation are the reference (TensorRT-LLM on
 CUDA) times the engine's and the platform's share (:data:`ENGINE_EFFICIENCY`,
@@ -160,9 +168,9 @@ DEFAULT_MBU: float = 0.9
 #: :data:`DEFAULT_ALLREDUCE_LATENCY_S`, carries most of the cost); 0.63 and 0.36 for 2 and 4
 #: on PCIe (fitted on the earlier TensorRT-LLM L40S rows; too few PCIe rows to refit).
 DEFAULT_TP_OVERHEAD: dict[str, float] = {
-    "nvlink": 0.03,
+    "nvlink": 0.0372,
     "pcie": 0.60,
-    "infinity_fabric": 0.069,
+    "infinity_fabric": 0.0868,
 }
 
 #: Share of the device memory that weights and KV cache may use [-]; the rest
@@ -171,10 +179,25 @@ DEFAULT_TP_OVERHEAD: dict[str, float] = {
 #: 90-95 % of what the weights leave.
 DEFAULT_USABLE_MEMORY_FRACTION: float = 0.90
 
-#: Largest batch (concurrent sequences) the engine schedules [sequences].  Fitted: it ends at
-#: the fit's upper bound (TensorRT-LLM's trtllm-bench sizes it from the KV memory up to 4096);
-#: the per-sequence overhead, not a cap, is what makes very large batches gain little.
+#: Largest batch (concurrent sequences) TensorRT-LLM and SGLang schedule [sequences]: both size it
+#: from the KV memory; trtllm-bench caps it at 4096 (``finetune_setting`` in
+#: https://github.com/NVIDIA/TensorRT-LLM/blob/main/tensorrt_llm/bench/build/tuning.py, read
+#: 2026-12-02).  Not fitted: a fitted ceiling shared by all engines was what made the model fail
+#: out of source (the other publishers' runs pulled it to 64).  vLLM: :data:`VLLM_MAX_NUM_SEQS`.
 DEFAULT_MAX_BATCH: int = 4096
+
+#: vLLM's default ``max_num_seqs`` [sequences]: 1024 on GPUs of at least 70 GiB other than the
+#: A100 (H100, H200, B200, MI300X...) since the V1 engine's per-device defaults (vLLM 0.9, 2025),
+#: 256 before that and on smaller GPUs and the A100.  Source: vLLM ``EngineArgs`` default
+#: arguments and their test (``tests/engine/test_arg_utils.py``, ``test_defaults_with_usage_context``),
+#: https://github.com/vllm-project/vllm/blob/main/vllm/engine/arg_utils.py (read 2026-12-02).
+VLLM_MAX_NUM_SEQS: dict[str, int] = {"large_gpu": 1024, "other": 256}
+
+#: Device memory from which vLLM picks its larger defaults [GiB].
+VLLM_LARGE_GPU_GIB: float = 70.0
+
+#: First vLLM release with the per-device defaults of :data:`VLLM_MAX_NUM_SEQS` (major, minor).
+VLLM_LARGE_DEFAULTS_SINCE: tuple[int, int] = (0, 9)
 
 #: Serving engines the efficiencies are fitted for.
 ENGINES: tuple[str, ...] = ("vllm", "sglang", "trt-llm")
@@ -187,35 +210,35 @@ DEFAULT_ENGINE: str = "vllm"
 
 #: Each engine's share of the reference efficiencies (``DEFAULT_MBU``, ``DEFAULT_MFU``) [-].
 #: Fitted by :mod:`tco.calibration` on published measurements (``tco calibrate``).
-ENGINE_EFFICIENCY: dict[str, float] = {"trt-llm": 1.0, "vllm": 0.80, "sglang": 0.86}
+ENGINE_EFFICIENCY: dict[str, float] = {"trt-llm": 1.0, "vllm": 0.747, "sglang": 1.017}
 
 #: Each platform's share of the reference efficiencies [-]; fitted like the engines'.
-PLATFORM_EFFICIENCY: dict[str, float] = {"cuda": 1.0, "rocm": 0.50}
+PLATFORM_EFFICIENCY: dict[str, float] = {"cuda": 1.0, "rocm": 0.522}
 
 #: Mixture-of-experts models' share of the efficiencies [-]: routing, expert imbalance and
 #: small per-expert matrix products.  Fitted.
-DEFAULT_MOE_EFFICIENCY: float = 0.99
+DEFAULT_MOE_EFFICIENCY: float = 0.854
 
 #: Mixture-of-experts models' share of the prefill efficiency [-]: many small expert matrix
 #: products per chunk.  Fitted.
-DEFAULT_MOE_PREFILL_EFFICIENCY: float = 0.80
+DEFAULT_MOE_PREFILL_EFFICIENCY: float = 0.874
 
 #: FLOP utilisation of prefill [-] on the reference stack.  Fitted.
-DEFAULT_PREFILL_MFU: float = 0.35
+DEFAULT_PREFILL_MFU: float = 0.327
 
 #: Share of the FP4 peak that FP4 kernels reach, relative to other precisions [-].  Fitted.
-DEFAULT_FP4_EFFICIENCY: float = 0.73
+DEFAULT_FP4_EFFICIENCY: float = 0.7126
 
 #: Fixed time of every decode step [s]: scheduling, kernel launches, sampling set-up.  Fitted.
-DEFAULT_STEP_OVERHEAD_S: float = 3.5e-4
+DEFAULT_STEP_OVERHEAD_S: float = 1.744e-4
 
 #: Latency of one tensor-parallel all-reduce [s]; a decode step runs two per layer when a
 #: replica spans several GPUs, whatever the batch.  Fitted.
-DEFAULT_ALLREDUCE_LATENCY_S: float = 4.2e-5
+DEFAULT_ALLREDUCE_LATENCY_S: float = 4.806e-5
 
 #: Time every sequence adds to a decode step [s]: per-sequence scheduling, sampling and
 #: detokenisation; it bounds what very large batches gain.  Fitted.
-DEFAULT_SEQUENCE_OVERHEAD_S: float = 2.05e-5
+DEFAULT_SEQUENCE_OVERHEAD_S: float = 1.549e-5
 
 #: The peak-FLOP column each precision computes at.  int8/int4 are taken as
 #: weight-only quantisation (AWQ/GPTQ-style W8A16, W4A16) whose matrix
@@ -940,14 +963,36 @@ def decode_step_seconds(batch_size, weight_bytes_read, kv_bytes_per_token, conte
 # the batch and the throughput it gives
 # --------------------------------------------------------------------------
 
-def time_per_output_token(decode_step_s, batch_size, prefill_s, output_tokens) -> np.ndarray:
+def time_per_output_token(decode_step_s, batch_size, prefill_s, output_tokens, idle_compute_s=0.0) -> np.ndarray:
     """Mean time between one sequence's tokens [s]: the decode step plus the prefills of the
-    new requests interleaved with it, ``decode_step_s + B x prefill_s / output_tokens``.
+    new requests interleaved with it, ``decode_step_s + max(B x prefill_s / output_tokens - idle, 0)``.
+
+    ``idle_compute_s`` is the compute a memory-bound step leaves unused (weights time - matrix
+    product time): an engine that mixes prefill chunks into decode steps (chunked prefill, vLLM
+    V1 and TensorRT-LLM's in-flight batching) runs that much prefill for free; 0 for an engine
+    that runs prefill batches apart (SGLang's default).
 
     >>> float(time_per_output_token(0.02, 10, 0.05, 100))      # 20 ms + 10 x 50 ms / 100
     0.025
+    >>> float(time_per_output_token(0.02, 10, 0.05, 100, 0.004))   # 20 ms + (5 - 4) ms
+    0.021
     """
-    return _as_float(decode_step_s) + _as_float(batch_size) * _as_float(prefill_s) / _as_float(output_tokens)
+    interleaved = _as_float(batch_size) * _as_float(prefill_s) / _as_float(output_tokens)
+    return _as_float(decode_step_s) + np.maximum(interleaved - _as_float(idle_compute_s), 0.0)
+
+
+def engine_mixes_prefill(engine) -> np.ndarray:
+    """Whether an engine mixes prefill chunks into its decode steps by default (bool array).
+
+    vLLM's V1 scheduler always chunks prefills into the decode batch; TensorRT-LLM's in-flight
+    batcher runs context and generation requests in one forward pass; SGLang runs prefill and
+    decode batches one after the other unless ``--enable-mixed-chunk`` is set.
+
+    >>> engine_mixes_prefill(["vllm", "trt-llm", "sglang"]).tolist()
+    [True, True, False]
+    """
+    eng = np.char.lower(np.asarray(engine).astype(str))
+    return (eng == "vllm") | (eng == "trt-llm")
 
 
 def output_tokens_per_second(batch_size, output_tokens, decode_step_s, prefill_s) -> np.ndarray:
@@ -1124,8 +1169,9 @@ def replica_throughput(
     prefill_mfu=None,
     mbu=None,
     tp_overhead=None,
-    usable_memory_fraction=DEFAULT_USABLE_MEMORY_FRACTION,
+    usable_memory_fraction=None,
     max_batch=None,
+    prefill_overlap=None,
     moe_efficiency=None,
     moe_prefill_efficiency=None,
     fp4_efficiency=None,
@@ -1197,10 +1243,15 @@ def replica_throughput(
         platform efficiency (x :data:`DEFAULT_MOE_EFFICIENCY` for mixture-of-experts).
     tp_overhead : float, array-like or dict, optional
         [-] per extra GPU; default :data:`DEFAULT_TP_OVERHEAD` by interconnect.
-    usable_memory_fraction : float or array-like
-        [-] share of device memory for weights + KV cache.
+    usable_memory_fraction : float or array-like, optional
+        [-] share of device memory for weights + KV cache; default the engine's
+        (:func:`engine_memory_fraction` of :data:`DEFAULT_USABLE_MEMORY_FRACTION`).
     max_batch : int or array-like, optional
-        [sequences] engine cap on the batch; default :data:`DEFAULT_MAX_BATCH`.
+        [sequences] engine cap on the batch; default the engine's (:func:`engine_max_batch`,
+        with ``gpu_id`` naming the GPU: vLLM's ``max_num_seqs``, else :data:`DEFAULT_MAX_BATCH`).
+    prefill_overlap : bool or array-like, optional
+        Whether prefill chunks ride in the decode steps' idle compute; default the engine's
+        (:func:`engine_mixes_prefill`).
     moe_efficiency, fp4_efficiency : float or array-like, optional
         [-] defaults :data:`DEFAULT_MOE_EFFICIENCY`, :data:`DEFAULT_FP4_EFFICIENCY`.
     step_overhead_s, sequence_overhead_s : float or array-like, optional
@@ -1260,6 +1311,9 @@ def replica_throughput(
                            prefill_mfu=prefill_mfu, mbu=mbu, moe_efficiency=moe_efficiency,
                            moe_prefill_efficiency=moe_prefill_efficiency, fp4_efficiency=fp4_efficiency)
 
+    if usable_memory_fraction is None:
+        usable_memory_fraction = engine_memory_fraction(engine, weight_bytes(total_params_b, precision), memory_gib, g)
+
     # 1. memory: KV bytes per token, the fit, the batch the KV cache holds
     kv_tok = kv_bytes_per_token(layers, kv_heads, head_dim, bytes_per_param(kv_prec),
                                 kv_values_per_token_layer, tensor_parallel=g)
@@ -1300,15 +1354,24 @@ def replica_throughput(
                                 mfu_, tp_eff, how, attn_read)
         return t + (step_fixed + b * per_seq) * overhead
 
+    overlap = engine_mixes_prefill(engine) if prefill_overlap is None else np.asarray(prefill_overlap, dtype=bool)
+
+    def tpot(b):
+        # the step plus the prefills interleaved with it; an engine that mixes prefill chunks
+        # into the decode step hides them in the step's idle compute (weights time - compute time)
+        kv_s = b * context * kv_read / (g * tp_eff * _as_float(memory_bandwidth_tbps) * 1e12 * eff["mbu"])
+        idle = np.maximum(step(b, mfu_=np.inf, how="sum", overhead=False) - kv_s
+                          - step(b, mbu_=np.inf, how="sum", overhead=False), 0.0)
+        return time_per_output_token(step(b), b, prefill, out_tok, np.where(overlap, idle, 0.0))
+
     # 4. the batch: memory, engine cap, clients and the latency targets
     t_tpot = _target(max_time_per_output_token_s)
     t_ttft = _target(max_time_to_first_token_s)
 
     def meets(b):
-        s_ = step(b)
-        return (time_per_output_token(s_, b, prefill, out_tok) <= t_tpot) & (prefill + s_ <= t_ttft)
+        return (tpot(b) <= t_tpot) & (prefill + step(b) <= t_ttft)
 
-    cap = DEFAULT_MAX_BATCH if max_batch is None else max_batch
+    cap = engine_max_batch(engine, memory_gib, gpu_id) if max_batch is None else max_batch
     batch, latency_met, limit = batch_limit(meets, b_mem, cap, np.isfinite(t_tpot) | np.isfinite(t_ttft),
                                             concurrency)
     shape = batch.shape
@@ -1318,7 +1381,8 @@ def replica_throughput(
     step_s = step(bb)
     memory_s = step(bb, mfu_=np.inf, how="sum", overhead=False)
     compute_s = step(bb, mbu_=np.inf, how="sum", overhead=False) - step(0.0, mbu_=np.inf, how="sum", overhead=False)
-    out_tps = output_tokens_per_second(batch, out_tok, step_s, prefill)
+    tpot_s = tpot(bb)
+    out_tps = np.where(batch > 0, batch / tpot_s, 0.0)
     req_s = out_tps / out_tok
 
     def full(x, dtype=float):
@@ -1332,7 +1396,7 @@ def replica_throughput(
         batch_limit=full(limit, str),
         prefill_s=full(prefill),
         decode_step_s=full(step_s),
-        time_per_output_token_s=full(time_per_output_token(step_s, bb, prefill, out_tok)),
+        time_per_output_token_s=full(tpot_s),
         time_to_first_token_s=full(prefill + step_s),
         fits=full(ok, bool),
         latency_target_met=full(latency_met, bool),
@@ -1354,6 +1418,59 @@ def _uses_fp4(precision, fp4_dense_tflops) -> np.ndarray:
     """Whether the matrix products run on the GPU's FP4 units."""
     col = _lookup(precision, _COMPUTE_COLUMN, "precision")
     return (col == "fp4") & np.isfinite(_float_or_nan(fp4_dense_tflops))
+
+
+def engine_max_batch(engine, memory_gib, gpu_id="", engine_version=None,
+                     max_batch=DEFAULT_MAX_BATCH) -> np.ndarray:
+    """The largest batch an engine schedules by default [sequences].
+
+    vLLM caps the running sequences at ``max_num_seqs`` (:data:`VLLM_MAX_NUM_SEQS`): 1024 on a
+    GPU of at least :data:`VLLM_LARGE_GPU_GIB` that is not an A100, from vLLM 0.9 on (an unknown
+    or unparsable version is taken as a current one), else 256.  TensorRT-LLM and SGLang size
+    their batch from the KV memory; they get ``max_batch`` (fitted, :data:`DEFAULT_MAX_BATCH`).
+
+    >>> engine_max_batch(["vllm", "vllm", "vllm", "sglang"], [80, 80, 80, 80],
+    ...                  ["h100-sxm", "a100-80gb", "h100-sxm", "h100-sxm"], ["0.11.0", None, "v0.6.0", None]).tolist()
+    [1024.0, 256.0, 256.0, 4096.0]
+    """
+    eng = np.char.lower(np.asarray(engine).astype(str))
+    mem = _as_float(memory_gib)
+    gid = np.char.lower(np.asarray(gpu_id).astype(str))
+    ver = np.asarray(engine_version if engine_version is not None else "", dtype=object).astype(str)
+    uniq, inv = np.unique(ver, return_inverse=True)       # a handful of distinct versions
+    old = np.array([_vllm_before_large_defaults(v) for v in uniq], dtype=bool)[inv].reshape(ver.shape)
+    large = (mem >= VLLM_LARGE_GPU_GIB) & (np.char.find(gid, "a100") < 0) & ~old
+    vllm = np.where(large, VLLM_MAX_NUM_SEQS["large_gpu"], VLLM_MAX_NUM_SEQS["other"])
+    return np.where(eng == "vllm", vllm, _as_float(max_batch)).astype(float)
+
+
+def engine_memory_fraction(engine, weight_bytes_replica, memory_gib, gpus=1,
+                           usable_memory_fraction=DEFAULT_USABLE_MEMORY_FRACTION) -> np.ndarray:
+    """Share of the device memory weights plus KV cache may use under an engine's defaults [-].
+
+    vLLM (``gpu_memory_utilization``) and SGLang (``mem_fraction_static``) take a share of the
+    *whole* memory, weights included: ``usable_memory_fraction``.  TensorRT-LLM gives the KV cache
+    a share of the memory the weights *leave free* (``KvCacheConfig.free_gpu_memory_fraction``,
+    0.9 by default), so a deployment whose weights fill most of the GPU keeps more cache:
+    ``(weights + f x (memory - weights)) / memory``.
+
+    >>> # 70 GiB of weights on one 80 GiB GPU: vLLM 0.9; TensorRT-LLM (70 + 0.9 x 10) / 80 = 0.9875
+    >>> engine_memory_fraction(["vllm", "trt-llm"], 70 * GIB, 80).round(4).tolist()
+    [0.9, 0.9875]
+    """
+    eng = np.char.lower(np.asarray(engine).astype(str))
+    f = _as_float(usable_memory_fraction)
+    total = _as_float(gpus) * _as_float(memory_gib) * GIB
+    w = np.minimum(_as_float(weight_bytes_replica), total)
+    trt = (w + f * (total - w)) / total
+    return np.where(eng == "trt-llm", trt, f)
+
+
+def _vllm_before_large_defaults(version) -> bool:
+    """Whether a vLLM version string names a release before :data:`VLLM_LARGE_DEFAULTS_SINCE`."""
+    import re
+    m = re.match(r"\s*v?(\d+)\.(\d+)", "" if version is None else str(version))
+    return bool(m) and (int(m.group(1)), int(m.group(2))) < VLLM_LARGE_DEFAULTS_SINCE
 
 
 def stack_efficiency(engine=DEFAULT_ENGINE, platform="cuda", precision="bf16", experts=None,

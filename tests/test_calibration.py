@@ -84,6 +84,8 @@ def test_the_fit_recovers_known_efficiencies(tuned):
     finds them again (the optimiser works; not a statement about real data)."""
     truth = {**cal.current_parameters(), "mbu": 0.6, "engine_vllm": 0.5}
     fake = tuned.copy()
+    # pin the latency-bound rows' concurrency first: it is derived from the measured rate
+    fake["concurrency"] = fake["concurrency"].where(fake["concurrency"].notna(), cal.littles_law_concurrency(fake))
     fake["output_tokens_per_second"] = cal.modelled(fake, truth)
     got = cal.fit(fake)
     assert got["mbu"] * 1.0 == pytest.approx(0.6, rel=0.05)
@@ -101,8 +103,9 @@ def test_leave_one_source_out_table(tuned):
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason="issue 12, open: out of source the model is still off (pooled median "
-                                       "~1.5, ~23 % within 25 %): TensorRT-LLM's and vLLM's own tables disagree "
-                                       "with the other publishers by more than engine and platform factors explain")
+                                       "~1.28, ~36 % within 25 %; was 1.52 / 27 % before the engine defaults and "
+                                       "chunked prefill): TensorRT-LLM's and vLLM's own tables run faster than the "
+                                       "other publishers imply, most at large batch and on ROCm")
 def test_leave_one_source_out_meets_the_issue_bar(tuned):
     pooled = cal.leave_one_source_out(tuned).iloc[-1]
     assert 0.85 <= pooled["median_ratio"] <= 1.15
@@ -117,9 +120,13 @@ def test_calibrate_command_prints_the_fit_and_the_table():
 
 
 def test_engine_and_platform_shares_order_the_stacks():
-    # the reference stack is TensorRT-LLM on CUDA; the fitted shares are below it
+    # the reference stack is TensorRT-LLM on CUDA; vLLM reaches less of it.  SGLang fits at about
+    # the reference (it runs its prefill batches apart, :func:`tco.throughput.engine_mixes_prefill`,
+    # and its decode kernels match TensorRT-LLM's); its share stays inside the fit's bounds.
     assert tp.ENGINE_EFFICIENCY["trt-llm"] == 1.0
-    assert 0 < tp.ENGINE_EFFICIENCY["vllm"] < 1.0 and 0 < tp.ENGINE_EFFICIENCY["sglang"] < 1.0
+    assert 0 < tp.ENGINE_EFFICIENCY["vllm"] < 1.0
+    bounds = {n: (lo, hi) for n, lo, hi, _ in cal.PARAMETERS}
+    assert bounds["engine_sglang"][0] <= tp.ENGINE_EFFICIENCY["sglang"] <= bounds["engine_sglang"][1]
     assert 0 < tp.PLATFORM_EFFICIENCY["rocm"] < 1.0
     e = tp.stack_efficiency("vllm", "rocm")
     assert float(e["mbu"]) == pytest.approx(tp.DEFAULT_MBU * tp.ENGINE_EFFICIENCY["vllm"]

@@ -282,7 +282,7 @@ def test_decode_step_by_hand():
 TINY = dict(total_params_b=1.0, active_params_b=1.0, layers=10, kv_heads=1, head_dim=50,
             memory_gib=10, memory_bandwidth_tbps=1.0, bf16_dense_tflops=100,
             precision="bf16", input_tokens=500, output_tokens=500,
-            mfu=0.5, mbu=0.5, max_batch=100, **NO_OVERHEADS)
+            mfu=0.5, mbu=0.5, max_batch=100, prefill_overlap=False, **NO_OVERHEADS)
 
 
 def test_replica_throughput_by_hand():
@@ -331,6 +331,40 @@ def test_replica_throughput_latency_target_by_hand():
     assert float(r.output_tokens_per_s) == pytest.approx(53 * 500 / 3.1395)
     assert float(r.time_per_output_token_s) <= 6.3e-3
     assert bool(r.latency_target_met)
+
+
+def test_chunked_prefill_rides_in_the_idle_compute_by_hand():
+    # TINY with prefill mixed into the decode steps (vLLM V1, TensorRT-LLM): for B <= 100 a step
+    # reads 4 ms of weights and computes 2 x 1e9 x B / 50e12 = 0.04 B ms, leaving 4 - 0.04 B ms
+    # idle; the interleaved prefill is B x 0.02 s / 500 = 0.04 B ms, hidden while B <= 50.
+    # TPOT = 4 + 0.003 B (step) + max(0.04 B - (4 - 0.04 B), 0) = 0.083 B ms for B > 50
+    # <= 6.3 ms -> B <= 75.9 -> B = 75; TPOT 6.225 ms; output 75 / 6.225e-3 = 12,048.2 tok/s
+    r = replica_throughput(**{**TINY, "prefill_overlap": True}, max_time_per_output_token_s=6.3e-3)
+    assert int(r.batch_size) == 75
+    assert float(r.time_per_output_token_s) == pytest.approx(6.225e-3)
+    assert float(r.output_tokens_per_s) == pytest.approx(75 / 6.225e-3)
+    # at B = 40 the prefill is all hidden: TPOT is the step, 4 + 0.12 = 4.12 ms
+    r40 = replica_throughput(**{**TINY, "prefill_overlap": True}, concurrency=40)
+    assert float(r40.time_per_output_token_s) == pytest.approx(4.12e-3)
+    # SGLang runs prefill batches apart by default; vLLM and TensorRT-LLM mix them
+    assert tp.engine_mixes_prefill(["sglang", "vllm", "trt-llm"]).tolist() == [False, True, True]
+
+
+def test_engine_batch_ceilings_follow_their_defaults():
+    # vLLM max_num_seqs: 1024 on >= 70 GiB GPUs other than A100 (vLLM >= 0.9), else 256;
+    # trtllm-bench caps its batch at 4096
+    caps = tp.engine_max_batch(["vllm", "vllm", "vllm", "vllm", "trt-llm"], [80, 80, 24, 80, 80],
+                               ["h100-sxm", "a100-80gb", "l4", "h100-sxm", "h100-sxm"],
+                               ["0.11.0", "0.11.0", "0.11.0", "v0.6.0", "1.0"])
+    assert caps.tolist() == [1024, 256, 256, 256, 4096]
+
+
+def test_tensorrt_llm_keeps_a_share_of_the_free_memory():
+    # 65.7 GiB of weights on an 80 GiB GPU: vLLM 0.9 x 80 - 65.7 = 6.3 GiB of cache;
+    # TensorRT-LLM 0.9 x (80 - 65.7) = 12.87 GiB
+    w = 65.7 * GIB
+    frac = tp.engine_memory_fraction(["vllm", "trt-llm"], w, 80)
+    assert (frac * 80 - 65.7).tolist() == pytest.approx([6.3, 12.87])
 
 
 def test_latency_target_out_of_reach():
