@@ -156,6 +156,7 @@ class _Rows:
     measured: np.ndarray
     source: np.ndarray
     max_batch: np.ndarray
+    prefill_overlap: np.ndarray
 
 
 def _rows(frame: pd.DataFrame) -> _Rows:
@@ -187,6 +188,7 @@ def _rows(frame: pd.DataFrame) -> _Rows:
                  platform=frame["platform"].astype(str).to_numpy(),
                  moe=np.isfinite(e) & np.isfinite(k) & (e > k),
                  measured=num("output_tokens_per_second"), source=frame["source"].astype(str).to_numpy(),
+                 prefill_overlap=tp.engine_mixes_prefill(eng),
                  max_batch=tp.engine_max_batch(frame["engine"].astype(str).to_numpy(), kwargs["memory_gib"],
                                                frame["gpu_id"].astype(str).to_numpy(),
                                                frame["engine_version"].astype(str).to_numpy()))
@@ -231,7 +233,7 @@ def modelled(frame_or_rows, params: dict[str, float] | None = None) -> np.ndarra
         tp_overhead={"nvlink": p["tp_nvlink"], "infinity_fabric": p["tp_infinity_fabric"]},
         step_overhead_s=p["step_overhead_s"], sequence_overhead_s=p["sequence_overhead_s"],
         allreduce_latency_s=p["allreduce_latency_s"],
-        max_batch=rows.max_batch, prefill_overlap=tp.engine_mixes_prefill(rows.engine))
+        max_batch=rows.max_batch, prefill_overlap=rows.prefill_overlap)
     return r.output_tokens_per_s
 
 

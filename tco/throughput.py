@@ -1348,28 +1348,33 @@ def replica_throughput(
     allreduce = _as_float(DEFAULT_ALLREDUCE_LATENCY_S if allreduce_latency_s is None else allreduce_latency_s)
     step_fixed = step_fixed + np.where(g > 1, 2.0 * _as_float(layers) * allreduce, 0.0)
 
-    def step(b, mfu_=eff["mfu"], mbu_=eff["mbu"], how=combine, overhead=True):
-        w = params_read(b) * 1e9 * weight_bpp
+    def step(b, mfu_=eff["mfu"], mbu_=eff["mbu"], how=combine, overhead=True, w=None):
+        w = params_read(b) * 1e9 * weight_bpp if w is None else w
         t = decode_step_seconds(b, w, kv_read, context, active_params_b, g, memory_bandwidth_tbps, peak, mbu_,
                                 mfu_, tp_eff, how, attn_read)
         return t + (step_fixed + b * per_seq) * overhead
 
     overlap = engine_mixes_prefill(engine) if prefill_overlap is None else np.asarray(prefill_overlap, dtype=bool)
+    bytes_per_s = g * tp_eff * _as_float(memory_bandwidth_tbps) * 1e12 * eff["mbu"]
+    flop_s_per_seq = (2.0 * _as_float(active_params_b) * 1e9 + attn_read * context) / (g * tp_eff * peak * 1e12
+                                                                                        * eff["mfu"])
 
     def tpot(b):
-        # the step plus the prefills interleaved with it; an engine that mixes prefill chunks
-        # into the decode step hides them in the step's idle compute (weights time - compute time)
-        kv_s = b * context * kv_read / (g * tp_eff * _as_float(memory_bandwidth_tbps) * 1e12 * eff["mbu"])
-        idle = np.maximum(step(b, mfu_=np.inf, how="sum", overhead=False) - kv_s
-                          - step(b, mbu_=np.inf, how="sum", overhead=False), 0.0)
-        return time_per_output_token(step(b), b, prefill, out_tok, np.where(overlap, idle, 0.0))
+        """(time per output token, decode step) at batch b: the step plus the prefills interleaved
+        with it; an engine that mixes prefill chunks into the decode step hides them in the step's
+        idle compute (weights time - matrix-product time)."""
+        w = params_read(b) * 1e9 * weight_bpp
+        s_ = step(b, w=w)
+        idle = np.where(overlap, np.maximum(w / bytes_per_s - b * flop_s_per_seq, 0.0), 0.0)
+        return time_per_output_token(s_, b, prefill, out_tok, idle), s_
 
     # 4. the batch: memory, engine cap, clients and the latency targets
     t_tpot = _target(max_time_per_output_token_s)
     t_ttft = _target(max_time_to_first_token_s)
 
     def meets(b):
-        return (tpot(b) <= t_tpot) & (prefill + step(b) <= t_ttft)
+        tpot_b, step_b = tpot(b)
+        return (tpot_b <= t_tpot) & (prefill + step_b <= t_ttft)
 
     cap = engine_max_batch(engine, memory_gib, gpu_id) if max_batch is None else max_batch
     batch, latency_met, limit = batch_limit(meets, b_mem, cap, np.isfinite(t_tpot) | np.isfinite(t_ttft),
@@ -1378,10 +1383,9 @@ def replica_throughput(
 
     # 5. tokens per second at that batch
     bb = np.maximum(batch, 1.0)
-    step_s = step(bb)
+    tpot_s, step_s = tpot(bb)
     memory_s = step(bb, mfu_=np.inf, how="sum", overhead=False)
     compute_s = step(bb, mbu_=np.inf, how="sum", overhead=False) - step(0.0, mbu_=np.inf, how="sum", overhead=False)
-    tpot_s = tpot(bb)
     out_tps = np.where(batch > 0, batch / tpot_s, 0.0)
     req_s = out_tps / out_tok
 
