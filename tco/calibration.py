@@ -347,3 +347,110 @@ def leave_one_source_out(frame: pd.DataFrame, iterations: int = 25) -> pd.DataFr
         pooled_p.append(pred)
     out.append({"source": "all", **score(np.concatenate(pooled_m), np.concatenate(pooled_p))})
     return pd.DataFrame(out)
+
+
+# --------------------------------------------------------------------------- images
+
+#: Publishers the issue keeps out of every fit; their rows are scored apart, as an independent check.
+INDEPENDENT_SOURCES = ("mlperf",)
+
+
+def image_frame(benchmarks: pd.DataFrame, gpus: pd.DataFrame) -> pd.DataFrame:
+    """Measured images/s rows of the diffusion models :mod:`tco.throughput` knows, with their GPU's specs.
+
+    Adds ``source`` (:func:`source_family`), ``platform`` (the GPU's where blank), ``independent``
+    (a source of :data:`INDEPENDENT_SOURCES`: never fitted) and ``tuned`` (bool).
+    """
+    b = benchmarks[benchmarks["images_per_second"].notna()
+                   & benchmarks["model_id"].isin(list(tp.DIFFUSION_MODELS))].copy()
+    g = gpus.drop_duplicates("gpu_id", keep="last")[["gpu_id", "bf16_dense_tflops", "interconnect", "platform"]]
+    out = b.drop(columns=[c for c in ("platform",) if c in b]).merge(g, on="gpu_id", how="inner")
+    out["source"] = out["source_id"].map(source_family)
+    out["independent"] = out["source"].isin(INDEPENDENT_SOURCES)
+    out["tuned"] = out["tuned"].map(lambda v: v is not False and v == v) if "tuned" in out else True
+    for col in ("image_steps", "image_width", "image_height"):
+        if col not in out:
+            out[col] = np.nan
+    return out.reset_index(drop=True)
+
+
+def catalog_image_measurements(catalog: Catalog) -> pd.DataFrame:
+    """:func:`image_frame` of the catalog's dated rows."""
+    h = catalog.history
+    return image_frame(h["throughput_benchmarks"], h["gpus"])
+
+
+def image_flops(frame: pd.DataFrame) -> np.ndarray:
+    """FLOPs of one image of every row, at the row's steps and size (the model's where blank) [FLOP]."""
+    def col(name):
+        return pd.to_numeric(frame[name], errors="coerce").to_numpy(float)
+
+    out = np.empty(len(frame))
+    steps, width, height = col("image_steps"), col("image_width"), col("image_height")
+    for model_id in frame["model_id"].unique():         # a handful of models, each done as one array
+        m = (frame["model_id"] == model_id).to_numpy()
+        spec = tp.DIFFUSION_MODELS[model_id]
+        out[m] = tp.diffusion_flops_per_image(
+            spec, np.where(np.isnan(steps[m]), spec.default_steps, steps[m]),
+            np.where(np.isnan(width[m]), spec.native_width, width[m]),
+            np.where(np.isnan(height[m]), spec.native_height, height[m]))
+    return out
+
+
+def modelled_images(frame: pd.DataFrame, efficiency: float | None = None) -> np.ndarray:
+    """Modelled images/s of every row at a CUDA ``efficiency`` (default the shipped one) [images/s]."""
+    eff = tp.IMAGE_EFFICIENCY["cuda"] if efficiency is None else efficiency
+    eff = np.where(frame["platform"].astype(str).to_numpy() == "rocm", eff * tp.PLATFORM_EFFICIENCY["rocm"], eff)
+    return tp.modelled_images_per_second(image_flops(frame), frame["bf16_dense_tflops"].to_numpy(float),
+                                         frame["gpu_count"].to_numpy(float), eff,
+                                         interconnect=frame["interconnect"].astype(str).to_numpy(),
+                                         split_one_image=_one_image_over_several_gpus(frame))
+
+
+def _one_image_over_several_gpus(frame: pd.DataFrame) -> np.ndarray:
+    """Rows where fewer images are in flight than the replica has GPUs (latency runs split one image);
+    offline runs (MLPerf's) keep every GPU on its own images."""
+    conc = pd.to_numeric(frame["concurrency"], errors="coerce").to_numpy(float) if "concurrency" in frame \
+        else np.full(len(frame), np.nan)
+    return np.isfinite(conc) & (conc < frame["gpu_count"].to_numpy(float))
+
+
+def image_fit_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows the image efficiency is fitted on: tuned, CUDA, not an independent source."""
+    keep = frame["tuned"].astype(bool) & ~frame["independent"] & (frame["platform"].astype(str) == "cuda")
+    return frame[keep].reset_index(drop=True)
+
+
+def fit_image_efficiency(frame: pd.DataFrame) -> float:
+    """The CUDA efficiency that centres the model on ``frame``'s fit rows: the geometric median of
+    measured / modelled-at-100 % [-].  One parameter, so the median log ratio is its robust fit.
+
+    >>> f = pd.DataFrame({"model_id": ["sdxl"], "gpu_id": ["a100-80gb"], "gpu_count": [1], "image_steps": [30],
+    ...                   "image_width": [1024], "image_height": [1024], "bf16_dense_tflops": [312.0],
+    ...                   "interconnect": ["nvlink"], "platform": ["cuda"], "tuned": [True], "independent": [False],
+    ...                   "images_per_second": [0.4]})
+    >>> # 30 x 2 x 6.1 + 10.18 + 0.25 = 376.4 TFLOP; 0.4 images/s x 376.4 / 312 = 0.4826
+    >>> round(fit_image_efficiency(f), 4)
+    0.4826
+    """
+    rows = image_fit_rows(frame)
+    ratio = rows["images_per_second"].to_numpy(float) / modelled_images(rows, 1.0)
+    return float(np.exp(np.median(np.log(ratio))))
+
+
+def leave_one_gpu_out_images(frame: pd.DataFrame) -> pd.DataFrame:
+    """For each GPU of the fit rows: fit the efficiency on the other GPUs' rows, score its own; then
+    ``all`` (every left-out prediction pooled) and ``independent`` (the sources kept out of the fit,
+    scored with the fit on every fit row): rows, median_ratio, within_25, within_35."""
+    rows = image_fit_rows(frame)
+    out, m_all, p_all = [], [], []
+    for gpu in sorted(rows["gpu_id"].unique()):
+        train, test = rows[rows["gpu_id"] != gpu], rows[rows["gpu_id"] == gpu]
+        pred = modelled_images(test, fit_image_efficiency(train))
+        out.append({"gpu": gpu, **score(test["images_per_second"], pred)})
+        m_all.append(test["images_per_second"].to_numpy(float))
+        p_all.append(pred)
+    out.append({"gpu": "all", **score(np.concatenate(m_all), np.concatenate(p_all))})
+    ind = frame[frame["independent"]]
+    out.append({"gpu": "independent", **score(ind["images_per_second"], modelled_images(ind, fit_image_efficiency(frame)))})
+    return pd.DataFrame(out)

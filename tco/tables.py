@@ -293,6 +293,12 @@ _add(Table(
                                        "by publisher."),
         Column("images_per_second", "float", "images/s", "Images per second for the whole replica (image models).",
                required=False, min=0.0),
+        Column("image_steps", "int", "steps", "Denoising steps per image (image models); blank = the model's "
+                                              "default.", required=False, min=1),
+        Column("image_width", "int", "px", "Image width (image models); blank = the model's native size.",
+               required=False, min=64),
+        Column("image_height", "int", "px", "Image height (image models); blank = the model's native size.",
+               required=False, min=64),
         EFFECTIVE_DATE, SOURCE_URL, NOTES,
     ),
 ))

@@ -119,6 +119,12 @@ __all__ = [
     "decode_step_seconds",
     "replica_throughput",
     "usd_per_mtok",
+    "DiffusionModel",
+    "DIFFUSION_MODELS",
+    "IMAGE_EFFICIENCY",
+    "dit_flops_per_pass",
+    "diffusion_flops_per_image",
+    "modelled_images_per_second",
 ]
 
 # --------------------------------------------------------------------------
@@ -1506,6 +1512,162 @@ def stack_efficiency(engine=DEFAULT_ENGINE, platform="cuda", precision="bf16", e
         else _as_float(prefill_mfu),
         "fp4": _as_float(DEFAULT_FP4_EFFICIENCY if fp4_efficiency is None else fp4_efficiency),
     }
+
+
+# --------------------------------------------------------------------------
+# images: diffusion models on the compute roofline
+# --------------------------------------------------------------------------
+
+def dit_flops_per_pass(blocks, hidden, image_tokens, text_tokens=0) -> np.ndarray:
+    """FLOPs of one forward pass of a diffusion transformer (MMDiT / FLUX style) for one image [FLOP].
+
+    Every block holds ``12 x hidden**2`` weights each token goes through (attention projections
+    4, MLP 8; double-stream blocks keep one such set per stream, and a token uses its own
+    stream's), so the matrix products cost ``2 x 12 x hidden**2 x blocks x n`` for ``n = image +
+    text`` tokens; joint attention over the ``n`` tokens adds ``4 x blocks x hidden x n**2``
+    (scores and weighted sum).  Adaptive-norm modulation runs once per image, not per token,
+    and is left out.
+
+    Parameters
+    ----------
+    blocks : int or array-like
+        Transformer blocks a token passes through [-] (FLUX.1: 19 double + 38 single).
+    hidden : int or array-like
+        Width [-] (heads x head dim).
+    image_tokens, text_tokens : int or array-like
+        Latent patches of the image and prompt tokens in the joint sequence [tokens].
+
+    Returns
+    -------
+    numpy.ndarray
+        [FLOP] per pass.
+
+    Examples
+    --------
+    One block of width 100 over 10 tokens: 2 x 12 x 100**2 x 10 + 4 x 100 x 10**2 = 2.44e6 FLOP.
+
+    >>> float(dit_flops_per_pass(1, 100, 10))
+    2440000.0
+    """
+    n = _as_float(image_tokens) + _as_float(text_tokens)
+    L, d = _as_float(blocks), _as_float(hidden)
+    return 2.0 * 12.0 * d * d * L * n + 4.0 * L * d * n * n
+
+
+@dataclass(frozen=True)
+class DiffusionModel:
+    """The compute of one image of a diffusion model at its native size (:data:`DIFFUSION_MODELS`).
+
+    Attributes
+    ----------
+    denoiser_tflop_per_pass : [TFLOP] one forward pass of the UNet / transformer for one image.
+    passes_per_step : [-] 2 with classifier-free guidance (conditional and unconditional), 1 for
+        guidance-distilled models.
+    default_steps : [steps] the model card's default.
+    native_width, native_height : [px]
+    decoder_tflop : [TFLOP] the VAE decode of one image.
+    text_encoder_tflop : [TFLOP] the text encoders, once per image (both prompts with guidance).
+    is_estimate : the FLOP count is a hand count from the published architecture, not a measurement.
+    source_url : the model card or paper the architecture numbers come from.
+    """
+
+    denoiser_tflop_per_pass: float
+    passes_per_step: int
+    default_steps: int
+    native_width: int
+    native_height: int
+    decoder_tflop: float
+    text_encoder_tflop: float
+    is_estimate: bool
+    source_url: str
+
+
+#: The VAE decoder of Stable Diffusion at 512 x 512 is 1,271,959 M multiply-accumulates (onnx-tool's
+#: profile of the SD 1.4 ONNX export, https://github.com/ThanatosShinji/onnx-tool, README model table,
+#: read 2026-12-02); SDXL, SD 3.5 and FLUX keep that decoder's convolution stack (16 latent channels for
+#: the last two), so 1024 x 1024 costs 4 x 2 x 1.272e12 = 10.18 TFLOP [TFLOP].
+VAE_DECODER_TFLOP_1024: float = 4 * 2 * 1.271959
+
+#: Diffusion models the compute model knows, by ``open_models.model_id``.  Hand counts from the
+#: published architectures (every number flagged ``is_estimate``):
+#:
+#: - ``sdxl``: UNet of the SDXL paper (Podell et al. 2023, arXiv:2307.01952, Table 1: 2.6 B parameters,
+#:   transformer depths 0 / 2 / 10 at 320 / 640 / 1280 channels, 2048-wide text context) on a 128 x 128
+#:   latent.  Transformer layers (36 x d**2 FLOP per token: self-attention 4 d**2, cross-attention
+#:   queries and output 2 d**2, GEGLU 12 d**2, doubled for multiply-add): 10 layers at 64 x 64
+#:   (0.60 TFLOP + 0.43 TFLOP of attention) and 60 at 32 x 32 (3.62 + 0.32); ResNet 3 x 3 convolutions
+#:   ~1.1 TFLOP; total ~6.1 TFLOP per pass.  Guidance: 2 passes per step; 50 steps is the diffusers default
+#:   (the card's examples).  Text encoders (CLIP-L 0.12 B + OpenCLIP bigG 0.69 B on 77 tokens, twice):
+#:   0.25 TFLOP.
+#: - ``flux.1-dev``: 12 B transformer (model card), 19 double-stream + 38 single-stream blocks of width
+#:   24 x 128 = 3072 (the checkpoint's transformer/config.json), 64 x 64 = 4096 image tokens (8x VAE, 2 x 2
+#:   patches) + 512 T5 tokens: :func:`dit_flops_per_pass` = 74.4 TFLOP.  Guidance-distilled: 1 pass per
+#:   step; 28 steps (card example).  T5-XXL (4.76 B) on 512 tokens: 2 x 4.76e9 x 512 = 4.9 TFLOP.
+#: - ``sd-3.5-large``: 8.1 B MMDiT (model card), 38 blocks of width 38 x 64 = 2432, 4096 image tokens +
+#:   77 CLIP + 256 T5 tokens; guidance (2 passes); 28 steps (card example).  T5 on 256 tokens, twice:
+#:   4.9 TFLOP.
+DIFFUSION_MODELS: dict[str, DiffusionModel] = {
+    "sdxl": DiffusionModel(6.1, 2, 50, 1024, 1024, VAE_DECODER_TFLOP_1024, 0.25, True,
+                           "https://arxiv.org/abs/2307.01952"),
+    "flux.1-dev": DiffusionModel(float(dit_flops_per_pass(57, 3072, 4096, 512)) / 1e12, 1, 28, 1024, 1024,
+                                 VAE_DECODER_TFLOP_1024, 4.9, True,
+                                 "https://huggingface.co/black-forest-labs/FLUX.1-dev"),
+    "sd-3.5-large": DiffusionModel(float(dit_flops_per_pass(38, 2432, 4096, 77 + 256)) / 1e12, 2, 28, 1024, 1024,
+                                   VAE_DECODER_TFLOP_1024, 4.9, True,
+                                   "https://huggingface.co/stabilityai/stable-diffusion-3.5-large"),
+}
+
+#: Share of the GPU's dense BF16 peak a tuned diffusion stack (torch.compile, TensorRT, Stable Fast,
+#: xDiT compiled) reaches on one image at a time, by platform [-].  CUDA: fitted on the published
+#: A100 (SDXL) and H100 (FLUX.1-dev) rows (``tco calibrate``, :func:`tco.calibration.fit_image_efficiency`);
+#: ROCm: no image measurement yet, the CUDA value times the platform share fitted on text
+#: (:data:`PLATFORM_EFFICIENCY`).
+IMAGE_EFFICIENCY: dict[str, float] = {"cuda": 0.477}
+
+
+def diffusion_flops_per_image(model: DiffusionModel, steps=None, width=None, height=None) -> np.ndarray:
+    """FLOPs of one image [FLOP]: ``steps x passes x denoiser pass + VAE decode + text encoders``.
+
+    The denoiser and decoder scale with the pixel count (linear: convolutions and projections;
+    attention, which grows faster, is a fifth of the pass at 1024 x 1024, so twice the pixels is
+    under-counted by ~10 %).  ``steps``, ``width`` and ``height`` default to the model's.
+
+    >>> m = DiffusionModel(6.0, 2, 30, 1024, 1024, 10.0, 0.5, True, "")
+    >>> float(diffusion_flops_per_image(m)) / 1e12          # 30 x 2 x 6 + 10 + 0.5
+    370.5
+    >>> float(diffusion_flops_per_image(m, steps=20, width=512, height=512)) / 1e12   # (240 + 10) / 4 + 0.5
+    63.0
+    """
+    s = _as_float(model.default_steps if steps is None else steps)
+    w = _as_float(model.native_width if width is None else width)
+    h = _as_float(model.native_height if height is None else height)
+    scale = w * h / (model.native_width * model.native_height)
+    tflop = (s * model.passes_per_step * model.denoiser_tflop_per_pass + model.decoder_tflop) * scale \
+        + model.text_encoder_tflop
+    return tflop * 1e12
+
+
+def modelled_images_per_second(flops_per_image, bf16_dense_tflops, gpus=1, efficiency=None, platform="cuda",
+                               interconnect="nvlink", tp_overhead=None, split_one_image=False) -> np.ndarray:
+    """Images/s of one replica from the compute roofline [images/s].
+
+    ``gpus x bf16 peak x efficiency / FLOPs per image``.  Diffusion runs at the BF16 rate whatever
+    the weights' precision: FP8 / int8 pipelines keep attention, norms and the VAE in 16 bits (a
+    conservative choice: the MLPerf SDXL FP8 rows are ~10 % faster).  With images enough in flight
+    every GPU of the replica makes its own (data parallel); ``split_one_image`` (one image at a
+    time over several GPUs, sequence parallel) costs the tensor-parallel efficiency of
+    :func:`tp_efficiency` as well.
+
+    >>> # 312 TFLOP/s x 0.5 / 370.5 TFLOP = 0.421 images/s
+    >>> round(float(modelled_images_per_second(370.5e12, 312, efficiency=0.5)), 4)
+    0.4211
+    """
+    if efficiency is None:
+        base = IMAGE_EFFICIENCY["cuda"]
+        efficiency = np.where(np.asarray(platform) == "rocm", base * PLATFORM_EFFICIENCY["rocm"], base)
+    split = np.where(np.asarray(split_one_image, dtype=bool), tp_efficiency(gpus, interconnect, tp_overhead), 1.0)
+    rate = _as_float(gpus) * _as_float(bf16_dense_tflops) * 1e12 * _as_float(efficiency) * split
+    return rate / _as_float(flops_per_image)
 
 
 # --------------------------------------------------------------------------

@@ -553,3 +553,63 @@ def test_usd_per_mtok_utilisation_and_vectors():
     got = usd_per_mtok(np.array([1.30, 1.95]), 1000)
     assert got.tolist() == pytest.approx([1.30 / 3.6, 1.95 / 3.6])
     assert math.isinf(float(usd_per_mtok(1.0, 0.0)))
+
+
+# ---------------------------------------------------------------- images: the diffusion compute model
+
+def test_dit_flops_by_hand():
+    # FLUX.1-dev at 1024 x 1024: 57 blocks (19 double + 38 single) of width 3072, 4096 image + 512 text tokens.
+    #   matrix products 2 x 12 x 3072**2 x 57 x 4608 = 2 x 12 x 9,437,184 x 57 x 4608 = 5.94896e13
+    #   joint attention 4 x 57 x 3072 x 4608**2 = 700,416 x 21,233,664 = 1.48724e13
+    #   one pass: 7.43620e13 FLOP
+    assert float(tp.dit_flops_per_pass(57, 3072, 4096, 512)) == pytest.approx(5.94896e13 + 1.48724e13, rel=1e-5)
+    # per image: 28 steps x 1 pass (guidance-distilled) x 74.362 + VAE 10.176 + T5 4.9 = 2,097.2 TFLOP
+    flux = tp.DIFFUSION_MODELS["flux.1-dev"]
+    assert float(tp.diffusion_flops_per_image(flux)) / 1e12 == pytest.approx(28 * 74.362 + 10.176 + 4.9, rel=1e-4)
+    # SDXL: 50 steps x 2 passes (guidance) x 6.1 + 10.176 + 0.25 = 620.43 TFLOP; at 512 x 512 and 20 steps
+    # (20 x 2 x 6.1 + 10.176) / 4 + 0.25 = 63.79 TFLOP
+    sdxl = tp.DIFFUSION_MODELS["sdxl"]
+    assert float(tp.diffusion_flops_per_image(sdxl)) / 1e12 == pytest.approx(620.426, rel=1e-5)
+    assert float(tp.diffusion_flops_per_image(sdxl, 20, 512, 512)) / 1e12 == pytest.approx(63.794, rel=1e-4)
+
+
+def test_images_per_second_from_the_roofline_by_hand():
+    # SDXL on one B200: 2,250 TFLOP/s x 0.477 / 620.426 TFLOP = 1.7299 images/s
+    flops = tp.diffusion_flops_per_image(tp.DIFFUSION_MODELS["sdxl"])
+    assert float(tp.modelled_images_per_second(flops, 2250)) == pytest.approx(2250 * 0.477 / 620.426, rel=1e-4)
+    # four GPUs on their own images make 4x; splitting one image over them pays the NVLink TP efficiency
+    four = tp.modelled_images_per_second(flops, 2250, 4, split_one_image=[False, True])
+    one = float(tp.modelled_images_per_second(flops, 2250))
+    assert four.tolist() == pytest.approx([4 * one, 4 * one * float(tp.tp_efficiency(4, "nvlink"))])
+
+
+@pytest.mark.parametrize("gpu", ["b200", "l4"])
+def test_sdxl_without_a_measured_row_is_modelled_and_says_so(catalog, gpu):
+    from tco.engine import evaluate
+    from tco.scenario import Scenario
+    s = Scenario.from_dict({"workload": {"images_per_month": 1e6},
+                            "closed": {"usd_per_image": 0.04},
+                            "open": {"model": "sdxl", "gpu": gpu, "precision": "fp16", "gpus_per_replica": 1}})
+    a = evaluate(s, catalog).assumptions["open.images_per_second_per_replica"]
+    bf16 = catalog.gpu(gpu)["bf16_dense_tflops"]         # B200 2,250, L4 121 TFLOP/s
+    assert a["value"] == pytest.approx(bf16 * tp.IMAGE_EFFICIENCY["cuda"] / 620.426, rel=1e-4)
+    assert a["source"].startswith("modelled, not measured")
+
+
+def test_sdxl_with_a_measured_row_keeps_it(catalog):
+    from tco.engine import evaluate
+    from tco.scenario import Scenario
+    s = Scenario.from_dict({"workload": {"images_per_month": 1e6}, "closed": {"usd_per_image": 0.04},
+                            "open": {"model": "sdxl", "gpu": "a100-80gb", "precision": "fp16", "gpus_per_replica": 1}})
+    a = evaluate(s, catalog).assumptions["open.images_per_second_per_replica"]
+    # the fastest tuned fp16 A100 row: fal's TensorRT 9.0 run, 1 / 4.104 s = 0.2437 images/s
+    assert a["value"] == pytest.approx(0.2437)
+    assert a["source"].startswith("catalog: throughput_benchmarks")
+
+
+def test_an_image_model_without_compute_numbers_names_the_field(catalog):
+    from tco import serving
+    from tco.scenario import OpenOption, ScenarioError
+    with pytest.raises(ScenarioError) as e:
+        serving.modelled_images("qwen-image", catalog.gpu("b200"), OpenOption(gpu="b200"), 1)
+    assert e.value.field == "open.images_per_second_per_replica"
