@@ -12,6 +12,16 @@ untuned runs do not steer the fit: every source weighs the same, however many ro
 out: the honest measure of how the model does on hardware and stacks it was not fit on.
 ``tco calibrate`` prints that table.
 
+What the fit does not touch: each engine's batch ceiling and KV memory share are their documented
+defaults (:func:`tco.throughput.engine_max_batch`, :func:`tco.throughput.engine_memory_fraction`),
+and a ``latency_bound`` row (a point of a throughput-vs-interactivity chart) is modelled at the
+concurrency its own two numbers imply (:func:`littles_law_concurrency`).
+
+Images: one efficiency (share of the BF16 peak) for the diffusion compute model, fitted on the
+tuned CUDA rows (:func:`fit_image_efficiency`) and scored leaving each GPU out; MLPerf Inference's
+SDXL rows are never fitted and are scored apart as an independent check
+(:func:`leave_one_gpu_out_images`).
+
 Glossary
 --------
 source     a publisher's family of measurements (``source_family``): all TensorRT-LLM
