@@ -56,6 +56,7 @@ PARAMETERS: tuple[tuple[str, float, float, bool], ...] = (
     ("tp_infinity_fabric", 0.0, 0.5, False),
     ("step_overhead_s", 0.0, 0.02, False),
     ("sequence_overhead_s", 0.0, 2e-4, False),
+    ("server_overhead_s", 0.0, 2e-4, False),
     ("allreduce_latency_s", 0.0, 1e-4, False),
 )
 
@@ -64,7 +65,7 @@ PARAMETERS: tuple[tuple[str, float, float, bool], ...] = (
 PRIOR: dict[str, float] = {
     "mbu": 0.7, "mfu": 0.5, "prefill_mfu": 0.5, "engine_vllm": 1.0, "engine_sglang": 1.0, "platform_rocm": 1.0,
     "moe_efficiency": 1.0, "moe_prefill_efficiency": 1.0, "fp4_efficiency": 1.0, "tp_nvlink": 0.05,
-    "tp_infinity_fabric": 0.05, "step_overhead_s": 0.001, "sequence_overhead_s": 1e-6, "allreduce_latency_s": 1e-5,
+    "tp_infinity_fabric": 0.05, "step_overhead_s": 0.001, "sequence_overhead_s": 1e-6, "server_overhead_s": 1e-6, "allreduce_latency_s": 1e-5,
 }
 
 #: Measurement kinds the fit uses (request-rate runs do not state the batch they reached);
@@ -101,6 +102,7 @@ def current_parameters() -> dict[str, float]:
         "fp4_efficiency": tp.DEFAULT_FP4_EFFICIENCY, "tp_nvlink": tp.DEFAULT_TP_OVERHEAD["nvlink"],
         "tp_infinity_fabric": tp.DEFAULT_TP_OVERHEAD["infinity_fabric"],
         "step_overhead_s": tp.DEFAULT_STEP_OVERHEAD_S, "sequence_overhead_s": tp.DEFAULT_SEQUENCE_OVERHEAD_S,
+        "server_overhead_s": tp.DEFAULT_SERVER_OVERHEAD_S,
         "allreduce_latency_s": tp.DEFAULT_ALLREDUCE_LATENCY_S,
     }
 
@@ -130,7 +132,8 @@ def measurement_frame(benchmarks: pd.DataFrame, models: pd.DataFrame, gpus: pd.D
         out["platform"] = np.nan
     out["platform"] = out["platform"].where(out["platform"].notna(), out["gpu_platform"]).astype(str)
     out["source"] = out["source_id"].map(source_family) if "source_id" in out else "unknown"
-    for col in ("concurrency", "kv_precision", "median_tpot_ms", "median_ttft_ms", "measurement", "engine_version"):
+    for col in ("concurrency", "kv_precision", "median_tpot_ms", "median_ttft_ms", "measurement", "engine_version",
+                "harness"):
         if col not in out:
             out[col] = np.nan
     out["tuned"] = out["tuned"].map(lambda v: v is not False and v == v) if "tuned" in out else True
@@ -167,6 +170,7 @@ class _Rows:
     source: np.ndarray
     max_batch: np.ndarray
     prefill_overlap: np.ndarray
+    server: np.ndarray
 
 
 def _rows(frame: pd.DataFrame) -> _Rows:
@@ -199,6 +203,7 @@ def _rows(frame: pd.DataFrame) -> _Rows:
                  moe=np.isfinite(e) & np.isfinite(k) & (e > k),
                  measured=num("output_tokens_per_second"), source=frame["source"].astype(str).to_numpy(),
                  prefill_overlap=tp.engine_mixes_prefill(eng),
+                 server=frame["harness"].astype(str).to_numpy() != "offline",
                  max_batch=tp.engine_max_batch(frame["engine"].astype(str).to_numpy(), kwargs["memory_gib"],
                                                frame["gpu_id"].astype(str).to_numpy(),
                                                frame["engine_version"].astype(str).to_numpy()))
@@ -242,6 +247,7 @@ def modelled(frame_or_rows, params: dict[str, float] | None = None) -> np.ndarra
         prefill_mfu=p["prefill_mfu"] * fp, fp4_efficiency=p["fp4_efficiency"],
         tp_overhead={"nvlink": p["tp_nvlink"], "infinity_fabric": p["tp_infinity_fabric"]},
         step_overhead_s=p["step_overhead_s"], sequence_overhead_s=p["sequence_overhead_s"],
+        server_overhead_s=np.where(rows.server, p["server_overhead_s"], 0.0),
         allreduce_latency_s=p["allreduce_latency_s"],
         max_batch=rows.max_batch, prefill_overlap=rows.prefill_overlap)
     return r.output_tokens_per_s

@@ -282,6 +282,11 @@ _add(Table(
                choices=("offline_max", "fixed_concurrency", "latency_bound", "request_rate")),
         Column("concurrency", "int", "requests", "Requests in flight (fixed_concurrency); blank = offline.",
                required=False, min=1),
+        Column("harness", "choice", "-",
+               "offline: the engine's own offline benchmark (trtllm-bench, vLLM's benchmark_throughput), no "
+               "HTTP server; server: requests sent through the engine's OpenAI-compatible server (vllm bench "
+               "serve, SGLang bench_serving, Triton); blank = server.", required=False,
+               choices=("offline", "server")),
         Column("output_tokens_per_second", "float", "tokens/s",
                "Output tokens per second for the whole replica.", required=False, min=0.0),
         Column("median_ttft_ms", "float", "ms", "Median time to first token measured.", required=False, min=0.0),

@@ -174,9 +174,9 @@ DEFAULT_MBU: float = 0.9
 #: :data:`DEFAULT_ALLREDUCE_LATENCY_S`, carries most of the cost); 0.63 and 0.36 for 2 and 4
 #: on PCIe (fitted on the earlier TensorRT-LLM L40S rows; too few PCIe rows to refit).
 DEFAULT_TP_OVERHEAD: dict[str, float] = {
-    "nvlink": 0.0372,
+    "nvlink": 0.03766,
     "pcie": 0.60,
-    "infinity_fabric": 0.0868,
+    "infinity_fabric": 0.08074,
 }
 
 #: Share of the device memory that weights and KV cache may use [-]; the rest
@@ -216,35 +216,41 @@ DEFAULT_ENGINE: str = "vllm"
 
 #: Each engine's share of the reference efficiencies (``DEFAULT_MBU``, ``DEFAULT_MFU``) [-].
 #: Fitted by :mod:`tco.calibration` on published measurements (``tco calibrate``).
-ENGINE_EFFICIENCY: dict[str, float] = {"trt-llm": 1.0, "vllm": 0.747, "sglang": 1.017}
+ENGINE_EFFICIENCY: dict[str, float] = {"trt-llm": 1.0, "vllm": 0.809, "sglang": 1.064}
 
 #: Each platform's share of the reference efficiencies [-]; fitted like the engines'.
-PLATFORM_EFFICIENCY: dict[str, float] = {"cuda": 1.0, "rocm": 0.522}
+PLATFORM_EFFICIENCY: dict[str, float] = {"cuda": 1.0, "rocm": 0.4975}
 
 #: Mixture-of-experts models' share of the efficiencies [-]: routing, expert imbalance and
 #: small per-expert matrix products.  Fitted.
-DEFAULT_MOE_EFFICIENCY: float = 0.854
+DEFAULT_MOE_EFFICIENCY: float = 0.8804
 
 #: Mixture-of-experts models' share of the prefill efficiency [-]: many small expert matrix
 #: products per chunk.  Fitted.
-DEFAULT_MOE_PREFILL_EFFICIENCY: float = 0.874
+DEFAULT_MOE_PREFILL_EFFICIENCY: float = 0.8134
 
 #: FLOP utilisation of prefill [-] on the reference stack.  Fitted.
-DEFAULT_PREFILL_MFU: float = 0.327
+DEFAULT_PREFILL_MFU: float = 0.3315
 
 #: Share of the FP4 peak that FP4 kernels reach, relative to other precisions [-].  Fitted.
-DEFAULT_FP4_EFFICIENCY: float = 0.7126
+DEFAULT_FP4_EFFICIENCY: float = 0.7114
 
 #: Fixed time of every decode step [s]: scheduling, kernel launches, sampling set-up.  Fitted.
-DEFAULT_STEP_OVERHEAD_S: float = 1.744e-4
+DEFAULT_STEP_OVERHEAD_S: float = 1.805e-4
 
 #: Latency of one tensor-parallel all-reduce [s]; a decode step runs two per layer when a
 #: replica spans several GPUs, whatever the batch.  Fitted.
-DEFAULT_ALLREDUCE_LATENCY_S: float = 4.806e-5
+DEFAULT_ALLREDUCE_LATENCY_S: float = 4.766e-5
 
 #: Time every sequence adds to a decode step [s]: per-sequence scheduling, sampling and
 #: detokenisation; it bounds what very large batches gain.  Fitted.
-DEFAULT_SEQUENCE_OVERHEAD_S: float = 1.549e-5
+DEFAULT_SEQUENCE_OVERHEAD_S: float = 1.4425e-5
+
+#: Time the engine's OpenAI-compatible server adds per sequence and decode step [s]: detokenising
+#: and streaming every new token to its client, request bookkeeping in the API process.  Offline
+#: engine benchmarks (trtllm-bench, vLLM's benchmark_throughput) do not pay it; a deployment serving
+#: clients does.  Fitted on the ``harness`` = server rows (the offline ones show what is left).
+DEFAULT_SERVER_OVERHEAD_S: float = 3.023e-5
 
 #: The peak-FLOP column each precision computes at.  int8/int4 are taken as
 #: weight-only quantisation (AWQ/GPTQ-style W8A16, W4A16) whose matrix
@@ -1183,6 +1189,7 @@ def replica_throughput(
     fp4_efficiency=None,
     step_overhead_s=None,
     sequence_overhead_s=None,
+    server_overhead_s=None,
     allreduce_latency_s=None,
     combine="split",
     raise_if_no_fit=True,
@@ -1263,6 +1270,9 @@ def replica_throughput(
     step_overhead_s, sequence_overhead_s : float or array-like, optional
         [s] per decode step and per sequence per step; defaults
         :data:`DEFAULT_STEP_OVERHEAD_S`, :data:`DEFAULT_SEQUENCE_OVERHEAD_S`.
+    server_overhead_s : float or array-like, optional
+        [s] the API server's share per sequence per step; default :data:`DEFAULT_SERVER_OVERHEAD_S`
+        (0 for an offline engine benchmark).
     allreduce_latency_s : float or array-like, optional
         [s] per tensor-parallel all-reduce (two per layer and step on several GPUs); default
         :data:`DEFAULT_ALLREDUCE_LATENCY_S`.
@@ -1350,7 +1360,8 @@ def replica_throughput(
                                    experts_per_token)
     weight_bpp = bytes_per_param(precision)
     step_fixed = _as_float(DEFAULT_STEP_OVERHEAD_S if step_overhead_s is None else step_overhead_s)
-    per_seq = _as_float(DEFAULT_SEQUENCE_OVERHEAD_S if sequence_overhead_s is None else sequence_overhead_s)
+    per_seq = _as_float(DEFAULT_SEQUENCE_OVERHEAD_S if sequence_overhead_s is None else sequence_overhead_s) \
+        + _as_float(DEFAULT_SERVER_OVERHEAD_S if server_overhead_s is None else server_overhead_s)
     allreduce = _as_float(DEFAULT_ALLREDUCE_LATENCY_S if allreduce_latency_s is None else allreduce_latency_s)
     step_fixed = step_fixed + np.where(g > 1, 2.0 * _as_float(layers) * allreduce, 0.0)
 

@@ -103,9 +103,10 @@ def test_leave_one_source_out_table(tuned):
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason="issue 12, open: out of source the model is still off (pooled median "
-                                       "~1.28, ~36 % within 25 %; was 1.52 / 27 % before the engine defaults and "
-                                       "chunked prefill): TensorRT-LLM's and vLLM's own tables run faster than the "
-                                       "other publishers imply, most at large batch and on ROCm")
+                                       "~1.16, ~37 % within 25 %; was 1.52 / 27 % before the engine defaults, chunked "
+                                       "prefill and the API-server overhead): in-sample only ~50 % of rows are within "
+                                       "25 %; the publishers' own setups (ROCm builds, vLLM 0.6 prefill, DeepSeek DEP "
+                                       "runs) differ by more than engine and platform factors explain")
 def test_leave_one_source_out_meets_the_issue_bar(tuned):
     pooled = cal.leave_one_source_out(tuned).iloc[-1]
     assert 0.85 <= pooled["median_ratio"] <= 1.15

@@ -48,7 +48,7 @@ L40S = dict(memory_gib=48, memory_bandwidth_tbps=0.864, bf16_dense_tflops=362.05
             fp8_dense_tflops=733, interconnect="pcie")
 GIB = 2**30   # device memory is binary: an "80 GB" H100 holds 80 GiB = 85.9e9 bytes
 #: No fixed costs per step, sequence or all-reduce: the hand cases check the roofline alone.
-NO_OVERHEADS = dict(step_overhead_s=0.0, sequence_overhead_s=0.0, allreduce_latency_s=0.0)
+NO_OVERHEADS = dict(step_overhead_s=0.0, sequence_overhead_s=0.0, server_overhead_s=0.0, allreduce_latency_s=0.0)
 
 
 def _read_csv(path: Path) -> list[dict]:
@@ -613,3 +613,12 @@ def test_an_image_model_without_compute_numbers_names_the_field(catalog):
     with pytest.raises(ScenarioError) as e:
         serving.modelled_images("qwen-image", catalog.gpu("b200"), OpenOption(gpu="b200"), 1)
     assert e.value.field == "open.images_per_second_per_replica"
+
+
+def test_the_api_server_costs_time_per_sequence_only_when_serving():
+    # TINY at batch 100 (the engine cap): step 4.3 ms; 30 us per sequence of server time adds
+    # 100 x 0.03 ms = 3 ms -> 7.3 ms; the offline benchmark (server_overhead_s = 0) stays at 4.3 ms
+    served = replica_throughput(**{**TINY, "server_overhead_s": 3e-5})
+    offline = replica_throughput(**TINY)
+    assert float(served.decode_step_s) == pytest.approx(7.3e-3)
+    assert float(offline.decode_step_s) == pytest.approx(4.3e-3)
