@@ -88,6 +88,7 @@ Llama-3.1-8B in fp8 on one H100 SXM, 1,000 tokens in and 1,000 out, at maximum t
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -1489,7 +1490,6 @@ def engine_memory_fraction(engine, weight_bytes_replica, memory_gib, gpus=1,
 
 def _vllm_before_large_defaults(version) -> bool:
     """Whether a vLLM version string names a release before :data:`VLLM_LARGE_DEFAULTS_SINCE`."""
-    import re
     m = re.match(r"\s*v?(\d+)\.(\d+)", "" if version is None else str(version))
     return bool(m) and (int(m.group(1)), int(m.group(2))) < VLLM_LARGE_DEFAULTS_SINCE
 
