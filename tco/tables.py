@@ -292,8 +292,9 @@ _add(Table(
         Column("median_ttft_ms", "float", "ms", "Median time to first token measured.", required=False, min=0.0),
         Column("median_tpot_ms", "float", "ms", "Median time per output token measured.", required=False, min=0.0),
         Column("tuned", "bool", "-",
-               "False when the source ran an untuned default, a pre-release build or graphs off: kept, but "
-               "left out of the calibration.", required=False),
+               "False when the source ran an untuned default, a pre-release build or graphs off, or when its "
+               "stated setup cannot be what was run (a rate above the roofline bound): kept, but left out of "
+               "the calibration.", required=False),
         Column("source_id", "id", "-", "The source document (one per publication); the calibration groups them "
                                        "by publisher."),
         Column("images_per_second", "float", "images/s", "Images per second for the whole replica (image models).",
