@@ -12,6 +12,16 @@ untuned runs do not steer the fit: every source weighs the same, however many ro
 out: the honest measure of how the model does on hardware and stacks it was not fit on.
 ``tco calibrate`` prints that table.
 
+What the fit does not touch: each engine's batch ceiling and KV memory share are their documented
+defaults (:func:`tco.throughput.engine_max_batch`, :func:`tco.throughput.engine_memory_fraction`),
+and a ``latency_bound`` row (a point of a throughput-vs-interactivity chart) is modelled at the
+concurrency its own two numbers imply (:func:`littles_law_concurrency`).
+
+Images: one efficiency (share of the BF16 peak) for the diffusion compute model, fitted on the
+tuned CUDA rows (:func:`fit_image_efficiency`) and scored leaving each GPU out; MLPerf Inference's
+SDXL rows are never fitted and are scored apart as an independent check
+(:func:`leave_one_gpu_out_images`).
+
 Glossary
 --------
 source     a publisher's family of measurements (``source_family``): all TensorRT-LLM
@@ -46,8 +56,8 @@ PARAMETERS: tuple[tuple[str, float, float, bool], ...] = (
     ("tp_infinity_fabric", 0.0, 0.5, False),
     ("step_overhead_s", 0.0, 0.02, False),
     ("sequence_overhead_s", 0.0, 2e-4, False),
+    ("server_overhead_s", 0.0, 2e-4, False),
     ("allreduce_latency_s", 0.0, 1e-4, False),
-    ("max_batch", 64.0, 4096.0, True),
 )
 
 #: Where every fit starts: round, neutral values (no engine, platform, MoE or FP4 penalty,
@@ -55,8 +65,7 @@ PARAMETERS: tuple[tuple[str, float, float, bool], ...] = (
 PRIOR: dict[str, float] = {
     "mbu": 0.7, "mfu": 0.5, "prefill_mfu": 0.5, "engine_vllm": 1.0, "engine_sglang": 1.0, "platform_rocm": 1.0,
     "moe_efficiency": 1.0, "moe_prefill_efficiency": 1.0, "fp4_efficiency": 1.0, "tp_nvlink": 0.05,
-    "tp_infinity_fabric": 0.05, "step_overhead_s": 0.001, "sequence_overhead_s": 1e-6, "allreduce_latency_s": 1e-5,
-    "max_batch": 1024.0,
+    "tp_infinity_fabric": 0.05, "step_overhead_s": 0.001, "sequence_overhead_s": 1e-6, "server_overhead_s": 1e-6, "allreduce_latency_s": 1e-5,
 }
 
 #: Measurement kinds the fit uses (request-rate runs do not state the batch they reached);
@@ -93,8 +102,8 @@ def current_parameters() -> dict[str, float]:
         "fp4_efficiency": tp.DEFAULT_FP4_EFFICIENCY, "tp_nvlink": tp.DEFAULT_TP_OVERHEAD["nvlink"],
         "tp_infinity_fabric": tp.DEFAULT_TP_OVERHEAD["infinity_fabric"],
         "step_overhead_s": tp.DEFAULT_STEP_OVERHEAD_S, "sequence_overhead_s": tp.DEFAULT_SEQUENCE_OVERHEAD_S,
+        "server_overhead_s": tp.DEFAULT_SERVER_OVERHEAD_S,
         "allreduce_latency_s": tp.DEFAULT_ALLREDUCE_LATENCY_S,
-        "max_batch": float(tp.DEFAULT_MAX_BATCH),
     }
 
 
@@ -123,7 +132,8 @@ def measurement_frame(benchmarks: pd.DataFrame, models: pd.DataFrame, gpus: pd.D
         out["platform"] = np.nan
     out["platform"] = out["platform"].where(out["platform"].notna(), out["gpu_platform"]).astype(str)
     out["source"] = out["source_id"].map(source_family) if "source_id" in out else "unknown"
-    for col in ("concurrency", "kv_precision", "median_tpot_ms", "measurement"):
+    for col in ("concurrency", "kv_precision", "median_tpot_ms", "median_ttft_ms", "measurement", "engine_version",
+                "harness"):
         if col not in out:
             out[col] = np.nan
     out["tuned"] = out["tuned"].map(lambda v: v is not False and v == v) if "tuned" in out else True
@@ -158,6 +168,9 @@ class _Rows:
     moe: np.ndarray
     measured: np.ndarray
     source: np.ndarray
+    max_batch: np.ndarray
+    prefill_overlap: np.ndarray
+    server: np.ndarray
 
 
 def _rows(frame: pd.DataFrame) -> _Rows:
@@ -167,7 +180,11 @@ def _rows(frame: pd.DataFrame) -> _Rows:
     kv = frame["kv_precision"].astype(object).where(frame["kv_precision"].notna(), None)
     kv_prec = np.array([str(k) if k is not None else str(tp.default_kv_precision(p))
                         for k, p in zip(kv, frame["precision"])])
+    eng = frame["engine"].astype(str).to_numpy()
     kwargs = dict(
+        usable_memory_fraction=tp.engine_memory_fraction(
+            eng, tp.weight_bytes(num("total_params_b"), frame["precision"].astype(str).to_numpy()),
+            num("memory_gib"), num("gpu_count")),
         total_params_b=num("total_params_b"), active_params_b=num("active_params_b"), layers=num("layers"),
         kv_heads=num("kv_heads"), head_dim=num("head_dim"), memory_gib=num("memory_gib"),
         memory_bandwidth_tbps=num("memory_bandwidth_tbps"), bf16_dense_tflops=num("bf16_dense_tflops"),
@@ -178,14 +195,43 @@ def _rows(frame: pd.DataFrame) -> _Rows:
         sliding_window_layers=num("sliding_window_layers"), sliding_window_tokens=num("sliding_window_tokens"),
         fp8_dense_tflops=num("fp8_dense_tflops"), fp4_dense_tflops=num("fp4_dense_tflops"),
         interconnect=frame["interconnect"].astype(str).to_numpy(), kv_precision=kv_prec,
-        concurrency=num("concurrency"), raise_if_no_fit=False,
-        max_time_per_output_token_s=np.where(frame["measurement"].astype(str).to_numpy() == "latency_bound",
-                                             num("median_tpot_ms") / 1000.0, np.nan))
+        concurrency=np.where(np.isfinite(num("concurrency")), num("concurrency"), littles_law_concurrency(frame)),
+        raise_if_no_fit=False)
     e, k = kwargs["experts"], kwargs["experts_per_token"]
     return _Rows(kwargs=kwargs, engine=frame["engine"].astype(str).to_numpy(),
                  platform=frame["platform"].astype(str).to_numpy(),
                  moe=np.isfinite(e) & np.isfinite(k) & (e > k),
-                 measured=num("output_tokens_per_second"), source=frame["source"].astype(str).to_numpy())
+                 measured=num("output_tokens_per_second"), source=frame["source"].astype(str).to_numpy(),
+                 prefill_overlap=tp.engine_mixes_prefill(eng),
+                 server=frame["harness"].astype(str).to_numpy() != "offline",
+                 max_batch=tp.engine_max_batch(frame["engine"].astype(str).to_numpy(), kwargs["memory_gib"],
+                                               frame["gpu_id"].astype(str).to_numpy(),
+                                               frame["engine_version"].astype(str).to_numpy()))
+
+
+def littles_law_concurrency(frame: pd.DataFrame) -> np.ndarray:
+    """Sequences in flight of each ``latency_bound`` row, from its own two measurements [requests].
+
+    A point read off a throughput-vs-interactivity chart gives the output rate ``T`` and the time
+    per output token ``t`` but not the concurrency.  By Little's law the requests in flight are
+    the request rate times the time a request spends in the server: ``T / output x (TTFT + output
+    x t)``, i.e. ``T x t`` plus ``T x TTFT / output`` when the time to first token is known.  The
+    row is then modelled at that concurrency, like a fixed-concurrency run: modelling it at its
+    TPOT as a target instead makes its predicted rate jump by orders of magnitude when the modelled
+    single-sequence step is a little slower than the measured one.  NaN for the other kinds.
+
+    >>> littles_law_concurrency(pd.DataFrame({"measurement": ["latency_bound", "offline_max"],
+    ...     "output_tokens_per_second": [4000.0, 1.0], "median_tpot_ms": [8.0, 1.0],
+    ...     "median_ttft_ms": [np.nan, 1.0], "output_tokens": [1000, 1]})).tolist()
+    [32.0, nan]
+    """
+    def num(col):
+        return pd.to_numeric(frame[col], errors="coerce").to_numpy(float) if col in frame else np.full(len(frame), np.nan)
+    t = num("output_tokens_per_second")
+    ttft = np.nan_to_num(num("median_ttft_ms"), nan=0.0) / 1000.0
+    c = t * (num("median_tpot_ms") / 1000.0 + ttft / np.maximum(num("output_tokens"), 1.0))
+    latency = frame["measurement"].astype(str).to_numpy() == "latency_bound"
+    return np.where(latency, np.maximum(np.round(c), 1.0), np.nan)
 
 
 def modelled(frame_or_rows, params: dict[str, float] | None = None) -> np.ndarray:
@@ -201,8 +247,9 @@ def modelled(frame_or_rows, params: dict[str, float] | None = None) -> np.ndarra
         prefill_mfu=p["prefill_mfu"] * fp, fp4_efficiency=p["fp4_efficiency"],
         tp_overhead={"nvlink": p["tp_nvlink"], "infinity_fabric": p["tp_infinity_fabric"]},
         step_overhead_s=p["step_overhead_s"], sequence_overhead_s=p["sequence_overhead_s"],
+        server_overhead_s=np.where(rows.server, p["server_overhead_s"], 0.0),
         allreduce_latency_s=p["allreduce_latency_s"],
-        max_batch=p["max_batch"])
+        max_batch=rows.max_batch, prefill_overlap=rows.prefill_overlap)
     return r.output_tokens_per_s
 
 
@@ -315,4 +362,111 @@ def leave_one_source_out(frame: pd.DataFrame, iterations: int = 25) -> pd.DataFr
         pooled_m.append(test["output_tokens_per_second"].to_numpy(float))
         pooled_p.append(pred)
     out.append({"source": "all", **score(np.concatenate(pooled_m), np.concatenate(pooled_p))})
+    return pd.DataFrame(out)
+
+
+# --------------------------------------------------------------------------- images
+
+#: Publishers the issue keeps out of every fit; their rows are scored apart, as an independent check.
+INDEPENDENT_SOURCES = ("mlperf",)
+
+
+def image_frame(benchmarks: pd.DataFrame, gpus: pd.DataFrame) -> pd.DataFrame:
+    """Measured images/s rows of the diffusion models :mod:`tco.throughput` knows, with their GPU's specs.
+
+    Adds ``source`` (:func:`source_family`), ``platform`` (the GPU's where blank), ``independent``
+    (a source of :data:`INDEPENDENT_SOURCES`: never fitted) and ``tuned`` (bool).
+    """
+    b = benchmarks[benchmarks["images_per_second"].notna()
+                   & benchmarks["model_id"].isin(list(tp.DIFFUSION_MODELS))].copy()
+    g = gpus.drop_duplicates("gpu_id", keep="last")[["gpu_id", "bf16_dense_tflops", "interconnect", "platform"]]
+    out = b.drop(columns=[c for c in ("platform",) if c in b]).merge(g, on="gpu_id", how="inner")
+    out["source"] = out["source_id"].map(source_family)
+    out["independent"] = out["source"].isin(INDEPENDENT_SOURCES)
+    out["tuned"] = out["tuned"].map(lambda v: v is not False and v == v) if "tuned" in out else True
+    for col in ("image_steps", "image_width", "image_height"):
+        if col not in out:
+            out[col] = np.nan
+    return out.reset_index(drop=True)
+
+
+def catalog_image_measurements(catalog: Catalog) -> pd.DataFrame:
+    """:func:`image_frame` of the catalog's dated rows."""
+    h = catalog.history
+    return image_frame(h["throughput_benchmarks"], h["gpus"])
+
+
+def image_flops(frame: pd.DataFrame) -> np.ndarray:
+    """FLOPs of one image of every row, at the row's steps and size (the model's where blank) [FLOP]."""
+    def col(name):
+        return pd.to_numeric(frame[name], errors="coerce").to_numpy(float)
+
+    out = np.empty(len(frame))
+    steps, width, height = col("image_steps"), col("image_width"), col("image_height")
+    for model_id in frame["model_id"].unique():         # a handful of models, each done as one array
+        m = (frame["model_id"] == model_id).to_numpy()
+        spec = tp.DIFFUSION_MODELS[model_id]
+        out[m] = tp.diffusion_flops_per_image(
+            spec, np.where(np.isnan(steps[m]), spec.default_steps, steps[m]),
+            np.where(np.isnan(width[m]), spec.native_width, width[m]),
+            np.where(np.isnan(height[m]), spec.native_height, height[m]))
+    return out
+
+
+def modelled_images(frame: pd.DataFrame, efficiency: float | None = None) -> np.ndarray:
+    """Modelled images/s of every row at a CUDA ``efficiency`` (default the shipped one) [images/s]."""
+    eff = tp.IMAGE_EFFICIENCY["cuda"] if efficiency is None else efficiency
+    eff = np.where(frame["platform"].astype(str).to_numpy() == "rocm", eff * tp.PLATFORM_EFFICIENCY["rocm"], eff)
+    return tp.modelled_images_per_second(image_flops(frame), frame["bf16_dense_tflops"].to_numpy(float),
+                                         frame["gpu_count"].to_numpy(float), eff,
+                                         interconnect=frame["interconnect"].astype(str).to_numpy(),
+                                         split_one_image=_one_image_over_several_gpus(frame))
+
+
+def _one_image_over_several_gpus(frame: pd.DataFrame) -> np.ndarray:
+    """Rows where fewer images are in flight than the replica has GPUs (latency runs split one image);
+    offline runs (MLPerf's) keep every GPU on its own images."""
+    conc = pd.to_numeric(frame["concurrency"], errors="coerce").to_numpy(float) if "concurrency" in frame \
+        else np.full(len(frame), np.nan)
+    return np.isfinite(conc) & (conc < frame["gpu_count"].to_numpy(float))
+
+
+def image_fit_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows the image efficiency is fitted on: tuned, CUDA, not an independent source."""
+    keep = frame["tuned"].astype(bool) & ~frame["independent"] & (frame["platform"].astype(str) == "cuda")
+    return frame[keep].reset_index(drop=True)
+
+
+def fit_image_efficiency(frame: pd.DataFrame) -> float:
+    """The CUDA efficiency that centres the model on ``frame``'s fit rows: the geometric median of
+    measured / modelled-at-100 % [-].  One parameter, so the median log ratio is its robust fit.
+
+    >>> f = pd.DataFrame({"model_id": ["sdxl"], "gpu_id": ["a100-80gb"], "gpu_count": [1], "image_steps": [30],
+    ...                   "image_width": [1024], "image_height": [1024], "bf16_dense_tflops": [312.0],
+    ...                   "interconnect": ["nvlink"], "platform": ["cuda"], "tuned": [True], "independent": [False],
+    ...                   "images_per_second": [0.4]})
+    >>> # 30 x 2 x 6.1 + 10.18 + 0.25 = 376.4 TFLOP; 0.4 images/s x 376.4 / 312 = 0.4826
+    >>> round(fit_image_efficiency(f), 4)
+    0.4826
+    """
+    rows = image_fit_rows(frame)
+    ratio = rows["images_per_second"].to_numpy(float) / modelled_images(rows, 1.0)
+    return float(np.exp(np.median(np.log(ratio))))
+
+
+def leave_one_gpu_out_images(frame: pd.DataFrame) -> pd.DataFrame:
+    """For each GPU of the fit rows: fit the efficiency on the other GPUs' rows, score its own; then
+    ``all`` (every left-out prediction pooled) and ``independent`` (the sources kept out of the fit,
+    scored with the fit on every fit row): rows, median_ratio, within_25, within_35."""
+    rows = image_fit_rows(frame)
+    out, m_all, p_all = [], [], []
+    for gpu in sorted(rows["gpu_id"].unique()):
+        train, test = rows[rows["gpu_id"] != gpu], rows[rows["gpu_id"] == gpu]
+        pred = modelled_images(test, fit_image_efficiency(train))
+        out.append({"gpu": gpu, **score(test["images_per_second"], pred)})
+        m_all.append(test["images_per_second"].to_numpy(float))
+        p_all.append(pred)
+    out.append({"gpu": "all", **score(np.concatenate(m_all), np.concatenate(p_all))})
+    ind = frame[frame["independent"]]
+    out.append({"gpu": "independent", **score(ind["images_per_second"], modelled_images(ind, fit_image_efficiency(frame)))})
     return pd.DataFrame(out)

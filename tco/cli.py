@@ -212,6 +212,7 @@ def calibrate(dirs, loso, rows) -> None:
     the leave-one-source-out table scores each source with a fit that never saw it.
     """
     from tco import calibration as cal
+    from tco.throughput import IMAGE_EFFICIENCY
 
     cat = _load_or_exit(dirs, None)
     frame = cal.catalog_measurements(cat)
@@ -236,6 +237,11 @@ def calibrate(dirs, loso, rows) -> None:
         table = cal.leave_one_source_out(tuned)
         click.echo("leave one source out (fit on the others, score the one left out):")
         click.echo(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    images = cal.catalog_image_measurements(cat)
+    click.echo(f"images: diffusion compute efficiency (CUDA, share of the BF16 peak) "
+               f"{IMAGE_EFFICIENCY['cuda']:.3g} -> fitted now {cal.fit_image_efficiency(images):.3g}")
+    click.echo("images, leave one GPU out (and the independent MLPerf check, never fitted):")
+    click.echo(cal.leave_one_gpu_out_images(images).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 
 
 REPORT_FORMATS = {"html": ".html", "pdf": ".pdf", "xlsx": ".xlsx", "csv": ".csv", "csv-wide": ".csv"}

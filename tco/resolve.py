@@ -19,7 +19,7 @@ from tco.catalog import Catalog
 from tco.lifecycle import price_schedule, steady_price
 from tco.scenario import (MAX_HORIZON_MONTHS, ClosedOption, OpenOption, Scenario, ScenarioError,
                           check_number)
-from tco.serving import USES, benchmark_row, latency_targets, modelled_throughput
+from tco.serving import USES, benchmark_row, latency_targets, modelled_images, modelled_throughput
 from tco.throughput import ENGINES, PLATFORMS
 from tco.tables import PRECISIONS
 from tco.workload import Volumes, average_load, load_profile, resolve_volumes
@@ -524,11 +524,17 @@ def _images_per_second(o: OpenOption, catalog: Catalog, g: int, A: dict) -> floa
         src = "scenario"
     else:
         bench = benchmark_row(catalog, o, g, None, None, image=True)
-        if bench is None:
-            raise ScenarioError("open.images_per_second_per_replica",
-                                f"no images/s benchmark for {o.model} on {g}x {o.gpu} in {o.precision}: give it inline")
-        cap = float(bench["images_per_second"])
-        src = cat_source("throughput_benchmarks", bench, f"{o.model}/{o.gpu}x{g}/{o.precision}")
+        if bench is not None:
+            cap = float(bench["images_per_second"])
+            src = cat_source("throughput_benchmarks", bench, f"{o.model}/{o.gpu}x{g}/{o.precision}")
+        else:
+            if o.gpu is None:
+                raise ScenarioError("open.gpu", "required (or give images_per_second_per_replica)")
+            m = modelled_images(o.model, catalog.gpu(o.gpu), o, g)
+            cap = m["images_per_second"]
+            src = (f"modelled, not measured (tco.throughput diffusion compute model): {m['steps']} steps at "
+                   f"{m['width']}x{m['height']}, {m['flops_per_image'] / 1e12:,.0f} TFLOP per image at "
+                   f"{m['efficiency']:.0%} of {g} GPU(s)' BF16 peak")
     cap *= o.serving_efficiency
     A["open.images_per_second_per_replica"] = Assumption(cap, "images/s", src)
     return cap

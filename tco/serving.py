@@ -116,7 +116,8 @@ def benchmark_row(catalog: Catalog, o: OpenOption, g: int, in_len, out_len, imag
 
     It must match model x GPU x GPUs x precision; for text also the engine, both lengths within
     2x, and the latency targets: with targets, a row measured at or under both of them (the
-    fastest such row); without, an offline max-throughput row.  The closest lengths win.
+    fastest such row); without, an offline max-throughput row.  The closest lengths win.  For
+    images the fastest tuned row (untuned eager runs are not what a deployment would serve with).
     """
     col = "images_per_second" if image else "output_tokens_per_second"
     hits = [r for r in catalog.records("throughput_benchmarks")
@@ -125,7 +126,8 @@ def benchmark_row(catalog: Catalog, o: OpenOption, g: int, in_len, out_len, imag
     if not hits:
         return None
     if image:
-        return hits[-1]
+        tuned = [r for r in hits if r.get("tuned") is not False]
+        return max(tuned, key=lambda r: float(r[col])) if tuned else None
     tpot, ttft = latency_targets(o)
     best, best_key = None, None
     for r in hits:
@@ -149,3 +151,23 @@ def benchmark_row(catalog: Catalog, o: OpenOption, g: int, in_len, out_len, imag
             if best_key is None or key < best_key:
                 best, best_key = r, key
     return best
+
+
+def modelled_images(model_id: str, gpu: dict, o: OpenOption, g: int) -> dict:
+    """Images/s of a replica from the diffusion model's compute (:func:`tco.throughput.modelled_images_per_second`)
+    at the model's default steps and native size, with the numbers behind it.
+
+    Raises ScenarioError (``open.images_per_second_per_replica``) for a model the compute model
+    does not know (:data:`tco.throughput.DIFFUSION_MODELS`).
+    """
+    spec = tp.DIFFUSION_MODELS.get(model_id)
+    if spec is None:
+        raise ScenarioError("open.images_per_second_per_replica",
+                            f"no images/s benchmark for {model_id} on {g}x {o.gpu} in {o.precision}, and no compute "
+                            f"model for it (known: {', '.join(tp.DIFFUSION_MODELS)}): give it inline")
+    platform = platform_of(o, gpu)
+    flops = float(tp.diffusion_flops_per_image(spec))
+    eff = tp.IMAGE_EFFICIENCY["cuda"] * (tp.PLATFORM_EFFICIENCY["rocm"] if platform == "rocm" else 1.0)
+    ips = float(tp.modelled_images_per_second(flops, float(gpu["bf16_dense_tflops"]), g, eff))
+    return {"images_per_second": ips, "flops_per_image": flops, "steps": spec.default_steps,
+            "width": spec.native_width, "height": spec.native_height, "efficiency": eff, "platform": platform}

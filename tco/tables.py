@@ -282,17 +282,29 @@ _add(Table(
                choices=("offline_max", "fixed_concurrency", "latency_bound", "request_rate")),
         Column("concurrency", "int", "requests", "Requests in flight (fixed_concurrency); blank = offline.",
                required=False, min=1),
+        Column("harness", "choice", "-",
+               "offline: the engine's own offline benchmark (trtllm-bench, vLLM's benchmark_throughput), no "
+               "HTTP server; server: requests sent through the engine's OpenAI-compatible server (vllm bench "
+               "serve, SGLang bench_serving, Triton); blank = server.", required=False,
+               choices=("offline", "server")),
         Column("output_tokens_per_second", "float", "tokens/s",
                "Output tokens per second for the whole replica.", required=False, min=0.0),
         Column("median_ttft_ms", "float", "ms", "Median time to first token measured.", required=False, min=0.0),
         Column("median_tpot_ms", "float", "ms", "Median time per output token measured.", required=False, min=0.0),
         Column("tuned", "bool", "-",
-               "False when the source ran an untuned default, a pre-release build or graphs off: kept, but "
-               "left out of the calibration.", required=False),
+               "False when the source ran an untuned default, a pre-release build or graphs off, or when its "
+               "stated setup cannot be what was run (a rate above the roofline bound): kept, but left out of "
+               "the calibration.", required=False),
         Column("source_id", "id", "-", "The source document (one per publication); the calibration groups them "
                                        "by publisher."),
         Column("images_per_second", "float", "images/s", "Images per second for the whole replica (image models).",
                required=False, min=0.0),
+        Column("image_steps", "int", "steps", "Denoising steps per image (image models); blank = the model's "
+                                              "default.", required=False, min=1),
+        Column("image_width", "int", "px", "Image width (image models); blank = the model's native size.",
+               required=False, min=64),
+        Column("image_height", "int", "px", "Image height (image models); blank = the model's native size.",
+               required=False, min=64),
         EFFECTIVE_DATE, SOURCE_URL, NOTES,
     ),
 ))

@@ -37,15 +37,23 @@ layer when the replica spans several GPUs.
 
 *Batch.*  The largest batch that (1) fits the KV memory, (2) keeps the time per output
 token and the time to the first token under the latency targets of the use
-(:data:`tco.serving.USES`), (3) stays under the engine's maximum batch and (4) under the
-clients' concurrency.  The batch search is a vectorised integer bisection.
+(:data:`tco.serving.USES`), (3) stays under the engine's maximum batch (its documented default,
+:func:`engine_max_batch`: vLLM's ``max_num_seqs``, trtllm-bench's cap of 4096) and (4) under the
+clients' concurrency.  The batch search is a vectorised integer bisection.  The KV memory is the
+engine's: vLLM and SGLang give weights plus cache 90 % of the GPU, TensorRT-LLM gives the cache
+90 % of what the weights leave (:func:`engine_memory_fraction`).
 
 *Throughput.*  Continuous batching interleaves the decode steps with the
 prefills of the requests that replace finished ones; they share the GPUs, so
 for a batch of ``B`` requests::
 
-    output tokens/s = B x output_tokens
-                      / (output_tokens x decode step + B x prefill per request)
+    output tokens/s = B / time per output token
+    time per output token = decode step + max(B x prefill per request / output_tokens - idle, 0)
+
+where ``idle`` is the compute a memory-bound step leaves unused (weights time - matrix-product
+time): engines that mix prefill chunks into the decode steps (vLLM V1, TensorRT-LLM) run that
+much prefill for free; SGLang by default runs its prefill batches apart (idle = 0), which gives
+``B x output_tokens / (output_tokens x decode step + B x prefill)``.
 
 *The serving stack.*  Bandwidth and FLOP utilisation are the reference (TensorRT-LLM on
 CUDA) times the engine's and the platform's share (:data:`ENGINE_EFFICIENCY`,
@@ -80,6 +88,7 @@ Llama-3.1-8B in fp8 on one H100 SXM, 1,000 tokens in and 1,000 out, at maximum t
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -111,6 +120,12 @@ __all__ = [
     "decode_step_seconds",
     "replica_throughput",
     "usd_per_mtok",
+    "DiffusionModel",
+    "DIFFUSION_MODELS",
+    "IMAGE_EFFICIENCY",
+    "dit_flops_per_pass",
+    "diffusion_flops_per_image",
+    "modelled_images_per_second",
 ]
 
 # --------------------------------------------------------------------------
@@ -155,14 +170,14 @@ DEFAULT_MFU: float = 0.8
 DEFAULT_MBU: float = 0.9
 
 #: Tensor-parallel overhead per extra GPU [-], by interconnect: compute and
-#: bandwidth are multiplied by ``1 / (1 + overhead x (gpus - 1))``, i.e. 0.83 for 8 GPUs on
-#: NVLink, 0.67 on Infinity Fabric (both fitted; the all-reduce latency per layer,
+#: bandwidth are multiplied by ``1 / (1 + overhead x (gpus - 1))``, i.e. 0.67 for 8 GPUs on
+#: NVLink, 0.53 on Infinity Fabric (both fitted; the all-reduce latency per layer,
 #: :data:`DEFAULT_ALLREDUCE_LATENCY_S`, carries most of the cost); 0.63 and 0.36 for 2 and 4
 #: on PCIe (fitted on the earlier TensorRT-LLM L40S rows; too few PCIe rows to refit).
 DEFAULT_TP_OVERHEAD: dict[str, float] = {
-    "nvlink": 0.03,
+    "nvlink": 0.07143,
     "pcie": 0.60,
-    "infinity_fabric": 0.069,
+    "infinity_fabric": 0.1277,
 }
 
 #: Share of the device memory that weights and KV cache may use [-]; the rest
@@ -171,10 +186,25 @@ DEFAULT_TP_OVERHEAD: dict[str, float] = {
 #: 90-95 % of what the weights leave.
 DEFAULT_USABLE_MEMORY_FRACTION: float = 0.90
 
-#: Largest batch (concurrent sequences) the engine schedules [sequences].  Fitted: it ends at
-#: the fit's upper bound (TensorRT-LLM's trtllm-bench sizes it from the KV memory up to 4096);
-#: the per-sequence overhead, not a cap, is what makes very large batches gain little.
+#: Largest batch (concurrent sequences) TensorRT-LLM and SGLang schedule [sequences]: both size it
+#: from the KV memory; trtllm-bench caps it at 4096 (``finetune_setting`` in
+#: https://github.com/NVIDIA/TensorRT-LLM/blob/main/tensorrt_llm/bench/build/tuning.py, read
+#: 2026-12-02).  Not fitted: a fitted ceiling shared by all engines was what made the model fail
+#: out of source (the other publishers' runs pulled it to 64).  vLLM: :data:`VLLM_MAX_NUM_SEQS`.
 DEFAULT_MAX_BATCH: int = 4096
+
+#: vLLM's default ``max_num_seqs`` [sequences]: 1024 on GPUs of at least 70 GiB other than the
+#: A100 (H100, H200, B200, MI300X...) since the V1 engine's per-device defaults (vLLM 0.9, 2025),
+#: 256 before that and on smaller GPUs and the A100.  Source: vLLM ``EngineArgs`` default
+#: arguments and their test (``tests/engine/test_arg_utils.py``, ``test_defaults_with_usage_context``),
+#: https://github.com/vllm-project/vllm/blob/main/vllm/engine/arg_utils.py (read 2026-12-02).
+VLLM_MAX_NUM_SEQS: dict[str, int] = {"large_gpu": 1024, "other": 256}
+
+#: Device memory from which vLLM picks its larger defaults [GiB].
+VLLM_LARGE_GPU_GIB: float = 70.0
+
+#: First vLLM release with the per-device defaults of :data:`VLLM_MAX_NUM_SEQS` (major, minor).
+VLLM_LARGE_DEFAULTS_SINCE: tuple[int, int] = (0, 9)
 
 #: Serving engines the efficiencies are fitted for.
 ENGINES: tuple[str, ...] = ("vllm", "sglang", "trt-llm")
@@ -187,35 +217,41 @@ DEFAULT_ENGINE: str = "vllm"
 
 #: Each engine's share of the reference efficiencies (``DEFAULT_MBU``, ``DEFAULT_MFU``) [-].
 #: Fitted by :mod:`tco.calibration` on published measurements (``tco calibrate``).
-ENGINE_EFFICIENCY: dict[str, float] = {"trt-llm": 1.0, "vllm": 0.80, "sglang": 0.86}
+ENGINE_EFFICIENCY: dict[str, float] = {"trt-llm": 1.0, "vllm": 0.9474, "sglang": 1.2}
 
 #: Each platform's share of the reference efficiencies [-]; fitted like the engines'.
-PLATFORM_EFFICIENCY: dict[str, float] = {"cuda": 1.0, "rocm": 0.50}
+PLATFORM_EFFICIENCY: dict[str, float] = {"cuda": 1.0, "rocm": 0.5365}
 
 #: Mixture-of-experts models' share of the efficiencies [-]: routing, expert imbalance and
 #: small per-expert matrix products.  Fitted.
-DEFAULT_MOE_EFFICIENCY: float = 0.99
+DEFAULT_MOE_EFFICIENCY: float = 1.008
 
 #: Mixture-of-experts models' share of the prefill efficiency [-]: many small expert matrix
 #: products per chunk.  Fitted.
-DEFAULT_MOE_PREFILL_EFFICIENCY: float = 0.80
+DEFAULT_MOE_PREFILL_EFFICIENCY: float = 0.6222
 
 #: FLOP utilisation of prefill [-] on the reference stack.  Fitted.
-DEFAULT_PREFILL_MFU: float = 0.35
+DEFAULT_PREFILL_MFU: float = 0.4071
 
 #: Share of the FP4 peak that FP4 kernels reach, relative to other precisions [-].  Fitted.
-DEFAULT_FP4_EFFICIENCY: float = 0.73
+DEFAULT_FP4_EFFICIENCY: float = 0.7055
 
 #: Fixed time of every decode step [s]: scheduling, kernel launches, sampling set-up.  Fitted.
-DEFAULT_STEP_OVERHEAD_S: float = 3.5e-4
+DEFAULT_STEP_OVERHEAD_S: float = 1.0184e-3
 
 #: Latency of one tensor-parallel all-reduce [s]; a decode step runs two per layer when a
 #: replica spans several GPUs, whatever the batch.  Fitted.
-DEFAULT_ALLREDUCE_LATENCY_S: float = 4.2e-5
+DEFAULT_ALLREDUCE_LATENCY_S: float = 4.574e-5
 
 #: Time every sequence adds to a decode step [s]: per-sequence scheduling, sampling and
 #: detokenisation; it bounds what very large batches gain.  Fitted.
-DEFAULT_SEQUENCE_OVERHEAD_S: float = 2.05e-5
+DEFAULT_SEQUENCE_OVERHEAD_S: float = 1.3721e-5
+
+#: Time the engine's OpenAI-compatible server adds per sequence and decode step [s]: detokenising
+#: and streaming every new token to its client, request bookkeeping in the API process.  Offline
+#: engine benchmarks (trtllm-bench, vLLM's benchmark_throughput) do not pay it; a deployment serving
+#: clients does.  Fitted on the ``harness`` = server rows (the offline ones show what is left).
+DEFAULT_SERVER_OVERHEAD_S: float = 5.679e-5
 
 #: The peak-FLOP column each precision computes at.  int8/int4 are taken as
 #: weight-only quantisation (AWQ/GPTQ-style W8A16, W4A16) whose matrix
@@ -940,14 +976,36 @@ def decode_step_seconds(batch_size, weight_bytes_read, kv_bytes_per_token, conte
 # the batch and the throughput it gives
 # --------------------------------------------------------------------------
 
-def time_per_output_token(decode_step_s, batch_size, prefill_s, output_tokens) -> np.ndarray:
+def time_per_output_token(decode_step_s, batch_size, prefill_s, output_tokens, idle_compute_s=0.0) -> np.ndarray:
     """Mean time between one sequence's tokens [s]: the decode step plus the prefills of the
-    new requests interleaved with it, ``decode_step_s + B x prefill_s / output_tokens``.
+    new requests interleaved with it, ``decode_step_s + max(B x prefill_s / output_tokens - idle, 0)``.
+
+    ``idle_compute_s`` is the compute a memory-bound step leaves unused (weights time - matrix
+    product time): an engine that mixes prefill chunks into decode steps (chunked prefill, vLLM
+    V1 and TensorRT-LLM's in-flight batching) runs that much prefill for free; 0 for an engine
+    that runs prefill batches apart (SGLang's default).
 
     >>> float(time_per_output_token(0.02, 10, 0.05, 100))      # 20 ms + 10 x 50 ms / 100
     0.025
+    >>> float(time_per_output_token(0.02, 10, 0.05, 100, 0.004))   # 20 ms + (5 - 4) ms
+    0.021
     """
-    return _as_float(decode_step_s) + _as_float(batch_size) * _as_float(prefill_s) / _as_float(output_tokens)
+    interleaved = _as_float(batch_size) * _as_float(prefill_s) / _as_float(output_tokens)
+    return _as_float(decode_step_s) + np.maximum(interleaved - _as_float(idle_compute_s), 0.0)
+
+
+def engine_mixes_prefill(engine) -> np.ndarray:
+    """Whether an engine mixes prefill chunks into its decode steps by default (bool array).
+
+    vLLM's V1 scheduler always chunks prefills into the decode batch; TensorRT-LLM's in-flight
+    batcher runs context and generation requests in one forward pass; SGLang runs prefill and
+    decode batches one after the other unless ``--enable-mixed-chunk`` is set.
+
+    >>> engine_mixes_prefill(["vllm", "trt-llm", "sglang"]).tolist()
+    [True, True, False]
+    """
+    eng = np.char.lower(np.asarray(engine).astype(str))
+    return (eng == "vllm") | (eng == "trt-llm")
 
 
 def output_tokens_per_second(batch_size, output_tokens, decode_step_s, prefill_s) -> np.ndarray:
@@ -1124,13 +1182,15 @@ def replica_throughput(
     prefill_mfu=None,
     mbu=None,
     tp_overhead=None,
-    usable_memory_fraction=DEFAULT_USABLE_MEMORY_FRACTION,
+    usable_memory_fraction=None,
     max_batch=None,
+    prefill_overlap=None,
     moe_efficiency=None,
     moe_prefill_efficiency=None,
     fp4_efficiency=None,
     step_overhead_s=None,
     sequence_overhead_s=None,
+    server_overhead_s=None,
     allreduce_latency_s=None,
     combine="split",
     raise_if_no_fit=True,
@@ -1197,15 +1257,23 @@ def replica_throughput(
         platform efficiency (x :data:`DEFAULT_MOE_EFFICIENCY` for mixture-of-experts).
     tp_overhead : float, array-like or dict, optional
         [-] per extra GPU; default :data:`DEFAULT_TP_OVERHEAD` by interconnect.
-    usable_memory_fraction : float or array-like
-        [-] share of device memory for weights + KV cache.
+    usable_memory_fraction : float or array-like, optional
+        [-] share of device memory for weights + KV cache; default the engine's
+        (:func:`engine_memory_fraction` of :data:`DEFAULT_USABLE_MEMORY_FRACTION`).
     max_batch : int or array-like, optional
-        [sequences] engine cap on the batch; default :data:`DEFAULT_MAX_BATCH`.
+        [sequences] engine cap on the batch; default the engine's (:func:`engine_max_batch`,
+        with ``gpu_id`` naming the GPU: vLLM's ``max_num_seqs``, else :data:`DEFAULT_MAX_BATCH`).
+    prefill_overlap : bool or array-like, optional
+        Whether prefill chunks ride in the decode steps' idle compute; default the engine's
+        (:func:`engine_mixes_prefill`).
     moe_efficiency, fp4_efficiency : float or array-like, optional
         [-] defaults :data:`DEFAULT_MOE_EFFICIENCY`, :data:`DEFAULT_FP4_EFFICIENCY`.
     step_overhead_s, sequence_overhead_s : float or array-like, optional
         [s] per decode step and per sequence per step; defaults
         :data:`DEFAULT_STEP_OVERHEAD_S`, :data:`DEFAULT_SEQUENCE_OVERHEAD_S`.
+    server_overhead_s : float or array-like, optional
+        [s] the API server's share per sequence per step; default :data:`DEFAULT_SERVER_OVERHEAD_S`
+        (0 for an offline engine benchmark).
     allreduce_latency_s : float or array-like, optional
         [s] per tensor-parallel all-reduce (two per layer and step on several GPUs); default
         :data:`DEFAULT_ALLREDUCE_LATENCY_S`.
@@ -1260,6 +1328,9 @@ def replica_throughput(
                            prefill_mfu=prefill_mfu, mbu=mbu, moe_efficiency=moe_efficiency,
                            moe_prefill_efficiency=moe_prefill_efficiency, fp4_efficiency=fp4_efficiency)
 
+    if usable_memory_fraction is None:
+        usable_memory_fraction = engine_memory_fraction(engine, weight_bytes(total_params_b, precision), memory_gib, g)
+
     # 1. memory: KV bytes per token, the fit, the batch the KV cache holds
     kv_tok = kv_bytes_per_token(layers, kv_heads, head_dim, bytes_per_param(kv_prec),
                                 kv_values_per_token_layer, tensor_parallel=g)
@@ -1290,35 +1361,50 @@ def replica_throughput(
                                    experts_per_token)
     weight_bpp = bytes_per_param(precision)
     step_fixed = _as_float(DEFAULT_STEP_OVERHEAD_S if step_overhead_s is None else step_overhead_s)
-    per_seq = _as_float(DEFAULT_SEQUENCE_OVERHEAD_S if sequence_overhead_s is None else sequence_overhead_s)
+    per_seq = _as_float(DEFAULT_SEQUENCE_OVERHEAD_S if sequence_overhead_s is None else sequence_overhead_s) \
+        + _as_float(DEFAULT_SERVER_OVERHEAD_S if server_overhead_s is None else server_overhead_s)
     allreduce = _as_float(DEFAULT_ALLREDUCE_LATENCY_S if allreduce_latency_s is None else allreduce_latency_s)
     step_fixed = step_fixed + np.where(g > 1, 2.0 * _as_float(layers) * allreduce, 0.0)
 
-    def step(b, mfu_=eff["mfu"], mbu_=eff["mbu"], how=combine, overhead=True):
-        w = params_read(b) * 1e9 * weight_bpp
+    def step(b, mfu_=eff["mfu"], mbu_=eff["mbu"], how=combine, overhead=True, w=None):
+        w = params_read(b) * 1e9 * weight_bpp if w is None else w
         t = decode_step_seconds(b, w, kv_read, context, active_params_b, g, memory_bandwidth_tbps, peak, mbu_,
                                 mfu_, tp_eff, how, attn_read)
         return t + (step_fixed + b * per_seq) * overhead
+
+    overlap = engine_mixes_prefill(engine) if prefill_overlap is None else np.asarray(prefill_overlap, dtype=bool)
+    bytes_per_s = g * tp_eff * _as_float(memory_bandwidth_tbps) * 1e12 * eff["mbu"]
+    flop_s_per_seq = (2.0 * _as_float(active_params_b) * 1e9 + attn_read * context) / (g * tp_eff * peak * 1e12
+                                                                                        * eff["mfu"])
+
+    def tpot(b):
+        """(time per output token, decode step) at batch b: the step plus the prefills interleaved
+        with it; an engine that mixes prefill chunks into the decode step hides them in the step's
+        idle compute (weights time - matrix-product time)."""
+        w = params_read(b) * 1e9 * weight_bpp
+        s_ = step(b, w=w)
+        idle = np.where(overlap, np.maximum(w / bytes_per_s - b * flop_s_per_seq, 0.0), 0.0)
+        return time_per_output_token(s_, b, prefill, out_tok, idle), s_
 
     # 4. the batch: memory, engine cap, clients and the latency targets
     t_tpot = _target(max_time_per_output_token_s)
     t_ttft = _target(max_time_to_first_token_s)
 
     def meets(b):
-        s_ = step(b)
-        return (time_per_output_token(s_, b, prefill, out_tok) <= t_tpot) & (prefill + s_ <= t_ttft)
+        tpot_b, step_b = tpot(b)
+        return (tpot_b <= t_tpot) & (prefill + step_b <= t_ttft)
 
-    cap = DEFAULT_MAX_BATCH if max_batch is None else max_batch
+    cap = engine_max_batch(engine, memory_gib, gpu_id) if max_batch is None else max_batch
     batch, latency_met, limit = batch_limit(meets, b_mem, cap, np.isfinite(t_tpot) | np.isfinite(t_ttft),
                                             concurrency)
     shape = batch.shape
 
     # 5. tokens per second at that batch
     bb = np.maximum(batch, 1.0)
-    step_s = step(bb)
+    tpot_s, step_s = tpot(bb)
     memory_s = step(bb, mfu_=np.inf, how="sum", overhead=False)
     compute_s = step(bb, mbu_=np.inf, how="sum", overhead=False) - step(0.0, mbu_=np.inf, how="sum", overhead=False)
-    out_tps = output_tokens_per_second(batch, out_tok, step_s, prefill)
+    out_tps = np.where(batch > 0, batch / tpot_s, 0.0)
     req_s = out_tps / out_tok
 
     def full(x, dtype=float):
@@ -1332,7 +1418,7 @@ def replica_throughput(
         batch_limit=full(limit, str),
         prefill_s=full(prefill),
         decode_step_s=full(step_s),
-        time_per_output_token_s=full(time_per_output_token(step_s, bb, prefill, out_tok)),
+        time_per_output_token_s=full(tpot_s),
         time_to_first_token_s=full(prefill + step_s),
         fits=full(ok, bool),
         latency_target_met=full(latency_met, bool),
@@ -1354,6 +1440,58 @@ def _uses_fp4(precision, fp4_dense_tflops) -> np.ndarray:
     """Whether the matrix products run on the GPU's FP4 units."""
     col = _lookup(precision, _COMPUTE_COLUMN, "precision")
     return (col == "fp4") & np.isfinite(_float_or_nan(fp4_dense_tflops))
+
+
+def engine_max_batch(engine, memory_gib, gpu_id="", engine_version=None,
+                     max_batch=DEFAULT_MAX_BATCH) -> np.ndarray:
+    """The largest batch an engine schedules by default [sequences].
+
+    vLLM caps the running sequences at ``max_num_seqs`` (:data:`VLLM_MAX_NUM_SEQS`): 1024 on a
+    GPU of at least :data:`VLLM_LARGE_GPU_GIB` that is not an A100, from vLLM 0.9 on (an unknown
+    or unparsable version is taken as a current one), else 256.  TensorRT-LLM and SGLang size
+    their batch from the KV memory; they get ``max_batch`` (fitted, :data:`DEFAULT_MAX_BATCH`).
+
+    >>> engine_max_batch(["vllm", "vllm", "vllm", "sglang"], [80, 80, 80, 80],
+    ...                  ["h100-sxm", "a100-80gb", "h100-sxm", "h100-sxm"], ["0.11.0", None, "v0.6.0", None]).tolist()
+    [1024.0, 256.0, 256.0, 4096.0]
+    """
+    eng = np.char.lower(np.asarray(engine).astype(str))
+    mem = _as_float(memory_gib)
+    gid = np.char.lower(np.asarray(gpu_id).astype(str))
+    ver = np.asarray(engine_version if engine_version is not None else "", dtype=object).astype(str)
+    uniq, inv = np.unique(ver, return_inverse=True)       # a handful of distinct versions
+    old = np.array([_vllm_before_large_defaults(v) for v in uniq], dtype=bool)[inv].reshape(ver.shape)
+    large = (mem >= VLLM_LARGE_GPU_GIB) & (np.char.find(gid, "a100") < 0) & ~old
+    vllm = np.where(large, VLLM_MAX_NUM_SEQS["large_gpu"], VLLM_MAX_NUM_SEQS["other"])
+    return np.where(eng == "vllm", vllm, _as_float(max_batch)).astype(float)
+
+
+def engine_memory_fraction(engine, weight_bytes_replica, memory_gib, gpus=1,
+                           usable_memory_fraction=DEFAULT_USABLE_MEMORY_FRACTION) -> np.ndarray:
+    """Share of the device memory weights plus KV cache may use under an engine's defaults [-].
+
+    vLLM (``gpu_memory_utilization``) and SGLang (``mem_fraction_static``) take a share of the
+    *whole* memory, weights included: ``usable_memory_fraction``.  TensorRT-LLM gives the KV cache
+    a share of the memory the weights *leave free* (``KvCacheConfig.free_gpu_memory_fraction``,
+    0.9 by default), so a deployment whose weights fill most of the GPU keeps more cache:
+    ``(weights + f x (memory - weights)) / memory``.
+
+    >>> # 70 GiB of weights on one 80 GiB GPU: vLLM 0.9; TensorRT-LLM (70 + 0.9 x 10) / 80 = 0.9875
+    >>> engine_memory_fraction(["vllm", "trt-llm"], 70 * GIB, 80).round(4).tolist()
+    [0.9, 0.9875]
+    """
+    eng = np.char.lower(np.asarray(engine).astype(str))
+    f = _as_float(usable_memory_fraction)
+    total = _as_float(gpus) * _as_float(memory_gib) * GIB
+    w = np.minimum(_as_float(weight_bytes_replica), total)
+    trt = (w + f * (total - w)) / total
+    return np.where(eng == "trt-llm", trt, f)
+
+
+def _vllm_before_large_defaults(version) -> bool:
+    """Whether a vLLM version string names a release before :data:`VLLM_LARGE_DEFAULTS_SINCE`."""
+    m = re.match(r"\s*v?(\d+)\.(\d+)", "" if version is None else str(version))
+    return bool(m) and (int(m.group(1)), int(m.group(2))) < VLLM_LARGE_DEFAULTS_SINCE
 
 
 def stack_efficiency(engine=DEFAULT_ENGINE, platform="cuda", precision="bf16", experts=None,
@@ -1385,6 +1523,162 @@ def stack_efficiency(engine=DEFAULT_ENGINE, platform="cuda", precision="bf16", e
         else _as_float(prefill_mfu),
         "fp4": _as_float(DEFAULT_FP4_EFFICIENCY if fp4_efficiency is None else fp4_efficiency),
     }
+
+
+# --------------------------------------------------------------------------
+# images: diffusion models on the compute roofline
+# --------------------------------------------------------------------------
+
+def dit_flops_per_pass(blocks, hidden, image_tokens, text_tokens=0) -> np.ndarray:
+    """FLOPs of one forward pass of a diffusion transformer (MMDiT / FLUX style) for one image [FLOP].
+
+    Every block holds ``12 x hidden**2`` weights each token goes through (attention projections
+    4, MLP 8; double-stream blocks keep one such set per stream, and a token uses its own
+    stream's), so the matrix products cost ``2 x 12 x hidden**2 x blocks x n`` for ``n = image +
+    text`` tokens; joint attention over the ``n`` tokens adds ``4 x blocks x hidden x n**2``
+    (scores and weighted sum).  Adaptive-norm modulation runs once per image, not per token,
+    and is left out.
+
+    Parameters
+    ----------
+    blocks : int or array-like
+        Transformer blocks a token passes through [-] (FLUX.1: 19 double + 38 single).
+    hidden : int or array-like
+        Width [-] (heads x head dim).
+    image_tokens, text_tokens : int or array-like
+        Latent patches of the image and prompt tokens in the joint sequence [tokens].
+
+    Returns
+    -------
+    numpy.ndarray
+        [FLOP] per pass.
+
+    Examples
+    --------
+    One block of width 100 over 10 tokens: 2 x 12 x 100**2 x 10 + 4 x 100 x 10**2 = 2.44e6 FLOP.
+
+    >>> float(dit_flops_per_pass(1, 100, 10))
+    2440000.0
+    """
+    n = _as_float(image_tokens) + _as_float(text_tokens)
+    L, d = _as_float(blocks), _as_float(hidden)
+    return 2.0 * 12.0 * d * d * L * n + 4.0 * L * d * n * n
+
+
+@dataclass(frozen=True)
+class DiffusionModel:
+    """The compute of one image of a diffusion model at its native size (:data:`DIFFUSION_MODELS`).
+
+    Attributes
+    ----------
+    denoiser_tflop_per_pass : [TFLOP] one forward pass of the UNet / transformer for one image.
+    passes_per_step : [-] 2 with classifier-free guidance (conditional and unconditional), 1 for
+        guidance-distilled models.
+    default_steps : [steps] the model card's default.
+    native_width, native_height : [px]
+    decoder_tflop : [TFLOP] the VAE decode of one image.
+    text_encoder_tflop : [TFLOP] the text encoders, once per image (both prompts with guidance).
+    is_estimate : the FLOP count is a hand count from the published architecture, not a measurement.
+    source_url : the model card or paper the architecture numbers come from.
+    """
+
+    denoiser_tflop_per_pass: float
+    passes_per_step: int
+    default_steps: int
+    native_width: int
+    native_height: int
+    decoder_tflop: float
+    text_encoder_tflop: float
+    is_estimate: bool
+    source_url: str
+
+
+#: The VAE decoder of Stable Diffusion at 512 x 512 is 1,271,959 M multiply-accumulates (onnx-tool's
+#: profile of the SD 1.4 ONNX export, https://github.com/ThanatosShinji/onnx-tool, README model table,
+#: read 2026-12-02); SDXL, SD 3.5 and FLUX keep that decoder's convolution stack (16 latent channels for
+#: the last two), so 1024 x 1024 costs 4 x 2 x 1.272e12 = 10.18 TFLOP [TFLOP].
+VAE_DECODER_TFLOP_1024: float = 4 * 2 * 1.271959
+
+#: Diffusion models the compute model knows, by ``open_models.model_id``.  Hand counts from the
+#: published architectures (every number flagged ``is_estimate``):
+#:
+#: - ``sdxl``: UNet of the SDXL paper (Podell et al. 2023, arXiv:2307.01952, Table 1: 2.6 B parameters,
+#:   transformer depths 0 / 2 / 10 at 320 / 640 / 1280 channels, 2048-wide text context) on a 128 x 128
+#:   latent.  Transformer layers (36 x d**2 FLOP per token: self-attention 4 d**2, cross-attention
+#:   queries and output 2 d**2, GEGLU 12 d**2, doubled for multiply-add): 10 layers at 64 x 64
+#:   (0.60 TFLOP + 0.43 TFLOP of attention) and 60 at 32 x 32 (3.62 + 0.32); ResNet 3 x 3 convolutions
+#:   ~1.1 TFLOP; total ~6.1 TFLOP per pass.  Guidance: 2 passes per step; 50 steps is the diffusers default
+#:   (the card's examples).  Text encoders (CLIP-L 0.12 B + OpenCLIP bigG 0.69 B on 77 tokens, twice):
+#:   0.25 TFLOP.
+#: - ``flux.1-dev``: 12 B transformer (model card), 19 double-stream + 38 single-stream blocks of width
+#:   24 x 128 = 3072 (the checkpoint's transformer/config.json), 64 x 64 = 4096 image tokens (8x VAE, 2 x 2
+#:   patches) + 512 T5 tokens: :func:`dit_flops_per_pass` = 74.4 TFLOP.  Guidance-distilled: 1 pass per
+#:   step; 28 steps (card example).  T5-XXL (4.76 B) on 512 tokens: 2 x 4.76e9 x 512 = 4.9 TFLOP.
+#: - ``sd-3.5-large``: 8.1 B MMDiT (model card), 38 blocks of width 38 x 64 = 2432, 4096 image tokens +
+#:   77 CLIP + 256 T5 tokens; guidance (2 passes); 28 steps (card example).  T5 on 256 tokens, twice:
+#:   4.9 TFLOP.
+DIFFUSION_MODELS: dict[str, DiffusionModel] = {
+    "sdxl": DiffusionModel(6.1, 2, 50, 1024, 1024, VAE_DECODER_TFLOP_1024, 0.25, True,
+                           "https://arxiv.org/abs/2307.01952"),
+    "flux.1-dev": DiffusionModel(float(dit_flops_per_pass(57, 3072, 4096, 512)) / 1e12, 1, 28, 1024, 1024,
+                                 VAE_DECODER_TFLOP_1024, 4.9, True,
+                                 "https://huggingface.co/black-forest-labs/FLUX.1-dev"),
+    "sd-3.5-large": DiffusionModel(float(dit_flops_per_pass(38, 2432, 4096, 77 + 256)) / 1e12, 2, 28, 1024, 1024,
+                                   VAE_DECODER_TFLOP_1024, 4.9, True,
+                                   "https://huggingface.co/stabilityai/stable-diffusion-3.5-large"),
+}
+
+#: Share of the GPU's dense BF16 peak a tuned diffusion stack (torch.compile, TensorRT, Stable Fast,
+#: xDiT compiled) reaches on one image at a time, by platform [-].  CUDA: fitted on the published
+#: A100 (SDXL) and H100 (FLUX.1-dev) rows (``tco calibrate``, :func:`tco.calibration.fit_image_efficiency`);
+#: ROCm: no image measurement yet, the CUDA value times the platform share fitted on text
+#: (:data:`PLATFORM_EFFICIENCY`).
+IMAGE_EFFICIENCY: dict[str, float] = {"cuda": 0.477}
+
+
+def diffusion_flops_per_image(model: DiffusionModel, steps=None, width=None, height=None) -> np.ndarray:
+    """FLOPs of one image [FLOP]: ``steps x passes x denoiser pass + VAE decode + text encoders``.
+
+    The denoiser and decoder scale with the pixel count (linear: convolutions and projections;
+    attention, which grows faster, is a fifth of the pass at 1024 x 1024, so twice the pixels is
+    under-counted by ~10 %).  ``steps``, ``width`` and ``height`` default to the model's.
+
+    >>> m = DiffusionModel(6.0, 2, 30, 1024, 1024, 10.0, 0.5, True, "")
+    >>> float(diffusion_flops_per_image(m)) / 1e12          # 30 x 2 x 6 + 10 + 0.5
+    370.5
+    >>> float(diffusion_flops_per_image(m, steps=20, width=512, height=512)) / 1e12   # (240 + 10) / 4 + 0.5
+    63.0
+    """
+    s = _as_float(model.default_steps if steps is None else steps)
+    w = _as_float(model.native_width if width is None else width)
+    h = _as_float(model.native_height if height is None else height)
+    scale = w * h / (model.native_width * model.native_height)
+    tflop = (s * model.passes_per_step * model.denoiser_tflop_per_pass + model.decoder_tflop) * scale \
+        + model.text_encoder_tflop
+    return tflop * 1e12
+
+
+def modelled_images_per_second(flops_per_image, bf16_dense_tflops, gpus=1, efficiency=None, platform="cuda",
+                               interconnect="nvlink", tp_overhead=None, split_one_image=False) -> np.ndarray:
+    """Images/s of one replica from the compute roofline [images/s].
+
+    ``gpus x bf16 peak x efficiency / FLOPs per image``.  Diffusion runs at the BF16 rate whatever
+    the weights' precision: FP8 / int8 pipelines keep attention, norms and the VAE in 16 bits (a
+    conservative choice: the MLPerf SDXL FP8 rows are ~10 % faster).  With images enough in flight
+    every GPU of the replica makes its own (data parallel); ``split_one_image`` (one image at a
+    time over several GPUs, sequence parallel) costs the tensor-parallel efficiency of
+    :func:`tp_efficiency` as well.
+
+    >>> # 312 TFLOP/s x 0.5 / 370.5 TFLOP = 0.421 images/s
+    >>> round(float(modelled_images_per_second(370.5e12, 312, efficiency=0.5)), 4)
+    0.4211
+    """
+    if efficiency is None:
+        base = IMAGE_EFFICIENCY["cuda"]
+        efficiency = np.where(np.asarray(platform) == "rocm", base * PLATFORM_EFFICIENCY["rocm"], base)
+    split = np.where(np.asarray(split_one_image, dtype=bool), tp_efficiency(gpus, interconnect, tp_overhead), 1.0)
+    rate = _as_float(gpus) * _as_float(bf16_dense_tflops) * 1e12 * _as_float(efficiency) * split
+    return rate / _as_float(flops_per_image)
 
 
 # --------------------------------------------------------------------------

@@ -84,6 +84,8 @@ def test_the_fit_recovers_known_efficiencies(tuned):
     finds them again (the optimiser works; not a statement about real data)."""
     truth = {**cal.current_parameters(), "mbu": 0.6, "engine_vllm": 0.5}
     fake = tuned.copy()
+    # pin the latency-bound rows' concurrency first: it is derived from the measured rate
+    fake["concurrency"] = fake["concurrency"].where(fake["concurrency"].notna(), cal.littles_law_concurrency(fake))
     fake["output_tokens_per_second"] = cal.modelled(fake, truth)
     got = cal.fit(fake)
     assert got["mbu"] * 1.0 == pytest.approx(0.6, rel=0.05)
@@ -101,8 +103,10 @@ def test_leave_one_source_out_table(tuned):
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason="issue 12, open: out of source the model is still off (pooled median "
-                                       "~1.5, ~23 % within 25 %): TensorRT-LLM's and vLLM's own tables disagree "
-                                       "with the other publishers by more than engine and platform factors explain")
+                                       "~1.15, ~43 % within 25 %; was 1.52 / 27 % before the engine defaults, chunked "
+                                       "prefill and the API-server overhead): in-sample only ~56 % of rows are within "
+                                       "25 %; the publishers' own setups (ROCm builds, vLLM 0.6 prefill, DeepSeek DEP "
+                                       "runs) differ by more than engine and platform factors explain")
 def test_leave_one_source_out_meets_the_issue_bar(tuned):
     pooled = cal.leave_one_source_out(tuned).iloc[-1]
     assert 0.85 <= pooled["median_ratio"] <= 1.15
@@ -117,9 +121,13 @@ def test_calibrate_command_prints_the_fit_and_the_table():
 
 
 def test_engine_and_platform_shares_order_the_stacks():
-    # the reference stack is TensorRT-LLM on CUDA; the fitted shares are below it
+    # the reference stack is TensorRT-LLM on CUDA; vLLM reaches less of it.  SGLang fits at about
+    # the reference (it runs its prefill batches apart, :func:`tco.throughput.engine_mixes_prefill`,
+    # and its decode kernels match TensorRT-LLM's); its share stays inside the fit's bounds.
     assert tp.ENGINE_EFFICIENCY["trt-llm"] == 1.0
-    assert 0 < tp.ENGINE_EFFICIENCY["vllm"] < 1.0 and 0 < tp.ENGINE_EFFICIENCY["sglang"] < 1.0
+    assert 0 < tp.ENGINE_EFFICIENCY["vllm"] < 1.0
+    bounds = {n: (lo, hi) for n, lo, hi, _ in cal.PARAMETERS}
+    assert bounds["engine_sglang"][0] <= tp.ENGINE_EFFICIENCY["sglang"] <= bounds["engine_sglang"][1]
     assert 0 < tp.PLATFORM_EFFICIENCY["rocm"] < 1.0
     e = tp.stack_efficiency("vllm", "rocm")
     assert float(e["mbu"]) == pytest.approx(tp.DEFAULT_MBU * tp.ENGINE_EFFICIENCY["vllm"]
@@ -170,3 +178,53 @@ def test_sliding_windows_shrink_the_cache_at_long_context():
 def test_mxfp4_weights_carry_their_scales():
     # gpt-oss-120b in MXFP4: 116.8e9 x 4.25 / 8 = 62.05e9 bytes
     assert float(tp.weight_bytes(116.8, "mxfp4")) == pytest.approx(116.8e9 * 4.25 / 8)
+
+
+# ---------------------------------------------------------------- images
+
+@pytest.fixture(scope="module")
+def images(catalog):
+    return cal.catalog_image_measurements(catalog)
+
+
+def test_the_image_rows_name_steps_size_and_their_kind(images):
+    # every measured diffusion row says how many steps at what size, so its FLOPs can be counted
+    assert images[["image_steps", "image_width", "image_height"]].notna().all().all()
+    fit = cal.image_fit_rows(images)
+    assert set(fit["gpu_id"]) >= {"a100-80gb", "h100-sxm"} and set(fit["model_id"]) >= {"sdxl", "flux.1-dev"}
+    assert not fit["source_id"].str.contains("mlperf").any()      # MLPerf: independent check only
+
+
+def test_the_shipped_image_efficiency_is_the_fit(images):
+    assert tp.IMAGE_EFFICIENCY["cuda"] == pytest.approx(cal.fit_image_efficiency(images), rel=0.01)
+    assert 0.2 < tp.IMAGE_EFFICIENCY["cuda"] < 0.8        # a share of the BF16 peak, not a fudge factor
+
+
+def test_images_leave_one_gpu_out_and_the_independent_check(images):
+    """Fit on every GPU but one, score the one left out (median within 25 %); MLPerf Inference's SDXL
+    rows, never fitted, land within 25 % at the median too."""
+    table = cal.leave_one_gpu_out_images(images).set_index("gpu")
+    print(table.to_string())
+    assert 0.80 <= table.loc["all", "median_ratio"] <= 1.25
+    for gpu in ("a100-80gb", "h100-sxm"):
+        assert 0.75 <= table.loc[gpu, "median_ratio"] <= 1.35, gpu
+    assert table.loc["independent", "rows"] >= 8
+    assert 0.80 <= table.loc["independent", "median_ratio"] <= 1.25
+
+
+def test_untuned_image_runs_are_slower_than_the_model(images):
+    untuned = images[~images["tuned"].astype(bool)]
+    assert len(untuned) >= 4
+    assert cal.score(untuned["images_per_second"], cal.modelled_images(untuned))["median_ratio"] < 1.0
+
+
+def test_no_fitted_row_beats_the_roofline(tuned):
+    """A row faster than its GPUs at 100 % of their bandwidth and FLOPs, with no overheads, cannot be what its
+    source ran (wrong lengths, GPU count or metric): it must not steer the fit."""
+    ideal = {name: (1.0 if name not in ("tp_nvlink", "tp_infinity_fabric") and not name.endswith("_s") else 0.0)
+             for name, *_ in cal.PARAMETERS}
+    ideal["fp4_efficiency"] = 1.0
+    bound = cal.modelled(tuned, ideal)
+    ratio = tuned["output_tokens_per_second"].to_numpy(float) / bound
+    worst = tuned.assign(ratio=ratio).sort_values("ratio").iloc[-1]
+    assert ratio.max() <= 1.0, worst[["source_id", "model_id", "gpu_id", "input_tokens", "output_tokens", "ratio"]]

@@ -48,7 +48,7 @@ L40S = dict(memory_gib=48, memory_bandwidth_tbps=0.864, bf16_dense_tflops=362.05
             fp8_dense_tflops=733, interconnect="pcie")
 GIB = 2**30   # device memory is binary: an "80 GB" H100 holds 80 GiB = 85.9e9 bytes
 #: No fixed costs per step, sequence or all-reduce: the hand cases check the roofline alone.
-NO_OVERHEADS = dict(step_overhead_s=0.0, sequence_overhead_s=0.0, allreduce_latency_s=0.0)
+NO_OVERHEADS = dict(step_overhead_s=0.0, sequence_overhead_s=0.0, server_overhead_s=0.0, allreduce_latency_s=0.0)
 
 
 def _read_csv(path: Path) -> list[dict]:
@@ -282,7 +282,7 @@ def test_decode_step_by_hand():
 TINY = dict(total_params_b=1.0, active_params_b=1.0, layers=10, kv_heads=1, head_dim=50,
             memory_gib=10, memory_bandwidth_tbps=1.0, bf16_dense_tflops=100,
             precision="bf16", input_tokens=500, output_tokens=500,
-            mfu=0.5, mbu=0.5, max_batch=100, **NO_OVERHEADS)
+            mfu=0.5, mbu=0.5, max_batch=100, prefill_overlap=False, **NO_OVERHEADS)
 
 
 def test_replica_throughput_by_hand():
@@ -331,6 +331,40 @@ def test_replica_throughput_latency_target_by_hand():
     assert float(r.output_tokens_per_s) == pytest.approx(53 * 500 / 3.1395)
     assert float(r.time_per_output_token_s) <= 6.3e-3
     assert bool(r.latency_target_met)
+
+
+def test_chunked_prefill_rides_in_the_idle_compute_by_hand():
+    # TINY with prefill mixed into the decode steps (vLLM V1, TensorRT-LLM): for B <= 100 a step
+    # reads 4 ms of weights and computes 2 x 1e9 x B / 50e12 = 0.04 B ms, leaving 4 - 0.04 B ms
+    # idle; the interleaved prefill is B x 0.02 s / 500 = 0.04 B ms, hidden while B <= 50.
+    # TPOT = 4 + 0.003 B (step) + max(0.04 B - (4 - 0.04 B), 0) = 0.083 B ms for B > 50
+    # <= 6.3 ms -> B <= 75.9 -> B = 75; TPOT 6.225 ms; output 75 / 6.225e-3 = 12,048.2 tok/s
+    r = replica_throughput(**{**TINY, "prefill_overlap": True}, max_time_per_output_token_s=6.3e-3)
+    assert int(r.batch_size) == 75
+    assert float(r.time_per_output_token_s) == pytest.approx(6.225e-3)
+    assert float(r.output_tokens_per_s) == pytest.approx(75 / 6.225e-3)
+    # at B = 40 the prefill is all hidden: TPOT is the step, 4 + 0.12 = 4.12 ms
+    r40 = replica_throughput(**{**TINY, "prefill_overlap": True}, concurrency=40)
+    assert float(r40.time_per_output_token_s) == pytest.approx(4.12e-3)
+    # SGLang runs prefill batches apart by default; vLLM and TensorRT-LLM mix them
+    assert tp.engine_mixes_prefill(["sglang", "vllm", "trt-llm"]).tolist() == [False, True, True]
+
+
+def test_engine_batch_ceilings_follow_their_defaults():
+    # vLLM max_num_seqs: 1024 on >= 70 GiB GPUs other than A100 (vLLM >= 0.9), else 256;
+    # trtllm-bench caps its batch at 4096
+    caps = tp.engine_max_batch(["vllm", "vllm", "vllm", "vllm", "trt-llm"], [80, 80, 24, 80, 80],
+                               ["h100-sxm", "a100-80gb", "l4", "h100-sxm", "h100-sxm"],
+                               ["0.11.0", "0.11.0", "0.11.0", "v0.6.0", "1.0"])
+    assert caps.tolist() == [1024, 256, 256, 256, 4096]
+
+
+def test_tensorrt_llm_keeps_a_share_of_the_free_memory():
+    # 65.7 GiB of weights on an 80 GiB GPU: vLLM 0.9 x 80 - 65.7 = 6.3 GiB of cache;
+    # TensorRT-LLM 0.9 x (80 - 65.7) = 12.87 GiB
+    w = 65.7 * GIB
+    frac = tp.engine_memory_fraction(["vllm", "trt-llm"], w, 80)
+    assert (frac * 80 - 65.7).tolist() == pytest.approx([6.3, 12.87])
 
 
 def test_latency_target_out_of_reach():
@@ -519,3 +553,72 @@ def test_usd_per_mtok_utilisation_and_vectors():
     got = usd_per_mtok(np.array([1.30, 1.95]), 1000)
     assert got.tolist() == pytest.approx([1.30 / 3.6, 1.95 / 3.6])
     assert math.isinf(float(usd_per_mtok(1.0, 0.0)))
+
+
+# ---------------------------------------------------------------- images: the diffusion compute model
+
+def test_dit_flops_by_hand():
+    # FLUX.1-dev at 1024 x 1024: 57 blocks (19 double + 38 single) of width 3072, 4096 image + 512 text tokens.
+    #   matrix products 2 x 12 x 3072**2 x 57 x 4608 = 2 x 12 x 9,437,184 x 57 x 4608 = 5.94896e13
+    #   joint attention 4 x 57 x 3072 x 4608**2 = 700,416 x 21,233,664 = 1.48724e13
+    #   one pass: 7.43620e13 FLOP
+    assert float(tp.dit_flops_per_pass(57, 3072, 4096, 512)) == pytest.approx(5.94896e13 + 1.48724e13, rel=1e-5)
+    # per image: 28 steps x 1 pass (guidance-distilled) x 74.362 + VAE 10.176 + T5 4.9 = 2,097.2 TFLOP
+    flux = tp.DIFFUSION_MODELS["flux.1-dev"]
+    assert float(tp.diffusion_flops_per_image(flux)) / 1e12 == pytest.approx(28 * 74.362 + 10.176 + 4.9, rel=1e-4)
+    # SDXL: 50 steps x 2 passes (guidance) x 6.1 + 10.176 + 0.25 = 620.43 TFLOP; at 512 x 512 and 20 steps
+    # (20 x 2 x 6.1 + 10.176) / 4 + 0.25 = 63.79 TFLOP
+    sdxl = tp.DIFFUSION_MODELS["sdxl"]
+    assert float(tp.diffusion_flops_per_image(sdxl)) / 1e12 == pytest.approx(620.426, rel=1e-5)
+    assert float(tp.diffusion_flops_per_image(sdxl, 20, 512, 512)) / 1e12 == pytest.approx(63.794, rel=1e-4)
+
+
+def test_images_per_second_from_the_roofline_by_hand():
+    # SDXL on one B200: 2,250 TFLOP/s x 0.477 / 620.426 TFLOP = 1.7299 images/s
+    flops = tp.diffusion_flops_per_image(tp.DIFFUSION_MODELS["sdxl"])
+    assert float(tp.modelled_images_per_second(flops, 2250)) == pytest.approx(2250 * 0.477 / 620.426, rel=1e-4)
+    # four GPUs on their own images make 4x; splitting one image over them pays the NVLink TP efficiency
+    four = tp.modelled_images_per_second(flops, 2250, 4, split_one_image=[False, True])
+    one = float(tp.modelled_images_per_second(flops, 2250))
+    assert four.tolist() == pytest.approx([4 * one, 4 * one * float(tp.tp_efficiency(4, "nvlink"))])
+
+
+@pytest.mark.parametrize("gpu", ["b200", "l4"])
+def test_sdxl_without_a_measured_row_is_modelled_and_says_so(catalog, gpu):
+    from tco.engine import evaluate
+    from tco.scenario import Scenario
+    s = Scenario.from_dict({"workload": {"images_per_month": 1e6},
+                            "closed": {"usd_per_image": 0.04},
+                            "open": {"model": "sdxl", "gpu": gpu, "precision": "fp16", "gpus_per_replica": 1}})
+    a = evaluate(s, catalog).assumptions["open.images_per_second_per_replica"]
+    bf16 = catalog.gpu(gpu)["bf16_dense_tflops"]         # B200 2,250, L4 121 TFLOP/s
+    assert a["value"] == pytest.approx(bf16 * tp.IMAGE_EFFICIENCY["cuda"] / 620.426, rel=1e-4)
+    assert a["source"].startswith("modelled, not measured")
+
+
+def test_sdxl_with_a_measured_row_keeps_it(catalog):
+    from tco.engine import evaluate
+    from tco.scenario import Scenario
+    s = Scenario.from_dict({"workload": {"images_per_month": 1e6}, "closed": {"usd_per_image": 0.04},
+                            "open": {"model": "sdxl", "gpu": "a100-80gb", "precision": "fp16", "gpus_per_replica": 1}})
+    a = evaluate(s, catalog).assumptions["open.images_per_second_per_replica"]
+    # the fastest tuned fp16 A100 row: fal's TensorRT 9.0 run, 1 / 4.104 s = 0.2437 images/s
+    assert a["value"] == pytest.approx(0.2437)
+    assert a["source"].startswith("catalog: throughput_benchmarks")
+
+
+def test_an_image_model_without_compute_numbers_names_the_field(catalog):
+    from tco import serving
+    from tco.scenario import OpenOption, ScenarioError
+    with pytest.raises(ScenarioError) as e:
+        serving.modelled_images("qwen-image", catalog.gpu("b200"), OpenOption(gpu="b200"), 1)
+    assert e.value.field == "open.images_per_second_per_replica"
+
+
+def test_the_api_server_costs_time_per_sequence_only_when_serving():
+    # TINY at batch 100 (the engine cap): step 4.3 ms; 30 us per sequence of server time adds
+    # 100 x 0.03 ms = 3 ms -> 7.3 ms; the offline benchmark (server_overhead_s = 0) stays at 4.3 ms
+    served = replica_throughput(**{**TINY, "server_overhead_s": 3e-5})
+    offline = replica_throughput(**TINY)
+    assert float(served.decode_step_s) == pytest.approx(7.3e-3)
+    assert float(offline.decode_step_s) == pytest.approx(4.3e-3)
