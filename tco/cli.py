@@ -282,8 +282,10 @@ def report(scenario_file, fmt, code, title, output, dirs) -> None:
     except (ScenarioError, ValueError) as exc:    # bad JSON, an unknown model, no rate for --currency
         raise click.UsageError(f"{scenario_file}: {exc}") from None
     if fmt in ("html", "pdf"):
-        from tco.report import html_report, pdf_report
-        body = pdf_report(result, cur, title) if fmt == "pdf" else html_report(result, cur, title).encode()
+        from tco.report import html_report, pdf_report, report_guide
+        guide = report_guide(result, cat)
+        body = (pdf_report(result, cur, title, guide) if fmt == "pdf"
+                else html_report(result, cur, title, guide).encode())
     elif fmt == "xlsx":
         from tco.workbook import workbook
         body = workbook(result, cur, title)

@@ -245,11 +245,47 @@ td.num { text-align: right; } td { overflow-wrap: anywhere; } table.fixed { tabl
 """
 
 
-def html_report(result: Result, cur: Currency = USD, title: str = "tco report") -> str:
+def report_guide(result: Result, catalog) -> dict | None:
+    """The guide's head-to-head (:func:`tco.guide.build_guide`) for the result's scenario with no
+    questions asked, for the report; None when the scenario's options cannot be set side by side."""
+    from tco.guide import build_guide
+    from tco.scenario import ScenarioError
+    try:
+        return build_guide(result.scenario, catalog)
+    except (ScenarioError, ValueError, KeyError):
+        return None
+
+
+def _guide_section(guide: dict | None) -> str:
+    """The guide's six rows for the report: one column per option, each cell its text with the
+    source's link and date ("estimate" where it is built on tco's defaults)."""
+    if not guide:
+        return ""
+    options = [(o["key"], o["label"]) for o in guide["options"]]
+
+    def cell(c: dict | None) -> str:
+        if c is None:
+            return "<td></td>"
+        src = (f" <a href='{html.escape(c['source_url'], quote=True)}'>source</a>" if c.get("source_url") else "")
+        date = f" ({html.escape(str(c['effective_date']))})" if c.get("effective_date") else ""
+        est = " <em>estimate</em>" if c.get("estimate") else ""
+        return f"<td>{html.escape(c['text'])}<span class='note'>{src}{date}{est}</span></td>"
+
+    head = "".join(f"<th>{html.escape(label)}</th>" for _, label in options)
+    body = "".join(f"<tr><th>{html.escape(r['label'])}</th>" + "".join(cell(r["cells"].get(k)) for k, _ in options)
+                   + "</tr>" for r in guide["rows"])
+    rec = guide.get("recommendation") or ""
+    return (f"<h2>The guide's head-to-head</h2><p>{html.escape(rec)}</p>"
+            f"<p class='note'>Amounts in this table are in US dollars.</p>"
+            f"<table><thead><tr><th></th>{head}</tr></thead><tbody>{body}</tbody></table>")
+
+
+def html_report(result: Result, cur: Currency = USD, title: str = "tco report", guide: dict | None = None) -> str:
     """A self-contained one-page HTML report: no script, static SVG charts, a few tens of kB.
 
     Every amount is money to the cent in ``cur`` (the rate and its date are stated at the top);
-    the assumptions keep their catalog units (USD prices stay USD).
+    the assumptions keep their catalog units (USD prices stay USD).  ``guide`` (from
+    :func:`report_guide`) adds the guide's six-row table.
     """
     s = result.summary
     H = s["horizon_months"]
@@ -280,13 +316,14 @@ def html_report(result: Result, cur: Currency = USD, title: str = "tco report") 
 <h2>Cost by component over {H} months</h2>
 {_table(["option", "component", "total"], comp_rows, {2})}
 {_hybrid_section(result, cur)}
+{_guide_section(guide)}
 <h2>Assumptions and their sources</h2>
 <p class="note">In the catalog's own units: prices in US dollars.</p>
 {_table(["input", "value", "unit", "source"], assumptions, {1}, (24, 22, 10, 44))}
 </body></html>"""
 
 
-def pdf_report(result: Result, cur: Currency = USD, title: str = "tco report") -> bytes:
+def pdf_report(result: Result, cur: Currency = USD, title: str = "tco report", guide: dict | None = None) -> bytes:
     """The report of :func:`html_report` as an A4 PDF (weasyprint), well under 1 MB."""
     import weasyprint   # imported here: a second or so of start-up the other answers do not need
-    return weasyprint.HTML(string=html_report(result, cur, title)).write_pdf()
+    return weasyprint.HTML(string=html_report(result, cur, title, guide)).write_pdf()

@@ -278,3 +278,22 @@ def test_api_user_scores_take_precedence_and_errors_name_line_and_column(api):
 def test_api_bad_answers_are_422_naming_the_field(api, extra, path):
     body = _error(api.post("/api/v1/guide", json={**SMALL, **extra}), 422)
     assert body["errors"][0]["path"] == path
+
+
+def test_the_report_carries_the_guides_table(catalog):
+    """The HTML report (and so the PDF) shows the six rows, each option's licence cell as model_control says it,
+    and the recommendation."""
+    import html as _html
+
+    from tco.engine import evaluate
+    from tco.report import html_report, report_guide
+    result = evaluate(Scenario.from_dict(SMALL), catalog, hybrid=True)
+    guide = report_guide(result, catalog)
+    page = html_report(result, guide=guide)
+    assert "<h2>The guide's head-to-head</h2>" in page
+    for label in ("Transparency", "Customization", "Setup effort", "Cost structure", "Performance", "Control"):
+        assert f"<th>{label}</th>" in page
+    licence = {r["model_id"]: r["licence"] for r in _rows("model_control")}["llama-3.1-70b"]
+    assert _html.escape(licence) in page
+    assert _html.escape(guide["recommendation"]) in page
+    assert "head-to-head" not in html_report(result)          # without a guide, no section

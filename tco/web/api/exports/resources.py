@@ -24,8 +24,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def pdf_answer(catalog, scenario, cur, title: str) -> bytes:
     """Task of POST /report.pdf."""
-    from tco.report import pdf_report
-    return pdf_report(evaluate(scenario, catalog, hybrid=True), cur, title)
+    from tco.report import pdf_report, report_guide
+    result = evaluate(scenario, catalog, hybrid=True)
+    return pdf_report(result, cur, title, report_guide(result, catalog))
 
 
 def xlsx_answer(catalog, scenario, cur, title: str) -> bytes:

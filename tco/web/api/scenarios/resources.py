@@ -183,9 +183,9 @@ class Charts(MethodView):
 
 def report_answer(catalog, scenario, cur) -> bytes:
     """Task of POST /report: the HTML page."""
-    from tco.report import html_report
+    from tco.report import html_report, report_guide
     result = evaluate(scenario, catalog, hybrid=True)
-    return html_report(result, cur).encode()
+    return html_report(result, cur, guide=report_guide(result, catalog)).encode()
 
 
 @blp.route("/report")
