@@ -69,8 +69,9 @@ PRIOR: dict[str, float] = {
 }
 
 #: Measurement kinds the fit uses (request-rate runs do not state the batch they reached);
-#: a latency-bound point is modelled at its own measured time per output token.
-FITTED_KINDS = ("offline_max", "fixed_concurrency", "latency_bound")
+#: a latency-bound point is modelled at its own measured time per output token, a decode rate
+#: (1 / inter-token latency x clients, the prompt's prefill left out) as batch / decode step.
+FITTED_KINDS = ("offline_max", "fixed_concurrency", "latency_bound", "decode_rate")
 
 #: Scale of the robust loss on log ratios [-]: a row off by 2x weighs half a row that fits.
 LOSS_CAP = math.log(2.0)
@@ -171,6 +172,7 @@ class _Rows:
     max_batch: np.ndarray
     prefill_overlap: np.ndarray
     server: np.ndarray
+    decode_only: np.ndarray
 
 
 def _rows(frame: pd.DataFrame) -> _Rows:
@@ -204,6 +206,7 @@ def _rows(frame: pd.DataFrame) -> _Rows:
                  measured=num("output_tokens_per_second"), source=frame["source"].astype(str).to_numpy(),
                  prefill_overlap=tp.engine_mixes_prefill(eng),
                  server=frame["harness"].astype(str).to_numpy() != "offline",
+                 decode_only=frame["measurement"].astype(str).to_numpy() == "decode_rate",
                  max_batch=tp.engine_max_batch(frame["engine"].astype(str).to_numpy(), kwargs["memory_gib"],
                                                frame["gpu_id"].astype(str).to_numpy(),
                                                frame["engine_version"].astype(str).to_numpy()))
@@ -250,7 +253,8 @@ def modelled(frame_or_rows, params: dict[str, float] | None = None) -> np.ndarra
         server_overhead_s=np.where(rows.server, p["server_overhead_s"], 0.0),
         allreduce_latency_s=p["allreduce_latency_s"],
         max_batch=rows.max_batch, prefill_overlap=rows.prefill_overlap)
-    return r.output_tokens_per_s
+    # a decode rate counts the decode steps alone: no prefill interleaved, no time to first token
+    return np.where(rows.decode_only, r.batch_size / r.decode_step_s, r.output_tokens_per_s)
 
 
 def score(measured, modelled_tps) -> dict[str, float]:
@@ -299,6 +303,19 @@ def loss(rows_or_frame, params: dict) -> float:
 _FD_STEP = 0.01
 
 
+def _fd_steps(x: np.ndarray) -> np.ndarray:
+    """The difference step of each coordinate: forward, or backward where a forward step would cross
+    the upper bound (there the clipped forward step sees no change, and a parameter that reached its
+    bound could never come back).
+
+    >>> x = _to_x({**PRIOR, "mbu": 0.9, "mfu": 0.5})     # mbu at its upper bound, mfu inside
+    >>> (_fd_steps(x)[:2] > 0).tolist()
+    [False, True]
+    """
+    hi = np.array([math.log(u) if log else u / (u - lo) for _n, lo, u, log in PARAMETERS])
+    return np.where(x + _FD_STEP > hi, -_FD_STEP, _FD_STEP)
+
+
 def _to_x(p: dict) -> np.ndarray:
     return np.array([math.log(p[n]) if log else p[n] / (hi - lo) for n, lo, hi, log in PARAMETERS])
 
@@ -329,10 +346,10 @@ def fit(frame: pd.DataFrame, start: dict[str, float] | None = None, iterations: 
         r = _residuals(rows, _from_x(x, p))
         w = sw / (1.0 + (r / LOSS_CAP) ** 2)
         J = np.empty((len(r), len(x)))
-        for k in range(len(x)):               # forward differences: one model evaluation per parameter
+        for k, h in enumerate(_fd_steps(x)):   # one-sided differences: one model evaluation per parameter
             xk = x.copy()
-            xk[k] += _FD_STEP
-            J[:, k] = (_residuals(rows, _from_x(xk, p)) - r) / _FD_STEP
+            xk[k] += h
+            J[:, k] = (_residuals(rows, _from_x(xk, p)) - r) / h
         A = J.T @ (w[:, None] * J)
         g = J.T @ (w * r)
         improved = False

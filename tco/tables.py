@@ -278,8 +278,10 @@ _add(Table(
                required=False, choices=PRECISIONS),
         Column("measurement", "choice", "-",
                "offline_max: as many requests as the engine takes; fixed_concurrency: that many clients in "
-               "flight; latency_bound: the best rate within a latency limit; request_rate: a fixed arrival rate.",
-               choices=("offline_max", "fixed_concurrency", "latency_bound", "request_rate")),
+               "flight; latency_bound: the best rate within a latency limit; request_rate: a fixed arrival rate; "
+               "decode_rate: concurrency / time per output token at that many clients (the decode steps alone, "
+               "the prompts' prefill left out).",
+               choices=("offline_max", "fixed_concurrency", "latency_bound", "request_rate", "decode_rate")),
         Column("concurrency", "int", "requests", "Requests in flight (fixed_concurrency); blank = offline.",
                required=False, min=1),
         Column("harness", "choice", "-",

@@ -35,8 +35,9 @@ def test_every_measured_row_names_its_source_and_kind(catalog):
     b = catalog.history["throughput_benchmarks"]
     assert b["source_id"].notna().all() and b["source_url"].str.startswith("http").all()
     text = b[b["output_tokens_per_second"].notna()]
-    assert text["measurement"].isin(["offline_max", "fixed_concurrency", "latency_bound", "request_rate"]).all()
-    fixed = text[text["measurement"] == "fixed_concurrency"]
+    assert text["measurement"].isin(["offline_max", "fixed_concurrency", "latency_bound", "request_rate",
+                                      "decode_rate"]).all()
+    fixed = text[text["measurement"].isin(["fixed_concurrency", "decode_rate"])]
     assert fixed["concurrency"].notna().all()
 
 
