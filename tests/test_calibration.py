@@ -104,10 +104,12 @@ def test_leave_one_source_out_table(tuned):
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason="issue 12, open: out of source the model is still off (pooled median "
-                                       "~1.15, ~43 % within 25 %; was 1.52 / 27 % before the engine defaults, chunked "
-                                       "prefill and the API-server overhead): in-sample only ~56 % of rows are within "
-                                       "25 %; the publishers' own setups (ROCm builds, vLLM 0.6 prefill, DeepSeek DEP "
-                                       "runs) differ by more than engine and platform factors explain")
+                                       "~1.14, ~44 % within 25 %; was 1.52 / 27 % before the engine defaults, chunked "
+                                       "prefill, the API-server overhead, decode-rate rows and offline runs in waves): "
+                                       "in-sample only ~59 % of rows are within 25 %; TensorRT-LLM's tables (half the "
+                                       "rows) come out at ~1.23 when fit on server runs only (the per-sequence cost of "
+                                       "an offline run is not identified without them), GPUStack's FP8 runs on H100 at "
+                                       "~0.5 while its A100 runs fit")
 def test_leave_one_source_out_meets_the_issue_bar(tuned):
     pooled = cal.leave_one_source_out(tuned).iloc[-1]
     assert 0.85 <= pooled["median_ratio"] <= 1.15
@@ -229,3 +231,19 @@ def test_no_fitted_row_beats_the_roofline(tuned):
     ratio = tuned["output_tokens_per_second"].to_numpy(float) / bound
     worst = tuned.assign(ratio=ratio).sort_values("ratio").iloc[-1]
     assert ratio.max() <= 1.0, worst[["source_id", "model_id", "gpu_id", "input_tokens", "output_tokens", "ratio"]]
+
+
+def test_offline_runs_prefill_in_waves_and_decode_rates_leave_prefill_out(tuned):
+    # an offline_max run submits every request at once: its batch is prefilled together, so no prefill
+    # chunk hides in a decode step; a fixed-concurrency run of the same engine keeps them mixed
+    trt = tuned[tuned["engine"] == "trt-llm"]
+    rows = cal._rows(trt)
+    offline = (trt["measurement"] == "offline_max").to_numpy()
+    assert offline.any() and (~offline).any()
+    assert not rows.prefill_overlap[offline].any() and rows.prefill_overlap[~offline].all()
+    # a decode rate (1 / inter-token latency) at a 32k prompt leaves its 32k-token prefill out: the same
+    # row read as an end-to-end rate (prefill interleaved) is modelled slower
+    dec = tuned[(tuned["measurement"] == "decode_rate") & (tuned["input_tokens"] > 30_000)]
+    assert len(dec) >= 1
+    as_e2e = dec.assign(measurement="fixed_concurrency")
+    assert (cal.modelled(dec) > 1.5 * cal.modelled(as_e2e)).all()
