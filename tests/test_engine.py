@@ -19,8 +19,8 @@ from tco.selfhosted import open_costs
 SECONDS = 730 * 3600  # 2,628,000 s in a month
 
 #: A self-hosted option whose people, one-off and overhead costs are zero, so that
-#: infrastructure components can be checked alone.
-LEAN = dict(staff_fte_base=0, replicas_per_fte=1e12, setup_engineer_months=0, overhead_share=0,
+#: infrastructure components can be checked alone (and no spare replica: N+0).
+LEAN = dict(staff_fte_base=0, redundancy_replicas=0, replicas_per_fte=1e12, setup_engineer_months=0, overhead_share=0,
             min_replicas=1, target_utilisation=0.7)
 
 
@@ -229,7 +229,7 @@ def test_growth_adds_replicas(catalog):
 
 OWNED = {"hosting": "owned", "output_tokens_per_second_per_replica": 100, "gpus_per_server": 8,
          "server_usd": 240000, "tdp_watts": 700, "cost_of_capital_annual": 0, "residual_value_share": 0,
-         "useful_life_months": 48}
+         "useful_life_months": 48, "server_power_factor": 1.4, "colocation_usd_per_kw_month": 150}
 
 
 def test_owned_amortised_power_colocation_support(catalog):
@@ -291,7 +291,7 @@ def test_staff_setup_overhead(catalog):
     r = evaluate(scenario(open_={"output_tokens_per_second_per_replica": 100, "staff_fte_base": 0.5,
                                  "replicas_per_fte": 20, "setup_engineer_months": 3, "migration_usd": 20000,
                                  "fine_tuning_usd": 5000, "overhead_share": 0.1,
-                                 "evaluation_usd_per_month": 1000}), catalog)
+                                 "evaluation_usd_per_month": 1000, "fte_usd_per_year": 200000}), catalog)
     assert month(r, "self_hosted", "staff") == pytest.approx(0.8 * 200000 / 12)
     assert month(r, "self_hosted", "open_setup", 0) == pytest.approx(75000)
     assert month(r, "self_hosted", "open_setup", 1) == 0

@@ -12,6 +12,7 @@ import marshmallow as ma
 import numpy as np
 from marshmallow import fields, validate
 
+from tco.defaults import shipped_values
 from tco.scenario import MAX_HORIZON_MONTHS
 from tco.scenario import ClosedOption, Finance, OpenOption, Scenario, Workload
 from tco.serving import USES
@@ -67,6 +68,10 @@ def ident(text, default=None, example=None):
 
 
 W, C, O, F = _defaults(Workload), _defaults(ClosedOption), _defaults(OpenOption), _defaults(Finance)
+#: Fields the defaults table fills (None in the dataclass): documented with the shipped table's value.
+O.update({k: f"{v:g} (defaults table)" if isinstance(v, float) else f"{v} (defaults table)"
+          for k, v in shipped_values().items()})
+O["precision"] = f"{shipped_values()['precision']} where the GPU has it, else bf16 (defaults table)"
 
 
 def _valid_profile(value) -> None:
@@ -324,6 +329,12 @@ class AssumptionSchema(ma.Schema):
     unit = fields.String(required=True)
     source = fields.String(required=True, metadata={"description": "'scenario', a default, or the catalog row "
                                                                    "(table, key, effective date, source URL)."})
+    is_default = fields.Boolean(metadata={"description": "Present and true when the value is a default from the "
+                                                         "defaults table, not the user's input."})
+    source_url = fields.String(allow_none=True, metadata={"description": "A default's public source (null for an "
+                                                                         "estimate, whose reason the source gives)."})
+    effective_date = fields.String(allow_none=True, metadata={"description": "A default's effective date "
+                                                                             "[YYYY-MM-DD]."})
 
 
 def _n(text):
