@@ -59,6 +59,8 @@ def verdict(result: Result) -> str:
     saving = s["savings_usd"]
     be_m = s["breakeven_month"]
     be_v = s["breakeven_volume_per_month"]
+    if be_v is not None and s.get("breakeven_volume_unit") == "seats":
+        be_v = be_v * v0 / vol.seats_month0          # seats -> tokens a month, as v0
     if saving > 0 and be_m is not None:
         when = "from the start" if be_m < 1 else f"from {fmt_months(be_m)}"
         return (f"{where}, self-hosting {open_label} is cheaper {when} and saves {fmt_usd(saving)} over {H} months "
@@ -94,7 +96,8 @@ def html_report(result: Result, figures: dict, title: str = "tco report") -> str
     s = result.summary
     kpis = [
         ("Break-even volume", "never" if s["breakeven_volume_per_month"] is None else
-         f"{fmt_volume(s['breakeven_volume_per_month'])} {('images' if s['unit'] == 'image' else 'tokens')}/month"),
+         f"{fmt_volume(s['breakeven_volume_per_month'])} "
+         f"{s.get('breakeven_volume_unit') or ('images' if s['unit'] == 'image' else 'tokens') + '/month'}"),
         ("Break-even", fmt_months(s["breakeven_month"])),
         (f"Closed, {s['horizon_months']} months", fmt_usd(s["closed_total_usd"])),
         (f"Self-hosted, {s['horizon_months']} months", fmt_usd(s["open_total_usd"])),

@@ -171,3 +171,64 @@ def test_copy_of_shipped_tables_without_defaults_falls_back_on_the_shipped_rows(
     (copy / "defaults.csv").unlink()
     cat = load_catalog(base_dir=copy, use_env=False)
     assert run(cat).assumptions["open.redundancy_replicas"]["value"] == 1
+
+
+# ---------------------------------------------------------------- the summary agrees with itself
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from tco.report import verdict as report_verdict  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def api(catalog):
+    from tco.settings import Settings
+    from tco.web import create_app
+    return create_app(Settings(), catalog=catalog).test_client()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seats=st.booleans(), volume=st.floats(1e7, 1e11), growth=st.floats(-0.05, 0.15),
+       change=st.floats(-0.5, 2.0), setup=st.sampled_from([0.0, 50_000.0]), tps=st.floats(20, 20_000),
+       rate=st.floats(0.5, 8.0), owned=st.booleans(), cash=st.booleans(), horizon=st.integers(6, 48))
+def test_savings_breakevens_and_sentences_agree(api, catalog, seats, volume, growth, change, setup, tps, rate, owned, cash,
+                                                horizon):
+    """Over generated scenarios, through the API: the sign of the savings, both break-evens and the
+    sentences never contradict each other ("never" beside savings, "cheaper" beside a loss)."""
+    workload = ({"seats": max(1.0, volume / 1e6), "tokens_per_seat_month": 1e6, "input_share": 0.8} if seats
+                else {"tokens_per_month": volume, "input_share": 0.8})
+    workload["monthly_growth"] = growth
+    closed = ({"usd_per_seat_month": 39.0} if seats else {"input_usd_per_mtok": 3.0, "output_usd_per_mtok": 15.0})
+    closed.update(price_change_annual=change, setup_usd=setup)
+    open_ = {"usd_per_gpu_hour": rate, "output_tokens_per_second_per_replica": tps}
+    if owned:
+        open_.update(hosting="owned", gpus_per_server=8, server_usd=8 * rate * 20_000, tdp_watts=700,
+                     capex_mode="cash" if cash else "amortised")
+    scenario = {"horizon_months": horizon, "workload": workload, "closed": closed, "open": open_}
+    res = api.post("/api/v1/tco", json=scenario)
+    assert res.status_code in (200, 422), res.get_json()
+    if res.status_code == 422:                     # a fleet above the GPU limit: refused, named
+        assert res.get_json()["errors"][0]["path"] == "workload"
+        return
+    body = res.get_json()
+    s = body["summary"]
+    verdict = report_verdict(evaluate(Scenario.from_dict(scenario), catalog))   # the page's sentence (/charts)
+    v, reason, unit = s["breakeven_volume_per_month"], s["breakeven_volume_reason"], s["breakeven_volume_unit"]
+    assert unit == ("seats" if seats else "tokens/month")
+    saves = s["savings_usd"] > 1e-6
+    if saves:
+        # cumulative self-hosted cost ends below the closed option's: it crossed at some month
+        assert s["breakeven_month"] is not None
+        assert "saves" in verdict and "stays cheaper" not in verdict
+        if v is None:                               # the steady view says no volume; the sentence says why it pays
+            assert reason.startswith("at month-0 prices") and "saves" in reason, reason
+    if s["breakeven_month"] is None:
+        assert not saves
+    if v is None and not saves:
+        assert "saves" not in reason
+    v0 = workload["seats"] if seats else volume
+    if v is not None and s["savings_usd"] < -1e-6 and v0 >= v:
+        assert "costs" in reason and "more" in reason, reason
+    if v is not None and saves and v0 < v:
+        assert "pays off as volume grows" in reason, reason

@@ -585,3 +585,60 @@ def test_a_shutdown_without_successor_is_flagged():
     # the last price is kept (4,500 USD a month) and months 1-2 are flagged: the user must choose
     assert r.totals_by_month()["closed"].round(6).tolist() == [4500.0, 4500.0, 4500.0]
     assert r.summary["price_flagged_months"] == [1, 2]
+
+
+# ---------------------------------------------------------------- break-even in the product's own unit
+
+def test_seat_breakeven_in_seats(catalog):
+    # Seats at $39/month against one always-on replica costing 3,900 USD/month (1 GPU x 730 h x
+    # 3,900 / 730 $/h) with capacity to spare (1e7 tokens/s): 39 x N = 3,900 -> 100 seats.
+    r = evaluate(scenario({"seats": 40, "tokens_per_seat_month": 1e5}, {"usd_per_seat_month": 39},
+                          {"usd_per_gpu_hour": 3900 / 730, "gpus_per_replica": 1,
+                           "output_tokens_per_second_per_replica": 1e7}), catalog)
+    s = r.summary
+    assert s["breakeven_volume_unit"] == "seats"
+    assert s["breakeven_volume_per_month"] == pytest.approx(100, rel=1e-6)
+    assert "from 100 seats on" in s["breakeven_volume_reason"]
+    # 40 seats x 39 = 1,560 < 3,900: the API stays cheaper at this size, and the sentence does not say otherwise
+    assert s["savings_usd"] < 0 and "dearer" not in s["breakeven_volume_reason"].split(";")[0]
+
+
+def test_seat_breakeven_with_growth_says_when_it_pays_off(catalog):
+    # The same prices, 80 seats growing 5% a month: 80 x 1.05^m passes 100 seats in month 5
+    # (80 x 1.05^5 = 102.1); over 36 months self-hosting saves money, and the sentence explains
+    # that at month 0 it is dearer.
+    r = evaluate(scenario({"seats": 80, "tokens_per_seat_month": 1e5, "monthly_growth": 0.05},
+                          {"usd_per_seat_month": 39},
+                          {"usd_per_gpu_hour": 3900 / 730, "gpus_per_replica": 1,
+                           "output_tokens_per_second_per_replica": 1e7}), catalog)
+    s = r.summary
+    assert s["breakeven_volume_per_month"] == pytest.approx(100, rel=1e-6) and s["savings_usd"] > 0
+    assert "month-0 volume (80 seats) it is dearer" in s["breakeven_volume_reason"]
+    assert "pays off as volume grows" in s["breakeven_volume_reason"]
+
+
+def test_token_and_image_units(catalog):
+    assert evaluate(scenario(), catalog).summary["breakeven_volume_unit"] == "tokens/month"
+    r = evaluate(scenario({"images_per_month": 1e5}, {"usd_per_image": 0.04},
+                          {"usd_per_gpu_hour": 2.0, "gpus_per_replica": 1, "images_per_second_per_replica": 1.0,
+                           "output_tokens_per_second_per_replica": None}), catalog)
+    # 0.04 x V = one GPU at 1,460 USD/month -> V = 36,500 images/month
+    assert r.summary["breakeven_volume_unit"] == "images/month"
+    assert r.summary["breakeven_volume_per_month"] == pytest.approx(36_500, rel=1e-6)
+
+
+def test_never_is_not_said_beside_savings_when_api_prices_rise(catalog):
+    # A replica of 2 GPUs x 730 h x $2 = 2,920 USD/month serving 40 tok/s = 0.16 req/s of 250
+    # output tokens, planned at 0.7 x 0.16 for a peak twice the average: 0.056 req/s on average
+    # x 2.628e6 s x 1,250 tokens = 184M tokens/month -> 15.87 USD per 1M tokens, against the API's
+    # blended 0.8 x 3 + 0.2 x 15 = 5.40: dearer at every volume at month-0 prices.  With API
+    # prices tripling each year (+200%) it saves money over 36 months all the same.
+    open_ = {"output_tokens_per_second_per_replica": 40}
+    flat = evaluate(scenario(open_=open_), catalog).summary
+    assert flat["breakeven_volume_per_month"] is None and flat["savings_usd"] < 0
+    s = evaluate(scenario(closed={"input_usd_per_mtok": 3, "output_usd_per_mtok": 15, "price_change_annual": 2.0},
+                          open_=open_), catalog).summary
+    assert s["savings_usd"] > 0 and s["breakeven_volume_per_month"] is None
+    reason = s["breakeven_volume_reason"]
+    assert reason.startswith("at month-0 prices") and "saves" in reason and "prices change" in reason
+    assert f"after {s['breakeven_month']:.1f} months" in reason

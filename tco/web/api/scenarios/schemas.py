@@ -380,8 +380,13 @@ class SummarySchema(ma.Schema):
                        "the last price is kept; choose another model."})
     total_tokens = _n("Tokens over the horizon [tokens].")
     total_images = _n("Images over the horizon [images].")
-    breakeven_volume_per_month = _n("Steady monthly volume from which self-hosting is and stays cheaper; null = "
-                                    "never [tokens or images per month].")
+    breakeven_volume_per_month = _n("Break-even in the closed option's own unit (breakeven_volume_unit): the steady "
+                                    "monthly volume, or the number of seats, from which self-hosting is and stays "
+                                    "cheaper; null = none at month-0 prices (the reason says whether the horizon "
+                                    "still pays off).")
+    breakeven_volume_unit = fields.String(required=True, validate=validate.OneOf(
+        ["tokens/month", "images/month", "seats"]), metadata={
+        "description": "Unit of breakeven_volume_per_month: tokens/month, images/month or seats."})
     breakeven_volume_reason = fields.String(required=True)
     breakeven_month = _n("Months from the start until cumulative self-hosted cost is at or below the closed "
                          "option's; null = not within the horizon [months].")
@@ -450,7 +455,9 @@ class CurvePointSchema(ma.Schema):
 
 
 class BreakevenResponseSchema(ma.Schema):
-    breakeven_volume_per_month = _n("[tokens or images per month]; null = never.")
+    breakeven_volume_per_month = _n("[breakeven_volume_unit: tokens/month, images/month or seats]; null = none.")
+    breakeven_volume_unit = fields.String(required=True, metadata={"description": "tokens/month, images/month or "
+                                                                                  "seats."})
     breakeven_volume_reason = fields.String(required=True)
     breakeven_month = _n("[months]; null = not within the horizon.")
     breakeven_month_reason = fields.String(required=True)
