@@ -117,12 +117,15 @@ def charts_answer(catalog, scenario, hybrid: bool, uncertainty: bool, samples: i
     figs = charts.all_figures(result)
     extra = {}
     if uncertainty:
-        from tco.sensitivity import monte_carlo, tornado
+        from tco.sensitivity import defaults_tornado, monte_carlo, tornado
         rows = tornado(result.resolved)
         mc = monte_carlo(result.resolved, samples, seed)
         figs["tornado"] = charts.tornado(rows)
         figs["fan"] = charts.fan(mc.cumulative_bands, result)
         extra["montecarlo"] = mc.summary()
+        extra["defaults_tornado"] = [{k: None if isinstance(v, float) and not math.isfinite(v) else v
+                                      for k, v in r.items()}
+                                     for r in defaults_tornado(result.resolved, catalog).to_dict("records")]
     figures = {name: fig.to_plotly_json() for name, fig in figs.items()}
     body = {"summary": _summary(result), "verdict": verdict(result), "assumptions": result.assumptions,
             "figures": figures, **extra}

@@ -501,10 +501,41 @@ class ChartsResponseSchema(ma.Schema):
     hybrid_verdict = fields.String(allow_none=True, metadata={"description": "With hybrid=true: the plan in words."})
     montecarlo = fields.Nested("MonteCarloSummarySchema", metadata={
         "description": "With uncertainty=true: P10/P50/P90 and probabilities."})
+    defaults_tornado = fields.List(fields.Nested("DefaultTornadoRowSchema"), metadata={
+        "description": "With uncertainty=true: each default of the defaults table the scenario used, at its low "
+                       "and high (FP8 against bf16, N+0 and N+2 against N+1, ...), largest swing first."})
     figures = fields.Dict(keys=fields.String(), values=fields.Nested("FigureSchema"), required=True,
                           metadata={"description": "Plotly figures by name: cost_vs_volume, cumulative_cost, "
                                                    "monthly_breakdown, unit_cost (and tornado, fan with "
                                                    "uncertainty=true)."})
+
+
+class DefaultTornadoRowSchema(ma.Schema):
+    """One default at its two ends, the rest of the scenario as it is."""
+
+    name = fields.String(required=True, metadata={"description": "Row of the defaults table."})
+    label = fields.String(required=True)
+    field = fields.String(required=True, metadata={"description": "Scenario field it sets (open.precision, ...)."})
+    unit = fields.String(required=True)
+    value = fields.String(required=True, metadata={"description": "The default, as the table writes it."})
+    low = fields.String(allow_none=True, metadata={"description": "Its low end ('off' for a choice); null = none."})
+    high = fields.String(allow_none=True, metadata={"description": "Its high end; null = none."})
+    savings_low = _n("Savings over the horizon with the default at its low [USD]; null = not priced.")
+    savings_high = _n("Savings over the horizon with the default at its high [USD]; null = not priced.")
+    savings_npv_low = _n("The same, discounted [USD].")
+    savings_npv_high = _n("The same, discounted [USD].")
+    breakeven_month_low = _n("Break-even month at the low end [months]; null = none within the horizon.")
+    breakeven_month_high = _n("Break-even month at the high end [months]; null = none within the horizon.")
+    swing_usd = _n("Spread of the NPV savings over low, default and high [USD].")
+    base_savings = _n("Savings with every default as it is [USD].")
+    base_savings_npv = _n("The same, discounted [USD].")
+    base_breakeven_month = _n("[months]; null = none within the horizon.")
+    note = fields.String(required=True, metadata={"description": "Why an end could not be priced (e.g. bf16 "
+                                                                 "weights do not fit), else empty."})
+    source_url = fields.String(allow_none=True, metadata={"description": "The default's public source; null for an "
+                                                                         "estimate."})
+    effective_date = fields.String(required=True, metadata={"description": "[YYYY-MM-DD]"})
+    is_estimate = fields.Boolean(required=True)
 
 
 class FigureSchema(ma.Schema):
