@@ -74,7 +74,8 @@ class DefaultUse:
 
 
 def _row_text(r: dict) -> str:
-    return f"{r['name']} = {r['value']} {r['unit']} ({r['effective_date']}{', estimate' if r.get('is_estimate') else ''})"
+    unit = "" if r["unit"] in ("-", "", None) else f" {r['unit']}"
+    return f"{r['name']} = {r['value']}{unit} ({r['effective_date']}{', estimate' if r.get('is_estimate') else ''})"
 
 
 def row_source(r: dict) -> str:

@@ -16,6 +16,10 @@ staff_cost              scale  loaded cost per FTE x factor [-]
 discount_rate           value  discount rate of the NPV [1/year]
 ======================  =====  ==============================================================
 
+:func:`defaults_tornado` does the same for the defaults a production team would sign
+(:mod:`tco.defaults`): each row of the defaults table the scenario uses, at its low and high
+(FP8 against bf16, N+0 and N+2 against N+1, the salary's 25th and 75th percentiles, ...).
+
 Every variant of the scenario is a row of the arrays :func:`tco.sweep.sweep` evaluates at
 once (samples x months): 100,000 samples x 60 months are a few array passes, not a loop.
 The quantity studied is the savings of self-hosting, ``closed - self-hosted`` cost over the

@@ -163,6 +163,10 @@ def test_api_reports_defaults(catalog):
     a = res.get_json()["assumptions"]["open.staff_fte_base"]
     assert a["is_default"] is True and a["effective_date"] == "2026-12-01" and a["source_url"] is None
     assert not math.isnan(a["value"])
+    # the throughput endpoint takes the same default: FP8 on an H100, bf16 on an A100 (no FP8 tensor cores)
+    for gpu, want in (("h100-sxm", "fp8"), ("a100-80gb", "bf16")):
+        res = client.post("/api/v1/throughput", json={"model": "llama-3.1-8b", "gpu": gpu})
+        assert res.status_code == 200 and res.get_json()["precision"] == want, (gpu, res.get_json())
 
 
 def test_copy_of_shipped_tables_without_defaults_falls_back_on_the_shipped_rows(tmp_path):

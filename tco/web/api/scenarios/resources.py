@@ -16,6 +16,7 @@ from flask_smorest import abort
 from tco.web.api.blueprint import Blueprint
 
 from tco.breakeven import breakeven_curve, breakevens
+from tco.defaults import default_row, supported_precision
 from tco.engine import evaluate
 from tco.resolve import resolve
 from tco.result import records
@@ -226,8 +227,9 @@ class Throughput(MethodView):
             raise ScenarioError("model", f"{body['model']} is an image model: its images/s come from the "
                                          "throughput_benchmarks table, not the token roofline model")
         g = int(body.get("gpus_per_replica", 1))
+        precision = body.get("precision") or supported_precision(str(default_row(cat, "precision")["value"]), gpu)
         opt = OpenOption(model=body["model"], gpu=body["gpu"], gpus_per_replica=g,
-                         precision=body.get("precision", "bf16"), serving_use=body.get("serving_use", "interactive"),
+                         precision=precision, serving_use=body.get("serving_use", "interactive"),
                          serving_engine=body.get("serving_engine", "vllm"), platform=body.get("platform"),
                          max_time_per_output_token_s=body.get("max_time_per_output_token_s"),
                          max_time_to_first_token_s=body.get("max_time_to_first_token_s"))

@@ -294,7 +294,7 @@ class ThroughputRequestSchema(_Strict):
     model = ident("Open model id from open_models.", example="llama-3.1-70b")
     gpu = ident("GPU id from gpus.", example="h100-sxm")
     gpus_per_replica = num("GPUs per replica (tensor parallel)", "GPUs", 1, 64, integer=True, default=1, example=2)
-    precision = choice("Weight precision.", list(PRECISIONS), "bf16")
+    precision = choice("Weight precision.", list(PRECISIONS), O["precision"])
     input_tokens = num("Prompt tokens per request", "tokens", 1, 10_000_000, default=1000)
     output_tokens = num("Output tokens per request", "tokens", 1, 1_000_000, default=250)
     serving_use = choice("What the replica serves, which sets the latency targets: interactive (chat: 40 ms per "
