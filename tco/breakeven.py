@@ -91,9 +91,35 @@ def months_text(t: float) -> str:
 class BreakEven:
     value: float | None
     reason: str
+    #: Unit of ``value``: "tokens/month", "images/month" or "seats".
+    unit: str = "tokens/month"
 
 
 def breakeven_volume(R: Resolved) -> BreakEven:
+    """The break-even in the closed option's own unit: seats for a per-seat product (the number
+    of seats from which self-hosting is cheaper, at the workload's tokens per seat), else the
+    steady monthly volume (:func:`breakeven_tokens_or_images`).
+
+    A seat workload's tokens scale with its seats, so the seat break-even is the token
+    break-even over the tokens each seat uses a month.
+    """
+    vol, p = R.volumes, R.closed
+    seat_product = vol.kind == "tokens" and vol.seats_month0 > 0 and p.per_seat_month > 0
+    if vol.kind == "tokens" and not (p.priced_tokens or seat_product or p.baseline is not None):
+        return BreakEven(None, "the closed option is not priced per token or per seat")
+    be = breakeven_tokens_or_images(R)
+    if not seat_product:
+        return be
+    per_seat = vol.tokens_month0 / vol.seats_month0                   # tokens per seat a month
+    if be.value is None:
+        text = be.reason.replace("at every volume", "at every number of seats")
+        return BreakEven(None, f"{text} (at {per_seat:,.4g} tokens per seat a month)", "seats")
+    seats = be.value / per_seat
+    return BreakEven(seats, f"self-hosting is cheaper from {math.ceil(seats - 1e-9):,} seats on "
+                            f"(at {per_seat:,.4g} tokens per seat a month, {be.value:,.4g} tokens/month)", "seats")
+
+
+def breakeven_tokens_or_images(R: Resolved) -> BreakEven:
     """The steady monthly volume from which self-hosting is, and stays, cheaper.
 
     Between two replica thresholds (volumes where one more replica is needed) every
@@ -105,11 +131,10 @@ def breakeven_volume(R: Resolved) -> BreakEven:
     """
     vol = R.volumes
     unit = "images" if vol.kind == "images" else "tokens"
-    if vol.kind == "tokens" and not R.closed.priced_tokens:
-        return BreakEven(None, "the closed option is not priced per token")
+    per_month = f"{unit}/month"
     base = vol.images_month0 if vol.kind == "images" else vol.tokens_month0
     if base <= 0:
-        return BreakEven(None, "the workload has no volume")
+        return BreakEven(None, "the workload has no volume", per_month)
     grid = _LOCATING_GRID
     if len(vol.growth) != 1 or vol.growth[0] != 1.0:        # one steady view for the three passes below
         R = replace(R, volumes=replace(vol, growth=_ONE))
@@ -118,13 +143,13 @@ def breakeven_volume(R: Resolved) -> BreakEven:
     d = opened - closed
     dearer = d > 1e-9 * closed
     if not dearer.any():
-        return BreakEven(0.0, f"self-hosting is cheaper at every volume from {grid[0]:.0f} {unit}/month up")
+        return BreakEven(0.0, f"self-hosting is cheaper at every volume from {grid[0]:.0f} {unit}/month up", per_month)
     last = int(np.flatnonzero(dearer)[-1])
     if last == len(grid) - 1:
         per = 1e6 if unit == "tokens" else 1.0
         return BreakEven(None, f"self-hosting stays dearer at every volume: at scale it costs "
                                f"{opened[-1] / grid[-1] * per:.4g} USD per {'1M tokens' if unit == 'tokens' else 'image'}"
-                               f" against the closed option's {closed[-1] / grid[-1] * per:.4g}")
+                               f" against the closed option's {closed[-1] / grid[-1] * per:.4g}", per_month)
     # Replica thresholds: volume V needs ceil(V x peak_per_volume / per_replica) replicas.
     fl = fleet(R, 1.0, steady=True)
     peak_per_volume = float(fl["peak_load"][0]) / base
@@ -141,7 +166,8 @@ def breakeven_volume(R: Resolved) -> BreakEven:
     n_lo = max(0, math.floor(grid[max(last - 1, 0)] / step_volume) - 1)
     n_hi = math.ceil(v_safe / step_volume) + 1
     if n_hi - n_lo > 200_000:   # too many thresholds to list: keep the grid's answer
-        return BreakEven(float(grid[last + 1]), f"self-hosting is cheaper from about {grid[last + 1]:,.4g} {unit}/month on")
+        return BreakEven(float(grid[last + 1]), f"self-hosting is cheaper from about {grid[last + 1]:,.4g} "
+                                                f"{unit}/month on", per_month)
     n = np.arange(n_lo, n_hi + 1, dtype=float)
     left = np.maximum(n * step_volume * (1 + 1e-9), grid[0])          # just above a threshold
     right = (n + 1) * step_volume                                     # the next threshold
@@ -157,7 +183,51 @@ def breakeven_volume(R: Resolved) -> BreakEven:
             value = float(right[i])
         else:                   # linear on the interval: solve d = 0
             value = float(left[i] + d_l[i] * (right[i] - left[i]) / (d_l[i] - d_r[i]))
-    return BreakEven(value, f"self-hosting is cheaper from {value:,.4g} {unit}/month on")
+    return BreakEven(value, f"self-hosting is cheaper from {value:,.4g} {unit}/month on", per_month)
+
+
+def _why_it_pays_off(R: Resolved) -> str:
+    """What the steady view (month-0 prices, no one-offs) leaves out that favours self-hosting."""
+    c = R.scenario.closed
+    if c.price_change_annual > 0 or R.closed.switches or (R.closed.baseline is not None
+                                                          and np.ptp(R.closed.baseline) > 0):
+        return "the closed option's prices change over the horizon (the steady view prices month 0)"
+    if c.setup_usd > 0:
+        return f"the closed option's one-off cost ({c.setup_usd:,.0f} USD) is left out of the steady view"
+    if is_cash_capex(R):
+        return "the servers' resale value at the end is left out of the steady view"
+    return "costs change over the horizon (the steady view prices one steady month without one-offs)"
+
+
+def volume_reason(R: Resolved, vol: BreakEven, savings_usd: float, month: float | None, horizon: int) -> str:
+    """The volume break-even's sentence, made consistent with the horizon's verdict.
+
+    The steady view can disagree with the totals: it prices one steady month (month 0's volume at
+    the closed price in force longest) without one-offs, the
+    totals price every month with growth, price changes and one-offs.  Where they disagree the
+    sentence says both, so that it never reads "never" beside savings, nor "cheaper" beside a loss.
+
+    >>> from types import SimpleNamespace as NS
+    >>> R = NS(volumes=NS(kind="tokens", tokens_month0=1e9, seats_month0=0.0), scenario=NS(closed=NS(
+    ...     price_change_annual=0.0, setup_usd=0.0), open=NS(hosting="cloud", capex_mode="amortised")),
+    ...     closed=NS(switches=(), baseline=None), open=NS(hosting="cloud"))
+    >>> print(volume_reason(R, BreakEven(2e9, "self-hosting is cheaper from 2e+09 tokens/month on"), 5e3, 20.5, 36))
+    self-hosting is cheaper from 2e+09 tokens/month on; at the month-0 volume (1e+09 tokens/month) it is dearer, and it pays off as volume grows: cumulative cost falls below the closed option's in month 21
+    """
+    v = R.volumes
+    base = {"seats": v.seats_month0, "images/month": getattr(v, "images_month0", 0.0)}.get(vol.unit, v.tokens_month0)
+    if savings_usd > 0 and vol.value is None:
+        when = f"; cumulative cost falls below the closed option's in {months_text(month)}" if month is not None else ""
+        return (f"in the steady view {vol.reason}; yet over the {horizon} months self-hosting saves "
+                f"{savings_usd:,.0f} USD because {_why_it_pays_off(R)}{when}")
+    if savings_usd > 0 and vol.value is not None and base < vol.value:
+        when = f": cumulative cost falls below the closed option's in {months_text(month)}" if month is not None else ""
+        return (f"{vol.reason}; at the month-0 volume ({base:,.4g} {vol.unit}) it is dearer, and it pays off "
+                f"as volume grows{when}")
+    if savings_usd < 0 and vol.value is not None and base >= vol.value:
+        return (f"{vol.reason}; the month-0 volume ({base:,.4g} {vol.unit}) is above it, yet over the {horizon} "
+                f"months self-hosting costs {-savings_usd:,.0f} USD more (one-off costs, volume or price changes)")
+    return vol.reason
 
 
 def breakeven_month(closed_monthly: np.ndarray, open_monthly: np.ndarray, closed_upfront=0.0,
@@ -219,12 +289,14 @@ def breakevens(R: Resolved, closed: dict | None = None, opened: dict | None = No
     closed_total, open_total = total(closed), total(opened)
     vol = breakeven_volume(R)
     if R.closed.steady_note and vol.reason.startswith("self-hosting"):     # which closed price it is
-        vol = BreakEven(vol.value, f"{vol.reason}, {R.closed.steady_note}")
+        vol = replace(vol, reason=f"{vol.reason}, {R.closed.steady_note}")
     month = float(breakeven_month(closed_total, open_total, upfront_usd(closed), upfront_usd(opened, is_cash_capex(R))))
     H = len(closed_total)
+    savings = float(closed_total.sum() - open_total.sum())
     return {
         "breakeven_volume_per_month": vol.value,
-        "breakeven_volume_reason": vol.reason,
+        "breakeven_volume_unit": vol.unit,
+        "breakeven_volume_reason": volume_reason(R, vol, savings, None if math.isnan(month) else month, H),
         "breakeven_price_note": R.closed.steady_note,
         "breakeven_month": None if math.isnan(month) else month,
         "breakeven_month_reason": (f"cumulative self-hosted cost falls to the closed option's in "

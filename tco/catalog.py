@@ -110,6 +110,8 @@ def _row_rules(table: str, row: Mapping) -> list[tuple[str, str]]:
                                         "applies)."))
     if get("is_estimate") and not get("notes"):
         errs.append(("notes", "Required when is_estimate is true: say why the numbers are an estimate."))
+    if table == "defaults" and get("source_url") is None and not get("is_estimate"):
+        errs.append(("source_url", "Required unless is_estimate is true (the reason then goes in notes)."))
     if table == "api_prices" and get("promotion") and get("effective_until") is None:
         errs.append(("effective_until", "Required when promotion is true: the day the list price returns."))
     if table == "seat_prices" and get("overage_unit") is None and (

@@ -249,6 +249,8 @@ def cost_vs_volume(result: Result, n: int = 200) -> go.Figure:
     v0 = _volume_month0(result)
     be = s.get("breakeven_volume_per_month")
     closed_price = result.resolved.closed.steady_note
+    if be is not None and s.get("breakeven_volume_unit") == "seats":   # the axis counts tokens a month
+        be = be * v0 / result.resolved.volumes.seats_month0
     meta = {"chart": "cost_vs_volume", "volume_unit": unit, "breakeven_volume_per_month": be,
             "current_volume_per_month": v0, "closed_price": closed_price}
     if result.resolved.closed.steady_month > 0:                 # not the price the first month pays

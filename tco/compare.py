@@ -40,7 +40,7 @@ import numpy as np
 
 from tco import hybrid
 from tco.bills import closed_costs
-from tco.breakeven import breakeven_month, is_cash_capex, steady_costs, upfront_usd
+from tco.breakeven import breakeven_month, is_cash_capex, months_text, steady_costs, upfront_usd
 from tco.catalog import Catalog
 from tco.components import total
 from tco.finance import discount_factors
@@ -412,7 +412,7 @@ def compare(scenario: Scenario | Workload | Mapping, options: Sequence[Option | 
         else:
             m_val = None if math.isnan(m) else m
             m_reason = (f"{names[c]}'s cumulative cost is at or below this option's from the start"
-                        if m == 0 else f"{names[c]}'s cumulative cost falls to this option's after {m:.1f} months"
+                        if m == 0 else f"{names[c]}'s cumulative cost falls to this option's in {months_text(m)}"
                         if not math.isnan(m) else
                         f"{names[c]}'s cumulative cost stays above this option's for all {H} months "
                         "(it ranks first on NPV: its costs come later)")

@@ -16,6 +16,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from tco.catalog import Catalog
+from tco.defaults import FIELD_UNITS, OWNED_ONLY, fill_defaults, row_number, row_source
 from tco.lifecycle import price_schedule, steady_price
 from tco.scenario import (MAX_HORIZON_MONTHS, ClosedOption, OpenOption, Scenario, ScenarioError,
                           check_number)
@@ -33,10 +34,17 @@ PROVIDER_NAMES = {"aws": "AWS", "gcp": "Google Cloud", "azure": "Azure", "lambda
 class Assumption:
     value: Any
     unit: str
-    source: str  # "scenario", "default", or "catalog: table key (date) url"
+    source: str  # "scenario", "default...", or "catalog: table key (date) url"
+    #: True when the value came from the defaults table (not the user's input nor a catalog row).
+    is_default: bool = False
+    source_url: str | None = None
+    effective_date: str | None = None
 
     def as_dict(self) -> dict:
-        return {"value": self.value, "unit": self.unit, "source": self.source}
+        out = {"value": self.value, "unit": self.unit, "source": self.source}
+        if self.is_default:
+            out.update(is_default=True, source_url=self.source_url, effective_date=self.effective_date)
+        return out
 
 
 @dataclass
@@ -148,6 +156,7 @@ def resolve(scenario: Scenario, catalog: Catalog) -> Resolved:
         w = scenario.workload
     check_number("finance.discount_rate_annual", scenario.finance.discount_rate_annual, -0.5, 1)
     A: dict[str, Assumption] = {}
+    scenario = _fill_defaults(scenario, catalog, A)
     closed = resolve_closed(scenario.closed, catalog, vol, A, float(w.batch_share))
     open_ = resolve_open(scenario.open, catalog, vol, A, float(w.cached_input_share))
     A["workload.input_tokens_per_request"] = Assumption(vol.input_tokens_per_request, "tokens", "scenario")
@@ -157,6 +166,29 @@ def resolve(scenario: Scenario, catalog: Catalog) -> Resolved:
     A["catalog.as_of"] = Assumption(catalog.as_of.isoformat(), "date", "scenario" if scenario.as_of else "default: today")
     _check_fleet(scenario, vol, open_)
     return Resolved(scenario=scenario, volumes=vol, closed=closed, open=open_, assumptions=A)
+
+
+def _fill_defaults(scenario: Scenario, catalog: Catalog, A: dict) -> Scenario:
+    """The scenario with the fields it leaves at None taken from the defaults table
+    (:mod:`tco.defaults`), each recorded in ``A`` flagged ``is_default`` with its source and date."""
+    gpu = None
+    if scenario.open.gpu is not None:
+        try:
+            gpu = catalog.gpu(scenario.open.gpu)
+        except KeyError:
+            gpu = None           # resolve_open names the unknown id
+    scenario, uses = fill_defaults(scenario, catalog, gpu)
+    for use in uses:
+        if use.path in OWNED_ONLY and scenario.open.hosting != "owned":
+            continue                        # filled, but rented GPUs never use it
+        A[use.path] = Assumption(use.value, FIELD_UNITS[use.path], use.source, is_default=True,
+                                 source_url=use.source_url, effective_date=use.effective_date)
+        if len(use.rows) > 1:               # a product of rows: each row cited too
+            for r in use.rows:
+                A[f"defaults.{r['name']}"] = Assumption(row_number(r), r["unit"], row_source(r), is_default=True,
+                                                        source_url=r.get("source_url"),
+                                                        effective_date=str(r["effective_date"]))
+    return scenario
 
 
 #: Most GPUs a self-hosted fleet may need in its peak month [GPUs]: the largest clusters built

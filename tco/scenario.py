@@ -133,7 +133,8 @@ class OpenOption:
     model: str | None = None
     gpu: str | None = None
     gpus_per_replica: int = 1
-    precision: str = "bf16"
+    #: Weight precision; None = the defaults table's (FP8 where the GPU has it, else bf16).
+    precision: str | None = None
     hosting: str = "cloud"            # cloud | owned
     provider: str = "aws"
     term: str = "on_demand"
@@ -144,7 +145,8 @@ class OpenOption:
     #: Share of a replica's peak throughput planned for at the peak hour [fraction].
     target_utilisation: float = 0.7
     min_replicas: int = 1
-    redundancy_replicas: int = 0
+    #: Spare replicas on top of the load [replicas]; None = the defaults table's (N+1).
+    redundancy_replicas: int | None = None
     #: What the deployment serves, which sets its latency targets (:data:`tco.serving.USES`):
     #: ``interactive`` (chat), ``agents`` (agents, RAG) or ``batch`` (offline, no target).
     serving_use: str = "interactive"
@@ -169,15 +171,20 @@ class OpenOption:
     power_usd_per_kwh: float = 0.12
     pue: float = 1.3
     load_factor: float = 0.7
-    #: Server power over the GPUs' TDP (CPUs, memory, fans, network) [-].
-    server_power_factor: float = 1.4
-    colocation_usd_per_kw_month: float = 150.0
+    #: Server power over the GPUs' TDP (CPUs, memory, fans, network) [-]; None = the defaults table's
+    #: (DGX H100: 10.2 kW for 8 x 700 W).
+    server_power_factor: float | None = None
+    #: Colocation rent per provisioned kW [USD/kW/month]; None = the defaults table's (CBRE).
+    colocation_usd_per_kw_month: float | None = None
     support_share_annual: float = 0.08
     # people and one-offs
-    staff_fte_base: float = 0.5
+    #: Platform staff however small the fleet [FTE]; None = the defaults table's.
+    staff_fte_base: float | None = None
     replicas_per_fte: float = 20.0
-    fte_usd_per_year: float = 200_000.0
-    setup_engineer_months: float = 3.0
+    #: Loaded cost of one FTE [USD/year]; None = the defaults table's base salary (BLS) x loaded-cost multiplier.
+    fte_usd_per_year: float | None = None
+    #: Setup engineering paid in month 0 [engineer-months]; None = the defaults table's.
+    setup_engineer_months: float | None = None
     migration_usd: float = 0.0
     fine_tuning_usd: float = 0.0
     evaluation_usd_per_month: float = 0.0

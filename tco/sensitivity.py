@@ -16,6 +16,10 @@ staff_cost              scale  loaded cost per FTE x factor [-]
 discount_rate           value  discount rate of the NPV [1/year]
 ======================  =====  ==============================================================
 
+:func:`defaults_tornado` does the same for the defaults a production team would sign
+(:mod:`tco.defaults`): each row of the defaults table the scenario uses, at its low and high
+(FP8 against bf16, N+0 and N+2 against N+1, the salary's 25th and 75th percentiles, ...).
+
 Every variant of the scenario is a row of the arrays :func:`tco.sweep.sweep` evaluates at
 once (samples x months): 100,000 samples x 60 months are a few array passes, not a loop.
 The quantity studied is the savings of self-hosting, ``closed - self-hosted`` cost over the
@@ -29,7 +33,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tco.resolve import Resolved
+from tco.defaults import DEFAULTED, OWNED_ONLY, default_row, field_value
+from tco.resolve import Resolved, resolve
+from tco.scenario import ScenarioError
 from tco.sweep import sweep
 from tco.finance import discount_factors
 
@@ -156,6 +162,103 @@ def tornado(R: Resolved, ranges: dict[str, tuple[float, float]] | None = None) -
     df["swing_usd"] = (df["savings_npv_high"] - df["savings_npv_low"]).abs()
     df["base_savings_npv"] = sav[0]
     df["base_breakeven_month"] = bem[0]
+    return df.sort_values("swing_usd", ascending=False, kind="stable").reset_index(drop=True)
+
+
+#: How each row of the defaults table reads on the defaults tornado.
+DEFAULT_LABELS = {"precision": "FP8 weights (off: bf16)", "redundancy_replicas": "Spare replicas (N+1)",
+                  "staff_base_salary_usd_per_year": "Engineer base salary (BLS)",
+                  "staff_loaded_cost_multiplier": "Loaded-cost multiplier (BLS ECEC)",
+                  "staff_fte_base": "Base MLOps staff", "setup_engineer_months": "Setup engineering",
+                  "server_power_factor": "Server power envelope (DGX H100)",
+                  "colocation_usd_per_kw_month": "Colocation rent (CBRE)"}
+
+
+def _default_variants(R: Resolved, catalog) -> list[tuple[str, str, dict, list[tuple[str, object]]]]:
+    """(row name, scenario field, the row, [(end, field value)]) of every default the scenario
+    took from the table, each row at its low and high (a choice's low is its 'off' value)."""
+    if R.scenario.as_of is not None:
+        catalog = catalog.at(R.scenario.as_of)
+    try:
+        gpu = catalog.gpu(R.scenario.open.gpu) if R.scenario.open.gpu else None
+    except KeyError:
+        gpu = None
+    out = []
+    for path, names in DEFAULTED.items():
+        if path in OWNED_ONLY and R.open.hosting != "owned":
+            continue                   # rented GPUs never use it
+        rows = tuple(default_row(catalog, n, path) for n in names)
+        a = R.assumptions.get(path)
+        if not (a is not None and a.is_default) and not _same(getattr(R.scenario.open, path.split(".")[1]),
+                                                              field_value(path, rows, gpu)):
+            continue                   # the user gave another value: not the table's default
+        for row in rows:
+            ends = []
+            for end in ("low", "high"):
+                if row.get(end) is None:
+                    continue
+                varied = tuple({**r, "value": r[end]} if r is row else r for r in rows)
+                ends.append((end, field_value(path, varied, gpu)))
+            out.append((row["name"], path, row, ends))
+    return out
+
+
+def _same(a, b) -> bool:
+    """The user's value is the table's (a form sends the defaults it shows, to 6 significant digits).
+
+    >>> _same(189572.0, 133080 * 1.4245), _same(0.75, 0.5)
+    (True, False)
+    """
+    if isinstance(a, str) or isinstance(b, str):
+        return a == b
+    return abs(float(a) - float(b)) <= 1e-5 * max(1.0, abs(float(b)))
+
+
+def defaults_tornado(R: Resolved, catalog) -> pd.DataFrame:
+    """What each default does to the verdict: every row of the defaults table the scenario used
+    (taken from the table, or given with the table's value, as the dashboard's form sends it),
+    at its low and its high (FP8 against bf16, N+0 and N+2 against N+1, the salary's 25th and
+    75th percentiles, ...), the other inputs as they are.
+
+    Each variant is the scenario re-resolved with that field set (a precision changes the
+    throughput model's answer, so it cannot be a multiplier of the sweep).  Returns one row per
+    default, largest swing of the NPV savings first: name, label, field, unit, value, low, high,
+    savings_low / savings_high [USD], savings_npv_low / savings_npv_high [USD],
+    breakeven_month_low / _high [months, NaN = none], swing_usd, base_savings, base_savings_npv,
+    source_url, effective_date, is_estimate and a note (why an end could not be priced).
+    """
+    base = evaluate_samples(R, {})
+    rows = []
+    for name, path, row, ends in _default_variants(R, catalog):
+        section, fld = path.split(".")
+        rec = {"name": name, "label": DEFAULT_LABELS.get(name, name), "field": path, "unit": row["unit"],
+               "value": row["value"], "low": row.get("low"), "high": row.get("high"), "note": "",
+               "source_url": row.get("source_url"), "effective_date": row["effective_date"],
+               "is_estimate": bool(row.get("is_estimate"))}
+        for end in ("low", "high"):
+            for key in ("savings", "savings_npv", "breakeven_month"):
+                rec[f"{key}_{end}"] = np.nan
+        for end, value in ends:
+            try:
+                Rv = resolve(R.scenario.replace(**{section: {fld: value}}), catalog)
+            except ScenarioError as exc:
+                rec["note"] += f"{end} ({value}): {exc.message}. "
+                continue
+            res = evaluate_samples(Rv, {})
+            rec[f"savings_{end}"] = float(res["savings_usd"][0])
+            rec[f"savings_npv_{end}"] = float(res["savings_npv_usd"][0])
+            rec[f"breakeven_month_{end}"] = float(np.atleast_1d(res["breakeven_month"])[0])
+        rows.append(rec)
+    df = pd.DataFrame(rows, columns=["name", "label", "field", "unit", "value", "low", "high", "savings_low",
+                                     "savings_high", "savings_npv_low", "savings_npv_high", "breakeven_month_low",
+                                     "breakeven_month_high", "note", "source_url", "effective_date", "is_estimate"])
+    sav = float(base["savings_npv_usd"][0])
+    ends = np.column_stack([df["savings_npv_low"].to_numpy(dtype=float), np.full(len(df), sav),
+                            df["savings_npv_high"].to_numpy(dtype=float)])
+    df["swing_usd"] = np.nanmax(ends, axis=1) - np.nanmin(ends, axis=1) if len(df) else 0.0  # from one end to the other
+    df["base_savings"] = float(base["savings_usd"][0])
+    df["base_savings_npv"] = sav
+    df["base_breakeven_month"] = float(np.atleast_1d(base["breakeven_month"])[0])
     return df.sort_values("swing_usd", ascending=False, kind="stable").reset_index(drop=True)
 
 

@@ -311,6 +311,27 @@ _add(Table(
     ),
 ))
 
+_add(Table(
+    name="defaults",
+    description="Defaults a production team would sign: the values a scenario takes where it gives none.",
+    key=("name", "effective_date"),
+    columns=(
+        Column("name", "id", "-", "The default's name (precision, redundancy_replicas, staff_base_salary_usd_per_year, "
+                                  "...); the engine reads each by name."),
+        Column("value", "str", "-", "The value: a number, or a word for a choice (fp8)."),
+        Column("unit", "str", "-", "Unit of the value (USD/year, replicas, kW/server, ...)."),
+        Column("low", "str", "-", "Low end for the defaults tornado (the 'off' value of a choice); blank = none.",
+               required=False),
+        Column("high", "str", "-", "High end for the defaults tornado; blank = the value itself.", required=False),
+        Column("rationale", "str", "-", "Why a production team would sign this value, with the arithmetic."),
+        IS_ESTIMATE,
+        EFFECTIVE_DATE,
+        Column("source_url", "url", "-", "Public page the value was read from; blank only for an estimate "
+                                         "(is_estimate true, the reason in notes).", required=False),
+        NOTES,
+    ),
+))
+
 _PRICED_MODELS = (("api_prices", "model_id"), ("image_prices", "model_id"))
 
 _add(Table(

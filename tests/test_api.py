@@ -20,7 +20,7 @@ INLINE = {
     "workload": {"input_tokens_per_month": 1e7, "output_tokens_per_month": 2e6},
     "closed": {"input_usd_per_mtok": 3, "output_usd_per_mtok": 15},
     "open": {"usd_per_gpu_hour": 2.0, "output_tokens_per_second_per_replica": 1000, "staff_fte_base": 0,
-             "fte_usd_per_year": 0, "setup_engineer_months": 0, "overhead_share": 0},
+             "fte_usd_per_year": 0, "setup_engineer_months": 0, "overhead_share": 0, "redundancy_replicas": 0},
     "finance": {"discount_rate_annual": 0},
 }
 

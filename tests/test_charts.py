@@ -33,7 +33,7 @@ from tco.charts import CLOSED_COLOR, OPEN_COLOR, all_figures, cost_vs_volume, cu
     monthly_breakdown, unit_cost
 
 NO_PEOPLE = {"staff_fte_base": 0, "replicas_per_fte": 1e6, "fte_usd_per_year": 0, "setup_engineer_months": 0,
-             "overhead_share": 0}
+             "overhead_share": 0, "redundancy_replicas": 0}   # and no spare replica (N+0)
 BASE = {
     "workload": {"input_tokens_per_month": 10e6, "output_tokens_per_month": 2e6},
     "closed": {"input_usd_per_mtok": 3.0, "output_usd_per_mtok": 15.0},

@@ -17,6 +17,7 @@ A = {"kind": "closed", "name": "A", "closed": {"input_usd_per_mtok": 2, "output_
 # B: 0.8e9 x 1 / 1e6 + 0.2e9 x 10 / 1e6 = 800 + 2,000 = 2,800 USD/month
 B = {"kind": "closed", "name": "B", "closed": {"input_usd_per_mtok": 1, "output_usd_per_mtok": 10}}
 LEAN = {"staff_fte_base": 0, "fte_usd_per_year": 0, "setup_engineer_months": 0, "overhead_share": 0,
+        "redundancy_replicas": 0,                     # no spare replica (the production default is N+1)
         "target_utilisation": 1.0}
 # S: one replica of 2 GPUs at 2 USD/GPU-hour.  Load: 0.8e9 / 1,000 = 8e5 requests/month = 0.304 req/s;
 # a replica serves 1,000 tok/s / 250 tokens = 4 req/s, so 1 replica: 2 GPUs x 730 h x 2 = 2,920 USD/month.
@@ -70,7 +71,7 @@ def test_breakeven_month_against_a_cheapest_option_with_setup(catalog):
     assert names(c) == ["S2", "A"]
     assert c.options[0]["total_usd"] == pytest.approx(12 * 2920 + 1000 + 12 * 1e-12 * 1000, rel=1e-9)
     assert c.options[1]["breakeven_month"] == pytest.approx(1000 / 280, rel=1e-6)
-    assert "after 3.6 months" in c.options[1]["breakeven_month_reason"]
+    assert "in month 4" in c.options[1]["breakeven_month_reason"]         # 3.57 months: the 4th month
 
 
 def test_label_says_what_is_billed(catalog):

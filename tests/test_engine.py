@@ -19,8 +19,8 @@ from tco.selfhosted import open_costs
 SECONDS = 730 * 3600  # 2,628,000 s in a month
 
 #: A self-hosted option whose people, one-off and overhead costs are zero, so that
-#: infrastructure components can be checked alone.
-LEAN = dict(staff_fte_base=0, replicas_per_fte=1e12, setup_engineer_months=0, overhead_share=0,
+#: infrastructure components can be checked alone (and no spare replica: N+0).
+LEAN = dict(staff_fte_base=0, redundancy_replicas=0, replicas_per_fte=1e12, setup_engineer_months=0, overhead_share=0,
             min_replicas=1, target_utilisation=0.7)
 
 
@@ -277,7 +277,7 @@ def test_growth_adds_replicas(catalog):
 
 OWNED = {"hosting": "owned", "output_tokens_per_second_per_replica": 100, "gpus_per_server": 8,
          "server_usd": 240000, "tdp_watts": 700, "cost_of_capital_annual": 0, "residual_value_share": 0,
-         "useful_life_months": 48}
+         "useful_life_months": 48, "server_power_factor": 1.4, "colocation_usd_per_kw_month": 150}
 
 
 def test_owned_amortised_power_colocation_support(catalog):
@@ -339,7 +339,7 @@ def test_staff_setup_overhead(catalog):
     r = evaluate(scenario(open_={"output_tokens_per_second_per_replica": 100, "staff_fte_base": 0.5,
                                  "replicas_per_fte": 20, "setup_engineer_months": 3, "migration_usd": 20000,
                                  "fine_tuning_usd": 5000, "overhead_share": 0.1,
-                                 "evaluation_usd_per_month": 1000}), catalog)
+                                 "evaluation_usd_per_month": 1000, "fte_usd_per_year": 200000}), catalog)
     assert month(r, "self_hosted", "staff") == pytest.approx(0.8 * 200000 / 12)
     assert month(r, "self_hosted", "open_setup", 0) == pytest.approx(75000)
     assert month(r, "self_hosted", "open_setup", 1) == 0
@@ -706,3 +706,58 @@ def test_steady_views_with_every_price_inline_name_no_catalog_price():
     assert (r.resolved.closed.steady_month, r.summary["breakeven_price_note"]) == (0, "")
     c, _, _ = steady_costs(r.resolved, np.array([1e9]))
     assert float(c[0]) == pytest.approx(2000.0)                              # 1,000M x 2
+# ---------------------------------------------------------------- break-even in the product's own unit
+
+def test_seat_breakeven_in_seats(catalog):
+    # Seats at $39/month against one always-on replica costing 3,900 USD/month (1 GPU x 730 h x
+    # 3,900 / 730 $/h) with capacity to spare (1e7 tokens/s): 39 x N = 3,900 -> 100 seats.
+    r = evaluate(scenario({"seats": 40, "tokens_per_seat_month": 1e5}, {"usd_per_seat_month": 39},
+                          {"usd_per_gpu_hour": 3900 / 730, "gpus_per_replica": 1,
+                           "output_tokens_per_second_per_replica": 1e7}), catalog)
+    s = r.summary
+    assert s["breakeven_volume_unit"] == "seats"
+    assert s["breakeven_volume_per_month"] == pytest.approx(100, rel=1e-6)
+    assert "from 100 seats on" in s["breakeven_volume_reason"]
+    # 40 seats x 39 = 1,560 < 3,900: the API stays cheaper at this size, and the sentence does not say otherwise
+    assert s["savings_usd"] < 0 and "dearer" not in s["breakeven_volume_reason"].split(";")[0]
+
+
+def test_seat_breakeven_with_growth_says_when_it_pays_off(catalog):
+    # The same prices, 80 seats growing 5% a month: 80 x 1.05^m passes 100 seats in month 5
+    # (80 x 1.05^5 = 102.1); over 36 months self-hosting saves money, and the sentence explains
+    # that at month 0 it is dearer.
+    r = evaluate(scenario({"seats": 80, "tokens_per_seat_month": 1e5, "monthly_growth": 0.05},
+                          {"usd_per_seat_month": 39},
+                          {"usd_per_gpu_hour": 3900 / 730, "gpus_per_replica": 1,
+                           "output_tokens_per_second_per_replica": 1e7}), catalog)
+    s = r.summary
+    assert s["breakeven_volume_per_month"] == pytest.approx(100, rel=1e-6) and s["savings_usd"] > 0
+    assert "month-0 volume (80 seats) it is dearer" in s["breakeven_volume_reason"]
+    assert "pays off as volume grows" in s["breakeven_volume_reason"]
+
+
+def test_token_and_image_units(catalog):
+    assert evaluate(scenario(), catalog).summary["breakeven_volume_unit"] == "tokens/month"
+    r = evaluate(scenario({"images_per_month": 1e5}, {"usd_per_image": 0.04},
+                          {"usd_per_gpu_hour": 2.0, "gpus_per_replica": 1, "images_per_second_per_replica": 1.0,
+                           "output_tokens_per_second_per_replica": None}), catalog)
+    # 0.04 x V = one GPU at 1,460 USD/month -> V = 36,500 images/month
+    assert r.summary["breakeven_volume_unit"] == "images/month"
+    assert r.summary["breakeven_volume_per_month"] == pytest.approx(36_500, rel=1e-6)
+
+
+def test_never_is_not_said_beside_savings_when_api_prices_rise(catalog):
+    # A replica of 2 GPUs x 730 h x $2 = 2,920 USD/month serving 40 tok/s = 0.16 req/s of 250
+    # output tokens, planned at 0.7 x 0.16 for a peak twice the average: 0.056 req/s on average
+    # x 2.628e6 s x 1,250 tokens = 184M tokens/month -> 15.87 USD per 1M tokens, against the API's
+    # blended 0.8 x 3 + 0.2 x 15 = 5.40: dearer at every volume at month-0 prices.  With API
+    # prices tripling each year (+200%) it saves money over 36 months all the same.
+    open_ = {"output_tokens_per_second_per_replica": 40}
+    flat = evaluate(scenario(open_=open_), catalog).summary
+    assert flat["breakeven_volume_per_month"] is None and flat["savings_usd"] < 0
+    s = evaluate(scenario(closed={"input_usd_per_mtok": 3, "output_usd_per_mtok": 15, "price_change_annual": 2.0},
+                          open_=open_), catalog).summary
+    assert s["savings_usd"] > 0 and s["breakeven_volume_per_month"] is None
+    reason = s["breakeven_volume_reason"]
+    assert reason.startswith("in the steady view") and "saves" in reason and "prices change" in reason
+    assert f"in month {int(s['breakeven_month']) + 1}" in reason

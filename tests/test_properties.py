@@ -64,7 +64,7 @@ def test_breakeven_volume_costs_agree_within_one_replica_step(catalog, pin, rate
     R = r.resolved
     closed, opened, reps = steady_costs(R, np.array([v]))
     # One replica step: its GPUs for a month, its share of staff, and the overhead on the rental.
-    o = s.open
+    o = R.scenario.open          # resolved: the defaults table's loaded cost per FTE filled in
     step = gpus * 730 * rate * (1 + o.overhead_share) + o.fte_usd_per_year / 12 / o.replicas_per_fte
     assert abs(opened[0] - closed[0]) <= step * (1 + 1e-9)
     # ... and self-hosting is not dearer anywhere above it.
@@ -76,7 +76,7 @@ def test_breakeven_volume_costs_agree_within_one_replica_step(catalog, pin, rate
 @given(v=volumes, rate=st.floats(0.1, 20), tps=st.floats(10, 1e5), util=st.floats(0.05, 1))
 def test_unit_cost_at_utilisation_u_is_full_load_cost_over_u(catalog, v, rate, tps, util):
     # Autoscaled rental with no floor: billed GPU-hours = load / (capacity x U).
-    base = dict(volume=v, rate=rate, tps=tps, billing="autoscaled", staff=0, min_replicas=0,
+    base = dict(volume=v, rate=rate, tps=tps, billing="autoscaled", staff=0, min_replicas=0, redundancy_replicas=0,
                 fte_usd_per_year=0, setup_engineer_months=0, overhead_share=0)
     at_u = sum(open_costs(resolve(make(util=util, **base), catalog)).values())
     at_1 = sum(open_costs(resolve(make(util=1.0, **base), catalog)).values())

@@ -83,11 +83,12 @@ def test_tornado_rows_match_the_engine(catalog, result):
     assert list(t["swing_usd"]) == sorted(t["swing_usd"], reverse=True)
     # Each end re-evaluated through the ordinary engine with the scenario changed by hand.
     rate = result.assumptions["open.usd_per_gpu_hour"]["value"]
+    fte = result.assumptions["open.fte_usd_per_year"]["value"]      # the defaults table's loaded cost
     checks = {
         ("gpu_rate", "high"): {"open": {**BODY["open"], "usd_per_gpu_hour": rate * 1.3}},
         ("growth", "low"): {"workload": {**BODY["workload"], "monthly_growth": 0.03}},
         ("discount_rate", "high"): {"finance": {"discount_rate_annual": 0.08 + 0.05}},
-        ("staff_cost", "low"): {"open": {**BODY["open"], "fte_usd_per_year": 200000 * 0.7}},
+        ("staff_cost", "low"): {"open": {**BODY["open"], "fte_usd_per_year": fte * 0.7}},
         ("utilisation", "low"): {"open": {**BODY["open"], "target_utilisation": 0.7 - 0.15}},
         ("api_price_change", "low"): {"closed": {"model": "gpt-6.1-sol", "price_change_annual": 0.0 - 0.2}},
     }
@@ -139,3 +140,59 @@ def test_fast_sweep_equals_component_path(catalog, scale, growth, price, change,
         opened = _total(open_costs(R2, scale * f))
         np.testing.assert_allclose(res["closed"][i], closed, rtol=1e-9)
         np.testing.assert_allclose(res["open"][i], opened, rtol=1e-9)
+
+
+# ---------------------------------------------------------------- what each default does to the verdict
+
+from tco.sensitivity import defaults_tornado  # noqa: E402
+
+LEAN_DEFAULTS = {"horizon_months": 12,
+                 "workload": {"input_tokens_per_month": 2e9, "output_tokens_per_month": 5e8},
+                 "closed": {"input_usd_per_mtok": 3, "output_usd_per_mtok": 15},
+                 "open": {"usd_per_gpu_hour": 2.0, "gpus_per_replica": 2, "output_tokens_per_second_per_replica": 500,
+                          "staff_fte_base": 0.5, "replicas_per_fte": 20, "overhead_share": 0},
+                 "finance": {"discount_rate_annual": 0.0}}
+
+
+def test_defaults_tornado_by_hand(catalog):
+    # 2e9 input tokens / 1,000 per request = 2e6 requests a month = 0.761 req/s, peak x2 = 1.522;
+    # a replica serves 500 tok/s / 250 output tokens = 2 req/s, x 0.7 = 1.4 -> 2 replicas for the
+    # load + 1 spare (the default N+1) = 3 replicas x 2 GPUs x 730 h x $2 = 8,760 USD/month.
+    r = evaluate(Scenario.from_dict(LEAN_DEFAULTS), catalog)
+    t = defaults_tornado(r.resolved, catalog).set_index("name")
+    assert r.summary["peak_replicas"] == 3
+    base = t["base_savings"].iloc[0]
+    assert base == pytest.approx(r.summary["savings_usd"])
+    rental = 3 * 2 * 730 * 2.0 * 12
+    spare = t.loc["redundancy_replicas"]
+    # N+0 removes one replica of three: the GPU cost falls by exactly 1/3, and so do its staff (1/20 FTE each).
+    fte = 133080 * 1.4245
+    assert spare["savings_low"] - base == pytest.approx(rental / 3 + 12 * fte / 12 / 20)
+    assert base - spare["savings_high"] == pytest.approx(rental / 3 + 12 * fte / 12 / 20)   # N+2: one more
+    # Salary at the 25th percentile (103,050 instead of 133,080), x 1.4245 loaded, for
+    # (0.5 + 3 / 20) FTE over 12 months, plus the 3 setup engineer-months in month 0.
+    staff_months = 0.65 * 12 + 3
+    assert t.loc["staff_base_salary_usd_per_year", "savings_low"] - base == pytest.approx(
+        (133080 - 103050) * 1.4245 / 12 * staff_months)
+    # Setup 1 engineer-month instead of 3: two months of the loaded cost saved, once.
+    assert t.loc["setup_engineer_months", "savings_low"] - base == pytest.approx(2 * fte / 12)
+    # staff_fte_base given with the table's own value (0.5) is on it, as a form sends its defaults;
+    # rented GPUs: no power or colocation.
+    assert "staff_fte_base" in t.index and "colocation_usd_per_kw_month" not in t.index
+    # A value of the user's own is not a default: 0.75 FTE is not moved to the table's 0.25 .. 1.
+    other = Scenario.from_dict({**LEAN_DEFAULTS, "open": {**LEAN_DEFAULTS["open"], "staff_fte_base": 0.75}})
+    assert "staff_fte_base" not in defaults_tornado(evaluate(other, catalog).resolved, catalog)["name"].tolist()
+    # Throughput given inline: FP8 or bf16 changes nothing here.
+    assert t.loc["precision", "savings_low"] == pytest.approx(base)
+    assert t["swing_usd"].is_monotonic_decreasing
+
+
+def test_defaults_tornado_fp8_against_bf16(catalog):
+    # The roofline model: bf16 weights read twice the bytes of FP8 per decode step, so fewer
+    # tokens/s per replica and more replicas: the savings fall when FP8 is turned off.
+    body = {**BODY, "open": {k: v for k, v in BODY["open"].items() if k != "precision"}}   # FP8 by default
+    r = evaluate(Scenario.from_dict(body), catalog)
+    assert r.resolved.scenario.open.precision == "fp8"
+    t = defaults_tornado(r.resolved, catalog).set_index("name")
+    assert t.loc["precision", "savings_npv_low"] < t.loc["precision", "base_savings_npv"]
+    assert t.loc["precision", "source_url"].startswith("https://docs.vllm.ai/")

@@ -113,7 +113,8 @@ def test_a_crossing_in_the_first_month_is_told_as_its_fraction(client):
             "workload": {"tokens_per_month": 1e9, "input_share": 0.8},
             "closed": {"input_usd_per_mtok": 5.0, "output_usd_per_mtok": 10.0},
             "open": {"usd_per_gpu_hour": 0.5, "output_tokens_per_second_per_replica": 5000.0,
-                     "staff_fte_base": 0.0, "setup_engineer_months": 0.1, "min_replicas": 1}}
+                     "staff_fte_base": 0.0, "setup_engineer_months": 0.1, "min_replicas": 1,
+                     "fte_usd_per_year": 200_000, "redundancy_replicas": 0}}
     data = _charts(client, body)
     s = data["summary"]
     assert s["breakeven_month"] == pytest.approx(1666.6667 / 4765.1667, rel=1e-4)

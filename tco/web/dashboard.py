@@ -15,6 +15,7 @@ import plotly
 from flask import Blueprint, current_app, render_template, send_file
 
 from tco.currency import CODES, currency
+from tco.defaults import shipped_values
 from tco.freshness import PRICE_TABLES
 from tco.resolve import PROVIDER_NAMES
 from tco.scenario import ClosedOption, Finance, OpenOption, Workload
@@ -58,6 +59,7 @@ class Field:
 
 _W, _C, _O, _F = (({f.name: f.default for f in dataclasses.fields(k)}) for k in (Workload, ClosedOption, OpenOption,
                                                                               Finance))
+_O.update(shipped_values())     # the fields the defaults table fills show its values
 
 
 def _pct(x):

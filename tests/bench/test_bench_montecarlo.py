@@ -29,7 +29,9 @@ def resolved():
                      "input_tokens_per_request": P["in_len"]},
         "closed": {"input_usd_per_mtok": P["pin"], "output_usd_per_mtok": P["pout"]},
         "open": {"usd_per_gpu_hour": P["rate"], "output_tokens_per_second_per_replica": P["tps"],
-                 "gpus_per_replica": P["gpus"]},
+                 "gpus_per_replica": P["gpus"],
+                 # the naive loop's people and fleet, stated (the defaults table would add N+1 and the BLS cost)
+                 "fte_usd_per_year": P["fte_usd"], "staff_fte_base": P["fte_base"], "redundancy_replicas": 0},
         "finance": {"discount_rate_annual": 0.0}})
     return evaluate(s, load_catalog(use_env=False)).resolved
 

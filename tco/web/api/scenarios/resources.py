@@ -17,6 +17,7 @@ from tco.web.api.blueprint import Blueprint
 
 from tco.breakeven import breakeven_curve, breakevens
 from tco.currency import currency
+from tco.defaults import default_row, supported_precision
 from tco.engine import evaluate
 from tco.resolve import resolve
 from tco.result import records
@@ -144,12 +145,15 @@ def charts_answer(catalog, scenario, hybrid: bool, uncertainty: bool, samples: i
     figs = charts.all_figures(result)
     extra = {}
     if uncertainty:
-        from tco.sensitivity import monte_carlo, tornado
+        from tco.sensitivity import defaults_tornado, monte_carlo, tornado
         rows = tornado(result.resolved)
         mc = monte_carlo(result.resolved, samples, seed)
         figs["tornado"] = charts.tornado(rows)
         figs["fan"] = charts.fan(mc.cumulative_bands, result)
         extra["montecarlo"] = mc.summary()
+        extra["defaults_tornado"] = [{k: None if isinstance(v, float) and not math.isfinite(v) else v
+                                      for k, v in r.items()}
+                                     for r in defaults_tornado(result.resolved, catalog).to_dict("records")]
     figures = {name: fig.to_plotly_json() for name, fig in figs.items()}
     body = {"summary": _summary(result), "verdict": verdict(result, cur), "assumptions": result.assumptions,
             "figures": figures, "currency": cur.info(), **extra}
@@ -251,8 +255,9 @@ class Throughput(MethodView):
             raise ScenarioError("model", f"{body['model']} is an image model: its images/s come from the "
                                          "throughput_benchmarks table, not the token roofline model")
         g = int(body.get("gpus_per_replica", 1))
+        precision = body.get("precision") or supported_precision(str(default_row(cat, "precision")["value"]), gpu)
         opt = OpenOption(model=body["model"], gpu=body["gpu"], gpus_per_replica=g,
-                         precision=body.get("precision", "bf16"), serving_use=body.get("serving_use", "interactive"),
+                         precision=precision, serving_use=body.get("serving_use", "interactive"),
                          serving_engine=body.get("serving_engine", "vllm"), platform=body.get("platform"),
                          max_time_per_output_token_s=body.get("max_time_per_output_token_s"),
                          max_time_to_first_token_s=body.get("max_time_to_first_token_s"))

@@ -13,6 +13,7 @@ import numpy as np
 from marshmallow import fields, validate
 
 from tco.currency import CODES
+from tco.defaults import shipped_values
 from tco.scenario import MAX_HORIZON_MONTHS
 from tco.scenario import ClosedOption, Finance, OpenOption, Scenario, Workload
 from tco.serving import USES
@@ -68,6 +69,10 @@ def ident(text, default=None, example=None):
 
 
 W, C, O, F = _defaults(Workload), _defaults(ClosedOption), _defaults(OpenOption), _defaults(Finance)
+#: Fields the defaults table fills (None in the dataclass): documented with the shipped table's value.
+O.update({k: f"{v:g} (defaults table)" if isinstance(v, float) else f"{v} (defaults table)"
+          for k, v in shipped_values().items()})
+O["precision"] = f"{shipped_values()['precision']} where the GPU has it, else bf16 (defaults table)"
 
 
 def _valid_profile(value) -> None:
@@ -303,7 +308,7 @@ class ThroughputRequestSchema(_Strict):
     model = ident("Open model id from open_models.", example="llama-3.1-70b")
     gpu = ident("GPU id from gpus.", example="h100-sxm")
     gpus_per_replica = num("GPUs per replica (tensor parallel)", "GPUs", 1, 64, integer=True, default=1, example=2)
-    precision = choice("Weight precision.", list(PRECISIONS), "bf16")
+    precision = choice("Weight precision.", list(PRECISIONS), O["precision"])
     input_tokens = num("Prompt tokens per request", "tokens", 1, 10_000_000, default=1000)
     output_tokens = num("Output tokens per request", "tokens", 1, 1_000_000, default=250)
     serving_use = choice("What the replica serves, which sets the latency targets: interactive (chat: 40 ms per "
@@ -338,6 +343,12 @@ class AssumptionSchema(ma.Schema):
     unit = fields.String(required=True)
     source = fields.String(required=True, metadata={"description": "'scenario', a default, or the catalog row "
                                                                    "(table, key, effective date, source URL)."})
+    is_default = fields.Boolean(metadata={"description": "Present and true when the value is a default from the "
+                                                         "defaults table, not the user's input."})
+    source_url = fields.String(allow_none=True, metadata={"description": "A default's public source (null for an "
+                                                                         "estimate, whose reason the source gives)."})
+    effective_date = fields.String(allow_none=True, metadata={"description": "A default's effective date "
+                                                                             "[YYYY-MM-DD]."})
 
 
 def _n(text):
@@ -391,8 +402,13 @@ class SummarySchema(ma.Schema):
                        "the last price is kept; choose another model."})
     total_tokens = _n("Tokens over the horizon [tokens].")
     total_images = _n("Images over the horizon [images].")
-    breakeven_volume_per_month = _n("Steady monthly volume from which self-hosting is and stays cheaper; null = "
-                                    "never [tokens or images per month].")
+    breakeven_volume_per_month = _n("Break-even in the closed option's own unit (breakeven_volume_unit): the steady "
+                                    "monthly volume, or the number of seats, from which self-hosting is and stays "
+                                    "cheaper; null = none at month-0 prices (the reason says whether the horizon "
+                                    "still pays off).")
+    breakeven_volume_unit = fields.String(required=True, validate=validate.OneOf(
+        ["tokens/month", "images/month", "seats"]), metadata={
+        "description": "Unit of breakeven_volume_per_month: tokens/month, images/month or seats."})
     breakeven_volume_reason = fields.String(required=True)
     breakeven_price_note = _price_note()
     breakeven_month = _n("Months from the start until cumulative self-hosted cost is at or below the closed "
@@ -485,7 +501,9 @@ class CurvePointSchema(ma.Schema):
 
 
 class BreakevenResponseSchema(ma.Schema):
-    breakeven_volume_per_month = _n("[tokens or images per month]; null = never.")
+    breakeven_volume_per_month = _n("[breakeven_volume_unit: tokens/month, images/month or seats]; null = none.")
+    breakeven_volume_unit = fields.String(required=True, metadata={"description": "tokens/month, images/month or "
+                                                                                  "seats."})
     breakeven_volume_reason = fields.String(required=True)
     breakeven_price_note = _price_note()
     breakeven_month = _n("[months]; null = not within the horizon.")
@@ -532,10 +550,41 @@ class ChartsResponseSchema(ma.Schema):
     hybrid_verdict = fields.String(allow_none=True, metadata={"description": "With hybrid=true: the plan in words."})
     montecarlo = fields.Nested("MonteCarloSummarySchema", metadata={
         "description": "With uncertainty=true: P10/P50/P90 and probabilities."})
+    defaults_tornado = fields.List(fields.Nested("DefaultTornadoRowSchema"), metadata={
+        "description": "With uncertainty=true: each default of the defaults table the scenario used, at its low "
+                       "and high (FP8 against bf16, N+0 and N+2 against N+1, ...), largest swing first."})
     figures = fields.Dict(keys=fields.String(), values=fields.Nested("FigureSchema"), required=True,
                           metadata={"description": "Plotly figures by name: cost_vs_volume, cumulative_cost, "
                                                    "monthly_breakdown, unit_cost (and tornado, fan with "
                                                    "uncertainty=true)."})
+
+
+class DefaultTornadoRowSchema(ma.Schema):
+    """One default at its two ends, the rest of the scenario as it is."""
+
+    name = fields.String(required=True, metadata={"description": "Row of the defaults table."})
+    label = fields.String(required=True)
+    field = fields.String(required=True, metadata={"description": "Scenario field it sets (open.precision, ...)."})
+    unit = fields.String(required=True)
+    value = fields.String(required=True, metadata={"description": "The default, as the table writes it."})
+    low = fields.String(allow_none=True, metadata={"description": "Its low end ('off' for a choice); null = none."})
+    high = fields.String(allow_none=True, metadata={"description": "Its high end; null = none."})
+    savings_low = _n("Savings over the horizon with the default at its low [USD]; null = not priced.")
+    savings_high = _n("Savings over the horizon with the default at its high [USD]; null = not priced.")
+    savings_npv_low = _n("The same, discounted [USD].")
+    savings_npv_high = _n("The same, discounted [USD].")
+    breakeven_month_low = _n("Break-even month at the low end [months]; null = none within the horizon.")
+    breakeven_month_high = _n("Break-even month at the high end [months]; null = none within the horizon.")
+    swing_usd = _n("Spread of the NPV savings over low, default and high [USD].")
+    base_savings = _n("Savings with every default as it is [USD].")
+    base_savings_npv = _n("The same, discounted [USD].")
+    base_breakeven_month = _n("[months]; null = none within the horizon.")
+    note = fields.String(required=True, metadata={"description": "Why an end could not be priced (e.g. bf16 "
+                                                                 "weights do not fit), else empty."})
+    source_url = fields.String(allow_none=True, metadata={"description": "The default's public source; null for an "
+                                                                         "estimate."})
+    effective_date = fields.String(required=True, metadata={"description": "[YYYY-MM-DD]"})
+    is_estimate = fields.Boolean(required=True)
 
 
 class FigureSchema(ma.Schema):

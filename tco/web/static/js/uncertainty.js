@@ -5,7 +5,7 @@
 // #uncertainty[data-state]: pending (not asked yet) | busy | ready | error.
 import { postJSON, uncertaintyUrl } from "./api.js";
 import { renderCharts, UNCERTAINTY_CHARTS } from "./charts.js";
-import { $, strong } from "./dom.js";
+import { $, make, strong } from "./dom.js";
 import { fmtMonth, fmtUsd3 } from "./format.js";
 import { pageState, timings } from "./state.js";
 
@@ -73,6 +73,7 @@ async function refreshUncertainty() {
     return;
   }
   renderUncertainty(res.data.summary, res.data.montecarlo);
+  renderDefaults(res.data.defaults_tornado || []);
   await renderCharts(UNCERTAINTY_CHARTS, res.data.figures);
   if (my !== unc.seq) return;
   timings.uncertainty = performance.now() - t0;
@@ -101,5 +102,55 @@ function renderUncertainty(s, mc) {
   $("mc-note").textContent = `${mc.samples.toLocaleString("en-US")} Monte Carlo draws (seed ${mc.seed}) of volume, `
     + "growth, API prices and their yearly change, GPU rates, throughput, utilisation, staff cost and discount rate. "
     + "Savings are self-hosting's, discounted (NPV): below zero, the closed API is cheaper. The tornado moves "
-    + "one input at a time from its low to its high value.";
+    + "one input at a time from its low to its high value; the table below it moves each default of the "
+    + "defaults table (FP8, the spare replica, staff cost, ...) to its low and high the same way.";
+}
+
+/** The savings' change from the scenario's own [USD] at one end of a default ("–" when not priced). */
+export function deltaText(savings, base) {
+  if (savings === null || savings === undefined) return "–";
+  const d = savings - base;
+  return `${d >= 0 ? "+" : "-"}${fmtUsd3(Math.abs(d))}`;
+}
+
+/** A bar beside a change: its width the change over the largest change on the view, its side the sign. */
+function bar(d, largest) {
+  const b = make("span", `default-bar ${d < 0 ? "down" : "up"}`);
+  b.style.width = `${largest > 0 ? Math.round(60 * Math.abs(d) / largest) : 0}px`;
+  return b;
+}
+
+/** The defaults view: each default of the defaults table the scenario took, the savings (NPV) at
+ *  its low and high against the scenario's own, and where the value comes from. */
+export function renderDefaults(rows) {
+  const body = $("defaults-tornado").querySelector("tbody");
+  body.replaceChildren();
+  const largest = Math.max(0, ...rows.flatMap((r) => [r.savings_npv_low, r.savings_npv_high]
+    .filter((x) => x !== null).map((x) => Math.abs(x - r.base_savings_npv))));
+  rows.forEach((r) => {
+    const tr = make("tr");
+    tr.dataset.name = r.name;
+    tr.append(make("td", "", r.label), make("td", "", `${r.value}${r.unit && r.unit !== "-" ? ` ${r.unit}` : ""}`));
+    for (const end of ["low", "high"]) {
+      const td = make("td", "num");
+      const v = r[`savings_npv_${end}`];
+      if (r[end] === null) td.textContent = "–";
+      else {
+        td.append(`${r[end]}: `, strong(deltaText(v, r.base_savings_npv)));
+        if (v !== null) td.append(" ", bar(v - r.base_savings_npv, largest));
+      }
+      tr.append(td);
+    }
+    const src = make("td");
+    if (r.source_url) {
+      const a = make("a", "", `${new URL(r.source_url).hostname} (${r.effective_date})`);
+      a.href = r.source_url;
+      a.rel = "noopener noreferrer";
+      src.append(a);
+    } else src.textContent = `estimate (${r.effective_date})`;
+    if (r.note) src.append(make("div", "note", r.note));
+    tr.append(src);
+    body.append(tr);
+  });
+  $("defaults-view").hidden = rows.length === 0;
 }

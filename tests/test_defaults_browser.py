@@ -1,0 +1,47 @@
+"""The uncertainty panel's defaults view, in chromium: each default the page's scenario uses, with
+the savings at its low and high as the API computes them, and its source."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytest.importorskip("playwright.sync_api")
+
+from test_dashboard_browser import (guard, live, open_dashboard, page, playwright_browser,  # noqa: E402,F401
+                                    post_json, shared_page, show_uncertainty)
+
+
+def money(text: str) -> float:
+    """'+$12.3K' / '-$1.05M' -> a signed number of dollars."""
+    m = re.fullmatch(r"([+-])\$([\d.,]+)([KMB]?)", text.strip())
+    assert m, text
+    scale = {"": 1, "K": 1e3, "M": 1e6, "B": 1e9}[m[3]]
+    return (1 if m[1] == "+" else -1) * float(m[2].replace(",", "")) * scale
+
+
+def test_the_defaults_view_lists_each_default_with_its_effect(page, guard, live):
+    open_dashboard(page, live.url)
+    with page.expect_request(lambda r: "uncertainty=true" in r.url) as req_info:
+        show_uncertainty(page)
+    page.wait_for_selector("#defaults-view:not([hidden])")
+    scenario = req_info.value.post_data_json
+    rows = post_json(live, "/api/v1/charts?uncertainty=true&samples=5000&seed=0", scenario)["defaults_tornado"]
+    assert rows, "the page's scenario uses the defaults table"
+    shown = page.evaluate("""() => [...document.querySelectorAll('#defaults-tornado tbody tr')].map(tr => ({
+        name: tr.dataset.name, cells: [...tr.children].map(td => td.innerText),
+        bars: tr.querySelectorAll('.default-bar').length}))""")
+    assert [r["name"] for r in shown] == [r["name"] for r in rows]          # largest swing first, as the API
+    by_name = {r["name"]: r for r in rows}
+    spare = next(r for r in shown if r["name"] == "redundancy_replicas")
+    api = by_name["redundancy_replicas"]
+    assert spare["cells"][0] == api["label"] and spare["cells"][1] == "1 replicas"
+    # the low end (N+0): the change of the NPV savings against the scenario's own, as the API has it
+    low = spare["cells"][2]
+    assert low.startswith("0: ")
+    assert money(low[3:]) == pytest.approx(api["savings_npv_low"] - api["base_savings_npv"], rel=6e-3)
+    assert spare["bars"] == 2
+    # an estimate says so; a sourced default links its page
+    assert spare["cells"][4].startswith("estimate")
+    salary = next(r for r in shown if r["name"] == "staff_base_salary_usd_per_year")
+    assert "bls.gov" in salary["cells"][4]
