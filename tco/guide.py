@@ -49,6 +49,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from tco.catalog import Catalog
+from tco.defaults import fill_defaults
 from tco.engine import evaluate
 from tco.hybrid import hybrid_applies
 from tco.quality import (DEFAULT_METRIC, METRIC_LABELS, Score, cost_per_point, score_on, trail_sentence,
@@ -357,6 +358,16 @@ def _check_metrics(catalog: Catalog, q: Questions, user_scores) -> None:
             raise ScenarioError(name, f"unknown metric {metric!r}; one of: {', '.join(sorted(known))}")
 
 
+def with_defaults(scenario: Scenario, catalog: Catalog) -> Scenario:
+    """The scenario with the fields it leaves out taken from the defaults table, as the engine
+    takes them (:func:`tco.defaults.fill_defaults`; FP8 where the scenario's GPU has it)."""
+    try:
+        gpu = catalog.gpu(scenario.open.gpu) if scenario.open.gpu is not None else None
+    except KeyError:
+        gpu = None                  # the engine names the unknown GPU
+    return fill_defaults(scenario, catalog, gpu)[0]
+
+
 def build_guide(scenario: Scenario, catalog: Catalog, questions: Questions | None = None,
                 effort: Effort | None = None, user_scores=None, hosted_model: str | None = None) -> dict:
     """The guide's six rows for the scenario's options, the options the answers remove, and the
@@ -371,6 +382,7 @@ def build_guide(scenario: Scenario, catalog: Catalog, questions: Questions | Non
     q, eff = questions or Questions(), effort or Effort()
     q.check()
     eff.check()
+    scenario = with_defaults(scenario, catalog)      # the staff and setup fields it leaves out
     _check_metrics(catalog, q, user_scores)
     opts, H, peak = _options(scenario, catalog, hosted_model)
     per_month = scenario.open.fte_usd_per_year / 12.0

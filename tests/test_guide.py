@@ -110,7 +110,7 @@ def test_setup_effort_by_hand(catalog):
 @settings(max_examples=30, deadline=None)
 @given(st.integers(1, 50), st.floats(0.5, 48))
 def test_a_bigger_team_never_takes_longer(team, months):
-    s = Scenario.from_dict({"open": {"setup_engineer_months": months}})
+    s = Scenario.from_dict({"open": {"setup_engineer_months": months, "fte_usd_per_year": 200_000}})
     a = setup_effort("self_hosted", s, Effort(), team)["calendar_weeks"]
     b = setup_effort("self_hosted", s, Effort(), team + 1)["calendar_weeks"]
     assert b <= a and a == pytest.approx(months / team * 52 / 12)
@@ -160,7 +160,8 @@ def test_weeks_remove_slow_options(catalog):
 
 
 def test_no_ml_team_adds_hiring_cost_and_weeks(catalog):
-    body = {**BIG, "open": {**OPEN, "staff_fte_base": 1.5, "replicas_per_fte": 1000}}
+    body = {**BIG, "open": {**OPEN, "staff_fte_base": 1.5, "replicas_per_fte": 1000, "fte_usd_per_year": 200_000,
+                            "setup_engineer_months": 3}}
     with_team = _guide(catalog, body, questions=Questions(ml_team_size=2, live_in_weeks=15))
     # 3 engineer-months / 2 engineers x 52/12 = 6.5 weeks
     assert _cells(with_team, "setup_effort")["self_hosted"]["calendar_weeks"] == pytest.approx(6.5)
