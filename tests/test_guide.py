@@ -386,3 +386,27 @@ def test_the_metrics_offered_are_those_the_options_are_scored_on(catalog, small)
     assert offered == {metric for q, metric in quality if q in qids}
     counts = [m["options_scored"] for m in small["metrics"]]
     assert counts == sorted(counts, reverse=True)
+
+
+def test_the_readme_guide_example_runs():
+    """The Python example of the README's "The guide's head-to-head" section, as written."""
+    import re
+    readme = (REPO / "README.md").read_text()
+    block = next(b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S) if "build_guide(" in b)
+    scope: dict = {}
+    exec(block, scope)                                      # noqa: S102  (the repository's own README)
+    g = scope["g"]
+    assert [o["key"] for o in g["options"]] == ["closed", "self_hosted", "hosted"]
+    # no ML team: 1 hire (0.5 base staff + 1 replica / 20, rounded up), 3 engineer-months / 1 x 52/12 + 12 weeks
+    # of hiring = 25 weeks > 12: self-hosting is removed
+    assert [(r["option"], r["question"]) for r in g["removed"]] == [("self_hosted", "live_in_weeks")]
+    assert "25.0 weeks to production, more than 12" in g["removed"][0]["reason"]
+    # Bedrock: 3e9 tokens x USD 0.72 / 1M = 2,160 a month, 77,760 over 36 months, + 1 integration
+    # engineer-month (200,000 / 12 = 16,667) = 94,427: the cheapest left
+    assert g["recommended"] == "hosted" and "(USD 94,427," in g["recommendation"]
+    perf = _cells(g, "performance")["hosted"]           # your eval of the weights scores the hosted deployment
+    assert perf["value"] == 71.5 and perf["origin"] == "user"
+    assert perf["usd_per_month_per_point"] == pytest.approx(2160 / 71.5)
+    assert g["notes"] == ["Llama 3.3 70B Instruct (Amazon Bedrock) scores 6.5 points below Claude Sonnet 5.5 on "
+                          "support_tickets (71.5 vs 78)."]     # 78 - 71.5
+    assert "bedrock/llama-3.3-70b-instruct" in [c["model_id"] for c in g["hosted_choices"]]
