@@ -390,12 +390,8 @@ def test_the_metrics_offered_are_those_the_options_are_scored_on(catalog, small)
 
 def test_the_readme_guide_example_runs():
     """The Python example of the README's "The guide's head-to-head" section, as written."""
-    import re
-    readme = (REPO / "README.md").read_text()
-    block = next(b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S) if "build_guide(" in b)
-    scope: dict = {}
-    exec(block, scope)                                      # noqa: S102  (the repository's own README)
-    g = scope["g"]
+    from conftest import run_readme_python
+    g = run_readme_python("build_guide(")["g"]
     assert [o["key"] for o in g["options"]] == ["closed", "self_hosted", "hosted"]
     # no ML team: 1 hire (0.5 base staff + 1 replica / 20, rounded up), 3 engineer-months / 1 x 52/12 + 12 weeks
     # of hiring = 25 weeks > 12: self-hosting is removed
