@@ -224,13 +224,16 @@ def _per_unit(assumptions: dict, closed) -> str:
     'pay per seat: USD 19 a seat a month (monthly billing)'
     >>> _per_unit({"closed.usd_per_image": {"value": 0.0317}}, Closed(image_quality="medium"))
     'pay per image: USD 0.0317 an image (1024x1024, medium quality)'
+    >>> _per_unit({"closed.usd_per_image": {"value": 0.065}}, Closed(image_size="any"))
+    'pay per image: USD 0.065 an image'
     """
     seat = (assumptions.get("closed.usd_per_seat_month") or {}).get("value")
     if seat is not None:
         return f"pay per seat: USD {seat:g} a seat a month ({closed.billing_term} billing)"
     image = (assumptions.get("closed.usd_per_image") or {}).get("value")
     if image is not None:
-        return f"pay per image: USD {image:g} an image ({closed.image_size}, {closed.image_quality} quality)"
+        what = ", ".join(x for x in (closed.image_size, f"{closed.image_quality} quality") if not x.startswith("any"))
+        return f"pay per image: USD {image:g} an image" + (f" ({what})" if what else "")
     return "pay per unit"
 
 
@@ -306,7 +309,7 @@ def _no_control_reason(catalog: Catalog, model_id: str | None) -> str:
     if _is_seat_product(catalog, model_id):
         return (f"{model_id} is a seat product (the vendor's app on models it picks, not one model); "
                 f"model_control.csv holds models, so see the plan page linked for its terms")
-    return f"no model_control row for {model_id}"
+    return f"no model_control row for {model_id}: its licence and data terms are not in the catalog yet"
 
 
 def _no_score_reason(catalog: Catalog, model_id: str | None, label: str) -> str:
@@ -325,8 +328,8 @@ def _facts(catalog: Catalog, opt: _Option, migration_usd: float, migration_em: f
     names = ("own replicas: ", "API overflow: ") if opt.key == "hybrid" else ("",)
     missing = [m for m, r in zip(opt.model_ids, rows) if r is None]
     if missing:
-        none = _cell(None, None, "n/a: " + "; ".join(_no_control_reason(catalog, m) for m in missing),
-                     *opt.cost_source)
+        plan = opt.cost_source if all(_is_seat_product(catalog, m) for m in missing) else (None, None)
+        none = _cell(None, None, "n/a: " + "; ".join(_no_control_reason(catalog, m) for m in missing), *plan)
         return {"transparency": none, "customization": none, "control": none}
     first = rows[0]
     weights = [bool(r["weights_available"]) for r in rows]

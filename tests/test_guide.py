@@ -406,3 +406,17 @@ def test_the_readme_guide_example_runs():
     assert g["notes"] == ["Llama 3.3 70B Instruct (Amazon Bedrock) scores 6.5 points below Claude Sonnet 5.5 on "
                           "support_tickets (71.5 vs 78)."]     # 78 - 71.5
     assert "bedrock/llama-3.3-70b-instruct" in [c["model_id"] for c in g["hosted_choices"]]
+
+
+def test_an_image_api_without_a_control_row_says_so_without_borrowing_a_source(catalog):
+    """stability/sd3.5-large has no model_control row: its fact cells say n/a and why, with no link
+    (a seat product's n/a links its plan page; another option's price page would be no source for it)."""
+    control = {r["model_id"] for r in _rows("model_control")}
+    assert "stability/sd3.5-large" not in control
+    g = _guide(catalog, {**IMAGES, "closed": {"image_model": "stability/sd3.5-large"}})
+    for row in ("transparency", "customization", "control"):
+        c = _cells(g, row)["closed"]
+        assert c["value"] is None and c["source_url"] is None and c["effective_date"] is None
+        assert c["text"] == ("n/a: no model_control row for stability/sd3.5-large: its licence and data terms are "
+                             "not in the catalog yet")
+    assert g["recommended"] in {o["key"] for o in g["options"]}
