@@ -198,3 +198,26 @@ def test_uploaded_scores_take_precedence_and_a_bad_file_is_explained_by_line_and
     page.select_option("#g-metric", "hle")
     _redrawn(page, "#guide-table tr[data-row='performance'] td:nth-child(3)", cell.inner_text())
     assert cell.inner_text() == before
+
+
+def test_an_image_workload_fills_the_table_with_its_reasons(page, live):
+    """Images per month: an image API against a self-hosted diffusion model.  Text benchmarks do not
+    apply (model_quality_join says so), so no metric is offered and the cells say why."""
+    page.goto(live.origin + "/")
+    _ready(page)
+    before = page.inner_text("#guide-recommendation")
+    page.select_option("#f-ui-mode", "images")
+    page.wait_for_function("t => document.body.dataset.state === 'ready' && "
+                           "document.getElementById('guide').dataset.state === 'ready' && "
+                           "document.getElementById('guide-recommendation').textContent !== t", arg=before,
+                           timeout=30_000)
+    assert page.locator("#guide-table tbody tr").count() == 6
+    image_api = page.input_value("#f-closed-image_model").split("|")[0]      # model|size|quality
+    cost = page.inner_text("#guide-table tr[data-row='cost_structure'] td:nth-child(2)")
+    assert cost.startswith("pay per image: USD ")
+    perf = page.inner_text("#guide-table tr[data-row='performance'] td:nth-child(2)")
+    assert perf.startswith(f"not scored on Humanity's Last Exam: {image_api}: image model: text benchmarks")
+    assert page.eval_on_selector_all("#g-metric option", "els => els.map(e => e.textContent)") == \
+        ["hle · no option scored"]
+    assert page.inner_text("#g-hosted") == "none for this open model"
+    assert page.inner_text("#guide-recommendation").startswith(("Choose: ", "A mix, the hybrid plan: "))
