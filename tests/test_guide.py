@@ -254,6 +254,11 @@ def test_api_returns_the_table(api):
     assert body["removed"] == [{"option": "closed", "question": "fine_tune",
                                 "reason": "GPT-6.1 Sol: no fine-tuning route in model_control.csv"}]
     assert body["recommended"] == "hosted" and "you need to fine-tune" in body["recommendation"]
+    # the picker's lists: hosted rows of the self-hosted weights (llama-3.1-70b), metrics scored
+    join = {r["model_id"]: r["quality_model_id"] for r in _rows("model_quality_join")}
+    assert body["hosted_choices"] and all(join[c["model_id"]] == "llama-3.1-70b" for c in body["hosted_choices"])
+    assert "gpqa_diamond" in {m["metric"] for m in body["metrics"]}
+    assert all(1 <= m["options_scored"] <= 3 for m in body["metrics"])
 
 
 def test_api_user_scores_take_precedence_and_errors_name_line_and_column(api):
