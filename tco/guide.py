@@ -52,11 +52,11 @@ from tco.catalog import Catalog
 from tco.defaults import fill_defaults
 from tco.engine import evaluate
 from tco.hybrid import hybrid_applies
-from tco.quality import (DEFAULT_METRIC, METRIC_LABELS, Score, cost_per_point, score_on, trail_sentence,
-                         user_records)
+from tco.quality import (DEFAULT_METRIC, METRIC_LABELS, Score, cost_per_point, quality_id, score_on, scores,
+                         trail_sentence, user_records)
 from tco.scenario import Scenario, ScenarioError
 
-__all__ = ["Questions", "Effort", "build_guide", "guide_rows", "setup_effort", "ROWS", "WEEKS_PER_MONTH"]
+__all__ = ["Questions", "Effort", "build_guide", "guide_rows", "hosted_choices", "setup_effort", "ROWS", "WEEKS_PER_MONTH"]
 
 #: The guide's rows, in its order: key -> label.
 ROWS = {"transparency": "Transparency", "customization": "Customization", "setup_effort": "Setup effort",
@@ -217,6 +217,27 @@ def _per_token(assumptions: dict) -> str:
            f"USD {v('closed.output_usd_per_mtok'):g} / 1M output"
 
 
+def _per_unit(assumptions: dict, closed) -> str:
+    """The closed option's price in words when it is not bought by the token: per seat or per image.
+
+    >>> from tco.scenario import ClosedOption as Closed
+    >>> _per_unit({"closed.usd_per_seat_month": {"value": 19.0}}, Closed(billing_term="monthly"))
+    'pay per seat: USD 19 a seat a month (monthly billing)'
+    >>> _per_unit({"closed.usd_per_image": {"value": 0.0317}}, Closed(image_quality="medium"))
+    'pay per image: USD 0.0317 an image (1024x1024, medium quality)'
+    >>> _per_unit({"closed.usd_per_image": {"value": 0.065}}, Closed(image_size="any"))
+    'pay per image: USD 0.065 an image'
+    """
+    seat = (assumptions.get("closed.usd_per_seat_month") or {}).get("value")
+    if seat is not None:
+        return f"pay per seat: USD {seat:g} a seat a month ({closed.billing_term} billing)"
+    image = (assumptions.get("closed.usd_per_image") or {}).get("value")
+    if image is not None:
+        what = ", ".join(x for x in (closed.image_size, f"{closed.image_quality} quality") if not x.startswith("any"))
+        return f"pay per image: USD {image:g} an image" + (f" ({what})" if what else "")
+    return "pay per unit"
+
+
 def _catalog_id(catalog: Catalog, name: str | None) -> str | None:
     """The catalog id a scenario's name stands for (aliases resolved); the name when none."""
     if name is None:
@@ -237,10 +258,11 @@ def _options(scenario: Scenario, catalog: Catalog, hosted_model: str | None) -> 
                             or scenario.closed.image_model)
     open_id = _catalog_id(catalog, scenario.open.model)
     closed_price = _source(a, "closed.", "closed.input_usd_per_mtok")
-    closed_text = _per_token(a) if R.closed.priced_tokens else "pay per unit (seat or image)"
+    closed_text = _per_token(a) if R.closed.priced_tokens else _per_unit(a, scenario.closed)
     rent = _source(a, "open.", "open.usd_per_gpu_hour")
-    open_text = (f"{R.open.hosting} GPUs: up to {s['peak_gpus']} GPUs ({s['billing_label']}) + staff "
-                 f"+ one-off setup")
+    gpus = s["peak_gpus"]
+    open_text = (f"{R.open.hosting} GPUs: up to {gpus} GPU{'' if gpus == 1 else 's'} ({s['billing_label']}) "
+                 f"+ staff + one-off setup")
     opts = [
         _Option("closed", s["closed_label"], [closed_id], s["closed_total_usd"],
                 s["closed_levelised_usd_per_unit"] if per_mtok else None, closed_text, closed_price),
@@ -279,13 +301,36 @@ def _routes(row: dict | None) -> list[str]:
     return [r for r in str(row["fine_tuning"]).split("+") if r != "none"]
 
 
+def _is_seat_product(catalog: Catalog, model_id: str | None) -> bool:
+    return any(r["product_id"] == model_id for r in catalog.records("seat_prices"))
+
+
+def _no_control_reason(catalog: Catalog, model_id: str | None) -> str:
+    """Why an option has no ``model_control`` facts, in words."""
+    if _is_seat_product(catalog, model_id):
+        return (f"{model_id} is a seat product (the vendor's app on models it picks, not one model); "
+                f"model_control.csv holds models, so see the plan page linked for its terms")
+    return f"no model_control row for {model_id}: its licence and data terms are not in the catalog yet"
+
+
+def _no_score_reason(catalog: Catalog, model_id: str | None, label: str) -> str:
+    """Why a model has no score on a metric: the join row's reason, or that a seat product has none."""
+    if model_id is None:
+        return "no model"
+    if _is_seat_product(catalog, model_id):
+        return f"{model_id}: a seat product, not one model; scores are published per model"
+    qid, why = quality_id(catalog, model_id)
+    return f"{model_id}: no {label} score published for {qid}" if qid else f"{model_id}: {why.removeprefix('no score: ')}"
+
+
 def _facts(catalog: Catalog, opt: _Option, migration_usd: float, migration_em: float) -> dict:
     """Transparency, customization and control cells of one option from ``model_control``."""
     rows = [_control(catalog, m) for m in opt.model_ids]
     names = ("own replicas: ", "API overflow: ") if opt.key == "hybrid" else ("",)
     missing = [m for m, r in zip(opt.model_ids, rows) if r is None]
     if missing:
-        none = _cell(None, None, f"no model_control row for {', '.join(map(str, missing))}")
+        plan = opt.cost_source if all(_is_seat_product(catalog, m) for m in missing) else (None, None)
+        none = _cell(None, None, "n/a: " + "; ".join(_no_control_reason(catalog, m) for m in missing), *plan)
         return {"transparency": none, "customization": none, "control": none}
     first = rows[0]
     weights = [bool(r["weights_available"]) for r in rows]
@@ -328,9 +373,10 @@ def _performance(catalog: Catalog, opt: _Option, metric: str, user_scores, month
     label = METRIC_LABELS.get(metric, metric)
     if worst is None:
         lacking = [m for m, g in zip(opt.model_ids, got) if g is None]
-        return _cell(None, None, f"no score on {label} for {', '.join(map(str, lacking))}"), None
+        return _cell(None, None, f"not scored on {label}: "
+                                 + "; ".join(_no_score_reason(catalog, m, label) for m in lacking)), None
     cpp = cost_per_point(opt.total_usd / months, opt.levelised_usd_per_mtok, worst)
-    where = "your eval" if worst.origin == "user" else f"{worst.quality_model_id}, {worst.effective_date}"
+    where = "your score" if worst.origin == "user" else f"{worst.quality_model_id}, {worst.effective_date}"
     text = f"{worst.score:g} on {label} ({where})"
     if opt.key == "hybrid":
         text += f"; the weaker of its parts ({', '.join(f'{g.score:g}' for g in got)})"
@@ -341,13 +387,30 @@ def _performance(catalog: Catalog, opt: _Option, metric: str, user_scores, month
     else:
         text += f"; {cpp['reason']}"
     cell = _cell(worst.score, worst.scale, text, worst.source_url, worst.effective_date)
-    cell.update(cpp)
+    cell.update(cpp, origin=worst.origin)
     return cell, worst
 
 
 def _ranking_usd(opt: _Option) -> float:
     """Cost compared for the recommendation: the engine's total plus the setup it does not price."""
     return opt.total_usd + opt.setup["hiring_usd"] + opt.setup["integration_usd"]
+
+
+def _metrics_scored(catalog: Catalog, opts: list[_Option], user_scores) -> list[dict]:
+    """The metrics on which at least one option shown has a score, with how many options have one:
+    ``[{"metric", "label", "options_scored", "origin"}]`` ("your score" when a user task), the most
+    scored first, then by label."""
+    count: dict[str, int] = {}
+    origin: dict[str, str] = {}
+    for o in opts:
+        per_model = [scores(catalog, m, user_scores) if m else {} for m in o.model_ids]
+        common = set.intersection(*(set(p) for p in per_model)) if per_model else set()
+        for metric in common:
+            count[metric] = count.get(metric, 0) + 1
+            if any(p[metric].origin == "user" for p in per_model):
+                origin[metric] = "your score"
+    return [{"metric": m, "label": METRIC_LABELS.get(m, m), "options_scored": n, "origin": origin.get(m, "published")}
+            for m, n in sorted(count.items(), key=lambda kv: (-kv[1], METRIC_LABELS.get(kv[0], kv[0])))]
 
 
 def _check_metrics(catalog: Catalog, q: Questions, user_scores) -> None:
@@ -375,7 +438,10 @@ def build_guide(scenario: Scenario, catalog: Catalog, questions: Questions | Non
 
     Returns ``{"rows": [{"key", "label", "cells": {option: cell}}], "options": [...],
     "removed": [{"option", "question", "reason"}], "adjusted": [...], "recommendation",
-    "recommended", "drivers", "notes", "metric", "horizon_months"}``.
+    "recommended", "drivers", "notes", "metric", "horizon_months", "questions", "effort",
+    "hosted_choices", "metrics"}``: ``hosted_choices`` the hosted deployments of the self-hosted
+    option's weights (:func:`hosted_choices`), ``metrics`` the metrics with a score for at least one
+    option shown (the user's tasks included).
 
     Long because it is the table's recipe read top to bottom: price, six rows, then every rule.
     """
@@ -423,16 +489,39 @@ def build_guide(scenario: Scenario, catalog: Catalog, questions: Questions | Non
         "removed": removed, "adjusted": adjusted, "recommendation": rec, "recommended": winner,
         "drivers": drivers, "notes": notes, "metric": q.metric, "horizon_months": H,
         "questions": asdict(q), "effort": asdict(eff),
+        "hosted_choices": hosted_choices(catalog, opts[1].model_ids[0]),
+        "metrics": _metrics_scored(catalog, opts, user_scores),
     }
+
+
+def hosted_choices(catalog: Catalog, model_id: str | None) -> list[dict]:
+    """Hosted deployments (``api_prices`` rows with ``open_weights``) that serve the same weights
+    as ``model_id``: the rows whose ``model_quality_join`` quality id is the model's.
+
+    Returns ``[{"model_id", "label", "provider", "region", "usd_per_mtok_input",
+    "usd_per_mtok_output", "basis", "effective_date", "source_url"}]`` sorted by provider and id;
+    empty when the model has no quality id (its scores, hence its weights, are not mapped).
+    """
+    if model_id is None:
+        return []
+    qid, _ = quality_id(catalog, model_id)
+    if qid is None:
+        return []
+    join = {r["model_id"]: r for r in catalog.records("model_quality_join") if r["quality_model_id"] == qid}
+    rows = [r for r in catalog.records("api_prices") if r["model_id"] in join and r["open_weights"]]
+    return [{"model_id": r["model_id"], "label": r["display_name"], "provider": r["provider"],
+             "region": r["region"] or "global", "usd_per_mtok_input": r["usd_per_mtok_input"],
+             "usd_per_mtok_output": r["usd_per_mtok_output"], "basis": join[r["model_id"]]["basis"],
+             "effective_date": r["effective_date"], "source_url": r["source_url"]}
+            for r in sorted(rows, key=lambda r: (r["provider"], r["model_id"]))]
 
 
 def _in_region(catalog: Catalog, model_id: str, region: str) -> list[str]:
     """API deployments in ``region`` that serve the same weights as ``model_id`` (same quality id)."""
-    join = catalog.records("model_quality_join")
-    qid = next((r["quality_model_id"] for r in join if r["model_id"] == model_id), None)
-    if not qid:
+    qid, _ = quality_id(catalog, model_id)
+    if qid is None:
         return []
-    same = {r["model_id"] for r in join if r["quality_model_id"] == qid}
+    same = {r["model_id"] for r in catalog.records("model_quality_join") if r["quality_model_id"] == qid}
     return sorted({r["model_id"] for r in catalog.records("api_prices")
                    if r["model_id"] in same and r["region"] == region})
 
@@ -459,9 +548,13 @@ def _apply_rules(q: Questions, catalog: Catalog, opts: list[_Option], cells: dic
         if q.data_region and o.key in api:
             try:
                 region = catalog.api_price(api_id).get("region") or "global"
-            except KeyError:
-                region = "unknown"
-            if region != q.data_region:
+            except KeyError:                   # a seat product or an image API: no region in its table
+                region = None
+            if region is None:
+                drop(o, "data_region", f"{o.label}: the catalog states no processing region for it (only "
+                                       f"api_prices rows carry one), so it is not shown to stay in "
+                                       f"'{q.data_region}'")
+            elif region != q.data_region:
                 alt = _in_region(catalog, api_id, q.data_region)
                 hint = f"; in-region deployment of the same weights: {', '.join(alt)}" if alt else ""
                 drop(o, "data_region", f"{o.label}: processed in region '{region}', not '{q.data_region}' "

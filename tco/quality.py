@@ -4,7 +4,8 @@ Scores come from ``model_quality`` (leaderboard runs, each with ``source_url`` a
 ``effective_date``); ``model_quality_join`` says which quality id a catalog model (closed,
 open, or a hosted deployment of open weights) takes its scores from.  A user's own eval scores
 (a CSV ``model, task, score``, :func:`read_user_scores`) take precedence over a published score of
-the same metric name, and add their own tasks.
+the same metric name, and add their own tasks; a row applies to its model and to every deployment of
+the same weights (same quality id), a row for the exact deployment winning.
 
 Cost per point
 --------------
@@ -107,7 +108,9 @@ def quality_id(catalog: Catalog, model_id: str) -> tuple[str | None, str]:
 
 def scores(catalog: Catalog, model_id: str, user_scores=None) -> dict[str, Score]:
     """Every score that applies to ``model_id``, by metric: the published ones in force at the
-    catalog's date, replaced (same metric) or extended by the user's rows for that model.
+    catalog's date, replaced (same metric) or extended by the user's rows for that model, or for a
+    model of the same weights (same quality id: a hosted deployment and the self-hosted model share
+    an eval; a row for the exact model wins).
 
     ``user_scores``: a frame or records of ``model, task, score`` (:func:`read_user_scores`).
     """
@@ -119,10 +122,17 @@ def scores(catalog: Catalog, model_id: str, user_scores=None) -> dict[str, Score
             if r["model_id"] == qid:
                 out[r["metric"]] = Score(r["metric"], float(r["score"]), r["scale"], bool(r["higher_is_better"]),
                                          r["source_url"], r["effective_date"], r["notes"] or "", "published", qid)
+    join = {r["model_id"]: r["quality_model_id"] for r in catalog.records("model_quality_join")} if qid else {}
+    exact: dict[str, Score] = {}
     for r in user_records(user_scores):
-        if _canonical(catalog, r["model"]) == mid:
-            out[r["task"]] = Score(r["task"], float(r["score"]), "your eval (higher is better)", True, None, None,
-                                   f"your eval score, line {r.get('line', '?')} of the scores file", "user", None)
+        rid = _canonical(catalog, r["model"])
+        if rid != mid and not (qid and join.get(rid) == qid):
+            continue
+        same = "" if rid == mid else f" for {r['model']} (the same weights)"
+        score = Score(r["task"], float(r["score"]), "your eval (higher is better)", True, None, None,
+                      f"your eval score{same}, line {r.get('line', '?')} of the scores file", "user", None)
+        (exact if rid == mid else out)[r["task"]] = score
+    out.update(exact)
     return out
 
 

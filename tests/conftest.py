@@ -123,3 +123,13 @@ def lifecycle_log():
     by_month = {"2026-11": 3.0, "2026-12": 6.0 + 3.0 + 0.75, "2027-01": 3.25 + 1.5}
     unpriced = [{"model": "gpt-4o", "rows": 2, "reason": "model shut down on 2027-01-14", "closest": ""}]
     return log, 17.5, by_month, unpriced
+
+
+def run_readme_python(needle: str) -> dict:
+    """Run the README's first ```python block containing ``needle``, as written; its names."""
+    import re
+    block = next(b for b in re.findall(r"```python\n(.*?)```", (REPO / "README.md").read_text(), flags=re.S)
+                 if needle in b)
+    scope: dict = {}
+    exec(block, scope)                                      # noqa: S102  (the repository's own README)
+    return scope

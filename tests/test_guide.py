@@ -255,6 +255,11 @@ def test_api_returns_the_table(api):
     assert body["removed"] == [{"option": "closed", "question": "fine_tune",
                                 "reason": "GPT-6.1 Sol: no fine-tuning route in model_control.csv"}]
     assert body["recommended"] == "hosted" and "you need to fine-tune" in body["recommendation"]
+    # the picker's lists: hosted rows of the self-hosted weights (llama-3.1-70b), metrics scored
+    join = {r["model_id"]: r["quality_model_id"] for r in _rows("model_quality_join")}
+    assert body["hosted_choices"] and all(join[c["model_id"]] == "llama-3.1-70b" for c in body["hosted_choices"])
+    assert "gpqa_diamond" in {m["metric"] for m in body["metrics"]}
+    assert all(1 <= m["options_scored"] <= 3 for m in body["metrics"])
 
 
 def test_api_user_scores_take_precedence_and_errors_name_line_and_column(api):
@@ -298,3 +303,126 @@ def test_the_report_carries_the_guides_table(catalog):
     assert _html.escape(licence) in page
     assert _html.escape(guide["recommendation"]) in page
     assert "head-to-head" not in html_report(result)          # without a guide, no section
+
+
+# ---- workloads not bought by the token: a seat product and an image API --------------------------------------
+#: 200 GitHub Copilot Business seats at USD 19 a seat a month (monthly billing, seat_prices.csv).
+SEATS = {"horizon_months": 36, "workload": {"seats": 200, "tokens_per_seat_month": 2e6},
+         "closed": {"seat_product": "github-copilot-business", "billing_term": "monthly"},
+         "open": {"model": "qwen3-30b-a3b", "gpu": "h100-sxm", "precision": "fp8"}}
+#: 200,000 GPT Image 2 images a month at 1024x1024, medium quality (USD 0.0317 an image, image_prices.csv).
+IMAGES = {"horizon_months": 36, "workload": {"images_per_month": 2e5},
+          "closed": {"image_model": "gpt-image-2", "image_quality": "medium"},
+          "open": {"model": "sdxl", "gpu": "l40s", "provider": "coreweave"}}
+
+
+def test_a_seat_product_fills_the_table_with_na_cells_and_its_reasons(catalog):
+    g = _guide(catalog, SEATS)
+    plan = next(r for r in _rows("seat_prices") if r["product_id"] == "github-copilot-business"
+                and r["billing_term"] == "monthly" and not r["effective_until"])
+    cost = _cells(g, "cost_structure")["closed"]
+    assert cost["value"] == pytest.approx(136_800.0)           # 200 seats x USD 19 x 36 months
+    assert "pay per seat: USD 19 a seat a month (monthly billing)" in cost["text"]
+    assert cost["source_url"] == plan["source_url"]
+    for row in ("transparency", "customization", "control"):   # a product, not a model: no model_control row
+        c = _cells(g, row)["closed"]
+        assert c["value"] is None and c["text"].startswith("n/a: github-copilot-business is a seat product")
+        assert c["source_url"] == plan["source_url"]
+    perf = _cells(g, "performance")
+    assert perf["closed"]["value"] is None and "a seat product, not one model" in perf["closed"]["text"]
+    assert perf["self_hosted"]["value"] is not None            # the open model keeps its published score
+    assert all(r["cells"][k]["text"] for r in g["rows"] for k in ("closed", "self_hosted"))
+    # 136,800 + 1 integration engineer-month (200,000 / 12 = 16,667) = 153,467: far below one rented H100
+    assert g["recommended"] == "closed" and "USD 153,467" in g["recommendation"]
+    for q in (Questions(on_premises=True), Questions(fine_tune=True), Questions(data_region="eu")):
+        assert _guide(catalog, SEATS, questions=q)["recommended"] == "self_hosted", q
+    region = _guide(catalog, SEATS, questions=Questions(data_region="eu"))["removed"][0]["reason"]
+    assert "the catalog states no processing region" in region
+
+
+def test_an_image_api_against_a_self_hosted_diffusion_model(catalog):
+    g = _guide(catalog, IMAGES)
+    cost = _cells(g, "cost_structure")["closed"]
+    assert cost["value"] == pytest.approx(228_240.0)            # 200,000 x USD 0.0317 x 36 months
+    assert "pay per image: USD 0.0317 an image (1024x1024, medium quality)" in cost["text"]
+    control = {r["model_id"]: r for r in _rows("model_control")}
+    assert control["sdxl"]["licence"] in _cells(g, "transparency")["self_hosted"]["text"]
+    for k in ("closed", "self_hosted"):                         # text benchmarks do not apply to image models
+        p = _cells(g, "performance")[k]
+        assert p["value"] is None and "image model: text benchmarks do not apply" in p["text"]
+    assert g["metrics"] == [] and g["hosted_choices"] == []
+    assert g["recommended"] == "closed"
+    # a quality floor on a text metric leaves no option, and says so
+    none = _guide(catalog, IMAGES, questions=Questions(quality_floor_metric="hle", quality_floor_score=5))
+    assert none["recommended"] is None and none["recommendation"].startswith("No option meets every answer")
+    # the user's own image eval scores both, and then prices a point
+    user = read_user_scores("model,task,score\ngpt-image-2,brand_images,80\nsdxl,brand_images,64\n", catalog)
+    mine = _guide(catalog, IMAGES, questions=Questions(metric="brand_images"), user_scores=user)
+    p = _cells(mine, "performance")
+    assert (p["closed"]["value"], p["self_hosted"]["value"]) == (80.0, 64.0)
+    assert p["closed"]["origin"] == "user" and "(your score)" in p["closed"]["text"]
+    assert p["closed"]["usd_per_month_per_point"] == pytest.approx(228_240.0 / 36 / 80)   # 6,340 / 80 = 79.25
+    assert mine["metrics"] == [{"metric": "brand_images", "label": "brand_images", "options_scored": 2,
+                                "origin": "your score"}]
+
+
+def test_hosted_choices_are_the_hosted_rows_of_the_same_weights(catalog):
+    join = {r["model_id"]: r["quality_model_id"] for r in _rows("model_quality_join")}
+    today = str(catalog.as_of)                  # rows in force: started, and not ended (or ending later)
+    want = sorted({(r["provider"], r["model_id"]) for r in _rows("api_prices")
+                   if r["open_weights"] == "true" and join.get(r["model_id"]) == "llama-3.3-70b"
+                   and r["effective_date"] <= today and (not r["effective_until"] or r["effective_until"] > today)})
+    from tco.guide import hosted_choices
+    got = hosted_choices(catalog, "llama-3.3-70b")
+    assert [(c["provider"], c["model_id"]) for c in got] == want
+    assert ("bedrock", "bedrock/llama-3.3-70b-instruct") in want and len(want) >= 3
+    bedrock = next(c for c in got if c["model_id"] == "bedrock/llama-3.3-70b-instruct")
+    assert bedrock["region"] == "us" and bedrock["source_url"] == "https://aws.amazon.com/bedrock/pricing/"
+    assert hosted_choices(catalog, "gpt-6.1-sol") == []                  # closed weights: none
+    assert hosted_choices(catalog, "sdxl") == []                         # no quality id: none
+
+
+def test_the_metrics_offered_are_those_the_options_are_scored_on(catalog, small):
+    quality = {(r["model_id"], r["metric"]) for r in _rows("model_quality")}
+    join = {r["model_id"]: r["quality_model_id"] for r in _rows("model_quality_join")}
+    qids = [join[o["model_ids"][0]] for o in small["options"]]
+    for m in small["metrics"]:
+        assert m["options_scored"] == sum((q, m["metric"]) in quality for q in qids) >= 1, m
+    offered = {m["metric"] for m in small["metrics"]}
+    assert offered == {metric for q, metric in quality if q in qids}
+    counts = [m["options_scored"] for m in small["metrics"]]
+    assert counts == sorted(counts, reverse=True)
+
+
+def test_the_readme_guide_example_runs():
+    """The Python example of the README's "The guide's head-to-head" section, as written."""
+    from conftest import run_readme_python
+    g = run_readme_python("build_guide(")["g"]
+    assert [o["key"] for o in g["options"]] == ["closed", "self_hosted", "hosted"]
+    # no ML team: 1 hire (0.5 base staff + 1 replica / 20, rounded up), 3 engineer-months / 1 x 52/12 + 12 weeks
+    # of hiring = 25 weeks > 12: self-hosting is removed
+    assert [(r["option"], r["question"]) for r in g["removed"]] == [("self_hosted", "live_in_weeks")]
+    assert "25.0 weeks to production, more than 12" in g["removed"][0]["reason"]
+    # Bedrock: 3e9 tokens x USD 0.72 / 1M = 2,160 a month, 77,760 over 36 months, + 1 integration
+    # engineer-month (200,000 / 12 = 16,667) = 94,427: the cheapest left
+    assert g["recommended"] == "hosted" and "(USD 94,427," in g["recommendation"]
+    perf = _cells(g, "performance")["hosted"]           # your eval of the weights scores the hosted deployment
+    assert perf["value"] == 71.5 and perf["origin"] == "user"
+    assert perf["usd_per_month_per_point"] == pytest.approx(2160 / 71.5)
+    assert g["notes"] == ["Llama 3.3 70B Instruct (Amazon Bedrock) scores 6.5 points below Claude Sonnet 5.5 on "
+                          "support_tickets (71.5 vs 78)."]     # 78 - 71.5
+    assert "bedrock/llama-3.3-70b-instruct" in [c["model_id"] for c in g["hosted_choices"]]
+
+
+def test_an_image_api_without_a_control_row_says_so_without_borrowing_a_source(catalog):
+    """stability/sd3.5-large has no model_control row: its fact cells say n/a and why, with no link
+    (a seat product's n/a links its plan page; another option's price page would be no source for it)."""
+    control = {r["model_id"] for r in _rows("model_control")}
+    assert "stability/sd3.5-large" not in control
+    g = _guide(catalog, {**IMAGES, "closed": {"image_model": "stability/sd3.5-large"}})
+    for row in ("transparency", "customization", "control"):
+        c = _cells(g, row)["closed"]
+        assert c["value"] is None and c["source_url"] is None and c["effective_date"] is None
+        assert c["text"] == ("n/a: no model_control row for stability/sd3.5-large: its licence and data terms are "
+                             "not in the catalog yet")
+    assert g["recommended"] in {o["key"] for o in g["options"]}

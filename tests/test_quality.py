@@ -92,11 +92,14 @@ def test_a_hosted_deployment_gets_the_scores_of_its_weights(catalog):
 
 def test_user_scores_take_precedence_and_add_tasks(catalog):
     user = read_user_scores("model,task,score\nbedrock/llama-3.3-70b-instruct,gpqa_diamond,61\n"
-                            "llama-3.3-70b,tickets,80.5\n", catalog)
+                            "llama-3.3-70b,tickets,80.5\nllama-3.3-70b,gpqa_diamond,55\n", catalog)
     s = scores(catalog, "bedrock/llama-3.3-70b-instruct", user)
-    assert s["gpqa_diamond"].score == 61.0 and s["gpqa_diamond"].origin == "user"
-    assert "tickets" not in s                 # the user's row names another catalog id
-    assert scores(catalog, "llama-3.3-70b", user)["tickets"].score == 80.5
+    assert s["gpqa_diamond"].score == 61.0 and s["gpqa_diamond"].origin == "user"   # its own row wins
+    # the self-hosted model's eval applies to a hosted deployment of the same weights (same quality id)
+    assert s["tickets"].score == 80.5 and "for llama-3.3-70b (the same weights)" in s["tickets"].notes
+    own = scores(catalog, "llama-3.3-70b", user)
+    assert own["tickets"].score == 80.5 and own["gpqa_diamond"].score == 55.0
+    assert "tickets" not in scores(catalog, "llama-3.1-70b", user)                   # other weights
     published = next(r for r in _csv("model_quality") if r["model_id"] == "llama-3.3-70b" and r["metric"] == "hle")
     assert s["hle"].score == float(published["score"])   # untouched metrics stay published
 

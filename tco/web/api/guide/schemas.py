@@ -97,6 +97,8 @@ class GuideCellSchema(ma.Schema):
     usd_per_month_per_point = _opt("Performance: mean monthly cost / score [USD/month/point].")
     usd_per_mtok_per_point = _opt("Performance: levelised cost / score [USD/1M tokens/point].")
     reason = fields.String(allow_none=True, metadata={"description": "Why the cost per point is not defined."})
+    origin = fields.String(metadata={"description": "Performance: `published` (a `model_quality` row) or `user` "
+                                                    "(your score, from `user_scores_csv`)."})
 
 
 class GuideRowSchema(ma.Schema):
@@ -130,6 +132,27 @@ class GuideDriverSchema(ma.Schema):
     effect = fields.String(required=True)
 
 
+class HostedChoiceSchema(ma.Schema):
+    model_id = fields.String(required=True, metadata={"description": "`api_prices` id, for `hosted_model`."})
+    label = fields.String(required=True)
+    provider = fields.String(required=True)
+    region = fields.String(required=True, metadata={"description": "`api_prices.region` (global when blank)."})
+    usd_per_mtok_input = fields.Float(required=True, metadata={"description": "[USD/1M input tokens]"})
+    usd_per_mtok_output = fields.Float(required=True, metadata={"description": "[USD/1M output tokens]"})
+    basis = fields.String(required=True, allow_none=True, metadata={
+        "description": "Why it serves the same weights (`model_quality_join.basis`)."})
+    effective_date = fields.String(required=True)
+    source_url = fields.String(required=True)
+
+
+class MetricChoiceSchema(ma.Schema):
+    metric = fields.String(required=True, metadata={"description": "For `questions.metric`."})
+    label = fields.String(required=True)
+    options_scored = fields.Integer(required=True, metadata={"description": "Options shown with a score on it."})
+    origin = fields.String(required=True, metadata={"description": "published, or your score (from "
+                                                                   "`user_scores_csv`)."})
+
+
 class GuideResponseSchema(ma.Schema):
     rows = fields.List(fields.Nested(GuideRowSchema), required=True)
     options = fields.List(fields.Nested(GuideOptionSchema), required=True)
@@ -144,3 +167,7 @@ class GuideResponseSchema(ma.Schema):
     horizon_months = fields.Integer(required=True)
     questions = fields.Nested(QuestionsSchema, required=True)
     effort = fields.Nested(EffortSchema, required=True)
+    hosted_choices = fields.List(fields.Nested(HostedChoiceSchema), required=True, metadata={
+        "description": "Hosted deployments of the self-hosted option's open weights, for `hosted_model`."})
+    metrics = fields.List(fields.Nested(MetricChoiceSchema), required=True, metadata={
+        "description": "Metrics with a score for at least one option shown, the most scored first."})
