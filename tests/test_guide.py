@@ -332,8 +332,9 @@ def test_a_seat_product_fills_the_table_with_na_cells_and_its_reasons(catalog):
     assert perf["closed"]["value"] is None and "a seat product, not one model" in perf["closed"]["text"]
     assert perf["self_hosted"]["value"] is not None            # the open model keeps its published score
     assert all(r["cells"][k]["text"] for r in g["rows"] for k in ("closed", "self_hosted"))
-    # 136,800 + 1 integration engineer-month (200,000 / 12 = 16,667) = 153,467: far below one rented H100
-    assert g["recommended"] == "closed" and "USD 153,467" in g["recommendation"]
+    # 136,800 + 1 integration engineer-month at the defaults table's loaded cost (133,080 / 0.702 =
+    # 189,572.65 a year, / 12 = 15,797.72) = 152,597.72: far below one rented H100
+    assert g["recommended"] == "closed" and "USD 152,598" in g["recommendation"]
     for q in (Questions(on_premises=True), Questions(fine_tune=True), Questions(data_region="eu")):
         assert _guide(catalog, SEATS, questions=q)["recommended"] == "self_hosted", q
     region = _guide(catalog, SEATS, questions=Questions(data_region="eu"))["removed"][0]["reason"]
@@ -404,8 +405,9 @@ def test_the_readme_guide_example_runs():
     assert [(r["option"], r["question"]) for r in g["removed"]] == [("self_hosted", "live_in_weeks")]
     assert "25.0 weeks to production, more than 12" in g["removed"][0]["reason"]
     # Bedrock: 3e9 tokens x USD 0.72 / 1M = 2,160 a month, 77,760 over 36 months, + 1 integration
-    # engineer-month (200,000 / 12 = 16,667) = 94,427: the cheapest left
-    assert g["recommended"] == "hosted" and "(USD 94,427," in g["recommendation"]
+    # engineer-month at the defaults table's loaded cost (133,080 / 0.702 / 12 = 15,797.72) = 93,557.72:
+    # the cheapest left
+    assert g["recommended"] == "hosted" and "(USD 93,558," in g["recommendation"]
     perf = _cells(g, "performance")["hosted"]           # your eval of the weights scores the hosted deployment
     assert perf["value"] == 71.5 and perf["origin"] == "user"
     assert perf["usd_per_month_per_point"] == pytest.approx(2160 / 71.5)
