@@ -144,8 +144,11 @@ def setup_effort(kind: str, scenario: Scenario, effort: Effort, ml_team_size: in
     Returns ``{"engineer_months", "calendar_weeks", "usd", "parts", "engineers", "hires",
     "hiring_usd"}`` with ``parts`` a dict name -> engineer-months (module docstring for the rules).
 
-    >>> s = Scenario()   # 3 setup engineer-months, USD 200,000 a year
-    >>> e = setup_effort("self_hosted", s, Effort(), None)
+    ``scenario`` has its staff fields filled (:func:`with_defaults`).
+
+    >>> from tco.scenario import OpenOption
+    >>> s = Scenario(open=OpenOption(setup_engineer_months=3, fte_usd_per_year=200_000, staff_fte_base=0.5))
+    >>> e = setup_effort("self_hosted", s, Effort(), None)      # 3 x 200,000 / 12 = 50,000 USD
     >>> round(e["usd"]), round(e["calendar_weeks"], 2), e["engineers"]
     (50000, 13.0, 1)
     >>> e = setup_effort("self_hosted", s, Effort(), 0, peak_replicas=10)   # 0.5 + 10/20 = 1 hire
