@@ -141,14 +141,14 @@ def charts_answer(catalog, scenario, hybrid: bool, uncertainty: bool, samples: i
     from tco.report import hybrid_verdict, verdict
     cur = currency(catalog, scenario.currency)
     result = evaluate(scenario, catalog, hybrid=hybrid)
-    figs = charts.all_figures(result)
+    figs = charts.all_figures(result, cur)
     extra = {}
     if uncertainty:
         from tco.sensitivity import monte_carlo, tornado
         rows = tornado(result.resolved)
         mc = monte_carlo(result.resolved, samples, seed)
-        figs["tornado"] = charts.tornado(rows)
-        figs["fan"] = charts.fan(mc.cumulative_bands, result)
+        figs["tornado"] = charts.tornado(rows, cur=cur)
+        figs["fan"] = charts.fan(mc.cumulative_bands, result, cur)
         extra["montecarlo"] = mc.summary()
     figures = {name: fig.to_plotly_json() for name, fig in figs.items()}
     body = {"summary": _summary(result), "verdict": verdict(result, cur), "assumptions": result.assumptions,
