@@ -8,15 +8,17 @@ import { renderNumbers } from "./kpis.js";
 import { setPageState, setStale, timings, writeUrl } from "./state.js";
 import { followScenario, holdUncertainty } from "./uncertainty.js";
 
-const DEBOUNCE_MS = 250;
+/** How long typing must pause before the page asks [ms]; a committed edit (a change event: a picked
+ *  option, a field left) asks at once. */
+export const DEBOUNCE_MS = 250;
 let timer = null;
 let seq = 0;
 
-/** Update once the typing has paused (DEBOUNCE_MS). */
-export function scheduleUpdate() {
+/** Update once the typing has paused (`delay` ms, DEBOUNCE_MS unless told). */
+export function scheduleUpdate(delay = DEBOUNCE_MS) {
   clearTimeout(timer);
   setPageState("pending");
-  timer = setTimeout(update, DEBOUNCE_MS);
+  timer = setTimeout(update, delay);
 }
 
 /** Drop a scheduled update (one is about to start anyway). */
@@ -75,5 +77,5 @@ export async function update() {
   timings.render = performance.now() - t1;
   writeUrl();
   setPageState("ready");
-  followScenario(scenario);
+  followScenario(withCurrency(scenario));      // the uncertainty panel's amounts in the page's currency too
 }
