@@ -55,12 +55,16 @@ function fillModels() {
   }
 }
 
-/** Provider and term pairs renting the chosen GPU, cheapest first. */
+/** Provider and term pairs renting the chosen GPU, cheapest first, priced in the page's currency (the
+ *  pair picked stays picked when the list is written again). */
 function fillRates() {
   const gpu = $("f-cmp-gpu").value;
+  const sel = $("f-cmp-rate");
+  const keep = sel.value;
   const rows = pageOptions().rates.filter((r) => r.gpu === gpu).sort((a, b) => a.usd - b.usd);
-  fill($("f-cmp-rate"), rows.map((r) => [`${r.provider}|${r.term}`,
+  fill(sel, rows.map((r) => [`${r.provider}|${r.term}`,
     `${r.name}, ${r.term.replace("_", " ")}: ${fmtUsd(r.usd)}/GPU-hour`]));
+  if (rows.some((r) => `${r.provider}|${r.term}` === keep)) sel.value = keep;
 }
 
 /** The rental terms the catalog has for a GPU at a provider, in the catalog's order. */
