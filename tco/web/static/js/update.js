@@ -17,6 +17,7 @@ let seq = 0;
 /** Update once the typing has paused (`delay` ms, DEBOUNCE_MS unless told). */
 export function scheduleUpdate(delay = DEBOUNCE_MS) {
   clearTimeout(timer);
+  seq++;                                     // an answer still on its way is out of date: the page waits for this one
   setPageState("pending");
   timer = setTimeout(update, delay);
 }
