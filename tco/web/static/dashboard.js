@@ -20,7 +20,7 @@ import { renderNotes } from "./js/notes.js";
 import { refreshSaved, save } from "./js/saved.js";
 import { readUrl } from "./js/state.js";
 import { watchUncertainty } from "./js/uncertainty.js";
-import { scheduleUpdate, update } from "./js/update.js";
+import { flushUpdate, scheduleUpdate, update } from "./js/update.js";
 import { uploadUsage } from "./js/usage.js";
 
 // Inputs that are no part of the scenario: the closed-model search and the usage file.
@@ -50,7 +50,7 @@ function init() {
       if (e.target.files.length) uploadUsage(e.target.files[0]);
       return;
     }
-    if (e.target.id !== "f-ui-closed-search") scheduleUpdate(0);        // an edit committed: no need to wait
+    if (e.target.id !== "f-ui-closed-search") flushUpdate(e);           // an edit committed: no need to wait
   });
   // picking the same file again reads it again
   $("f-ui-usage").addEventListener("click", (e) => { e.target.value = ""; });

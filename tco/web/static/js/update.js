@@ -9,7 +9,7 @@ import { setPageState, setStale, timings, writeUrl } from "./state.js";
 import { followScenario, holdUncertainty } from "./uncertainty.js";
 
 /** How long typing must pause before the page asks [ms]; a committed edit (a change event: a picked
- *  option, a field left) asks at once. */
+ *  option, a field left) asks at once (flushUpdate). */
 export const DEBOUNCE_MS = 250;
 let timer = null;
 let seq = 0;
@@ -22,9 +22,18 @@ export function scheduleUpdate(delay = DEBOUNCE_MS) {
   timer = setTimeout(update, delay);
 }
 
+/** An edit committed (a change event): the update it scheduled starts now instead of after the pause.
+ *  Nothing when none is waiting: leaving a field whose typing was already answered asks nothing again;
+ *  an element that changed without an input event (a script's) is updated at once. */
+export function flushUpdate(event) {
+  if (timer !== null) { update(); return; }
+  if (event && event.isTrusted === false && event.type === "change") scheduleUpdate(0);
+}
+
 /** Drop a scheduled update (one is about to start anyway). */
 export function cancelUpdate() {
   clearTimeout(timer);
+  timer = null;
   setPageState("pending");
 }
 
@@ -39,6 +48,7 @@ function invalid(list, state = "invalid") {
 /** Read the form, ask the API, draw its answer. */
 export async function update() {
   clearTimeout(timer);
+  timer = null;
   refreshVisibility();
   const { scenario, errors } = readForm();
   const local = Object.entries(errors).map(([path, message]) => ({ path, message }));
