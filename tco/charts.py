@@ -20,15 +20,17 @@ month       month index ``m = 0..H-1``; cumulative costs are drawn at the months
 """
 from __future__ import annotations
 
+import functools
+import json
 import math
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from tco.breakeven import breakeven_curve, months_text, steady_costs
 from tco.components import CLOSED_COMPONENTS, OPEN_COMPONENTS
+from tco.currency import USD, Currency
 from tco.result import Result
 
 __all__ = ["CLOSED_COLOR", "OPEN_COLOR", "HYBRID_COLOR", "TEMPLATE", "cost_vs_volume", "cumulative_cost",
@@ -53,7 +55,16 @@ TEMPLATE = "plotly_white"
 
 OPTIONS = ("closed", "self_hosted")
 _COLORS = {"closed": CLOSED_COLOR, "self_hosted": OPEN_COLOR}
-_USD = "$%{y:,.0f}"
+
+
+def _prefix(cur: Currency) -> str:
+    """The currency's symbol before an amount: "$", "€", "CHF\u00a0" (a letter symbol takes a space)."""
+    return cur.symbol + ("\u00a0" if cur.symbol[-1:].isalpha() else "")
+
+
+def _hover(cur: Currency, fmt: str = ",.0f", field: str = "y") -> str:
+    """A hover template's amount in ``cur``: ``$%{y:,.0f}``, ``€%{y:,.0f}``."""
+    return f"{_prefix(cur)}%{{{field}:{fmt}}}"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -102,14 +113,20 @@ def _volumes(result: Result) -> np.ndarray:
     return np.asarray(base * vol.growth, dtype=float)
 
 
-def _totals(result: Result) -> pd.DataFrame:
-    """``result.totals_by_month()`` over every month, with an option that has no cost as zeros."""
+def _totals(result: Result, k: float = 1.0) -> pd.DataFrame:
+    """Each option's cost of every month and its running sum [USD, times ``k``]: columns closed,
+    self_hosted, closed_cumulative, self_hosted_cumulative; an option that has no cost is zeros."""
     H = int(result.summary["horizon_months"])
-    wide = result.totals_by_month().reindex(range(H))
+    cols = result.columns
+    month = np.asarray(cols["month"], dtype=np.int64)
+    option = np.asarray(cols["option"])
+    usd = np.asarray(cols["usd"], dtype=float) * k
+    out = {}
     for c in OPTIONS:
-        wide[c] = wide[c].fillna(0.0)
-        wide[f"{c}_cumulative"] = wide[c].cumsum()
-    return wide
+        mask = option == c
+        out[c] = np.bincount(month[mask], weights=usd[mask], minlength=H)[:H]
+        out[f"{c}_cumulative"] = np.cumsum(out[c])
+    return pd.DataFrame(out, index=pd.RangeIndex(H, name="month"))
 
 
 def _si(v: float) -> str:
@@ -121,19 +138,136 @@ def _si(v: float) -> str:
     return f"{v:.3g}"
 
 
-def _figure() -> go.Figure:
-    """An empty figure in the shared template.
 
-    Given at construction, the template replaces plotly's default one instead of being
-    applied on top of it (each costs tens of milliseconds of validation); given as the registered
-    template object rather than its name, it is looked up once (about half the time again).
+#: Keys whose values are free data, not plotly properties: their own keys keep their underscores.
+_FREE_KEYS = frozenset({"meta", "customdata"})
+
+
+def _expand(props: dict) -> dict:
+    """Plotly's "magic underscores" spelled out: ``{"title_text": "a"}`` -> ``{"title": {"text": "a"}}``,
+    merged with a sibling ``title`` dict; nested dicts too (not inside ``meta``).
+
+    >>> _expand({"line": {"width": 2}, "line_shape": "hv", "meta": {"a_b": 1}})
+    {'line': {'width': 2, 'shape': 'hv'}, 'meta': {'a_b': 1}}
     """
+    out: dict = {}
+    for key, value in props.items():
+        if isinstance(value, dict) and key not in _FREE_KEYS:
+            value = _expand(value)
+        path = key.split("_")
+        node = out
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        last = path[-1]
+        if isinstance(value, dict) and isinstance(node.get(last), dict) and key not in _FREE_KEYS:
+            _merge(node[last], value)
+        else:
+            node[last] = value
+    return out
+
+
+def _merge(base: dict, more: dict) -> dict:
+    """``more`` merged into ``base`` in place, dicts key by key (as plotly's ``update``); returns ``base``."""
+    for key, value in more.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict) and key not in _FREE_KEYS:
+            _merge(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def _data(value):
+    """A trace's data as plotly keeps it: a float array for a Series or an integer array (plotly.js
+    cannot decode int64 typed arrays), a tuple for a list."""
+    if isinstance(value, pd.Series):
+        value = value.to_numpy()
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iub":
+        return value.astype(float)
+    if isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+def _trace(kind: str, **props) -> dict:
+    """A trace as a plain dict (``type`` = ``kind``), its data arrays as :func:`_data` keeps them."""
+    return {"type": kind, **{k: _data(v) for k, v in _expand(props).items()}}
+
+
+class _Fig:
+    """A plotly figure built as plain dicts, with the few ``go.Figure`` methods the charts use.
+
+    ``go.Figure`` checks every property against plotly's schema as it is set (about 100 ms per chart
+    here, most of a dashboard update); these charts set known properties, so they are built as
+    dicts and handed to plotly once, unchecked (:meth:`figure`).
+    """
+
+    def __init__(self, rows: int = 1, vertical_spacing: float = 0.0):
+        self.data: list[dict] = []
+        self.layout: dict = {"template": _template()}
+        if rows > 1:            # one column of ``rows`` plots sharing the bottom one's x axis
+            height = (1.0 - vertical_spacing * (rows - 1)) / rows
+            for r in range(1, rows + 1):
+                top = 1.0 - (r - 1) * (height + vertical_spacing)
+                s = "" if r == 1 else str(r)
+                self.layout[f"xaxis{s}"] = {"anchor": f"y{s}", "domain": [0.0, 1.0]}
+                if r < rows:
+                    self.layout[f"xaxis{s}"].update(matches=f"x{rows}", showticklabels=False)
+                self.layout[f"yaxis{s}"] = {"anchor": f"x{s}", "domain": [round(max(top - height, 0.0), 12),
+                                                                           round(top, 12)]}
+
+    def add_trace(self, trace: dict, row: int | None = None, col: int | None = None) -> None:
+        if row is not None:
+            s = "" if row == 1 else str(row)
+            trace = {**trace, "xaxis": f"x{s}", "yaxis": f"y{s}"}
+        self.data.append(trace)
+
+    def update_layout(self, **props) -> None:
+        _merge(self.layout, _expand(props))
+
+    def _update_axes(self, letter: str, row: int | None, props: dict) -> None:
+        if row is not None:
+            names = [f"{letter}axis{'' if row == 1 else row}"]
+        else:
+            names = [k for k in self.layout if k.startswith(f"{letter}axis")] or [f"{letter}axis"]
+        for name in names:
+            _merge(self.layout.setdefault(name, {}), _expand(props))
+
+    def update_xaxes(self, row: int | None = None, col: int | None = None, **props) -> None:
+        self._update_axes("x", row, props)
+
+    def update_yaxes(self, row: int | None = None, col: int | None = None, **props) -> None:
+        self._update_axes("y", row, props)
+
+    def add_shape(self, **props) -> None:
+        self.layout.setdefault("shapes", []).append(_expand(props))
+
+    def add_annotation(self, **props) -> None:
+        self.layout.setdefault("annotations", []).append(_expand(props))
+
+    def figure(self) -> go.Figure:
+        """The plotly figure (its properties are not checked again)."""
+        return go.Figure({"data": self.data, "layout": self.layout}, _validate=False)
+
+
+@functools.lru_cache(maxsize=None)
+def _template_json() -> str:
     import plotly.io as pio
-    return go.Figure(layout={"template": pio.templates[TEMPLATE]})
+    return json.dumps(pio.templates[TEMPLATE].to_plotly_json())
 
 
-def _layout(fig: go.Figure, title: str, meta: dict) -> go.Figure:
-    """The shared look: title, horizontal legend on top, unified hover, meta."""
+def _template() -> dict:
+    """The shared template's properties (a fresh copy: a figure may change its own)."""
+    return json.loads(_template_json())
+
+
+def _figure() -> _Fig:
+    """An empty figure in the shared template."""
+    return _Fig()
+
+
+def _layout(fig: _Fig, title: str, meta: dict, **after) -> go.Figure:
+    """The shared look (title, horizontal legend on top, unified hover, meta), then the layout
+    properties ``after`` of this chart; the finished plotly figure."""
     fig.update_layout(
         title=dict(text=title, x=0.0, xanchor="left", y=0.98, yref="container", yanchor="top"),
         legend=dict(orientation="h", x=0.0, xanchor="left", y=1.02, yanchor="bottom"),
@@ -143,7 +277,9 @@ def _layout(fig: go.Figure, title: str, meta: dict) -> go.Figure:
     )
     fig.update_xaxes(automargin=True)
     fig.update_yaxes(automargin=True)
-    return fig
+    if after:
+        fig.update_layout(**after)
+    return fig.figure()
 
 
 def _mix(hex_color: str, other: str, share: float) -> str:
@@ -176,7 +312,7 @@ def component_colors() -> dict[str, str]:
     return out
 
 
-def _vline(fig: go.Figure, x: float, text: str, log_x: bool, dash: str, name: str, y: float = 0.99,
+def _vline(fig: _Fig, x: float, text: str, log_x: bool, dash: str, name: str, y: float = 0.99,
            right_half: bool = False, color: str = MARKER_COLOR, hovertext: str | None = None) -> None:
     """A vertical line over the plot height at data ``x``, labelled at height ``y`` [paper].
 
@@ -190,7 +326,7 @@ def _vline(fig: go.Figure, x: float, text: str, log_x: bool, dash: str, name: st
                        font=dict(color=color, size=11), bgcolor="rgba(255,255,255,0.8)", hovertext=hovertext)
 
 
-def _note(fig: go.Figure, text: str, name: str) -> None:
+def _note(fig: _Fig, text: str, name: str) -> None:
     """A note in the top-left corner of the plot area, which rising cost lines leave empty
     (e.g. why there is no break-even); wrapped to stay inside a half-width dashboard chart."""
     import textwrap
@@ -202,7 +338,7 @@ def _note(fig: go.Figure, text: str, name: str) -> None:
 
 # --------------------------------------------------------------------------- figures
 
-def cost_vs_volume(result: Result, n: int = 200) -> go.Figure:
+def cost_vs_volume(result: Result, n: int = 200, cur: Currency = USD) -> go.Figure:
     """Steady monthly cost of both options against monthly volume, break-even marked.
 
     Long because every trace and line it draws (which the dashboard and tests read) is
@@ -220,6 +356,8 @@ def cost_vs_volume(result: Result, n: int = 200) -> go.Figure:
         What :func:`tco.evaluate` returned.
     n : int
         Number of volumes on the curve [-], at least 2.
+    cur : Currency
+        The currency of the amounts (default US dollars); the axis titles name it.
 
     Returns
     -------
@@ -260,7 +398,7 @@ def cost_vs_volume(result: Result, n: int = 200) -> go.Figure:
     if v0 <= 0:  # the engine cannot scale a zero workload: say so instead of failing
         _note(fig, "Nothing to plot: the workload has no volume.", "no_volume")
         fig.update_xaxes(type="log", title_text=f"Monthly volume [{unit}]")
-        fig.update_yaxes(title_text="Monthly cost [USD]")
+        fig.update_yaxes(title_text=f"Monthly cost [{cur.code}]")
         return _layout(fig, title, meta)
 
     curve = result.curve(int(n))
@@ -270,25 +408,26 @@ def cost_vs_volume(result: Result, n: int = 200) -> go.Figure:
         lo, hi = float(curve["volume"].min()), float(curve["volume"].max())
 
     hover_v = f"%{{x:,.4s}} {unit}/month"
-    fig.add_trace(go.Scatter(
-        x=curve["volume"], y=curve["closed_usd"], mode="lines", name=names["closed"],
+    k, money = cur.units_per_usd, _hover(cur)
+    fig.add_trace(_trace("scatter", 
+        x=curve["volume"], y=curve["closed_usd"].to_numpy(dtype=float) * k, mode="lines", name=names["closed"],
         line=dict(color=CLOSED_COLOR, width=2.5),
         meta={"option": "closed", "kind": "cost"},
-        hovertemplate=f"{_USD}/month<extra>closed</extra>"))
-    fig.add_trace(go.Scatter(
-        x=curve["volume"], y=curve["open_usd"], mode="lines", line_shape="hv", name=names["self_hosted"],
+        hovertemplate=f"{money}/month<extra>closed</extra>"))
+    fig.add_trace(_trace("scatter", 
+        x=curve["volume"], y=curve["open_usd"].to_numpy(dtype=float) * k, mode="lines", line_shape="hv", name=names["self_hosted"],
         line=dict(color=OPEN_COLOR, width=2.5), customdata=curve["replicas"],
         meta={"option": "self_hosted", "kind": "cost"},
-        hovertemplate=f"{_USD}/month, %{{customdata:.0f}} replicas<extra>self-hosted</extra>"))
+        hovertemplate=f"{money}/month, %{{customdata:.0f}} replicas<extra>self-hosted</extra>"))
 
     # the workload's own (month-0) volume, priced exactly rather than read off the curve
     c0, o0, _ = steady_costs(result.resolved, np.array([v0]))
     for opt, y, color in (("closed", c0, CLOSED_COLOR), ("self_hosted", o0, OPEN_COLOR)):
-        fig.add_trace(go.Scatter(
-            x=[v0], y=[float(y[0])], mode="markers", name=f"{names[opt]} at your volume", showlegend=False,
+        fig.add_trace(_trace("scatter", 
+            x=[v0], y=[float(y[0]) * k], mode="markers", name=f"{names[opt]} at your volume", showlegend=False,
             marker=dict(color=color, size=10, line=dict(color="white", width=1.5)),
             meta={"option": opt, "kind": "current"},
-            hovertemplate=f"your volume {hover_v}: {_USD}/month<extra></extra>"))
+            hovertemplate=f"your volume {hover_v}: {money}/month<extra></extra>"))
     mid = math.sqrt(lo * hi)
     if be is not None:
         # Two lines: the lower one labelled on its left, the higher one on its right, so the
@@ -306,7 +445,7 @@ def cost_vs_volume(result: Result, n: int = 200) -> go.Figure:
 
     fig.update_xaxes(type="log", title_text=f"Monthly volume [{unit}]", hoverformat=",.4s", **_volume_ticks(lo, hi))
     # log ticks in plotly's own short form ($10, $1k, $1M) stay readable below $1 too
-    fig.update_yaxes(type="log", title_text="Monthly cost [USD]", tickprefix="$")
+    fig.update_yaxes(type="log", title_text=f"Monthly cost [{cur.code}]", tickprefix=_prefix(cur))
     return _layout(fig, title, meta)
 
 
@@ -317,7 +456,7 @@ SWITCH_LABELS = {"promotion_ends": "promotion ends", "price_change": "price chan
                  "shutdown_no_successor": "shuts down, no successor"}
 
 
-def _price_switches(fig: go.Figure, switches: list[dict], H: int) -> list[int]:
+def _price_switches(fig: _Fig, switches: list[dict], H: int) -> list[int]:
     """A dotted line in the closed colour at the start ``t = month`` of each price switch, labelled
     "<model> shuts down" (the whole sentence on hover), the labels stepped down the plot so that
     neighbours do not overlap.  Returns the months drawn [months]."""
@@ -330,7 +469,7 @@ def _price_switches(fig: go.Figure, switches: list[dict], H: int) -> list[int]:
     return [int(sw["month"]) for sw in drawn]
 
 
-def cumulative_cost(result: Result) -> go.Figure:
+def cumulative_cost(result: Result, cur: Currency = USD) -> go.Figure:
     """Cumulative cost of both options over the horizon, break-even month and price switches marked.
 
     Costs of month ``m`` accrue evenly through it (the engine's convention for
@@ -357,7 +496,8 @@ def cumulative_cost(result: Result) -> go.Figure:
     """
     s = result.summary
     names = _names(result)
-    tot = _totals(result)
+    k, money = cur.units_per_usd, _hover(cur)
+    tot = _totals(result, k)
     H = len(tot)
     t = np.arange(H + 1, dtype=float)
     bm = s.get("breakeven_month")
@@ -365,36 +505,37 @@ def cumulative_cost(result: Result) -> go.Figure:
     cum = {}
     for opt in OPTIONS:
         cum[opt] = np.concatenate([[0.0], tot[f"{opt}_cumulative"].to_numpy(dtype=float)])
-        fig.add_trace(go.Scatter(
+        fig.add_trace(_trace("scatter", 
             x=t, y=cum[opt], mode="lines", name=names[opt],
             line=dict(color=_COLORS[opt], width=2.5), meta={"option": opt, "kind": "cost"},
-            hovertemplate=f"{_USD}<extra>{opt.replace('_', '-')}</extra>"))
+            hovertemplate=f"{money}<extra>{opt.replace('_', '-')}</extra>"))
     if result.hybrid is not None and result.hybrid.switch_month is not None:   # else it is the closed line
-        hyb = np.concatenate([[0.0], np.cumsum(result.hybrid.monthly_usd)])
+        hyb = np.concatenate([[0.0], np.cumsum(result.hybrid.monthly_usd)]) * k
         sw = result.hybrid.switch_month
-        fig.add_trace(go.Scatter(
+        fig.add_trace(_trace("scatter", 
             x=t, y=hyb, mode="lines", name=f"Hybrid: own base load + API peaks (from month {sw + 1})",
             line=dict(color=HYBRID_COLOR, width=2.5, dash="dashdot"), meta={"option": "hybrid", "kind": "cost"},
-            hovertemplate=f"{_USD}<extra>hybrid</extra>"))
+            hovertemplate=f"{money}<extra>hybrid</extra>"))
     if bm is not None:
         bm = float(bm)
         y = float(np.interp(bm, t, cum["closed"]))
-        fig.add_trace(go.Scatter(
+        fig.add_trace(_trace("scatter", 
             x=[bm], y=[y], mode="markers", name="Break-even", showlegend=False,
             marker=dict(color=MARKER_COLOR, size=10, symbol="diamond"), meta={"kind": "breakeven"},
-            hovertemplate=f"break-even in {months_text(bm)}: {_USD}<extra></extra>"))
+            hovertemplate=f"break-even in {months_text(bm)}: {money}<extra></extra>"))
         _vline(fig, bm, f"break-even in {months_text(bm)}", log_x=False, dash="dash", name="breakeven",
                right_half=bm > H / 2)
     else:
         _note(fig, f"No break-even: {s.get('breakeven_month_reason', '')}", "breakeven")
     switched = _price_switches(fig, s.get("price_switches", []), H)
     fig.update_xaxes(title_text="Months from start [months]", range=[0, H], hoverformat=".1f")
-    fig.update_yaxes(title_text="Cumulative cost [USD]", tickprefix="$", tickformat=",.0f", rangemode="tozero")
+    fig.update_yaxes(title_text=f"Cumulative cost [{cur.code}]", tickprefix=_prefix(cur), tickformat=",.0f",
+                     rangemode="tozero")
     return _layout(fig, "Cumulative cost", {"chart": "cumulative_cost", "breakeven_month": bm,
                                             "price_switch_months": switched})
 
 
-def monthly_breakdown(result: Result) -> go.Figure:
+def monthly_breakdown(result: Result, cur: Currency = USD) -> go.Figure:
     """Monthly cost of each option by component, as stacked bars in two rows.
 
     The top row is the closed option, the bottom row self-hosting, on the same month
@@ -417,44 +558,47 @@ def monthly_breakdown(result: Result) -> go.Figure:
         ``layout.meta``: chart.
     """
     colors = component_colors()
-    m = result.monthly
+    cols = result.columns
+    option, component = np.asarray(cols["option"]), np.asarray(cols["component"])
+    month, label = np.asarray(cols["month"], dtype=np.int64), np.asarray(cols["label"])
     H = int(result.summary["horizon_months"])
     months = np.arange(H, dtype=float)   # float: plotly.js cannot decode int64 typed arrays
-    tot = _totals(result)
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, figure=_figure())
+    k, money = cur.units_per_usd, _hover(cur)
+    usd_all = np.asarray(cols["usd"], dtype=float) * k
+    tot = _totals(result, k)
+    fig = _Fig(rows=2, vertical_spacing=0.08)       # two rows on one month axis
     rows_ = (("closed", CLOSED_COMPONENTS, "Closed API"), ("self_hosted", OPEN_COMPONENTS, "Self-hosted"))
     for row, (opt, order, short) in enumerate(rows_, start=1):
-        part = m[m["option"] == opt]
-        comps = sorted(part["component"].unique(), key=lambda c: order.index(c) if c in order else len(order))
+        mine = option == opt
+        comps = sorted(set(component[mine].tolist()), key=lambda c: order.index(c) if c in order else len(order))
         group = dict(legendgroup=opt, legendgrouptitle=dict(text=f"<b>{short}</b>"))
         for comp in comps:
-            rows = part[part["component"] == comp]
-            usd = rows.set_index("month")["usd"].reindex(months, fill_value=0.0)
-            label = str(rows["label"].iloc[0])
-            fig.add_trace(go.Bar(
-                x=months, y=usd.to_numpy(dtype=float), name=label, **group,
+            rows = np.flatnonzero(mine & (component == comp))
+            usd = np.bincount(month[rows], weights=usd_all[rows], minlength=H)[:H]
+            name = str(label[rows[0]])
+            fig.add_trace(_trace("bar",
+                x=months, y=usd, name=name, **group,
                 marker=dict(color=colors.get(comp, _COLORS[opt]), line=dict(width=0)),
                 meta={"option": opt, "component": comp, "kind": "component"},
-                hovertemplate=f"{_USD}<extra>{label}</extra>"), row=row, col=1)
-        fig.add_trace(go.Scatter(
+                hovertemplate=f"{money}<extra>{name}</extra>"), row=row, col=1)
+        fig.add_trace(_trace("scatter",
             x=months, y=tot[opt].to_numpy(dtype=float), mode="lines", name="Total",
             **group, line=dict(color=_COLORS[opt], width=1.5, dash="dot"),
             meta={"option": opt, "kind": "total"},
-            hovertemplate=f"<b>{_USD}</b><extra>total</extra>"), row=row, col=1)
-        fig.update_yaxes(title_text=f"{short} [USD]", row=row, col=1)
+            hovertemplate=f"<b>{money}</b><extra>total</extra>"), row=row, col=1)
+        fig.update_yaxes(title_text=f"{short} [{cur.code}]", row=row, col=1)
     fig.update_layout(barmode="relative", bargap=0.15)
-    fig.update_yaxes(tickprefix="$", tickformat=",.0f")
+    fig.update_yaxes(tickprefix=_prefix(cur), tickformat=",.0f")
     fig.update_yaxes(matches="y", row=2, col=1)
     fig.update_xaxes(title_text="Month", row=2, col=1)
-    _layout(fig, "Monthly cost by component", {"chart": "monthly_breakdown"})
     # one legend column per option, beside the bars; a click hides one component, not the whole stack
-    fig.update_layout(legend=dict(traceorder="grouped", groupclick="toggleitem", orientation="v", x=1.02,
-                                  xanchor="left", y=1.0, yanchor="top", font=dict(size=10)),
-                      margin=dict(t=50, r=10))
-    return fig
+    return _layout(fig, "Monthly cost by component", {"chart": "monthly_breakdown"},
+                   legend=dict(traceorder="grouped", groupclick="toggleitem", orientation="v", x=1.02,
+                               xanchor="left", y=1.0, yanchor="top", font=dict(size=10)),
+                   margin=dict(t=50, r=10))
 
 
-def unit_cost(result: Result) -> go.Figure:
+def unit_cost(result: Result, cur: Currency = USD) -> go.Figure:
     """Cost per unit of each option, month by month.
 
     Unit cost = monthly cost / monthly volume x 1e6 for tokens [USD per 1M tokens], or
@@ -477,7 +621,8 @@ def unit_cost(result: Result) -> go.Figure:
     s = result.summary
     names = _names(result)
     unit, per = _unit(result)
-    tot = _totals(result)
+    k = cur.units_per_usd
+    tot = _totals(result, k)
     H = len(tot)
     months = np.arange(H, dtype=float)
     vols = _volumes(result)
@@ -486,19 +631,19 @@ def unit_cost(result: Result) -> go.Figure:
         usd = tot[opt].to_numpy(dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
             uc = np.where(vols > 0, usd / np.where(vols > 0, vols, 1.0) * per, np.nan)
-        fig.add_trace(go.Scatter(
+        fig.add_trace(_trace("scatter", 
             x=months, y=uc, mode="lines" if H > 1 else "markers", name=names[opt],
             line=dict(color=_COLORS[opt], width=2.5), meta={"option": opt, "kind": "cost"},
-            hovertemplate=f"$%{{y:,.3f}} per {unit}<extra>{opt.replace('_', '-')}</extra>"))
+            hovertemplate=f"{_hover(cur, ',.3f')} per {unit}<extra>{opt.replace('_', '-')}</extra>"))
         lev = s.get(f"{'closed' if opt == 'closed' else 'open'}_levelised_usd_per_unit")
         if lev is not None:
-            fig.add_trace(go.Scatter(
-                x=[0, H - 1], y=[lev, lev], mode="lines", name=f"levelised, {opt.replace('_', '-')}",
+            fig.add_trace(_trace("scatter", 
+                x=[0, H - 1], y=[lev * k, lev * k], mode="lines", name=f"levelised, {opt.replace('_', '-')}",
                 line=dict(color=_COLORS[opt], width=1.5, dash="dot"),
                 meta={"option": opt, "kind": "levelised"},
-                hovertemplate=f"levelised $%{{y:,.3f}} per {unit}<extra></extra>"))
+                hovertemplate=f"levelised {_hover(cur, ',.3f')} per {unit}<extra></extra>"))
     fig.update_xaxes(title_text="Month", range=[0, max(H - 1, 1)])
-    fig.update_yaxes(title_text=f"Unit cost [USD per {unit}]", tickprefix="$", rangemode="tozero")
+    fig.update_yaxes(title_text=f"Unit cost [{cur.code} per {unit}]", tickprefix=_prefix(cur), rangemode="tozero")
     return _layout(fig, f"Cost per {unit}", {"chart": "unit_cost", "unit": unit})
 
 
@@ -532,21 +677,21 @@ def fleet_chart(result: Result) -> go.Figure:
         gpus = np.asarray(cols["gpus"], dtype=float)[rows]
         util = np.asarray(cols["utilisation"], dtype=float)[rows] * 100
     fig = _figure()
-    fig.add_trace(go.Bar(x=months, y=replicas, name="replicas", marker=dict(color=OPEN_COLOR),
+    fig.add_trace(_trace("bar", x=months, y=replicas, name="replicas", marker=dict(color=OPEN_COLOR),
                          meta={"option": "self_hosted", "kind": "replicas"},
                          hovertemplate="%{y:,.0f} replicas<extra></extra>"))
-    fig.add_trace(go.Scatter(x=months, y=gpus, mode="lines", name="GPUs", line=dict(color=MARKER_COLOR, width=2),
+    fig.add_trace(_trace("scatter", x=months, y=gpus, mode="lines", name="GPUs", line=dict(color=MARKER_COLOR, width=2),
                              line_shape="hv", meta={"option": "self_hosted", "kind": "gpus"},
                              hovertemplate="%{y:,.0f} GPUs<extra></extra>"))
     if result.resolved.open.hosting == "owned":
         from tco.owned import servers_installed
         servers = servers_installed(replicas, result.resolved.open.gpus_per_replica,
                                     max(result.resolved.open.gpus_per_server, 1))
-        fig.add_trace(go.Scatter(x=months, y=servers, mode="lines", name="servers", line_shape="hv",
+        fig.add_trace(_trace("scatter", x=months, y=servers, mode="lines", name="servers", line_shape="hv",
                                  line=dict(color=RESIDUAL_COLOR, width=2, dash="dot"),
                                  meta={"option": "self_hosted", "kind": "servers"},
                                  hovertemplate="%{y:,.0f} servers<extra></extra>"))
-    fig.add_trace(go.Scatter(x=months, y=util, mode="lines", name="utilisation [%]", yaxis="y2",
+    fig.add_trace(_trace("scatter", x=months, y=util, mode="lines", name="utilisation [%]", yaxis="y2",
                              line=dict(color=HYBRID_COLOR, width=2), meta={"option": "self_hosted",
                                                                           "kind": "utilisation"},
                              hovertemplate="%{y:.0f}% utilised<extra></extra>"))
@@ -562,13 +707,15 @@ def fleet_chart(result: Result) -> go.Figure:
                    {"chart": "fleet", "peak_replicas": s["peak_replicas"], "peak_gpus": s["peak_gpus"]})
 
 
-def all_figures(result: Result) -> dict[str, go.Figure]:
-    """Every chart of a result, by name.
+def all_figures(result: Result, cur: Currency = USD) -> dict[str, go.Figure]:
+    """Every chart of a result, by name, its amounts in ``cur`` (default US dollars).
 
     Parameters
     ----------
     result : Result
         What :func:`tco.evaluate` returned.
+    cur : Currency
+        The currency of the amounts (:func:`tco.currency.currency`).
 
     Returns
     -------
@@ -587,21 +734,25 @@ def all_figures(result: Result) -> dict[str, go.Figure]:
     >>> sorted(all_figures(r))
     ['cost_vs_volume', 'cumulative_cost', 'fleet', 'monthly_breakdown', 'unit_cost']
     """
-    return {"cost_vs_volume": cost_vs_volume(result), "cumulative_cost": cumulative_cost(result),
-            "monthly_breakdown": monthly_breakdown(result), "unit_cost": unit_cost(result),
+    return {"cost_vs_volume": cost_vs_volume(result, cur=cur), "cumulative_cost": cumulative_cost(result, cur),
+            "monthly_breakdown": monthly_breakdown(result, cur), "unit_cost": unit_cost(result, cur),
             "fleet": fleet_chart(result)}
 
 
 # --------------------------------------------------------------------------- uncertainty
 
-def tornado(rows: pd.DataFrame, unit_label: str = "NPV savings of self-hosting [USD]") -> go.Figure:
+def tornado(rows: pd.DataFrame, unit_label: str | None = None, cur: Currency = USD) -> go.Figure:
     """Tornado chart: the NPV savings with each input at its low and its high, largest swing on top.
 
     Parameters
     ----------
     rows : DataFrame
         :func:`tco.sensitivity.tornado`'s table (label, low, high, savings_npv_low,
-        savings_npv_high, base_savings_npv, unit).
+        savings_npv_high, base_savings_npv, unit) [USD].
+    unit_label : str, optional
+        The x axis title; default "NPV savings of self-hosting [<currency code>]".
+    cur : Currency
+        The currency the savings are drawn in (default US dollars); ``layout.meta["base"]`` too.
 
     Returns
     -------
@@ -610,22 +761,24 @@ def tornado(rows: pd.DataFrame, unit_label: str = "NPV savings of self-hosting [
         a vertical line at the base; ``layout.meta``: chart, base.
     """
     df = rows.iloc[::-1]                                     # plotly draws the first category at the bottom
-    base = float(rows["base_savings_npv"].iloc[0]) if len(rows) else 0.0
+    k = cur.units_per_usd
+    base = float(rows["base_savings_npv"].iloc[0]) * k if len(rows) else 0.0
     y = [f"{r.label} ({_fmt_end(r.low, r.unit)} / {_fmt_end(r.high, r.unit)})" for r in df.itertuples()]
     fig = _figure()
     for end, color in (("low", "#577590"), ("high", "#f3722c")):
-        vals = df[f"savings_npv_{end}"].to_numpy(dtype=float)
-        fig.add_trace(go.Bar(
+        vals = df[f"savings_npv_{end}"].to_numpy(dtype=float) * k
+        fig.add_trace(_trace("bar", 
             y=y, x=vals - base, base=base, orientation="h", name=f"input at its {end}", marker_color=color,
             meta={"kind": end}, customdata=vals,
-            hovertemplate="%{y}<br>savings $%{customdata:,.0f}<extra>" + end + "</extra>"))
-    fig.add_vline(x=base, line=dict(color=MARKER_COLOR, dash="dash", width=1.5))
+            hovertemplate=f"%{{y}}<br>savings {_hover(cur, field='customdata')}<extra>{end}</extra>"))
+    fig.add_shape(type="line", x0=base, x1=base, xref="x", y0=0, y1=1, yref="y domain",
+                  line=dict(color=MARKER_COLOR, dash="dash", width=1.5))
     fig.update_layout(barmode="overlay")
-    fig.update_xaxes(title_text=unit_label, tickprefix="$", tickformat=",.0f")
+    fig.update_xaxes(title_text=unit_label or f"NPV savings of self-hosting [{cur.code}]", tickprefix=_prefix(cur),
+                     tickformat=",.0f")
     fig.update_yaxes(automargin=True)
-    _layout(fig, "What moves the savings most", {"chart": "tornado", "base": base})
-    fig.update_layout(hovermode="closest", margin=dict(l=10))
-    return fig
+    return _layout(fig, "What moves the savings most", {"chart": "tornado", "base": base},
+                   hovermode="closest", margin=dict(l=10))
 
 
 def _fmt_end(v: float, unit: str) -> str:
@@ -636,7 +789,7 @@ def _fmt_end(v: float, unit: str) -> str:
     return f"{v:g}"
 
 
-def fan(bands: pd.DataFrame, result: Result | None = None) -> go.Figure:
+def fan(bands: pd.DataFrame, result: Result | None = None, cur: Currency = USD) -> go.Figure:
     """Fan chart: P10-P90 band and P50 line of the cumulative cost of each option, by month.
 
     Parameters
@@ -645,6 +798,8 @@ def fan(bands: pd.DataFrame, result: Result | None = None) -> go.Figure:
         ``MonteCarloResult.cumulative_bands`` (month, option, p10, p50, p90) [USD].
     result : Result, optional
         The deterministic result, drawn as a thin line for comparison.
+    cur : Currency
+        The currency of the amounts (default US dollars).
 
     Returns
     -------
@@ -652,28 +807,30 @@ def fan(bands: pd.DataFrame, result: Result | None = None) -> go.Figure:
         Per option a filled band (``meta.kind`` "band") and a P50 line (``"p50"``).
     """
     fig = _figure()
+    k, money = cur.units_per_usd, _hover(cur)
     names = {"closed": "Closed API", "self_hosted": "Self-hosted"}
     for opt in OPTIONS:
         b = bands[bands["option"] == opt].sort_values("month")
         t = b["month"].to_numpy(dtype=float) + 1.0
         color = _COLORS[opt]
         fill = "rgba({},{},{},0.18)".format(*(int(color[i:i + 2], 16) for i in (1, 3, 5)))
-        fig.add_trace(go.Scatter(x=t, y=b["p90"].to_numpy(float), mode="lines", line=dict(width=0),
+        fig.add_trace(_trace("scatter", x=t, y=b["p90"].to_numpy(float) * k, mode="lines", line=dict(width=0),
                                  showlegend=False, hoverinfo="skip", meta={"option": opt, "kind": "band_top"}))
-        fig.add_trace(go.Scatter(x=t, y=b["p10"].to_numpy(float), mode="lines", line=dict(width=0), fill="tonexty",
+        fig.add_trace(_trace("scatter", x=t, y=b["p10"].to_numpy(float) * k, mode="lines", line=dict(width=0), fill="tonexty",
                                  fillcolor=fill, name=f"{names[opt]}: P10-P90", meta={"option": opt, "kind": "band"},
-                                 hovertemplate=f"P10 {_USD}<extra>{names[opt]}</extra>"))
-        fig.add_trace(go.Scatter(x=t, y=b["p50"].to_numpy(float), mode="lines", line=dict(color=color, width=2.5),
+                                 hovertemplate=f"P10 {money}<extra>{names[opt]}</extra>"))
+        fig.add_trace(_trace("scatter", x=t, y=b["p50"].to_numpy(float) * k, mode="lines", line=dict(color=color, width=2.5),
                                  name=f"{names[opt]}: median", meta={"option": opt, "kind": "p50"},
-                                 hovertemplate=f"P50 {_USD}<extra>{names[opt]}</extra>"))
+                                 hovertemplate=f"P50 {money}<extra>{names[opt]}</extra>"))
     if result is not None:
-        tot = _totals(result)
+        tot = _totals(result, k)
         for opt in OPTIONS:
-            fig.add_trace(go.Scatter(x=np.arange(1, len(tot) + 1, dtype=float),
+            fig.add_trace(_trace("scatter", x=np.arange(1, len(tot) + 1, dtype=float),
                                      y=tot[f"{opt}_cumulative"].to_numpy(float), mode="lines",
                                      line=dict(color=_COLORS[opt], width=1, dash="dot"),
                                      name=f"{names[opt]}: your inputs", meta={"option": opt, "kind": "deterministic"},
-                                     hovertemplate=f"{_USD}<extra>your inputs</extra>"))
+                                     hovertemplate=f"{money}<extra>your inputs</extra>"))
     fig.update_xaxes(title_text="Months from start [months]")
-    fig.update_yaxes(title_text="Cumulative cost [USD]", tickprefix="$", tickformat=",.0f", rangemode="tozero")
+    fig.update_yaxes(title_text=f"Cumulative cost [{cur.code}]", tickprefix=_prefix(cur), tickformat=",.0f",
+                     rangemode="tozero")
     return _layout(fig, "Cumulative cost: P10-P90 of the Monte Carlo", {"chart": "fan"})

@@ -27,7 +27,9 @@ from tco.workload import Volumes, average_load, load_profile, resolve_volumes
 
 #: How provider ids read in labels and sentences.
 PROVIDER_NAMES = {"aws": "AWS", "gcp": "Google Cloud", "azure": "Azure", "lambda": "Lambda", "coreweave": "CoreWeave",
-                  "runpod": "RunPod", "runpod-community": "RunPod community", "aws-capacity-blocks": "AWS Capacity Blocks"}
+                  "runpod": "RunPod", "runpod-community": "RunPod community", "aws-capacity-blocks": "AWS Capacity Blocks",
+                  "crusoe": "Crusoe", "hyperstack": "Hyperstack", "nebius": "Nebius", "oracle": "Oracle Cloud",
+                  "tensorwave": "TensorWave", "vast": "Vast.ai", "vultr": "Vultr"}
 
 
 @dataclass

@@ -439,3 +439,31 @@ def test_the_fleet_chart_counts_owned_servers(catalog):
     # 3 replicas x 4 GPUs = 12 GPUs -> ceil(12 / 8) = 2 servers
     assert list(_one(fleet_chart(r), kind="servers").y) == [2.0] * 3
     assert r.summary["peak_servers"] == 2
+
+
+# --------------------------------------------------------------------------- currency
+
+def test_charts_in_another_currency_scale_amounts_and_name_it(result):
+    """At a made-up rate of 0.5 EUR per USD every amount halves, volumes and the fleet stay, and the
+    axes and hovers name the currency: closed 36 x $60 = $2,160 -> EUR 1,080; a month of GPU $1,460 -> 730;
+    closed $5.00 per 1M tokens -> 2.50."""
+    from tco.currency import Currency
+    eur = Currency("EUR", "Euro", "€", 0.5, "2026-11-30", "https://example.org/rate")
+    figs = all_figures(result, eur)
+    cum = figs["cumulative_cost"]
+    assert _one(cum, option="closed", kind="cost").y[-1] == pytest.approx(1080.0)
+    assert cum.layout.yaxis.title.text == "Cumulative cost [EUR]" and cum.layout.yaxis.tickprefix == "€"
+    assert _one(cum, option="closed", kind="cost").hovertemplate.startswith("€%{y:,.0f}")
+    bars = figs["monthly_breakdown"]
+    assert list(_one(bars, component="gpu_rental").y) == pytest.approx([730.0] * 36)
+    assert bars.layout.yaxis2.title.text == "Self-hosted [EUR]"
+    unit = figs["unit_cost"]
+    assert np.asarray(_one(unit, option="closed", kind="cost").y) == pytest.approx(np.full(36, 2.5))
+    assert unit.layout.yaxis.title.text == "Unit cost [EUR per 1M tokens]"
+    cvv = figs["cost_vs_volume"]
+    assert _one(cvv, option="closed", kind="current").y == (pytest.approx(30.0),)    # $60 x 0.5
+    assert list(_one(cvv, option="closed", kind="cost").x) == list(_one(all_figures(result)["cost_vs_volume"],
+                                                                        option="closed", kind="cost").x)
+    assert figs["fleet"].layout.meta["peak_replicas"] == 1
+    chf = Currency("CHF", "Swiss franc", "CHF", 0.9, "2026-11-30", None)
+    assert cumulative_cost(result, chf).layout.yaxis.tickprefix == "CHF\u00a0"       # a letter symbol takes a space

@@ -155,3 +155,69 @@ def test_an_option_the_workload_cannot_price_is_named(page, live, guard):
     page.wait_for_function("() => document.getElementById('compare').dataset.state === 'invalid'", timeout=SLOW_MS)
     line = page.inner_text("#compare-line")
     assert line.startswith("option 2 (") and "workload.seats" in line, line
+
+
+# --------------------------------------------------------------------------- image APIs, rental terms, currency
+
+def test_image_apis_compared_on_an_image_workload(page, live):
+    # 100,000 images a month, no growth, 36 months; Stability's list prices (image_prices.csv, 2026-11-01):
+    # SD 3.5 Large 6.5 credits = $0.065 and SD 3.5 Medium 3.5 credits = $0.035 an image.
+    open_dashboard(page, live.url + "?mode=images&workload.images_per_month=100k&workload.monthly_growth=0")
+    page.locator("#compare").scroll_into_view_if_needed()
+    page.select_option("#f-cmp-kind", "image")
+    assert page.is_visible("#f-cmp-image") and not page.is_visible("#f-cmp-model")
+    for image in ("stability/sd3.5-large|any|any", "stability/sd3.5-medium|any|any"):
+        page.select_option("#f-cmp-image", image)
+        page.click("#btn-cmp-add")
+    compare_ready(page, 2)
+    totals = page.evaluate("() => document.getElementById('chart-compare_cumulative').data"
+                           ".map(t => [t.name, t.y[t.y.length - 1]])")
+    by_rank = dict(totals)
+    assert by_rank["1. Stable Diffusion 3.5 Medium (Stability AI API)"] == pytest.approx(1e5 * 0.035 * H)   # 126,000
+    assert by_rank["2. Stable Diffusion 3.5 Large (Stability AI API)"] == pytest.approx(1e5 * 0.065 * H)    # 234,000
+
+
+def test_one_deployment_under_every_rental_term(page, live, catalog):
+    open_dashboard(page, live.url)
+    page.locator("#compare").scroll_into_view_if_needed()
+    page.select_option("#f-cmp-kind", "self_hosted")
+    page.select_option("#f-cmp-open-model", "llama-3.1-70b")
+    page.select_option("#f-cmp-gpu", "h100-sxm")
+    page.select_option("#f-cmp-rate", "coreweave|on_demand")
+    # gpu_rates.csv: CoreWeave rents the H100 SXM on demand (6.155 $/GPU-hour) and as spot (2.46375)
+    rates = catalog.gpu_rates
+    terms = set(rates[(rates["provider"] == "coreweave") & (rates["gpu_id"] == "h100-sxm")]["term"])
+    assert terms == {"on_demand", "spot"}
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/compare")) as answer:
+        page.click("#btn-cmp-terms")
+    compare_ready(page, 2)
+    sent = answer.value.request.post_data_json["options"]
+    assert sorted(o["open"]["term"] for o in sent) == ["on_demand", "spot"]
+    assert {o["open"]["provider"] for o in sent} == {"coreweave"}
+    items = page.eval_on_selector_all("#compare-list li", "ls => ls.map(l => l.textContent)")
+    assert len(items) == 2
+    c = answer.value.json()
+    spot, on_demand = (next(o for o in c["options"] if sent[o["index"]]["open"]["term"] == t) for t in ("spot", "on_demand"))
+    assert spot["rank"] == 1 and on_demand["rank"] == 2          # the same fleet at 2.46 vs 6.16 $/GPU-hour
+
+
+def test_the_panel_follows_the_currency(page, live):
+    open_dashboard(page, live.url + "?mode=tokens&workload.tokens_per_month=1B&workload.monthly_growth=0")
+    page.locator("#compare").scroll_into_view_if_needed()
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/compare")) as answer:
+        add_closed(page, "gpt-5.4")
+    compare_ready(page, 1)
+    usd_total = answer.value.json()["options"][0]["total_usd"]      # 1e9 x (0.8 x 2.5 + 0.2 x 15) / 1e6 x 36
+    assert usd_total == pytest.approx(5000 * H)
+    rate = float(page.get_attribute("#f-ui-currency option[value=EUR]", "data-units-per-usd"))
+    page.select_option("#f-ui-currency", "EUR")
+    assert settle(page, SLOW_MS) == "ready"
+    page.wait_for_function("() => document.getElementById('chart-compare_cumulative').layout.yaxis.title.text"
+                           ".includes('EUR')", timeout=SLOW_MS)
+    end = page.evaluate("() => { const t = document.getElementById('chart-compare_cumulative').data[0];"
+                        " return t.y[t.y.length - 1]; }")
+    assert end == pytest.approx(usd_total * rate, rel=1e-12)
+    assert "€" in page.inner_text("#compare-ranking tbody tr:first-child")
+    # the page's own charts follow too (converted by the server at the scenario's currency)
+    title = page.evaluate("() => document.getElementById('chart-cumulative_cost').layout.yaxis.title.text")
+    assert title == "Cumulative cost [EUR]"

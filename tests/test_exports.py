@@ -28,9 +28,9 @@ PEOPLE = copy.deepcopy(INLINE)
 PEOPLE["open"].update({"staff_fte_base": 0.5, "replicas_per_fte": 20, "fte_usd_per_year": 120_000,
                        "setup_engineer_months": 2, "migration_usd": 1234.56})
 STAFF_USD, SETUP_USD = 66_000.0, 21_234.56
-#: fx_rates.csv: the ECB's 2025-02-28 reference rate 1 EUR = 1.0411 USD, so EUR per USD = 1 / 1.0411
-#: = 0.960522524... (stored to eight significant digits: 0.96052252).
-EUR_PER_USD = 0.96052252
+#: fx_rates.csv: the ECB's 2026-04-13 reference rate 1 EUR = 1.1684 USD (the newest row, in force today),
+#: so EUR per USD = 1 / 1.1684 = 0.855871277... (stored to eight significant digits: 0.85587128).
+EUR_PER_USD = 0.85587128
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +48,16 @@ def client(app):
 # ---------------------------------------------------------------- currencies
 
 def test_rates_are_the_ecb_cross_rates_through_the_euro(catalog):
-    # ECB 2025-02-28, per EUR: USD 1.0411, GBP 0.82608, JPY 156.96, INR 90.9710 -> X per USD = X / 1.0411
-    assert currency(catalog, "EUR").units_per_usd == pytest.approx(1 / 1.0411, rel=1e-6)
-    assert currency(catalog, "gbp").units_per_usd == pytest.approx(0.82608 / 1.0411, rel=1e-6)
-    assert currency(catalog, "JPY").units_per_usd == pytest.approx(156.96 / 1.0411, rel=1e-6)
-    assert currency(catalog, "INR").units_per_usd == pytest.approx(90.9710 / 1.0411, rel=1e-6)
+    # ECB 2026-04-13, per EUR: USD 1.1684, GBP 0.87058, JPY 186.75, INR 109.047 -> X per USD = X / 1.1684
+    assert currency(catalog, "EUR").units_per_usd == pytest.approx(1 / 1.1684, rel=1e-6)
+    assert currency(catalog, "gbp").units_per_usd == pytest.approx(0.87058 / 1.1684, rel=1e-6)
+    assert currency(catalog, "JPY").units_per_usd == pytest.approx(186.75 / 1.1684, rel=1e-6)
+    assert currency(catalog, "INR").units_per_usd == pytest.approx(109.047 / 1.1684, rel=1e-6)
+    assert currency(catalog, "EUR").effective_date == "2026-04-13"
+    # the older set stays as history: priced as of 2025-06-01, the 2025-02-28 rates are in force
+    old = catalog.at("2025-06-01")
+    assert currency(old, "EUR").units_per_usd == pytest.approx(1 / 1.0411, rel=1e-6)
+    assert currency(old, "EUR").effective_date == "2025-02-28"
     rows = catalog.fx_rates
     assert set(rows["currency"]) == set(CODES) - {"USD"}
     assert (rows["source_url"].str.startswith("https://www.ecb.europa.eu/")).all()
@@ -72,8 +77,8 @@ def test_an_unknown_currency_names_the_valid_codes(catalog, client):
 def test_money_to_the_cent():
     assert fmt_money(1931.6830615816352) == "$1,931.68"
     assert fmt_money(-0.004) == "$0.00"                      # no "-$0.00"
-    eur = Currency("EUR", "Euro", "€", EUR_PER_USD, "2025-02-28", None)
-    assert fmt_money(100, eur) == "€96.05"                  # 100 x 0.96052252 = 96.052252
+    eur = Currency("EUR", "Euro", "€", EUR_PER_USD, "2026-04-13", None)
+    assert fmt_money(100, eur) == "€85.59"                  # 100 x 0.85587128 = 85.587128
     jpy = Currency("JPY", "Japanese yen", "¥", 150.764, "2025-02-28", None)
     assert fmt_money(1000, jpy) == "¥150,764"               # no cents in yen
 
@@ -91,7 +96,7 @@ def test_tco_answer_states_the_currency_and_keeps_usd_fields(client):
     usd = client.post("/api/v1/tco", json=INLINE).get_json()
     eur = client.post("/api/v1/tco", json={**INLINE, "currency": "eur"}).get_json()
     assert usd["currency"] == {"code": "USD", "units_per_usd": 1.0, "effective_date": None, "source_url": None}
-    assert eur["currency"]["code"] == "EUR" and eur["currency"]["effective_date"] == "2025-02-28"
+    assert eur["currency"]["code"] == "EUR" and eur["currency"]["effective_date"] == "2026-04-13"
     assert eur["currency"]["units_per_usd"] == pytest.approx(EUR_PER_USD)
     assert eur["summary"] == usd["summary"]             # fields named usd* stay USD
 
@@ -131,11 +136,11 @@ def test_wide_csv_a_row_per_month_summing_to_the_totals(client):
 def test_csv_in_a_currency_states_the_rate(client):
     rows = _csv(client.post("/api/v1/tco.csv", json={**INLINE, "currency": "EUR"}))
     r = next(r for r in rows if r["component"] == "api_input")
-    # month 0 input: 10M x $3 = $30 -> 30 x 0.96052252 = 28.8156756 EUR
-    assert float(r["usd"]) == 30 and float(r["amount"]) == pytest.approx(28.8156756)
-    assert (r["currency"], r["rate_effective_date"]) == ("EUR", "2025-02-28")
+    # month 0 input: 10M x $3 = $30 -> 30 x 0.85587128 = 25.6761384 EUR
+    assert float(r["usd"]) == 30 and float(r["amount"]) == pytest.approx(25.6761384)
+    assert (r["currency"], r["rate_effective_date"]) == ("EUR", "2026-04-13")
     wide = _csv(client.post("/api/v1/tco.csv?layout=wide", json={**INLINE, "currency": "EUR"}))
-    assert float(wide[0]["Closed API: API input tokens [EUR]"]) == pytest.approx(28.8156756)
+    assert float(wide[0]["Closed API: API input tokens [EUR]"]) == pytest.approx(25.6761384)
 
 
 def test_csv_layout_is_checked(client):
@@ -163,7 +168,7 @@ def test_workbook_opens_and_its_wide_sheet_sums_to_the_totals_to_the_cent(client
         total = sum(row[j] for row in body for j in cols)
         assert round(total, 2) == round(summary[key] * EUR_PER_USD, 2), option
     staff = head.index("Self-hosted: MLOps staff [EUR]")
-    assert round(sum(r[staff] for r in body), 2) == 63_394.49          # 66,000 x 0.96052252 = 63,394.486
+    assert round(sum(r[staff] for r in body), 2) == 56_487.50          # 66,000 x 0.85587128 = 56,487.504
     assert sheet.cell(2, staff + 1).number_format == '"€"#,##0.00'
     tokens = head.index("tokens")
     assert sum(r[tokens] for r in body) == 144e6
@@ -198,10 +203,10 @@ def test_pdf_report_carries_the_people_costs_in_the_currency(client):
     assert res.status_code == 200 and res.mimetype == "application/pdf"
     assert res.data.startswith(b"%PDF") and len(res.data) < 1_000_000
     text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(res.data)).pages)
-    # staff $66,000 x 0.96052252 = 63,394.486 EUR; setup $21,234.56 x 0.96052252 = 20,396.273 EUR
-    assert "€63,394.49" in text and "€20,396.27" in text
+    # staff $66,000 x 0.85587128 = 56,487.504 EUR; setup $21,234.56 x 0.85587128 = 18,174.050 EUR
+    assert "€56,487.50" in text and "€18,174.05" in text
     assert "MLOps staff" in text and "Hybrid plan" in text and "Assumptions and their sources" in text
-    assert "0.960523 EUR per USD" in text and "2025-02-28" in text      # the rate, to six digits
+    assert "0.855871 EUR per USD" in text and "2026-04-13" in text      # the rate, to six digits
 
 
 # ---------------------------------------------------------------- CLI
@@ -220,7 +225,7 @@ def test_cli_report_writes_the_workbook_and_the_pdf(tmp_path):
     sheet = openpyxl.load_workbook(tmp_path / "t.xlsx")["Monthly"]
     head = [c.value for c in sheet[1]]
     j = head.index("Self-hosted: MLOps staff [EUR]")
-    assert round(sum(r[j] for r in sheet.iter_rows(min_row=2, values_only=True)), 2) == 63_394.49   # 66,000 x 0.96052252
+    assert round(sum(r[j] for r in sheet.iter_rows(min_row=2, values_only=True)), 2) == 56_487.50   # 66,000 x 0.85587128
     res = runner.invoke(main, ["report", str(scenario), "--format", "pdf", "--currency", "usd", "-o",
                                str(tmp_path / "t.pdf")])
     assert res.exit_code == 0, res.output

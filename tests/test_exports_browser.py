@@ -18,8 +18,8 @@ from test_dashboard_browser import (guard, live, open_dashboard, page, playwrigh
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not chromium_available(), reason=f"no chromium at {CHROMIUM}")]
 
-#: fx_rates.csv: ECB 2025-02-28, 1 EUR = 1.0411 USD -> 1 / 1.0411 = 0.96052252 EUR per USD.
-EUR_PER_USD = 0.96052252
+#: fx_rates.csv: ECB 2026-04-13 (the row in force), 1 EUR = 1.1684 USD -> 1 / 1.1684 = 0.85587128 EUR per USD.
+EUR_PER_USD = 0.85587128
 
 
 def _download(page, button: str, request_path: str):
@@ -90,7 +90,7 @@ def test_the_currency_picker_shows_amounts_in_euro_with_the_rate(page, live):
     assert page.inner_text("#kpi-closed-total") == _compact(closed_eur, "€")
     assert "€" in page.inner_text("#verdict")
     note = page.inner_text("#currency-rate")
-    assert "0.9605 EUR" in note and "2025-02-28" in note
+    assert "0.8559 EUR" in note and "2026-04-13" in note
     # and the exports follow: the workbook's closed total is in euro
     _, data, _ = _download(page, "#btn-xlsx", "/api/v1/tco.xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(data))["Monthly"]

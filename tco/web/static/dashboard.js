@@ -10,7 +10,7 @@
 //   guide.js   the guide's head-to-head table and its questions
 //   notes.js   the catalog's value, date and source under each lever
 //   compare.js      the "Compare options" panel (many options, ranked by NPV)
-import { watchCompare } from "./js/compare.js";
+import { redrawCompare, watchCompare } from "./js/compare.js";
 import { $, form } from "./js/dom.js";
 import { watchCurrency } from "./js/currency.js";
 import { copyLink, downloadCsv, downloadPdf, downloadReport, downloadXlsx, watchPrint } from "./js/downloads.js";
@@ -20,7 +20,7 @@ import { renderNotes } from "./js/notes.js";
 import { refreshSaved, save } from "./js/saved.js";
 import { readUrl } from "./js/state.js";
 import { watchUncertainty } from "./js/uncertainty.js";
-import { scheduleUpdate, update } from "./js/update.js";
+import { flushUpdate, scheduleUpdate, update } from "./js/update.js";
 import { uploadUsage } from "./js/usage.js";
 
 // Inputs that are no part of the scenario: the closed-model search and the usage file.
@@ -50,7 +50,7 @@ function init() {
       if (e.target.files.length) uploadUsage(e.target.files[0]);
       return;
     }
-    if (e.target.id !== "f-ui-closed-search") scheduleUpdate();
+    if (e.target.id !== "f-ui-closed-search") flushUpdate(e);           // an edit committed: no need to wait
   });
   // picking the same file again reads it again
   $("f-ui-usage").addEventListener("click", (e) => { e.target.value = ""; });
@@ -60,7 +60,7 @@ function init() {
   $("btn-report").addEventListener("click", downloadReport);
   $("btn-pdf").addEventListener("click", downloadPdf);
   $("btn-xlsx").addEventListener("click", downloadXlsx);
-  watchCurrency(update);
+  watchCurrency(() => { update(); redrawCompare(); });
   watchPrint();
   $("btn-link").addEventListener("click", copyLink);
   $("btn-save").addEventListener("click", save);

@@ -16,7 +16,7 @@ from flask_smorest import abort
 from tco.web.api.blueprint import Blueprint
 
 from tco.breakeven import breakeven_curve, breakevens
-from tco.currency import currency
+from tco.currency import USD, currency
 from tco.defaults import default_row, supported_precision
 from tco.engine import evaluate
 from tco.resolve import resolve
@@ -142,14 +142,14 @@ def charts_answer(catalog, scenario, hybrid: bool, uncertainty: bool, samples: i
     from tco.report import hybrid_verdict, verdict
     cur = currency(catalog, scenario.currency)
     result = evaluate(scenario, catalog, hybrid=hybrid)
-    figs = charts.all_figures(result)
+    figs = charts.all_figures(result, cur)
     extra = {}
     if uncertainty:
         from tco.sensitivity import defaults_tornado, monte_carlo, tornado
         rows = tornado(result.resolved)
         mc = monte_carlo(result.resolved, samples, seed)
-        figs["tornado"] = charts.tornado(rows)
-        figs["fan"] = charts.fan(mc.cumulative_bands, result)
+        figs["tornado"] = charts.tornado(rows, cur=cur)
+        figs["fan"] = charts.fan(mc.cumulative_bands, result, cur)
         extra["montecarlo"] = mc.summary()
         extra["defaults_tornado"] = [{k: None if isinstance(v, float) and not math.isfinite(v) else v
                                       for k, v in r.items()}
@@ -305,13 +305,15 @@ class Plan(MethodView):
         The load-duration curve of the day's profile (`workload.load_profile`) gives the share of
         tokens above the own replicas' capacity; the plan picks the number of replicas each month
         that minimises the total cost over the horizon (setup paid at the switch month; with
-        committed capacity the number never falls).
+        committed capacity the number never falls).  With `currency` the verdict's amounts are in it and
+        the answer's `currency` object gives the rate; fields named `usd*` stay in US dollars.
         """
-        return _json_response(heavy_pool().run(plan_answer, body["scenario"], body["plan"].get("committed")))
+        cur = currency(_catalog(), body["scenario"].currency)       # an unknown currency: 422 before any work
+        return _json_response(heavy_pool().run(plan_answer, body["scenario"], body["plan"].get("committed"), cur))
 
 
-def plan_answer(catalog, scenario, committed) -> bytes:
-    """Task of POST /plan."""
+def plan_answer(catalog, scenario, committed, cur=USD) -> bytes:
+    """Task of POST /plan (the verdict in ``cur``)."""
     from tco.report import hybrid_verdict
     result = evaluate(scenario, catalog, hybrid=True, hybrid_committed=committed)
     if result.hybrid is None:
@@ -323,7 +325,8 @@ def plan_answer(catalog, scenario, committed) -> bytes:
                       "closed_usd": tot["closed"].to_numpy(), "self_hosted_usd": tot["self_hosted"].to_numpy()})
     return dump_json({"summary": {k: v for k, v in summary.items() if not k.startswith("hybrid")},
                       "hybrid": {k: v for k, v in summary.items() if k.startswith("hybrid")},
-                      "verdict": hybrid_verdict(result), "profile": p.profile.tolist(), "months": months})
+                      "verdict": hybrid_verdict(result, cur), "profile": p.profile.tolist(), "months": months,
+                      "currency": cur.info()})
 
 
 @blp.route("/sensitivity")
@@ -333,11 +336,13 @@ class Sensitivity(MethodView):
     @blp.doc(operationId="sensitivity_tornado")
     def post(self, body):
         """Tornado: each main input at its low and high, the others held; the swing of the NPV savings
-        and of the break-even month per input, largest first."""
-        return _json_response(heavy_pool().run(sensitivity_answer, body["scenario"], body["ranges"]))
+        and of the break-even month per input, largest first.  With `currency` the answer's `currency`
+        object gives the rate to show the amounts in; fields named `usd*` and the savings stay in US dollars."""
+        cur = currency(_catalog(), body["scenario"].currency)
+        return _json_response(heavy_pool().run(sensitivity_answer, body["scenario"], body["ranges"], cur))
 
 
-def sensitivity_answer(catalog, scenario, ranges) -> bytes:
+def sensitivity_answer(catalog, scenario, ranges, cur=USD) -> bytes:
     """Task of POST /sensitivity."""
     from tco.sensitivity import tornado
     R = resolve(scenario, catalog)
@@ -350,7 +355,8 @@ def sensitivity_answer(catalog, scenario, ranges) -> bytes:
     rows = [{k: (_finite(v) if isinstance(v, float) else v) for k, v in r.items()}
             for r in t.drop(columns=["base_savings_npv", "base_breakeven_month"]).to_dict("records")]
     return dump_json({"base_savings_npv_usd": float(t["base_savings_npv"].iloc[0]),
-                      "base_breakeven_month": _finite(t["base_breakeven_month"].iloc[0]), "rows": rows})
+                      "base_breakeven_month": _finite(t["base_breakeven_month"].iloc[0]), "rows": rows,
+                      "currency": cur.info()})
 
 
 @blp.route("/montecarlo")
@@ -365,14 +371,16 @@ class MonteCarlo(MethodView):
 
         Returns P10/P50/P90 of the savings, the probability that self-hosting is cheaper over the
         horizon, bands of cumulative cost per option and the distribution of the break-even month.
-        Seeded: the same request gives the same answer.
+        Seeded: the same request gives the same answer.  With `currency` the answer's `currency` object
+        gives the rate to show the amounts in; they stay in US dollars.
         """
+        cur = currency(_catalog(), body["scenario"].currency)
         check_sample_budget(body["samples"], body["scenario"].horizon_months, "samples")
         return _json_response(heavy_pool().run(montecarlo_answer, body["scenario"], body["samples"], body["seed"],
-                                               body["distributions"]))
+                                               body["distributions"], cur))
 
 
-def montecarlo_answer(catalog, scenario, samples: int, seed: int, distributions: dict) -> bytes:
+def montecarlo_answer(catalog, scenario, samples: int, seed: int, distributions: dict, cur=USD) -> bytes:
     """Task of POST /montecarlo."""
     from tco.sensitivity import Distribution, monte_carlo
     R = resolve(scenario, catalog)
@@ -385,4 +393,5 @@ def montecarlo_answer(catalog, scenario, samples: int, seed: int, distributions:
         raise ScenarioError("distributions", str(exc)) from None
     hist = mc.breakeven_histogram()
     return dump_json({"summary": mc.summary(), "cumulative_bands": records(mc.cumulative_bands),
-                      "breakeven_histogram": records(hist), "breakeven_never": hist.attrs["never"]})
+                      "breakeven_histogram": records(hist), "breakeven_never": hist.attrs["never"],
+                      "currency": cur.info()})

@@ -627,6 +627,8 @@ class PlanResponseSchema(ma.Schema):
     verdict = fields.String(required=True)
     profile = fields.List(fields.Float(), required=True, metadata={"description": "The 24 hourly weights used."})
     months = fields.List(fields.Nested(PlanMonthSchema), required=True)
+    currency = fields.Nested(CurrencySchema, required=True, metadata={
+        "description": "The request's currency and its rate (the verdict's amounts are in it; `usd*` stay USD)."})
 
 
 INPUT_NAMES = ("volume", "growth", "api_price", "api_price_change", "gpu_rate", "throughput_efficiency",
@@ -668,6 +670,8 @@ class SensitivityResponseSchema(ma.Schema):
     base_savings_npv_usd = fields.Float(required=True)
     base_breakeven_month = fields.Float(required=True, allow_none=True)
     rows = fields.List(fields.Nested(TornadoRowSchema), required=True, metadata={"description": "Largest swing first."})
+    currency = fields.Nested(CurrencySchema, required=True, metadata={
+        "description": "The request's currency and its rate; amounts named `usd*` stay in US dollars."})
 
 
 class DistributionSchema(_Strict):
@@ -748,3 +752,5 @@ class MonteCarloResponseSchema(ma.Schema):
     breakeven_histogram = fields.List(fields.Nested(HistogramBinSchema), required=True, metadata={
         "description": "Samples whose break-even falls in each month (1-based)."})
     breakeven_never = fields.Integer(required=True, metadata={"description": "Samples with no break-even."})
+    currency = fields.Nested(CurrencySchema, required=True, metadata={
+        "description": "The request's currency and its rate; amounts named `usd*` stay in US dollars."})

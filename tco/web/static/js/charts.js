@@ -17,10 +17,14 @@ export function chartCaption(layout) {
 }
 
 /** The figure's layout as the page draws it: no title inside the plot (the caption above it holds it,
- *  so the legend on top has all the room it needs), and the tornado's axis as -$400k, not $-400,000. */
+ *  so the legend on top has all the room it needs), and the tornado's axis short: -$400k, not $-400,000
+ *  (in another currency, with its symbol as the server put it: €-400k). */
 export function pageLayout(name, layout) {
   const out = { ...layout, title: { text: "" }, margin: { ...(layout.margin || {}), t: 24 } };
-  if (name === "tornado") out.xaxis = { ...(layout.xaxis || {}), tickprefix: "", tickformat: "$~s" };
+  if (name === "tornado") {
+    const x = layout.xaxis || {};
+    out.xaxis = !x.tickprefix || x.tickprefix === "$" ? { ...x, tickprefix: "", tickformat: "$~s" } : { ...x, tickformat: "~s" };
+  }
   return out;
 }
 

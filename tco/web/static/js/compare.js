@@ -1,5 +1,5 @@
 // The "Compare options" panel: the user adds options (closed models, seat products, deployments,
-// hybrid plans) from the catalog's pickers; POST /api/v1/compare prices them all on the page's
+// image APIs, hybrid plans) from the catalog's pickers; POST /api/v1/compare prices them all on the page's
 // workload; the panel shows them ranked by NPV, every option's cumulative cost, the steady cost
 // against volume with the cheapest option per band shaded, and each option's break-even against
 // the cheapest. The options take the page's assumptions (staff, setup, discount, ...) at each request.
@@ -7,7 +7,7 @@ import { errorList, postJSON } from "./api.js";
 import { PLOT_CONFIG } from "./charts.js";
 import { $, make, pageOptions } from "./dom.js";
 import { readForm } from "./form.js";
-import { fmtUsd, fmtVolume, sig } from "./format.js";
+import { currentCurrency, fmtUsd, fmtVolume, sig } from "./format.js";
 
 export const COMPARE_URL = "/api/v1/compare";
 const MAX_OPTIONS = 12;
@@ -16,11 +16,13 @@ const RETRY_S = 2;            // after a 503 (the service's TCO_HEAVY_WAIT_S def
 const COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
                  "#bcbd22", "#17becf", "#393b79", "#637939"];
 /** Closed-side fields that choose what is priced; the page's other closed fields (discount, ...) are kept. */
-const CLOSED_CHOICE = ["model", "seat_product", "billing_term", "input_usd_per_mtok", "output_usd_per_mtok"];
+const CLOSED_CHOICE = ["model", "seat_product", "billing_term", "input_usd_per_mtok", "output_usd_per_mtok",
+                       "image_model", "image_size", "image_quality", "usd_per_image"];
 
 const options = [];           // each {kind, closed?, open?, text}: what the user picked
 let seq = 0;
 let timer = null;
+let last = null;              // the last answer drawn (drawn again when the currency changes)
 
 const setState = (state) => { $("compare").dataset.state = state; };
 
@@ -28,6 +30,18 @@ const setState = (state) => { $("compare").dataset.state = state; };
 
 function fill(sel, choices) {
   sel.replaceChildren(...choices.map(([value, text]) => new Option(text, value)));
+}
+
+/** The open models: text models, and image models for the page's image workloads. */
+function fillOpenModels() {
+  const sel = $("f-cmp-open-model");
+  sel.replaceChildren();
+  for (const [label, rows] of [["text models", pageOptions().models], ["image models", pageOptions().image_models]]) {
+    const group = document.createElement("optgroup");
+    group.label = label;
+    rows.forEach((r) => group.append(new Option(r.label, r.id)));
+    sel.append(group);
+  }
 }
 
 function fillModels() {
@@ -41,13 +55,21 @@ function fillModels() {
   }
 }
 
-/** Provider and term pairs renting the chosen GPU, cheapest first. */
+/** Provider and term pairs renting the chosen GPU, cheapest first, priced in the page's currency (the
+ *  pair picked stays picked when the list is written again). */
 function fillRates() {
   const gpu = $("f-cmp-gpu").value;
+  const sel = $("f-cmp-rate");
+  const keep = sel.value;
   const rows = pageOptions().rates.filter((r) => r.gpu === gpu).sort((a, b) => a.usd - b.usd);
-  fill($("f-cmp-rate"), rows.map((r) => [`${r.provider}|${r.term}`,
-    `${r.name}, ${r.term.replace("_", " ")}: $${sig(r.usd, 3)}/GPU-hour`]));
+  fill(sel, rows.map((r) => [`${r.provider}|${r.term}`,
+    `${r.name}, ${r.term.replace("_", " ")}: ${fmtUsd(r.usd)}/GPU-hour`]));
+  if (rows.some((r) => `${r.provider}|${r.term}` === keep)) sel.value = keep;
 }
+
+/** The rental terms the catalog has for a GPU at a provider, in the catalog's order. */
+export const rentalTerms = (gpu, provider) => pageOptions().rates
+  .filter((r) => r.gpu === gpu && r.provider === provider).map((r) => r.term);
 
 function refreshPickers() {
   const kind = $("f-cmp-kind").value;
@@ -57,6 +79,7 @@ function refreshPickers() {
   });
   $("btn-cmp-add").disabled = options.length >= MAX_OPTIONS
     || (["self_hosted", "hybrid"].includes(kind) && $("f-cmp-hosting").value === "cloud" && !$("f-cmp-rate").value);
+  $("btn-cmp-terms").disabled = options.length >= MAX_OPTIONS || !$("f-cmp-rate").value;
 }
 
 function pickedOpen() {
@@ -82,10 +105,26 @@ function picked() {
     const [id, term] = $("f-cmp-seat").value.split("|");
     return { kind, closed: { seat_product: id, billing_term: term }, text: selectedText("f-cmp-seat") };
   }
+  if (kind === "image") {
+    const [id, size, quality] = $("f-cmp-image").value.split("|");
+    const closed = { image_model: id };
+    if (size !== "any") closed.image_size = size;
+    if (quality !== "any") closed.image_quality = quality;
+    return { kind, closed, text: selectedText("f-cmp-image") };
+  }
   const open = pickedOpen();
   if (kind === "self_hosted") return { kind, open, text: openText(open) };
   return { kind, closed: { model: $("f-cmp-model").value }, open,
            text: `hybrid: ${openText(open)} + ${selectedText("f-cmp-model")}` };
+}
+
+/** The picked deployment under every rental term the catalog has for its GPU at its provider. */
+function everyTerm() {
+  const open = pickedOpen();
+  return rentalTerms(open.gpu, open.provider).map((term) => {
+    const o = { ...open, term };
+    return { kind: "self_hosted", open: o, text: openText(o) };
+  });
 }
 
 /** The page's own two options: its closed side (a model, typed prices or a seat product) and its deployment. */
@@ -95,7 +134,8 @@ function pageTwo() {
   const closed = Object.fromEntries(CLOSED_CHOICE.filter((k) => c[k] !== undefined).map((k) => [k, c[k]]));
   const open = Object.fromEntries(["model", "gpu", "gpus_per_replica", "precision", "hosting", "provider", "term",
                                    "billing"].filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
-  return [{ kind: closed.seat_product ? "seats" : "closed", closed, text: "the page's closed option" },
+  const kind = closed.seat_product ? "seats" : closed.image_model || closed.usd_per_image !== undefined ? "image" : "closed";
+  return [{ kind, closed, text: "the page's closed option" },
           { kind: "self_hosted", open, text: "the page's deployment" }];
 }
 
@@ -216,13 +256,32 @@ function breakevenRows(c) {
   });
 }
 
+// The answer's amounts are in USD (fields usd*); the charts show them in the page's currency.
+const inCurrency = (values) => {
+  const k = currentCurrency().units_per_usd;
+  return values.map((v) => (v === null ? null : v * k));
+};
+
+/** The currency's symbol as plotly puts it before a tick: "$", "€", "CHF " (Intl's narrow symbol). */
+function tickPrefix(code) {
+  const part = new Intl.NumberFormat("en-US", { style: "currency", currency: code, currencyDisplay: "narrowSymbol" })
+    .formatToParts(1).find((p) => p.type === "currency");
+  const sym = part ? part.value : code;
+  return /[A-Za-z]$/.test(sym) ? `${sym} ` : sym;
+}
+
+/** The hover amount of a money trace, in the page's currency: "€1.2M". */
+const moneyHover = (code) => `%{y:,.3~s} ${code}`;
+
 function cumulativeFigure(c) {
   const months = Array.from({ length: c.horizon_months }, (_, m) => m + 1);
+  const code = currentCurrency().code;
   return {
     data: c.options.map((o) => ({ type: "scatter", mode: "lines", name: `${o.rank}. ${o.name}`, x: months,
-                                  y: o.cumulative_usd, line: { color: COLOURS[o.index % COLOURS.length] } })),
+                                  y: inCurrency(o.cumulative_usd), line: { color: COLOURS[o.index % COLOURS.length] },
+                                  hovertemplate: `${moneyHover(code)}<extra>${o.rank}.</extra>` })),
     layout: { margin: { t: 24, r: 10, b: 40, l: 60 }, xaxis: { title: { text: "month" } },
-              yaxis: { title: { text: "cumulative cost [USD]" }, tickprefix: "$", tickformat: "~s" },
+              yaxis: { title: { text: `cumulative cost [${code}]` }, tickprefix: tickPrefix(code), tickformat: "~s" },
               legend: { orientation: "h", y: -0.32 }, hovermode: "x unified" },
   };
 }
@@ -241,18 +300,21 @@ function volumeFigure(c) {
              showarrow: false, text: String(c.options.find((o) => o.index === b.index).rank),
              font: { size: 10, color: COLOURS[b.index % COLOURS.length] } };
   });
+  const code = currentCurrency().code;
   return {
     data: c.options.map((o) => ({ type: "scatter", mode: "lines", name: `${o.rank}. ${o.name}`, x: v,
-                                  y: o.curve_usd, line: { color: COLOURS[o.index % COLOURS.length] } })),
+                                  y: inCurrency(o.curve_usd), line: { color: COLOURS[o.index % COLOURS.length] },
+                                  hovertemplate: `${moneyHover(code)}/month<extra>${o.rank}.</extra>` })),
     layout: { margin: { t: 24, r: 10, b: 40, l: 60 }, shapes, annotations: notes,
               xaxis: { type: "log", title: { text: `volume [${c.volume_unit}]` } },
-              yaxis: { type: "log", title: { text: "steady monthly cost [USD/month]" }, tickprefix: "$",
+              yaxis: { type: "log", title: { text: `steady monthly cost [${code}/month]` }, tickprefix: tickPrefix(code),
                        tickformat: "~s" },
               legend: { orientation: "h", y: -0.32 }, hovermode: "x unified" },
   };
 }
 
 async function render(c) {
+  last = c;
   const byIndex = Object.fromEntries(c.options.map((o) => [o.index, o.name]));
   renderList(options.map((_, i) => byIndex[i]));
   const top = c.options[0];
@@ -269,13 +331,20 @@ async function render(c) {
   }
 }
 
+/** Draw the last answer again (the currency changed: the amounts are converted at display). */
+export async function redrawCompare() {
+  fillRates();
+  if (last && options.length && $("compare").dataset.state === "ready") await render(last);
+}
+
 // ------------------------------------------------------------------ wiring
 
 /** Fill the pickers, wire the buttons, and follow the page's form (debounced) once options exist. */
 export function watchCompare() {
   fillModels();
   fill($("f-cmp-seat"), pageOptions().seats.map((r) => [`${r.id}|${r.term}`, r.label]));
-  fill($("f-cmp-open-model"), pageOptions().models.map((r) => [r.id, r.label]));
+  fill($("f-cmp-image"), pageOptions().images.map((r) => [r.id, r.label]));
+  fillOpenModels();
   fill($("f-cmp-gpu"), pageOptions().gpus.map((r) => [r.id, r.label]));
   fillRates();
   refreshPickers();
@@ -284,6 +353,7 @@ export function watchCompare() {
     refreshPickers();
   });
   $("btn-cmp-add").addEventListener("click", () => add(picked()));
+  $("btn-cmp-terms").addEventListener("click", () => add(...everyTerm()));
   $("btn-cmp-page").addEventListener("click", () => add(...pageTwo()));
   $("btn-cmp-clear").addEventListener("click", () => { options.length = 0; changed(); });
   const follow = () => {

@@ -8,20 +8,32 @@ import { renderNumbers } from "./kpis.js";
 import { setPageState, setStale, timings, writeUrl } from "./state.js";
 import { followScenario, holdUncertainty } from "./uncertainty.js";
 
-const DEBOUNCE_MS = 250;
+/** How long typing must pause before the page asks [ms]; a committed edit (a change event: a picked
+ *  option, a field left) asks at once (flushUpdate). */
+export const DEBOUNCE_MS = 250;
 let timer = null;
 let seq = 0;
 
-/** Update once the typing has paused (DEBOUNCE_MS). */
-export function scheduleUpdate() {
+/** Update once the typing has paused (`delay` ms, DEBOUNCE_MS unless told). */
+export function scheduleUpdate(delay = DEBOUNCE_MS) {
   clearTimeout(timer);
+  seq++;                                     // an answer still on its way is out of date: the page waits for this one
   setPageState("pending");
-  timer = setTimeout(update, DEBOUNCE_MS);
+  timer = setTimeout(update, delay);
+}
+
+/** An edit committed (a change event): the update it scheduled starts now instead of after the pause.
+ *  Nothing when none is waiting: leaving a field whose typing was already answered asks nothing again;
+ *  an element that changed without an input event (a script's) is updated at once. */
+export function flushUpdate(event) {
+  if (timer !== null) { update(); return; }
+  if (event && event.isTrusted === false && event.type === "change") scheduleUpdate(0);
 }
 
 /** Drop a scheduled update (one is about to start anyway). */
 export function cancelUpdate() {
   clearTimeout(timer);
+  timer = null;
   setPageState("pending");
 }
 
@@ -36,6 +48,7 @@ function invalid(list, state = "invalid") {
 /** Read the form, ask the API, draw its answer. */
 export async function update() {
   clearTimeout(timer);
+  timer = null;
   refreshVisibility();
   const { scenario, errors } = readForm();
   const local = Object.entries(errors).map(([path, message]) => ({ path, message }));
@@ -75,5 +88,5 @@ export async function update() {
   timings.render = performance.now() - t1;
   writeUrl();
   setPageState("ready");
-  followScenario(scenario);
+  followScenario(withCurrency(scenario));      // the uncertainty panel's amounts in the page's currency too
 }
