@@ -80,7 +80,8 @@ def test_one_more_spare_replica_adds_one_replicas_gpu_hours(page, live):
     set_field(page, "#f-open-usd_per_gpu_hour", "2")
     g = int(page.input_value("#f-open-gpus_per_replica"))
     before, reps_before = gpu_rental(page), replicas(page)
-    s = set_field(page, "#f-open-redundancy_replicas", "1")["summary"]
+    spare = int(page.input_value("#f-open-redundancy_replicas"))      # the defaults table's N+1
+    s = set_field(page, "#f-open-redundancy_replicas", str(spare + 1))["summary"]
     # + 1 replica x g GPUs x 730 h x $2 each month
     assert [a - b for a, b in zip(gpu_rental(page), before)] == pytest.approx([g * HOURS * 2.0] * len(before))
     assert [a - b for a, b in zip(replicas(page), reps_before)] == [1.0] * len(before)
@@ -195,7 +196,8 @@ def test_an_image_workload_shows_its_break_even_in_images(page, live):
     page.select_option("#f-closed-image_model", "stability/sd3.5-large|any|any")
     page.fill("#f-workload-images_per_month", "2M")
     for sel, text in (("#f-open-staff_fte_base", "0.5"), ("#f-open-fte_usd_per_year", "200000"),
-                      ("#f-open-replicas_per_fte", "20"), ("#f-open-overhead_share", "10")):
+                      ("#f-open-replicas_per_fte", "20"), ("#f-open-overhead_share", "10"),
+                      ("#f-open-redundancy_replicas", "0")):          # no spare (the default is N+1)
         page.fill(sel, text)
     s = answer_of(page, lambda: page.select_option("#f-open-image-model", "sdxl"))["summary"]
     assert page.is_hidden("#f-workload-tokens_per_month") and page.is_hidden("#f-open-model")

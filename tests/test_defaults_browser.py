@@ -45,3 +45,23 @@ def test_the_defaults_view_lists_each_default_with_its_effect(page, guard, live)
     assert spare["cells"][4].startswith("estimate")
     salary = next(r for r in shown if r["name"] == "staff_base_salary_usd_per_year")
     assert "bls.gov" in salary["cells"][4]
+
+
+def test_defaults_left_as_shown_are_left_to_the_table(page, guard, live):
+    """The page shows the loaded cost rounded (133,080 / 0.702 = 189,572.65 USD/year shows as about
+    189,573); left unchanged it is not sent, so the API takes the table's value and cites it as a default.
+    Typed over, it is the user's number."""
+    open_dashboard(page, live.url)
+    fte = "#f-open-fte_usd_per_year"
+    with page.expect_request(lambda r: r.url.endswith("/api/v1/charts?hybrid=true")) as req_info:
+        page.fill("#f-workload-tokens_per_month", "3B")
+        page.keyboard.press("Tab")
+    body = req_info.value.post_data_json
+    assert "fte_usd_per_year" not in body["open"] and "redundancy_replicas" not in body["open"]
+    answer = post_json(live, "/api/v1/charts", body)
+    assert answer["assumptions"]["open.fte_usd_per_year"]["is_default"] is True
+    assert answer["assumptions"]["open.fte_usd_per_year"]["value"] == pytest.approx(133_080 / 0.702, rel=1e-4)
+    with page.expect_request(lambda r: r.url.endswith("/api/v1/charts?hybrid=true")) as req_info:
+        page.fill(fte, "150000")
+        page.keyboard.press("Tab")
+    assert req_info.value.post_data_json["open"]["fte_usd_per_year"] == 150_000

@@ -15,7 +15,7 @@ import plotly
 from flask import Blueprint, current_app, render_template, send_file
 
 from tco.currency import CODES, currency
-from tco.defaults import shipped_values
+from tco.defaults import DEFAULTED, shipped_values
 from tco.freshness import PRICE_TABLES
 from tco.resolve import PROVIDER_NAMES
 from tco.scenario import ClosedOption, Finance, OpenOption, Workload
@@ -284,7 +284,7 @@ def index():
     catalog = current_app.config["TCO_CATALOG"]
     opts = {**_catalog_options(catalog), "price_age": price_age(catalog), "currencies": currency_options(catalog)}
     return render_template("dashboard.html", workload_fields=WORKLOAD_FIELDS, assumption_fields=ASSUMPTION_FIELDS,
-                           lever_fields=LEVER_FIELDS, gpu_price_field=GPU_PRICE_FIELD,
+                           lever_fields=LEVER_FIELDS, gpu_price_field=GPU_PRICE_FIELD, table_defaults=DEFAULTED,
                            server_price_field=SERVER_PRICE_FIELD,
                            options=opts, options_json=json.dumps(opts).replace("</", "<\\/"), as_of=catalog.as_of.isoformat(),
                            plotly_version=plotly_js_version(), defaults={"closed.model": "gpt-6.1-sol",

@@ -118,6 +118,9 @@ export function readForm() {
     if (kind === "radio") { if (el.checked) setPath(scenario, path, el.value); return; }
     const raw = el.value.trim();
     if (raw === "") return;
+    // A default of the defaults table, as shown and left unchanged, is left out: the API takes it
+    // from the table (to the cent, not as rounded for display) and cites its source as a default.
+    if (el.dataset.tableDefault && raw === displayDefault(el)) return;
     if (kind === "select" && raw.startsWith("[")) {       // 24 hourly weights (a load profile)
       try { setPath(scenario, path, JSON.parse(raw)); } catch (e) { errors[path] = "Not a list of numbers."; }
       return;

@@ -97,7 +97,8 @@ export function kpiTexts(s) {
 export function renderNumbers(data) {
   const s = data.summary;
   $("verdict").textContent = data.verdict;
-  const rpd = mode() === "requests" && !s.breakeven_volume_unit
+  const tokensUnit = !s.breakeven_volume_unit || s.breakeven_volume_unit === "tokens/month";
+  const rpd = mode() === "requests" && tokensUnit
     ? requestsPerDay(s.breakeven_volume_per_month, data.assumptions) : null;
   if (s.breakeven_volume_per_month === null) $("kpi-be-volume").textContent = volumeValue(s);
   else {                                     // the number large, its unit small beside it
