@@ -158,6 +158,22 @@ def field_value(path: str, rows: tuple[dict, ...], gpu: dict | None, key: str = 
     return product
 
 
+#: Weight formats below 8 bits: a model published in one is served as published (gpt-oss ships
+#: its experts in MXFP4 and runs so on GPUs without FP4 tensor cores), not widened to FP8.
+BELOW_8_BITS = ("mxfp4", "nvfp4", "fp4", "int4")
+
+
+def published_below_8_bits(catalog: Catalog, model_id: str | None) -> str | None:
+    """The open model's ``native_precision`` when it is below 8 bits, else None (unknown model too)."""
+    if model_id is None:
+        return None
+    try:
+        native = catalog.open_model(model_id).get("native_precision")
+    except (KeyError, ValueError):
+        return None
+    return native if native in BELOW_8_BITS else None
+
+
 def fill_defaults(scenario: Scenario, catalog: Catalog, gpu: dict | None = None) -> tuple[Scenario, list[DefaultUse]]:
     """The scenario with every field of :data:`DEFAULTED` left at None taken from the defaults
     table, and the uses (one per field filled).  ``gpu`` is the GPU's ``gpus`` row (FP8 where it has it)."""
@@ -172,6 +188,8 @@ def fill_defaults(scenario: Scenario, catalog: Catalog, gpu: dict | None = None)
             value = field_value(path, rows, gpu)
         except ValueError as exc:
             raise ScenarioError(path, str(exc)) from None
+        if path == "open.precision":
+            value = published_below_8_bits(catalog, scenario.open.model) or value
         changes.setdefault(section, {})[fld] = value
         uses.append(DefaultUse(path, value, rows))
     if not changes:

@@ -236,3 +236,19 @@ def test_savings_breakevens_and_sentences_agree(api, catalog, seats, volume, gro
         assert "costs" in reason and "more" in reason, reason
     if v is not None and saves and v0 < v:
         assert "pays off as volume grows" in reason, reason
+
+
+def test_a_model_published_below_8_bits_is_served_as_published(catalog):
+    """gpt-oss ships its experts in MXFP4 (native_precision in open_models.csv); OpenAI's model card
+    (https://openai.com/index/introducing-gpt-oss/) says gpt-oss-120b runs within one 80 GB GPU.
+    In FP8 its 116.8B parameters alone take 116.8e9 bytes = 108.8 GiB > 80 GiB, so widening it to
+    FP8 would refuse the deployment the vendor documents."""
+    from tco import Scenario, evaluate
+    body = {"workload": {"tokens_per_month": 3e9}, "closed": {"model": "gpt-6.1-sol"},
+            "open": {"model": "gpt-oss-120b", "gpu": "h100-sxm", "gpus_per_replica": 1, "provider": "aws"}}
+    r = evaluate(Scenario.from_dict(body), catalog)
+    assert r.resolved.scenario.open.precision == "mxfp4"
+    assert r.assumptions["open.precision"]["value"] == "mxfp4"
+    # a model published in bf16 still takes FP8 on a GPU with FP8 tensor cores
+    llama = {**body, "open": {**body["open"], "model": "llama-3.1-8b"}}
+    assert evaluate(Scenario.from_dict(llama), catalog).resolved.scenario.open.precision == "fp8"
