@@ -200,6 +200,22 @@ def _dispose_in(engine: Engine, pid: int) -> None:
         engine.dispose()
 
 
+class StoreBusy(RuntimeError):
+    """The database kept its lock past the store's timeout (other writers): try again shortly."""
+
+
+@contextmanager
+def _busy_is_busy() -> Iterator[None]:
+    """SQLite's "database is locked" / "busy" after the busy timeout, as :class:`StoreBusy`."""
+    try:
+        yield
+    except OperationalError as exc:
+        text = str(exc.orig).lower()
+        if "locked" in text or "busy" in text:
+            raise StoreBusy(f"the saved-scenario database is busy: {text}") from exc
+        raise
+
+
 class ScenarioStore:
     """Saved scenarios in the database ``database`` (see the module docstring).
 
@@ -269,31 +285,37 @@ class ScenarioStore:
                     raw = con.connection.driver_connection     # PRAGMAs outside any transaction
                     if raw.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                         raw.execute("PRAGMA journal_mode=WAL")
-                with engine.begin() as con:
+                # Check and create under the write lock (BEGIN IMMEDIATE): two processes opening a new
+                # file at once would otherwise both see no table and the second CREATE would fail.
+                with engine.connect().execution_options(tco_write=True) as con, con.begin():
                     METADATA.create_all(con, checkfirst=True)
                 return
             except OperationalError as exc:
                 # Several processes initialising a new file at once: switching the journal mode
-                # can answer "locked" without waiting; retry until the timeout.
+                # can answer "locked" without waiting; retry until the timeout.  A table another
+                # process created between our check and our CREATE is there: check again.
                 text = str(exc.orig)
-                if not ("locked" in text or "busy" in text) or time.monotonic() > deadline:
+                if not ("locked" in text or "busy" in text or "already exists" in text) \
+                        or time.monotonic() > deadline:
                     raise
                 time.sleep(0.02)
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        if not self._ready:
-            self._init()
-        with self.engine.begin() as con:
-            yield con
+        with _busy_is_busy():
+            if not self._ready:
+                self._init()
+            with self.engine.begin() as con:
+                yield con
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
         """A connection inside one write transaction: committed on success, rolled back on error."""
-        if not self._ready:
-            self._init()
-        with self.engine.connect().execution_options(tco_write=True) as con, con.begin():
-            yield con
+        with _busy_is_busy():
+            if not self._ready:
+                self._init()
+            with self.engine.connect().execution_options(tco_write=True) as con, con.begin():
+                yield con
 
     # ------------------------------------------------------------------ operations
 

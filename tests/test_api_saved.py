@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 import json
 import threading
+import time
 from datetime import datetime
 
 import pytest
@@ -166,6 +167,11 @@ def _app_process(db, prefix, n, start):
     start.wait(60)
     for i in range(n):
         res = client.post(URL, json={"name": f"{prefix}-{i}", "scenario": INLINE})
+        for _ in range(5):          # a busy database is a 503 with Retry-After: a client asks again
+            if res.status_code != 503:
+                break
+            time.sleep(float(res.headers["Retry-After"]))
+            res = client.post(URL, json={"name": f"{prefix}-{i}", "scenario": INLINE})
         if res.status_code != 201:
             raise SystemExit(f"{prefix}-{i}: {res.status_code} {res.get_data(as_text=True)}")
 
@@ -272,3 +278,18 @@ def test_the_spec_example_saves(client):
             path = URL if method == "post" else f"{URL}/{client.get(URL).get_json()['scenarios'][0]['id']}"
             res = client.open(path, method=method.upper(), json=ex["value"])
             assert res.status_code == status, res.get_json()
+
+
+def test_a_busy_database_is_503_with_retry_after(client, monkeypatch):
+    """The store gives up waiting for another writer's lock (StoreBusy): the API says 503 and when to
+    retry, in the one error shape, and nothing is saved."""
+    from tco.store import ScenarioStore, StoreBusy
+
+    def busy(self, *args, **kwargs):
+        raise StoreBusy("the saved-scenario database is busy: database is locked")
+    monkeypatch.setattr(ScenarioStore, "save", busy)
+    res = client.post(URL, json={"name": "x", "scenario": BODY})
+    body = assert_error_shape(res, 503)
+    assert res.headers["Retry-After"] == "1" and "busy" in body["message"]
+    monkeypatch.undo()
+    assert client.get(URL).get_json() == {"scenarios": []}

@@ -265,3 +265,39 @@ def test_processes_and_threads_with_readers_lose_nothing(database_url):
     assert not errors
     assert seen == sorted(seen)                     # a reader never sees a save undone
     _check_all_saved(path, _expected(prefixes, 2))
+
+
+def _open_and_save(path, start, k):
+    store = ScenarioStore(path)
+    start.wait(60)
+    store.save(f"p{k}", {"horizon_months": 12})
+
+
+def test_processes_opening_a_new_file_at_once_all_save(tmp_path):
+    """Six processes (gunicorn workers after a fresh install) open the same new file at the same
+    moment: the table is checked and created under the write lock, so none fails its first save on
+    "table scenarios already exists" (a 500 seen in CI before)."""
+    ctx = multiprocessing.get_context("fork")
+    path = tmp_path / "new.sqlite3"
+    start = ctx.Barrier(6)
+    procs = [ctx.Process(target=_open_and_save, args=(path, start, k)) for k in range(6)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0] * 6
+    assert sorted(s.name for s in ScenarioStore(path).list()) == [f"p{k}" for k in range(6)]
+
+
+def test_a_lock_held_past_the_timeout_is_store_busy(tmp_path):
+    """Another writer holding the write lock longer than the store waits (0.2 s here): StoreBusy,
+    which the API answers 503 with Retry-After, not a 500."""
+    from tco.store import StoreBusy
+    path = tmp_path / "busy.sqlite3"
+    ScenarioStore(path).save("first", {"horizon_months": 12})
+    with closing(sqlite3.connect(path, timeout=0.1, isolation_level=None)) as other:
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(StoreBusy, match="busy"):
+            ScenarioStore(path, timeout=0.2).save("second", {"horizon_months": 12})
+        other.execute("ROLLBACK")
+    assert [s.name for s in ScenarioStore(path).list()] == ["first"]

@@ -10,6 +10,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from tco.scenario import ScenarioError
+from tco.store import StoreBusy
 from tco.web.errors import (ApiError, ErrorSchema, error_body, error_response, scenario_error, summarise,
                             webargs_errors)
 from tco.web.guard import API_PREFIX
@@ -61,6 +62,9 @@ class TcoApi(Api):
     def handle_unexpected(self, error: Exception):
         if isinstance(error, HTTPException):
             return self.handle_http_exception(error)
+        if isinstance(error, StoreBusy):         # other writers held the lock past the timeout
+            return error_response(503, "the saved-scenario database is busy: try again in a second", [],
+                                  {"Retry-After": "1"})
         log.exception("unexpected error on %s %s", request.method, request.path)
         return error_response(500, "internal error: the request could not be completed", [])
 
