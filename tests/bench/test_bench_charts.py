@@ -15,7 +15,6 @@ test_bench_engine.py; medians are printed too (this machine is shared: they show
 from __future__ import annotations
 
 import json
-import time
 
 import plotly.graph_objects as go
 import pytest
@@ -25,6 +24,7 @@ from tco.engine import evaluate
 from tco.settings import Settings
 from tco.web import create_app
 from tco.web.api.scenarios.schemas import EXAMPLE, ScenarioSchema
+from timing import post, timings
 
 MAX_S = 0.200
 BODY = json.dumps(EXAMPLE)
@@ -34,21 +34,6 @@ BODY = json.dumps(EXAMPLE)
 def client():
     app = create_app(Settings(heavy_isolation="thread"), catalog=load_catalog(use_env=False))
     return app.test_client()
-
-
-def post(client, url: str, body: str):
-    res = client.post(url, data=body, content_type="application/json")
-    assert res.status_code == 200, res.get_data(as_text=True)[:500]
-    return res
-
-
-def timings(fn, rounds: int) -> list[float]:
-    out = []
-    for _ in range(rounds):
-        t = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t)
-    return sorted(out)
 
 
 @pytest.mark.benchmark(group="charts")

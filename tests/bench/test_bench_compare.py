@@ -15,13 +15,13 @@ the median shows the load); both are printed, with the ratio of medians and of b
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
 from tco import load_catalog
 from tco.settings import Settings
 from tco.web import create_app
+from timing import post, timings
 
 MAX_S = 0.050
 H100 = {"model": "llama-3.3-70b", "gpu": "h100-sxm", "gpus_per_replica": 2, "precision": "fp8"}
@@ -52,21 +52,6 @@ def tco_bodies() -> list[str]:
 def client():
     app = create_app(Settings(), catalog=load_catalog(use_env=False))
     return app.test_client()
-
-
-def post(client, url: str, body: str):
-    res = client.post(url, data=body, content_type="application/json")
-    assert res.status_code == 200, res.get_data(as_text=True)[:500]
-    return res
-
-
-def timings(fn, rounds: int) -> list[float]:
-    out = []
-    for _ in range(rounds):
-        t = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t)
-    return sorted(out)
 
 
 @pytest.mark.benchmark(group="compare")
