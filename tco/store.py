@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import threading
 import time
 import unicodedata
@@ -209,8 +210,8 @@ def _busy_is_busy() -> Iterator[None]:
     """SQLite's "database is locked" / "busy" after the busy timeout, as :class:`StoreBusy`."""
     try:
         yield
-    except OperationalError as exc:
-        text = str(exc.orig).lower()
+    except (OperationalError, sqlite3.OperationalError) as exc:
+        text = str(getattr(exc, "orig", exc)).lower()
         if "locked" in text or "busy" in text:
             raise StoreBusy(f"the saved-scenario database is busy: {text}") from exc
         raise
@@ -290,11 +291,12 @@ class ScenarioStore:
                 with engine.connect().execution_options(tco_write=True) as con, con.begin():
                     METADATA.create_all(con, checkfirst=True)
                 return
-            except OperationalError as exc:
+            except (OperationalError, sqlite3.OperationalError) as exc:
                 # Several processes initialising a new file at once: switching the journal mode
+                # (a PRAGMA on the driver's own connection, so the driver's error, not SQLAlchemy's)
                 # can answer "locked" without waiting; retry until the timeout.  A table another
                 # process created between our check and our CREATE is there: check again.
-                text = str(exc.orig)
+                text = str(getattr(exc, "orig", exc))
                 if not ("locked" in text or "busy" in text or "already exists" in text) \
                         or time.monotonic() > deadline:
                     raise

@@ -301,3 +301,20 @@ def test_a_lock_held_past_the_timeout_is_store_busy(tmp_path):
             ScenarioStore(path, timeout=0.2).save("second", {"horizon_months": 12})
         other.execute("ROLLBACK")
     assert [s.name for s in ScenarioStore(path).list()] == ["first"]
+
+
+def test_a_new_file_locked_while_switching_to_wal_is_store_busy(tmp_path):
+    """The first use of a file switches it to WAL, a PRAGMA the driver runs itself: a lock held by
+    another process (here a writer on a file still in rollback-journal mode) past the timeout is
+    StoreBusy too, not the driver's own "database is locked" (a CI run saw that as a 500)."""
+    from tco.store import StoreBusy
+    path = tmp_path / "journal.sqlite3"
+    with closing(sqlite3.connect(path, timeout=0.1, isolation_level=None)) as other:
+        other.execute("CREATE TABLE unrelated (x INTEGER)")
+        other.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(StoreBusy, match="busy"):
+            ScenarioStore(path, timeout=0.2).save("blocked", {"horizon_months": 12})
+        other.execute("ROLLBACK")
+    store = ScenarioStore(path, timeout=0.2)
+    store.save("after", {"horizon_months": 12})
+    assert [s.name for s in store.list()] == ["after"]
