@@ -162,7 +162,7 @@ COMBINE_MODES: tuple[str, ...] = ("split", "max", "sum")
 #: Model FLOP utilisation of decode's matrix products [-], achieved / peak dense FLOP/s of the
 #: precision, on the reference stack (TensorRT-LLM on CUDA).  Fitted (``tco calibrate``) at the
 #: physical bound the fit allows.
-DEFAULT_MFU: float = 0.7988
+DEFAULT_MFU: float = 0.7758
 
 #: Memory bandwidth utilisation [-], achieved / peak bytes/s, for weight and KV-cache reads, on
 #: the reference stack.  Fitted at the physical bound the fit allows (90 %); other engines and
@@ -170,14 +170,14 @@ DEFAULT_MFU: float = 0.7988
 DEFAULT_MBU: float = 0.9
 
 #: Tensor-parallel overhead per extra GPU [-], by interconnect: compute and
-#: bandwidth are multiplied by ``1 / (1 + overhead x (gpus - 1))``, i.e. 0.69 for 8 GPUs on
-#: NVLink, 0.54 on Infinity Fabric (both fitted; the all-reduce latency per layer,
+#: bandwidth are multiplied by ``1 / (1 + overhead x (gpus - 1))``, i.e. 0.75 for 8 GPUs on
+#: NVLink, 0.61 on Infinity Fabric (both fitted; the all-reduce latency per layer,
 #: :data:`DEFAULT_ALLREDUCE_LATENCY_S`, carries most of the cost); 0.63 and 0.36 for 2 and 4
 #: on PCIe (fitted on the earlier TensorRT-LLM L40S rows; too few PCIe rows to refit).
 DEFAULT_TP_OVERHEAD: dict[str, float] = {
-    "nvlink": 0.06473,
+    "nvlink": 0.04827,
     "pcie": 0.60,
-    "infinity_fabric": 0.1241,
+    "infinity_fabric": 0.09039,
 }
 
 #: Share of the device memory that weights and KV cache may use [-]; the rest
@@ -217,41 +217,41 @@ DEFAULT_ENGINE: str = "vllm"
 
 #: Each engine's share of the reference efficiencies (``DEFAULT_MBU``, ``DEFAULT_MFU``) [-].
 #: Fitted by :mod:`tco.calibration` on published measurements (``tco calibrate``).
-ENGINE_EFFICIENCY: dict[str, float] = {"trt-llm": 1.0, "vllm": 0.8816, "sglang": 1.11}
+ENGINE_EFFICIENCY: dict[str, float] = {"trt-llm": 1.0, "vllm": 0.8321, "sglang": 1.0638}
 
 #: Each platform's share of the reference efficiencies [-]; fitted like the engines'.
-PLATFORM_EFFICIENCY: dict[str, float] = {"cuda": 1.0, "rocm": 0.5493}
+PLATFORM_EFFICIENCY: dict[str, float] = {"cuda": 1.0, "rocm": 0.5707}
 
 #: Mixture-of-experts models' share of the efficiencies [-]: routing, expert imbalance and
 #: small per-expert matrix products.  Fitted.
-DEFAULT_MOE_EFFICIENCY: float = 1.006
+DEFAULT_MOE_EFFICIENCY: float = 0.9406
 
 #: Mixture-of-experts models' share of the prefill efficiency [-]: many small expert matrix
 #: products per chunk.  Fitted.
-DEFAULT_MOE_PREFILL_EFFICIENCY: float = 0.6655
+DEFAULT_MOE_PREFILL_EFFICIENCY: float = 0.7602
 
 #: FLOP utilisation of prefill [-] on the reference stack.  Fitted.
-DEFAULT_PREFILL_MFU: float = 0.4109
+DEFAULT_PREFILL_MFU: float = 0.4116
 
 #: Share of the FP4 peak that FP4 kernels reach, relative to other precisions [-].  Fitted.
-DEFAULT_FP4_EFFICIENCY: float = 0.6778
+DEFAULT_FP4_EFFICIENCY: float = 0.7607
 
 #: Fixed time of every decode step [s]: scheduling, kernel launches, sampling set-up.  Fitted.
-DEFAULT_STEP_OVERHEAD_S: float = 0.001092
+DEFAULT_STEP_OVERHEAD_S: float = 0.0007817
 
 #: Latency of one tensor-parallel all-reduce [s]; a decode step runs two per layer when a
 #: replica spans several GPUs, whatever the batch.  Fitted.
-DEFAULT_ALLREDUCE_LATENCY_S: float = 4.449e-05
+DEFAULT_ALLREDUCE_LATENCY_S: float = 4.721e-05
 
 #: Time every sequence adds to a decode step [s]: per-sequence scheduling, sampling and
 #: detokenisation; it bounds what very large batches gain.  Fitted.
-DEFAULT_SEQUENCE_OVERHEAD_S: float = 1.343e-05
+DEFAULT_SEQUENCE_OVERHEAD_S: float = 1.385e-05
 
 #: Time the engine's OpenAI-compatible server adds per sequence and decode step [s]: detokenising
 #: and streaming every new token to its client, request bookkeeping in the API process.  Offline
 #: engine benchmarks (trtllm-bench, vLLM's benchmark_throughput) do not pay it; a deployment serving
 #: clients does.  Fitted on the ``harness`` = server rows (the offline ones show what is left).
-DEFAULT_SERVER_OVERHEAD_S: float = 5.261e-05
+DEFAULT_SERVER_OVERHEAD_S: float = 5.433e-05
 
 #: The peak-FLOP column each precision computes at.  int8/int4 are taken as
 #: weight-only quantisation (AWQ/GPTQ-style W8A16, W4A16) whose matrix
@@ -1348,7 +1348,11 @@ def replica_throughput(
     peak = peak_tflops(precision, bf16_dense_tflops, fp8_dense_tflops, fp4_dense_tflops)
     peak = peak * np.where(_uses_fp4(precision, fp4_dense_tflops), eff["fp4"], 1.0)
     tp_eff = tp_efficiency(g, interconnect, tp_overhead)
-    attn = attention_flops_per_context_token(layers, attention_heads, head_dim, kv_values_per_token_layer)
+    # attention's score and value products run on the BF16 tensor cores whatever the weights'
+    # precision (FlashAttention / FlashMLA / paged-attention kernels): its FLOPs cost
+    # peak / BF16 peak times as much time at the precision's peak
+    attn = attention_flops_per_context_token(layers, attention_heads, head_dim, kv_values_per_token_layer) \
+        * peak / _as_float(bf16_dense_tflops)
     fresh = in_tok * (1.0 - _as_float(cached_input_share))
     prefill = prefill_seconds(active_params_b, fresh, g, peak, eff["prefill_mfu"], tp_eff,
                               attn * windowed_share(fresh, layers, sliding_window_layers, sliding_window_tokens))

@@ -622,3 +622,18 @@ def test_the_api_server_costs_time_per_sequence_only_when_serving():
     offline = replica_throughput(**TINY)
     assert float(served.decode_step_s) == pytest.approx(7.3e-3)
     assert float(offline.decode_step_s) == pytest.approx(4.3e-3)
+
+
+def test_attention_runs_on_the_bf16_peak_whatever_the_weights():
+    # An 8B-like model (32 layers, 32 heads of 128: a = 4 x 32 x 32 x 128 = 524,288 FLOP per token
+    # pair) in fp8 on one GPU of 989 BF16 / 1,979 FP8 TFLOP/s at 50 % prefill MFU, a 32,000-token
+    # prompt: weights 2 x 8e9 x 32,000 = 5.12e14 FLOP at the FP8 peak -> 5.12e14 / 9.895e14 =
+    # 0.51743 s; attention 524,288 x 32,000**2 / 2 = 2.6844e14 FLOP at the BF16 peak ->
+    # 2.6844e14 / 4.945e14 = 0.54285 s; prefill 1.06028 s (0.78871 s if attention ran in fp8).
+    r = replica_throughput(8, 8, 32, 8, 128, 80, 3.35, 989, 1, "fp8", 32_000, 10, attention_heads=32,
+                           fp8_dense_tflops=1979, prefill_mfu=0.5, engine="trt-llm")
+    assert float(r.prefill_s) == pytest.approx(1.06028, rel=1e-4)
+    # in bf16 both parts run at the BF16 peak: (5.12e14 + 2.6844e14) / 4.945e14 = 1.57825 s
+    r16 = replica_throughput(8, 8, 32, 8, 128, 80, 3.35, 989, 1, "bf16", 32_000, 10, attention_heads=32,
+                             fp8_dense_tflops=1979, prefill_mfu=0.5, engine="trt-llm")
+    assert float(r16.prefill_s) == pytest.approx(1.57825, rel=1e-4)
