@@ -266,3 +266,16 @@ def test_batch_cache_reads_at_the_batch_cache_price():
                                    "cached_input_tokens": 4e5, "output_tokens": 0, "batch": True,
                                    "requests": 10}]), load_catalog())
     assert r.rows["usd"].iloc[0] == pytest.approx(0.96)
+
+
+def test_azure_batch_cache_reads_at_azures_batch_cache_meter():
+    # azure/gpt-5.4 (global), Azure retail prices API meters [USD/1M]: '5.4 Batch inp Gl' 1.25,
+    # '5.4 Batch cd inp Gl' 0.13, '5.4 Batch opt Gl' 7.5 (cache read on standard requests 0.25).
+    # A batch row of 5 requests, 1M input in all (200k each, under the 272k long-context threshold),
+    # 0.5M of it read from the cache, 0.1M output:
+    # 0.5M x 1.25 + 0.5M x 0.13 + 0.1M x 7.5 = 0.625 + 0.065 + 0.75 = 1.44
+    # (the cache reads at the 0.25 list price would make it 0.625 + 0.125 + 0.75 = 1.50).
+    r = price_usage(pd.DataFrame([{"timestamp": "2026-11-15", "model": "azure/gpt-5.4", "input_tokens": 1e6,
+                                   "cached_input_tokens": 5e5, "output_tokens": 1e5, "batch": True,
+                                   "requests": 5}]), load_catalog())
+    assert r.rows["usd"].iloc[0] == pytest.approx(1.44)
