@@ -21,8 +21,9 @@ Where a request's price differs, the price per token of each kind the request ha
 cache read, cache write, output; batch; long context) is read from both sides to name the
 field.  Every such (calculator, model, field, tco value, other value) must be one of the rows of
 ``tests/data/price_crosscheck_disagreements.csv`` -- each a case where tco follows the vendor's
-own page, with its address and the reason -- and every row there must still occur: the test
-fails on any other disagreement and on a stale row.
+own page, with its address and the reason (a reason still marked "Doubtful" fails: the vendor's
+page is to be read first) -- and every row there must still occur: the test fails on any other
+disagreement and on a stale row.
 """
 from __future__ import annotations
 
@@ -285,6 +286,7 @@ def documented(library: str) -> set[tuple]:
         rows = list(csv.DictReader(fh))
     for r in rows:
         assert r["source_url"].startswith("https://") and len(r["reason"]) > 20, r
+        assert "doubtful" not in r["reason"].lower(), f"an unresolved disagreement (check the vendor's page): {r}"
     return {(r["library"], r["model_id"], r["field"], r["tco_value"], r["other_value"]) for r in rows
             if r["library"] == library}
 

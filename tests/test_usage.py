@@ -266,3 +266,29 @@ def test_batch_cache_reads_at_the_batch_cache_price():
                                    "cached_input_tokens": 4e5, "output_tokens": 0, "batch": True,
                                    "requests": 10}]), load_catalog())
     assert r.rows["usd"].iloc[0] == pytest.approx(0.96)
+
+
+def test_azure_batch_cache_reads_at_azures_batch_cache_meter():
+    # azure/gpt-5.4 (global), Azure retail prices API meters [USD/1M]: '5.4 Batch inp Gl' 1.25,
+    # '5.4 Batch cd inp Gl' 0.13, '5.4 Batch opt Gl' 7.5 (cache read on standard requests 0.25).
+    # A batch row of 5 requests, 1M input in all (200k each, under the 272k long-context threshold),
+    # 0.5M of it read from the cache, 0.1M output:
+    # 0.5M x 1.25 + 0.5M x 0.13 + 0.1M x 7.5 = 0.625 + 0.065 + 0.75 = 1.44
+    # (the cache reads at the 0.25 list price would make it 0.625 + 0.125 + 0.75 = 1.50).
+    r = price_usage(pd.DataFrame([{"timestamp": "2026-11-15", "model": "azure/gpt-5.4", "input_tokens": 1e6,
+                                   "cached_input_tokens": 5e5, "output_tokens": 1e5, "batch": True,
+                                   "requests": 5}]), load_catalog())
+    assert r.rows["usd"].iloc[0] == pytest.approx(1.44)
+
+
+def test_gemini_batch_cache_reads_by_model():
+    # Gemini API on 2026-11-15 [USD/1M]; each row one batch request of 1M input, 0.6M of it read from the
+    # cache, 0.2M output (no long-context tier on either model):
+    # gemini-3.8-flash (promotional list 0.75 / 0.075 cache / 3.75; Batch tab: 0.375 / 0.0375 / 1.875):
+    #   0.4M x 0.375 + 0.6M x 0.0375 + 0.2M x 1.875 = 0.15 + 0.0225 + 0.375 = 0.5475
+    # gemini-2.5-flash (0.30 / 0.03 cache / 2.50; Batch 0.15 / 1.25, cache reads at the standard 0.03):
+    #   0.4M x 0.15 + 0.6M x 0.03 + 0.2M x 1.25 = 0.06 + 0.018 + 0.25 = 0.328
+    rows = [{"timestamp": "2026-11-15", "model": m, "input_tokens": 1e6, "cached_input_tokens": 6e5,
+             "output_tokens": 2e5, "batch": True} for m in ("gemini-3.8-flash", "gemini-2.5-flash")]
+    r = price_usage(pd.DataFrame(rows), load_catalog())
+    assert r.rows["usd"].tolist() == pytest.approx([0.5475, 0.328])
