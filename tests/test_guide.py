@@ -416,15 +416,54 @@ def test_the_readme_guide_example_runs():
     assert "bedrock/llama-3.3-70b-instruct" in [c["model_id"] for c in g["hosted_choices"]]
 
 
-def test_an_image_api_without_a_control_row_says_so_without_borrowing_a_source(catalog):
-    """stability/sd3.5-large has no model_control row: its fact cells say n/a and why, with no link
-    (a seat product's n/a links its plan page; another option's price page would be no source for it)."""
-    control = {r["model_id"] for r in _rows("model_control")}
-    assert "stability/sd3.5-large" not in control
-    g = _guide(catalog, {**IMAGES, "closed": {"image_model": "stability/sd3.5-large"}})
+def test_an_image_api_without_a_control_row_says_so_without_borrowing_a_source(tmp_path):
+    """With stability/sd3.5-large's model_control row taken out of a copy of the tables, its fact cells say
+    n/a and why, with no link (a seat product's n/a links its plan page; another option's price page would be
+    no source for it)."""
+    import shutil
+
+    from tco.catalog import load_catalog
+    d = tmp_path / "pricing"
+    shutil.copytree(PRICING, d, ignore=shutil.ignore_patterns("*.md"))
+    lines = (d / "model_control.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith("stability/sd3.5-large,")]
+    assert len(kept) == len(lines) - 1
+    (d / "model_control.csv").write_text("".join(kept), encoding="utf-8")
+    mini = load_catalog(base_dir=d, use_env=False)
+    g = _guide(mini, {**IMAGES, "closed": {"image_model": "stability/sd3.5-large"}})
     for row in ("transparency", "customization", "control"):
         c = _cells(g, row)["closed"]
         assert c["value"] is None and c["source_url"] is None and c["effective_date"] is None
         assert c["text"] == ("n/a: no model_control row for stability/sd3.5-large: its licence and data terms are "
                              "not in the catalog yet")
     assert g["recommended"] in {o["key"] for o in g["options"]}
+
+
+#: The dashboard's image mode as it opens (dashboard.html): Stability AI's SD 3.5 Large API against SDXL.
+DASHBOARD_IMAGES = {"horizon_months": 36, "workload": {"images_per_month": 2e5},
+                    "closed": {"image_model": "stability/sd3.5-large", "image_size": "any", "image_quality": "any"},
+                    "open": {"model": "sdxl", "gpu": "l40s", "provider": "coreweave"}}
+
+
+def test_the_default_image_mode_has_control_facts_with_their_sources(api):
+    """The image API the dashboard opens with has its licence, fine-tuning route and data terms in the table,
+    each cell citing the page it comes from (model_control.csv, read 2026-12-02 from Hugging Face's SD 3.5
+    Large card and Stability AI's Terms of Service)."""
+    res = api.post("/api/v1/guide", json=DASHBOARD_IMAGES)
+    assert res.status_code == 200, res.get_data(as_text=True)[:500]
+    g = res.get_json()
+    card, terms = "https://huggingface.co/stabilityai/stable-diffusion-3.5-large", "https://stability.ai/terms-of-service"
+    t, c, k = (_cells(g, row)["closed"] for row in ("transparency", "customization", "control"))
+    assert t["value"] == "published" and t["source_url"] == card and t["effective_date"] == "2026-12-02"
+    assert t["text"] == "weights published, licence Stability AI Community License"
+    assert c["value"] == "full_own_gpus+lora_own_gpus" and c["source_url"] == card
+    assert c["text"] == "LoRA adapters on own GPUs, full fine-tuning on own GPUs"
+    assert k["source_url"] == terms and k["effective_date"] == "2026-12-02"
+    assert "data processed: Stability AI's hosted API (api.stability.ai)" in k["text"]
+    assert "the same weights can move to another host or your own GPUs" in k["text"]
+    # a closed image product: no weights, its licence cell cites the vendor's terms
+    ultra = api.post("/api/v1/guide", json={**DASHBOARD_IMAGES, "closed": {
+        "image_model": "stability/stable-image-ultra", "image_size": "any", "image_quality": "any"}}).get_json()
+    t = _cells(ultra, "transparency")["closed"]
+    assert (t["value"], t["source_url"]) == ("not published", terms)
+    assert _cells(ultra, "customization")["closed"]["text"] == "no fine-tuning route published"
