@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import io
 
 import pytest
 from hypothesis import given, settings
@@ -303,6 +304,68 @@ def test_the_report_carries_the_guides_table(catalog):
     assert _html.escape(licence) in page
     assert _html.escape(guide["recommendation"]) in page
     assert "head-to-head" not in html_report(result)          # without a guide, no section
+
+
+@pytest.fixture(scope="module")
+def reports(catalog):
+    """The app with its heavy tasks (the reports) run in threads, as the export tests run it."""
+    from tco.settings import Settings
+    from tco.web import create_app
+    app = create_app(Settings(heavy_isolation="thread"), catalog=catalog)
+    app.config["TESTING"] = True
+    return app.test_client()
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_the_report_recommends_what_the_guide_does_for_the_same_answers(api, reports):
+    """SMALL unanswered: GPT-6.1 Sol at 2e9 x USD 2 / 1M + 5e8 x USD 10 / 1M = USD 9,000 a month, 324,000
+    over 36 months, + 1 integration engineer-month at the defaults' loaded cost (133,080 / 0.702 / 12 =
+    15,797.72) = 339,797.72, below the self-hosted fleet: the report and the guide choose the API.
+    "Data may not leave our premises" removes the API, so both choose self-hosting instead; the HTML report
+    and the PDF carry the guide endpoint's own sentence for the same answers."""
+    import html as _html
+
+    import pypdf
+    answers = {**SMALL, "questions": {"on_premises": True}}
+    plain = api.post("/api/v1/guide", json=SMALL).get_json()["recommendation"]
+    asked = api.post("/api/v1/guide", json=answers).get_json()["recommendation"]
+    assert plain.startswith("Choose: GPT-6.1 Sol costs least") and "(USD 339,798," in plain
+    assert asked.startswith("Choose: Llama 3.1 70B") and asked.endswith(
+        "Driven by: data may not leave your premises (removes GPT-6.1 Sol).")
+    page = reports.post("/api/v1/report", json=answers)
+    assert page.status_code == 200, page.get_data(as_text=True)[:300]
+    assert _html.escape(asked) in page.get_data(as_text=True)
+    assert _html.escape(plain) not in page.get_data(as_text=True)
+    assert _html.escape(plain) in reports.post("/api/v1/report", json=SMALL).get_data(as_text=True)
+    pdf = reports.post("/api/v1/report.pdf", json=answers)
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    text = _words(" ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.data)).pages))
+    assert "Driven by: data may not leave your premises (removes GPT-6.1 Sol)." in text
+    assert "No answer removed an option" not in text
+    # the hosted choice and the user's scores reach the report too: hosted is the fourth option
+    hosted = {**SMALL, "hosted_model": "bedrock/llama-3.3-70b-instruct", "questions": {"fine_tune": True},
+              "user_scores_csv": "model,task,score\nllama-3.1-70b,hle,30\n"}
+    want = api.post("/api/v1/guide", json=hosted).get_json()
+    assert want["recommended"] == "hosted"
+    page = reports.post("/api/v1/report", json=hosted).get_data(as_text=True)
+    assert _html.escape(want["recommendation"]) in page
+    assert _html.escape(_cells(want, "performance")["self_hosted"]["text"]) in page   # "30 on hle (your score)..."
+
+
+@pytest.mark.parametrize("extra, path", [
+    ({"questions": {"data_region": "mars"}}, "questions.data_region"),
+    ({"questions": {"metric": "vibes"}}, "questions.metric"),
+    ({"effort": {"open_shares": {"serving": 0.9}}}, "effort.open_shares"),
+    ({"hosted_model": "no-such-model"}, "hosted_model"),
+    ({"user_scores_csv": "model,task,score\nx-y,hle,1\n"}, "user_scores_csv: line 2: model"),
+])
+@pytest.mark.parametrize("url", ["/api/v1/report", "/api/v1/report.pdf"])
+def test_the_reports_refuse_a_bad_answer_naming_the_field(reports, url, extra, path):
+    body = _error(reports.post(url, json={**SMALL, **extra}), 422)
+    assert body["errors"][0]["path"] == path
 
 
 # ---- workloads not bought by the token: a seat product and an image API --------------------------------------
