@@ -175,6 +175,14 @@ def published_below_8_bits(catalog: Catalog, model_id: str | None) -> str | None
     return native if native in BELOW_8_BITS else None
 
 
+def table_precision(catalog: Catalog, gpu: dict | None) -> str:
+    """The precision the defaults table gives weights published in 8 bits or more on ``gpu`` (its
+    ``gpus`` row): the ``precision`` row (fp8) where the GPU has its tensor cores, else bf16.  With
+    :func:`published_below_8_bits` it is :func:`fill_defaults`' rule for ``open.precision``, which
+    the dashboard's precision select follows (``tco.web.dashboard`` ships both halves to the page)."""
+    return field_value("open.precision", (default_row(catalog, "precision", "open.precision"),), gpu)
+
+
 def fill_defaults(scenario: Scenario, catalog: Catalog, gpu: dict | None = None) -> tuple[Scenario, list[DefaultUse]]:
     """The scenario with every field of :data:`DEFAULTED` left at None taken from the defaults
     table, and the uses (one per field filled).  ``gpu`` is the GPU's ``gpus`` row (FP8 where it has it)."""
