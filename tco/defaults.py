@@ -5,7 +5,8 @@ overlay of it): FP8 where the GPU has it, one spare replica (N+1), the loaded co
 engineer from public salary data, setup months, the power envelope of a server and the
 colocation rent per kW.  Each field is made of one row, or of several (the loaded cost per FTE
 is the base salary times the loaded-cost multiplier).  The result cites every default it used:
-:func:`fill_defaults` returns the filled scenario and one :class:`DefaultUse` per field, which
+:func:`fill_defaults` (:func:`scenario_defaults` when the scenario's GPU is to be looked up) returns
+the filled scenario and one :class:`DefaultUse` per field, which
 :mod:`tco.resolve` records as an assumption flagged ``is_default`` with the row's
 ``source_url`` and ``effective_date``.
 """
@@ -174,6 +175,14 @@ def published_below_8_bits(catalog: Catalog, model_id: str | None) -> str | None
     return native if native in BELOW_8_BITS else None
 
 
+def table_precision(catalog: Catalog, gpu: dict | None) -> str:
+    """The precision the defaults table gives weights published in 8 bits or more on ``gpu`` (its
+    ``gpus`` row): the ``precision`` row (fp8) where the GPU has its tensor cores, else bf16.  With
+    :func:`published_below_8_bits` it is :func:`fill_defaults`' rule for ``open.precision``, which
+    the dashboard's precision select follows (``tco.web.dashboard`` ships both halves to the page)."""
+    return field_value("open.precision", (default_row(catalog, "precision", "open.precision"),), gpu)
+
+
 def fill_defaults(scenario: Scenario, catalog: Catalog, gpu: dict | None = None) -> tuple[Scenario, list[DefaultUse]]:
     """The scenario with every field of :data:`DEFAULTED` left at None taken from the defaults
     table, and the uses (one per field filled).  ``gpu`` is the GPU's ``gpus`` row (FP8 where it has it)."""
@@ -195,6 +204,19 @@ def fill_defaults(scenario: Scenario, catalog: Catalog, gpu: dict | None = None)
     if not changes:
         return scenario, uses
     return scenario.replace(**changes), uses
+
+
+def scenario_defaults(scenario: Scenario, catalog: Catalog) -> tuple[Scenario, list[DefaultUse]]:
+    """:func:`fill_defaults` with the scenario's own GPU looked up in the catalog (FP8 where it has
+    it); an unknown GPU id counts as no GPU here, for the caller to name (:mod:`tco.resolve` does).
+    The one place the engine and the guide take the scenario's defaults from."""
+    gpu = None
+    if scenario.open.gpu is not None:
+        try:
+            gpu = catalog.gpu(scenario.open.gpu)
+        except KeyError:
+            gpu = None
+    return fill_defaults(scenario, catalog, gpu)
 
 
 @functools.lru_cache(maxsize=1)

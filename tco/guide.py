@@ -49,7 +49,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from tco.catalog import Catalog
-from tco.defaults import fill_defaults
+from tco.defaults import scenario_defaults
 from tco.engine import evaluate
 from tco.hybrid import hybrid_applies
 from tco.quality import (DEFAULT_METRIC, METRIC_LABELS, Score, cost_per_point, quality_id, score_on, scores,
@@ -144,7 +144,7 @@ def setup_effort(kind: str, scenario: Scenario, effort: Effort, ml_team_size: in
     Returns ``{"engineer_months", "calendar_weeks", "usd", "parts", "engineers", "hires",
     "hiring_usd"}`` with ``parts`` a dict name -> engineer-months (module docstring for the rules).
 
-    ``scenario`` has its staff fields filled (:func:`with_defaults`).
+    ``scenario`` has its staff fields filled (:func:`tco.defaults.scenario_defaults`).
 
     >>> from tco.scenario import OpenOption
     >>> s = Scenario(open=OpenOption(setup_engineer_months=3, fte_usd_per_year=200_000, staff_fte_base=0.5))
@@ -424,16 +424,6 @@ def _check_metrics(catalog: Catalog, q: Questions, user_scores) -> None:
             raise ScenarioError(name, f"unknown metric {metric!r}; one of: {', '.join(sorted(known))}")
 
 
-def with_defaults(scenario: Scenario, catalog: Catalog) -> Scenario:
-    """The scenario with the fields it leaves out taken from the defaults table, as the engine
-    takes them (:func:`tco.defaults.fill_defaults`; FP8 where the scenario's GPU has it)."""
-    try:
-        gpu = catalog.gpu(scenario.open.gpu) if scenario.open.gpu is not None else None
-    except KeyError:
-        gpu = None                  # the engine names the unknown GPU
-    return fill_defaults(scenario, catalog, gpu)[0]
-
-
 def build_guide(scenario: Scenario, catalog: Catalog, questions: Questions | None = None,
                 effort: Effort | None = None, user_scores=None, hosted_model: str | None = None) -> dict:
     """The guide's six rows for the scenario's options, the options the answers remove, and the
@@ -451,7 +441,7 @@ def build_guide(scenario: Scenario, catalog: Catalog, questions: Questions | Non
     q, eff = questions or Questions(), effort or Effort()
     q.check()
     eff.check()
-    scenario = with_defaults(scenario, catalog)      # the staff and setup fields it leaves out
+    scenario = scenario_defaults(scenario, catalog)[0]   # the staff and setup fields it leaves out, as the engine
     _check_metrics(catalog, q, user_scores)
     opts, H, peak = _options(scenario, catalog, hosted_model)
     per_month = scenario.open.fte_usd_per_year / 12.0

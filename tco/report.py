@@ -245,14 +245,28 @@ td.num { text-align: right; } td { overflow-wrap: anywhere; } table.fixed { tabl
 """
 
 
-def report_guide(result: Result, catalog) -> dict | None:
-    """The guide's head-to-head (:func:`tco.guide.build_guide`) for the result's scenario with no
-    questions asked, for the report; None when the scenario's options cannot be set side by side."""
-    from tco.guide import build_guide
+#: The fields of the guide's inputs: a failure naming one of them is the user's answer at fault.
+_GUIDE_INPUTS = ("questions", "effort", "hosted_model", "user_scores_csv")
+
+
+def report_guide(result: Result, catalog, questions: dict | None = None, effort: dict | None = None,
+                 user_scores=None, hosted_model: str | None = None) -> dict | None:
+    """The guide's head-to-head (:func:`tco.guide.build_guide`) for the result's scenario, with the
+    answers the dashboard's guide panel sends to ``POST /api/v1/guide`` (``questions`` and ``effort``
+    as :class:`tco.guide.Questions` / :class:`tco.guide.Effort` fields, ``user_scores`` records of
+    :func:`tco.quality.read_user_scores`, ``hosted_model``), so the report recommends what the page
+    does.  None when the scenario's options cannot be set side by side; an answer at fault (a
+    :class:`~tco.scenario.ScenarioError` naming one of the inputs) is raised, not dropped."""
+    from tco.guide import Effort, Questions, build_guide
     from tco.scenario import ScenarioError
     try:
-        return build_guide(result.scenario, catalog)
-    except (ScenarioError, ValueError, KeyError):
+        return build_guide(result.scenario, catalog, Questions(**(questions or {})), Effort(**(effort or {})),
+                           user_scores, hosted_model)
+    except ScenarioError as e:
+        if e.field.split(".")[0] in _GUIDE_INPUTS:
+            raise
+        return None
+    except (ValueError, KeyError):
         return None
 
 

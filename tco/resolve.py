@@ -16,7 +16,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from tco.catalog import Catalog
-from tco.defaults import FIELD_UNITS, OWNED_ONLY, fill_defaults, row_number, row_source
+from tco.defaults import FIELD_UNITS, OWNED_ONLY, row_number, row_source, scenario_defaults
 from tco.lifecycle import price_schedule, steady_price
 from tco.scenario import (MAX_HORIZON_MONTHS, ClosedOption, OpenOption, Scenario, ScenarioError,
                           check_number)
@@ -173,13 +173,7 @@ def resolve(scenario: Scenario, catalog: Catalog) -> Resolved:
 def _fill_defaults(scenario: Scenario, catalog: Catalog, A: dict) -> Scenario:
     """The scenario with the fields it leaves at None taken from the defaults table
     (:mod:`tco.defaults`), each recorded in ``A`` flagged ``is_default`` with its source and date."""
-    gpu = None
-    if scenario.open.gpu is not None:
-        try:
-            gpu = catalog.gpu(scenario.open.gpu)
-        except KeyError:
-            gpu = None           # resolve_open names the unknown id
-    scenario, uses = fill_defaults(scenario, catalog, gpu)
+    scenario, uses = scenario_defaults(scenario, catalog)     # an unknown GPU: resolve_open names it
     for use in uses:
         if use.path in OWNED_ONLY and scenario.open.hosting != "owned":
             continue                        # filled, but rented GPUs never use it

@@ -146,9 +146,12 @@ def test_generated_client_calls_every_operation(generated, client, spec):
     charts = call("scenarios", "scenario_charts", "ChartsResponse", body=inline).parsed
     assert set(charts.figures.additional_properties) >= {"cost_vs_volume", "cumulative_cost"}
     assert isinstance(charts.figures.additional_properties["cumulative_cost"], M("Figure"))
-    report = call("scenarios", "scenario_report", None, body=inline)
+    # the reports take the guide's body: the scenario, and the guide panel's answers when given
+    asked = M("GuideRequest").from_dict({**copy.deepcopy(INLINE), "questions": {"on_premises": True}})
+    report = call("scenarios", "scenario_report", None, body=asked)
     assert report.content.startswith(b"<!DOCTYPE html>") or b"<html" in report.content[:200]
-    pdf = call("exports", "scenario_report_pdf", None, body=inline, title="client test")
+    assert b"data may not leave your premises" in report.content
+    pdf = call("exports", "scenario_report_pdf", None, body=asked, title="client test")
     assert pdf.content.startswith(b"%PDF") and len(pdf.content) < 1_000_000
     xlsx = call("exports", "price_scenario_xlsx", None, body=inline)
     assert xlsx.content.startswith(b"PK")          # an XLSX is a zip archive

@@ -221,3 +221,49 @@ def test_an_image_workload_fills_the_table_with_its_reasons(page, live):
         ["hle · no option scored"]
     assert page.inner_text("#g-hosted") == "none for this open model"
     assert page.inner_text("#guide-recommendation").startswith(("Choose: ", "A mix, the hybrid plan: "))
+    # the image API's licence, fine-tuning and data-terms cells are its model_control row, linked to its pages
+    control = {r["model_id"]: r for r in _csv("model_control")}[image_api]
+    for row, urls in (("transparency", ("licence_url",)), ("customization", ("fine_tuning_source_url", "licence_url")),
+                      ("control", ("data_terms_url",))):
+        cell = page.locator(f"#guide-table tr[data-row='{row}'] td").nth(0)
+        assert not cell.inner_text().startswith("n/a"), row
+        want = next((control[u] for u in urls if control[u]), control["source_url"])
+        assert cell.locator("a").get_attribute("href") == want, row
+
+
+def _download(page, button: str, request_path: str):
+    """Click ``button``; return (the JSON body it sent, the downloaded file's bytes)."""
+    from pathlib import Path
+    with page.expect_request(lambda r: request_path in r.url) as req_info:
+        with page.expect_download(timeout=30_000) as dl_info:
+            page.click(button)
+    return req_info.value.post_data_json, Path(dl_info.value.path()).read_bytes()
+
+
+def test_the_reports_carry_the_panels_answers_and_recommend_what_it_does(page, live):
+    """The HTML report and the PDF are asked for with the guide panel's answers, hosted choice and metric,
+    and the HTML report's guide section states the recommendation the panel shows."""
+    import html
+
+    page.goto(live.origin + "/")
+    _ready(page)
+    before = page.inner_text("#guide-recommendation")
+    page.check("#g-on_premises")
+    page.fill("#g-live_in_weeks", "30")
+    page.dispatch_event("#g-live_in_weeks", "change")
+    page.wait_for_function("t => document.getElementById('guide').dataset.state === 'ready' && "
+                           "document.getElementById('guide-recommendation').textContent !== t", arg=before,
+                           timeout=20_000)
+    _ready(page)
+    shown = page.inner_text("#guide-recommendation")
+    assert "data may not leave your premises" in shown
+    sent, data = _download(page, "#btn-report", "/api/v1/report")
+    assert sent["questions"]["on_premises"] is True and sent["questions"]["live_in_weeks"] == 30
+    assert sent["questions"]["metric"] == page.input_value("#g-metric")
+    assert html.escape(shown) in data.decode()
+    sent, data = _download(page, "#btn-pdf", "/api/v1/report.pdf")
+    assert data.startswith(b"%PDF")
+    assert sent["questions"]["on_premises"] is True and sent["questions"]["live_in_weeks"] == 30
+    # the workbook has no guide section: it is sent the scenario alone
+    sent, _ = _download(page, "#btn-xlsx", "/api/v1/tco.xlsx")
+    assert "questions" not in sent

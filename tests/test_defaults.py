@@ -252,3 +252,20 @@ def test_a_model_published_below_8_bits_is_served_as_published(catalog):
     # a model published in bf16 still takes FP8 on a GPU with FP8 tensor cores
     llama = {**body, "open": {**body["open"], "model": "llama-3.1-8b"}}
     assert evaluate(Scenario.from_dict(llama), catalog).resolved.scenario.open.precision == "fp8"
+
+
+def test_scenario_defaults_looks_the_gpu_up_for_the_engine_and_the_guide(catalog):
+    """One function fills a scenario's defaults for both tco.resolve and tco.guide: the A100 has no
+    FP8 tensor cores (gpus.csv fp8_dense_tflops blank), so bf16; an unknown GPU id is treated as no
+    GPU (the table's fp8 kept), for the engine to name; gpt-oss-20b is published in MXFP4, kept so."""
+    from tco.defaults import scenario_defaults
+    base = {**BODY, "open": {"model": "llama-3.1-8b", "gpu": "a100-80gb", "usd_per_gpu_hour": 2.0}}
+    filled, uses = scenario_defaults(Scenario.from_dict(base), catalog)
+    assert filled.open.precision == "bf16"
+    assert {u.path for u in uses} == set(DEFAULTED)          # the body gives none of the defaulted fields
+    unknown = {**base, "open": {**base["open"], "gpu": "no-such-gpu"}}
+    assert scenario_defaults(Scenario.from_dict(unknown), catalog)[0].open.precision == "fp8"
+    oss = {**base, "open": {**base["open"], "model": "gpt-oss-20b"}}
+    assert scenario_defaults(Scenario.from_dict(oss), catalog)[0].open.precision == "mxfp4"
+    with pytest.raises(ScenarioError, match="open.gpu"):
+        evaluate(Scenario.from_dict(unknown), catalog)

@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("playwright.sync_api")
 
 from test_dashboard_browser import (guard, live, open_dashboard, page, playwright_browser,  # noqa: E402,F401
-                                    post_json, shared_page, show_uncertainty)
+                                    post_json, settle, shared_page, show_uncertainty)
 
 
 def money(text: str) -> float:
@@ -65,3 +65,38 @@ def test_defaults_left_as_shown_are_left_to_the_table(page, guard, live):
         page.fill(fte, "150000")
         page.keyboard.press("Tab")
     assert req_info.value.post_data_json["open"]["fte_usd_per_year"] == 150_000
+
+
+def test_the_precision_select_starts_where_the_apis_default_does(page, guard, live):
+    """open_models.csv: Llama 3.1 70B and 8B are published in bf16, gpt-oss-120b in mxfp4; gpus.csv: the
+    H100 SXM has FP8 tensor cores (1979 dense TFLOPS), the A100 80GB none.  So the default (tco.defaults)
+    is fp8 for Llama on an H100, mxfp4 for gpt-oss (weights below 8 bits kept as published), bf16 for Llama
+    on an A100; the page's select follows it, and a precision the user picks stays."""
+    open_dashboard(page, live.url)
+    precision = "#f-open-precision"
+    assert page.input_value("#f-open-model") == "llama-3.1-70b" and page.input_value("#f-open-gpu") == "h100-sxm"
+    assert page.input_value(precision) == "fp8"
+    with page.expect_request(lambda r: "/api/v1/charts" in r.url) as req_info:
+        page.select_option("#f-open-model", "gpt-oss-120b")
+    assert page.input_value(precision) == "mxfp4"
+    sent = req_info.value.post_data_json
+    assert sent["open"]["precision"] == "mxfp4"
+    # the API, left to its own default for the same scenario, takes the same precision
+    bare = {**sent, "open": {k: v for k, v in sent["open"].items() if k != "precision"}}
+    assert post_json(live, "/api/v1/tco", bare)["assumptions"]["open.precision"]["value"] == "mxfp4"
+    settle(page)
+    page.select_option("#f-open-model", "llama-3.1-70b")
+    assert page.input_value(precision) == "fp8"
+    settle(page)
+    page.select_option("#f-open-gpu", "a100-80gb")
+    assert page.input_value(precision) == "bf16"
+    settle(page)
+    page.select_option("#f-open-gpu", "h100-sxm")
+    assert page.input_value(precision) == "fp8"
+    settle(page)
+    # chosen by hand, it stays when the model changes
+    page.select_option(precision, "bf16")
+    settle(page)
+    page.select_option("#f-open-model", "llama-3.1-8b")
+    assert page.input_value(precision) == "bf16"
+    settle(page)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import io
 
 import pytest
 from hypothesis import given, settings
@@ -305,6 +306,68 @@ def test_the_report_carries_the_guides_table(catalog):
     assert "head-to-head" not in html_report(result)          # without a guide, no section
 
 
+@pytest.fixture(scope="module")
+def reports(catalog):
+    """The app with its heavy tasks (the reports) run in threads, as the export tests run it."""
+    from tco.settings import Settings
+    from tco.web import create_app
+    app = create_app(Settings(heavy_isolation="thread"), catalog=catalog)
+    app.config["TESTING"] = True
+    return app.test_client()
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_the_report_recommends_what_the_guide_does_for_the_same_answers(api, reports):
+    """SMALL unanswered: GPT-6.1 Sol at 2e9 x USD 2 / 1M + 5e8 x USD 10 / 1M = USD 9,000 a month, 324,000
+    over 36 months, + 1 integration engineer-month at the defaults' loaded cost (133,080 / 0.702 / 12 =
+    15,797.72) = 339,797.72, below the self-hosted fleet: the report and the guide choose the API.
+    "Data may not leave our premises" removes the API, so both choose self-hosting instead; the HTML report
+    and the PDF carry the guide endpoint's own sentence for the same answers."""
+    import html as _html
+
+    import pypdf
+    answers = {**SMALL, "questions": {"on_premises": True}}
+    plain = api.post("/api/v1/guide", json=SMALL).get_json()["recommendation"]
+    asked = api.post("/api/v1/guide", json=answers).get_json()["recommendation"]
+    assert plain.startswith("Choose: GPT-6.1 Sol costs least") and "(USD 339,798," in plain
+    assert asked.startswith("Choose: Llama 3.1 70B") and asked.endswith(
+        "Driven by: data may not leave your premises (removes GPT-6.1 Sol).")
+    page = reports.post("/api/v1/report", json=answers)
+    assert page.status_code == 200, page.get_data(as_text=True)[:300]
+    assert _html.escape(asked) in page.get_data(as_text=True)
+    assert _html.escape(plain) not in page.get_data(as_text=True)
+    assert _html.escape(plain) in reports.post("/api/v1/report", json=SMALL).get_data(as_text=True)
+    pdf = reports.post("/api/v1/report.pdf", json=answers)
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    text = _words(" ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.data)).pages))
+    assert "Driven by: data may not leave your premises (removes GPT-6.1 Sol)." in text
+    assert "No answer removed an option" not in text
+    # the hosted choice and the user's scores reach the report too: hosted is the fourth option
+    hosted = {**SMALL, "hosted_model": "bedrock/llama-3.3-70b-instruct", "questions": {"fine_tune": True},
+              "user_scores_csv": "model,task,score\nllama-3.1-70b,hle,30\n"}
+    want = api.post("/api/v1/guide", json=hosted).get_json()
+    assert want["recommended"] == "hosted"
+    page = reports.post("/api/v1/report", json=hosted).get_data(as_text=True)
+    assert _html.escape(want["recommendation"]) in page
+    assert _html.escape(_cells(want, "performance")["self_hosted"]["text"]) in page   # "30 on hle (your score)..."
+
+
+@pytest.mark.parametrize("extra, path", [
+    ({"questions": {"data_region": "mars"}}, "questions.data_region"),
+    ({"questions": {"metric": "vibes"}}, "questions.metric"),
+    ({"effort": {"open_shares": {"serving": 0.9}}}, "effort.open_shares"),
+    ({"hosted_model": "no-such-model"}, "hosted_model"),
+    ({"user_scores_csv": "model,task,score\nx-y,hle,1\n"}, "user_scores_csv: line 2: model"),
+])
+@pytest.mark.parametrize("url", ["/api/v1/report", "/api/v1/report.pdf"])
+def test_the_reports_refuse_a_bad_answer_naming_the_field(reports, url, extra, path):
+    body = _error(reports.post(url, json={**SMALL, **extra}), 422)
+    assert body["errors"][0]["path"] == path
+
+
 # ---- workloads not bought by the token: a seat product and an image API --------------------------------------
 #: 200 GitHub Copilot Business seats at USD 19 a seat a month (monthly billing, seat_prices.csv).
 SEATS = {"horizon_months": 36, "workload": {"seats": 200, "tokens_per_seat_month": 2e6},
@@ -416,15 +479,54 @@ def test_the_readme_guide_example_runs():
     assert "bedrock/llama-3.3-70b-instruct" in [c["model_id"] for c in g["hosted_choices"]]
 
 
-def test_an_image_api_without_a_control_row_says_so_without_borrowing_a_source(catalog):
-    """stability/sd3.5-large has no model_control row: its fact cells say n/a and why, with no link
-    (a seat product's n/a links its plan page; another option's price page would be no source for it)."""
-    control = {r["model_id"] for r in _rows("model_control")}
-    assert "stability/sd3.5-large" not in control
-    g = _guide(catalog, {**IMAGES, "closed": {"image_model": "stability/sd3.5-large"}})
+def test_an_image_api_without_a_control_row_says_so_without_borrowing_a_source(tmp_path):
+    """With stability/sd3.5-large's model_control row taken out of a copy of the tables, its fact cells say
+    n/a and why, with no link (a seat product's n/a links its plan page; another option's price page would be
+    no source for it)."""
+    import shutil
+
+    from tco.catalog import load_catalog
+    d = tmp_path / "pricing"
+    shutil.copytree(PRICING, d, ignore=shutil.ignore_patterns("*.md"))
+    lines = (d / "model_control.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith("stability/sd3.5-large,")]
+    assert len(kept) == len(lines) - 1
+    (d / "model_control.csv").write_text("".join(kept), encoding="utf-8")
+    mini = load_catalog(base_dir=d, use_env=False)
+    g = _guide(mini, {**IMAGES, "closed": {"image_model": "stability/sd3.5-large"}})
     for row in ("transparency", "customization", "control"):
         c = _cells(g, row)["closed"]
         assert c["value"] is None and c["source_url"] is None and c["effective_date"] is None
         assert c["text"] == ("n/a: no model_control row for stability/sd3.5-large: its licence and data terms are "
                              "not in the catalog yet")
     assert g["recommended"] in {o["key"] for o in g["options"]}
+
+
+#: The dashboard's image mode as it opens (dashboard.html): Stability AI's SD 3.5 Large API against SDXL.
+DASHBOARD_IMAGES = {"horizon_months": 36, "workload": {"images_per_month": 2e5},
+                    "closed": {"image_model": "stability/sd3.5-large", "image_size": "any", "image_quality": "any"},
+                    "open": {"model": "sdxl", "gpu": "l40s", "provider": "coreweave"}}
+
+
+def test_the_default_image_mode_has_control_facts_with_their_sources(api):
+    """The image API the dashboard opens with has its licence, fine-tuning route and data terms in the table,
+    each cell citing the page it comes from (model_control.csv, read 2026-12-02 from Hugging Face's SD 3.5
+    Large card and Stability AI's Terms of Service)."""
+    res = api.post("/api/v1/guide", json=DASHBOARD_IMAGES)
+    assert res.status_code == 200, res.get_data(as_text=True)[:500]
+    g = res.get_json()
+    card, terms = "https://huggingface.co/stabilityai/stable-diffusion-3.5-large", "https://stability.ai/terms-of-service"
+    t, c, k = (_cells(g, row)["closed"] for row in ("transparency", "customization", "control"))
+    assert t["value"] == "published" and t["source_url"] == card and t["effective_date"] == "2026-12-02"
+    assert t["text"] == "weights published, licence Stability AI Community License"
+    assert c["value"] == "full_own_gpus+lora_own_gpus" and c["source_url"] == card
+    assert c["text"] == "LoRA adapters on own GPUs, full fine-tuning on own GPUs"
+    assert k["source_url"] == terms and k["effective_date"] == "2026-12-02"
+    assert "data processed: Stability AI's hosted API (api.stability.ai)" in k["text"]
+    assert "the same weights can move to another host or your own GPUs" in k["text"]
+    # a closed image product: no weights, its licence cell cites the vendor's terms
+    ultra = api.post("/api/v1/guide", json={**DASHBOARD_IMAGES, "closed": {
+        "image_model": "stability/stable-image-ultra", "image_size": "any", "image_quality": "any"}}).get_json()
+    t = _cells(ultra, "transparency")["closed"]
+    assert (t["value"], t["source_url"]) == ("not published", terms)
+    assert _cells(ultra, "customization")["closed"]["text"] == "no fine-tuning route published"

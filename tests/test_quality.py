@@ -40,10 +40,20 @@ def test_join_points_at_scores_that_exist_and_every_score_is_sourced():
         assert not r["quality_model_id"] or r["quality_model_id"] in qids, r["model_id"]
     for r in q:
         assert r["source_url"].startswith("https://") and r["effective_date"][:2] == "20", r
-    # every open-weight text model and every text API has a control row
-    control = {r["model_id"] for r in _csv("model_control")}
-    assert {r["model_id"] for r in _csv("api_prices")} | {r["model_id"] for r in _csv("open_models")
-                                                          if r["modality"] == "text"} <= control
+
+
+
+def test_every_catalog_model_has_a_sourced_control_row():
+    """Every API, open model and image API (image_prices.csv: fal, BFL, Stability, Bedrock, OpenAI, ...) has a
+    model_control row, each with its page and the day it was read, so the guide's transparency,
+    customization and control cells are never empty for a model the catalog prices."""
+    rows = _csv("model_control")
+    control = {r["model_id"] for r in rows}
+    assert _catalog_ids() - control == set()
+    for r in rows:
+        assert r["source_url"].startswith("https://") and r["effective_date"][:2] == "20", r["model_id"]
+        assert r["weights_available"] in ("true", "false"), r["model_id"]
+        assert r["weights_available"] == "true" or r["licence"] == "proprietary", r["model_id"]
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import plotly
 from flask import Blueprint, current_app, render_template, send_file
 
 from tco.currency import CODES, currency
-from tco.defaults import DEFAULTED, shipped_values
+from tco.defaults import DEFAULTED, published_below_8_bits, shipped_values, table_precision
 from tco.freshness import PRICE_TABLES
 from tco.resolve import PROVIDER_NAMES
 from tco.scenario import ClosedOption, Finance, OpenOption, Workload
@@ -232,11 +232,15 @@ def _catalog_options(catalog) -> dict:
     seats = [{"id": r["product_id"], "term": r["billing_term"],
               "label": f"{r['display_name']} — ${r['usd_per_seat_month']:.0f}/seat/month ({r['billing_term']})"}
              for _, r in catalog.seat_prices.iterrows()]
-    models = [{"id": r["model_id"], "label": r["display_name"]}
+    # the precision select starts where the API's default would (tco.defaults.fill_defaults): a model's
+    # weights published below 8 bits as published (`kept_precision`), else the GPU's `default_precision`
+    models = [{"id": r["model_id"], "label": r["display_name"],
+               "kept_precision": published_below_8_bits(catalog, r["model_id"])}
               for _, r in catalog.open_models.iterrows() if r["modality"] == "text"]
     gpus = [{"id": r["gpu_id"], "label": f"{r['display_name']} ({r['memory_gb']:g} GB)",
              "purchase_usd": _num(r["purchase_usd"]), "gpus_per_server": _num(r["gpus_per_server"]),
-             "estimate": bool(r["purchase_usd_is_estimate"]), **_dated(r)}
+             "estimate": bool(r["purchase_usd_is_estimate"]),
+             "default_precision": table_precision(catalog, catalog.gpu(r["gpu_id"])), **_dated(r)}
             for _, r in catalog.gpus.iterrows()]
     rates = [{"provider": r["provider"], "gpu": r["gpu_id"], "term": r["term"], "usd": r["usd_per_gpu_hour"],
               "name": PROVIDER_NAMES.get(r["provider"], r["provider"]), **_dated(r)}
@@ -245,7 +249,8 @@ def _catalog_options(catalog) -> dict:
                "label": f"{r['display_name']}" + ("" if r["size"] == "any" else f" {r['size']}")
                         + ("" if r["quality"] == "any" else f" {r['quality']}") + f" — ${r['usd_per_image']:.4g}/image"}
               for _, r in catalog.image_prices.sort_values(["display_name", "size", "quality"]).iterrows()]
-    image_models = [{"id": r["model_id"], "label": r["display_name"]}
+    image_models = [{"id": r["model_id"], "label": r["display_name"],
+                     "kept_precision": published_below_8_bits(catalog, r["model_id"])}
                     for _, r in catalog.open_models.iterrows() if r["modality"] == "image"]
     return {"api": groups, "seats": seats, "models": models, "gpus": gpus, "rates": rates, "images": images,
             "image_models": image_models, "uses": {u: {"tpot_s": a, "ttft_s": b} for u, (a, b) in USES.items()},
@@ -287,9 +292,19 @@ def index():
                            lever_fields=LEVER_FIELDS, gpu_price_field=GPU_PRICE_FIELD, table_defaults=DEFAULTED,
                            server_price_field=SERVER_PRICE_FIELD,
                            options=opts, options_json=json.dumps(opts).replace("</", "<\\/"), as_of=catalog.as_of.isoformat(),
-                           plotly_version=plotly_js_version(), defaults={"closed.model": "gpt-6.1-sol",
-                                                                         "open.model": "llama-3.1-70b",
-                                                                         "open.gpu": "h100-sxm"})
+                           plotly_version=plotly_js_version(), defaults=_page_defaults(catalog))
+
+
+def _page_defaults(catalog) -> dict:
+    """The picks the page opens with, its precision the API's default for them (``static/js/form.js``
+    keeps it so when the model or GPU changes)."""
+    picks = {"closed.model": "gpt-6.1-sol", "open.model": "llama-3.1-70b", "open.gpu": "h100-sxm"}
+    try:
+        gpu = catalog.gpu(picks["open.gpu"])
+    except KeyError:                    # a catalog without it: the page still opens
+        gpu = None
+    picks["open.precision"] = published_below_8_bits(catalog, picks["open.model"]) or table_precision(catalog, gpu)
+    return picks
 
 
 @bp.get("/static/vendor/plotly-<version>.min.js")

@@ -14,7 +14,7 @@ import { redrawCompare, watchCompare } from "./js/compare.js";
 import { $, form } from "./js/dom.js";
 import { watchCurrency } from "./js/currency.js";
 import { copyLink, downloadCsv, downloadPdf, downloadReport, downloadXlsx, watchPrint } from "./js/downloads.js";
-import { displayDefault, filterClosedModels, filterGpus, refreshProviders, refreshVisibility } from "./js/form.js";
+import { displayDefault, filterClosedModels, filterGpus, refreshProviders, refreshVisibility, syncPrecision } from "./js/form.js";
 import { watchGuide } from "./js/guide.js";
 import { renderNotes } from "./js/notes.js";
 import { refreshSaved, save } from "./js/saved.js";
@@ -26,8 +26,12 @@ import { uploadUsage } from "./js/usage.js";
 // Inputs that are no part of the scenario: the closed-model search and the usage file.
 const NOT_SCENARIO = new Set(["f-ui-closed-search", "f-ui-usage"]);
 
+// Picks the precision's default follows (tco.defaults): the open model (either mode's), the GPU, the mode.
+const PRECISION_INPUTS = new Set(["f-open-model", "f-open-image-model", "f-open-gpu", "f-ui-mode"]);
+
 function init() {
   refreshProviders();
+  syncPrecision("force");
   // Defaults shown in every numeric field.
   form.querySelectorAll("input[data-default]").forEach((el) => { if (!el.value) el.value = displayDefault(el); });
   readUrl();
@@ -37,6 +41,7 @@ function init() {
     if (e.target.id === "f-open-gpu") refreshProviders();
     if (e.target.id === "f-open-provider") refreshProviders($("f-open-provider").value);
     if (e.target.id === "f-open-usd_per_gpu_hour") filterGpus();   // a typed price prices any GPU
+    if (PRECISION_INPUTS.has(e.target.id)) syncPrecision();
     renderNotes();                           // the catalog's rate and server price follow the pick at once
     scheduleUpdate();
   });

@@ -13,6 +13,8 @@ from tco.currency import currency
 from tco.engine import evaluate
 from tco.web.api.blueprint import Blueprint
 from tco.web.api.exports.schemas import ExportQuerySchema, binary
+from tco.web.api.guide.resources import guide_inputs
+from tco.web.api.guide.schemas import GuideRequestSchema
 from tco.web.api.scenarios.schemas import EXAMPLE, ScenarioSchema
 from tco.web.heavy import heavy_pool
 
@@ -22,11 +24,11 @@ blp = Blueprint("exports", __name__, url_prefix="/api/v1",
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def pdf_answer(catalog, scenario, cur, title: str) -> bytes:
-    """Task of POST /report.pdf."""
+def pdf_answer(catalog, scenario, cur, title: str, guide: dict | None = None) -> bytes:
+    """Task of POST /report.pdf; ``guide``: the guide's inputs (:func:`tco.web.api.guide.resources.guide_inputs`)."""
     from tco.report import pdf_report, report_guide
     result = evaluate(scenario, catalog, hybrid=True)
-    return pdf_report(result, cur, title, report_guide(result, catalog))
+    return pdf_report(result, cur, title, report_guide(result, catalog, **(guide or {})))
 
 
 def xlsx_answer(catalog, scenario, cur, title: str) -> bytes:
@@ -42,20 +44,25 @@ def _download(body: bytes, mime: str, name: str) -> Response:
 @blp.route("/report.pdf")
 class ReportPdf(MethodView):
     @blp.arguments(ExportQuerySchema(), location="query", unknown=ma.RAISE)
-    @blp.arguments(ScenarioSchema(), example=EXAMPLE)
+    @blp.arguments(GuideRequestSchema(), example=EXAMPLE)
     @blp.response(200, description="The report as an A4 PDF.", content_type="application/pdf")
     @blp.doc(operationId="scenario_report_pdf", responses=binary("application/pdf", "An A4 PDF, under 1 MB."))
-    def post(self, query, scenario):
+    def post(self, query, body):
         """The one-page report of `POST /api/v1/report` as an A4 PDF (weasyprint): the verdict, the KPIs,
-        three charts, the people and one-off costs, every component's cost, the hybrid plan and every
-        assumption with its source.
+        three charts, the people and one-off costs, every component's cost, the hybrid plan, the guide's
+        head-to-head and every assumption with its source.
 
+        The body is that of `POST /api/v1/guide`: the scenario, and optionally the guide's `questions`,
+        `effort`, `user_scores_csv` and `hosted_model`, so the report's guide table and recommendation
+        are the ones the guide gives for the same answers (a bad answer is a 422 naming its field).
         Amounts are money to the cent in the body's `currency` (default USD); the first lines state
         the rate, its date and source. Heavy: 503 with `Retry-After` when every slot is busy.
         """
-        cur = currency(current_app.config["TCO_CATALOG"], scenario.currency)
-        return _download(heavy_pool().run(pdf_answer, scenario, cur, query["title"]), "application/pdf",
-                         "tco_report.pdf")
+        catalog = current_app.config["TCO_CATALOG"]
+        scenario = body["scenario"]
+        cur = currency(catalog, scenario.currency)
+        return _download(heavy_pool().run(pdf_answer, scenario, cur, query["title"], guide_inputs(body, catalog)),
+                         "application/pdf", "tco_report.pdf")
 
 
 @blp.route("/tco.xlsx")

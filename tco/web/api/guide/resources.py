@@ -23,6 +23,27 @@ blp = Blueprint("guide", __name__, url_prefix="/api/v1",
                 description="Closed vs open in the guide's six rows, with sources, and when to choose what.")
 
 
+def user_scores_of(text: str | None, catalog):
+    """The user's eval scores (``user_scores_csv``) as :func:`tco.quality.read_user_scores` records,
+    None without any; a bad cell is a 422 naming its line and column."""
+    if not text:
+        return None
+    try:
+        return read_user_scores(text, catalog)
+    except UserScoresError as e:
+        errors = [{"path": f"user_scores_csv: {x['path']}", "message": x["message"]} for x in e.errors]
+        raise ApiError(422, f"{errors[0]['path']}: {errors[0]['message']}", errors[:100],
+                       error_count=len(errors)) from None
+
+
+def guide_inputs(body: dict, catalog) -> dict:
+    """The guide's inputs of a :class:`GuideRequestSchema` body (questions, effort, the user's scores
+    read, the hosted choice) as keyword arguments of :func:`tco.report.report_guide`; the report
+    endpoints take the same body as ``POST /guide``, so the report recommends what the page shows."""
+    return {"questions": body["questions"], "effort": body["effort"],
+            "user_scores": user_scores_of(body["user_scores_csv"], catalog), "hosted_model": body["hosted_model"]}
+
+
 def guide_answer(catalog, scenario, questions: dict, effort: dict, user_scores, hosted_model) -> bytes:
     """Task of POST /guide: the guide as JSON bytes."""
     return dump_json(build_guide(scenario, catalog, Questions(**questions), Effort(**effort), user_scores,
@@ -46,14 +67,8 @@ class Guide(MethodView):
         tco's defaults (`effort`), flagged `estimate`. `user_scores_csv` (`model,task,score`) takes
         precedence over published scores; a bad cell is a 422 naming its line and column.
         """
-        user = None
-        if body["user_scores_csv"]:
-            try:
-                user = read_user_scores(body["user_scores_csv"], current_app.config["TCO_CATALOG"])
-            except UserScoresError as e:
-                errors = [{"path": f"user_scores_csv: {x['path']}", "message": x["message"]} for x in e.errors]
-                raise ApiError(422, f"{errors[0]['path']}: {errors[0]['message']}", errors[:100],
-                               error_count=len(errors)) from None
-        answer = guide_answer(current_app.config["TCO_CATALOG"], body["scenario"], body["questions"],
-                              body["effort"], user, body["hosted_model"])
+        catalog = current_app.config["TCO_CATALOG"]
+        g = guide_inputs(body, catalog)
+        answer = guide_answer(catalog, body["scenario"], g["questions"], g["effort"], g["user_scores"],
+                              g["hosted_model"])
         return Response(answer, mimetype="application/json")

@@ -23,6 +23,8 @@ from tco.resolve import resolve
 from tco.result import records
 from tco.serving import benchmark_row, latency_targets, modelled_throughput, platform_of
 from tco.scenario import OpenOption, ScenarioError
+from tco.web.api.guide.resources import guide_inputs
+from tco.web.api.guide.schemas import GuideRequestSchema
 from tco.web.api.scenarios.schemas import (EXAMPLE, BreakevenRequestSchema, BreakevenResponseSchema,
                                            ChartsResponseSchema, MonteCarloRequestSchema, MonteCarloResponseSchema,
                                            PlanRequestSchema, PlanResponseSchema, ScenarioSchema,
@@ -185,23 +187,31 @@ class Charts(MethodView):
         return _json_response(heavy_pool().run(charts_answer, *args))
 
 
-def report_answer(catalog, scenario, cur) -> bytes:
-    """Task of POST /report: the HTML page."""
+def report_answer(catalog, scenario, cur, guide: dict | None = None) -> bytes:
+    """Task of POST /report: the HTML page; ``guide``: the guide's inputs
+    (:func:`tco.web.api.guide.resources.guide_inputs`)."""
     from tco.report import html_report, report_guide
     result = evaluate(scenario, catalog, hybrid=True)
-    return html_report(result, cur, guide=report_guide(result, catalog)).encode()
+    return html_report(result, cur, guide=report_guide(result, catalog, **(guide or {}))).encode()
 
 
 @blp.route("/report")
 class Report(MethodView):
-    @blp.arguments(ScenarioSchema(), example=EXAMPLE)
+    @blp.arguments(GuideRequestSchema(), example=EXAMPLE)
     @blp.response(200, description="A self-contained one-page HTML report (opens offline).", content_type="text/html")
     @blp.doc(operationId="scenario_report",
              responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}})
-    def post(self, scenario):
+    def post(self, body):
         """A one-page HTML report: verdict, KPIs, three static charts, the people and one-off costs, the
-        hybrid plan and every assumption with its source; amounts to the cent. No script: it opens offline."""
-        page = heavy_pool().run(report_answer, scenario, currency(_catalog(), scenario.currency))
+        hybrid plan, the guide's head-to-head and every assumption with its source; amounts to the cent.
+        No script: it opens offline.
+
+        The body is that of `POST /api/v1/guide`: the scenario, and optionally the guide's `questions`,
+        `effort`, `user_scores_csv` and `hosted_model`, so the report's guide table and recommendation
+        are the ones the guide gives for the same answers (a bad answer is a 422 naming its field)."""
+        scenario = body["scenario"]
+        page = heavy_pool().run(report_answer, scenario, currency(_catalog(), scenario.currency),
+                                guide_inputs(body, _catalog()))
         return Response(page, mimetype="text/html",
                         headers={"Content-Disposition": 'attachment; filename="tco_report.html"'})
 

@@ -191,6 +191,7 @@ export function writeForm(s) {
   });
   refreshProviders(s.open && s.open.provider, s.open && s.open.term);
   refreshVisibility();
+  syncPrecision(getPath(s, "open.precision") === undefined ? "force" : "keep");
 }
 
 // ------------------------------------------------------------------ providers and terms follow the GPU
@@ -316,6 +317,30 @@ export function showErrors(list) {
     $("banner").textContent = unplaced.join(" · ");
     $("banner").hidden = false;
   }
+}
+
+// ------------------------------------------------------------------ the precision follows the model and GPU
+
+/** The precision the API takes for the form's open model and GPU when none is given
+ *  (tco.defaults.fill_defaults): weights published below 8 bits as published (gpt-oss: mxfp4), else
+ *  the defaults table's (fp8) where the GPU has its tensor cores, else bf16.  The server computes
+ *  both halves (`kept_precision` of each model, `default_precision` of each GPU in #tco-options). */
+export function defaultPrecision() {
+  const o = pageOptions();
+  const pick = [$("f-open-model"), $("f-open-image-model")].find((el) => el && inMode(el));
+  const model = pick && [...o.models, ...o.image_models].find((m) => m.id === pick.value);
+  const gpu = o.gpus.find((g) => g.id === $("f-open-gpu").value);
+  return (model && model.kept_precision) || (gpu && gpu.default_precision) || "fp8";
+}
+
+/** Set the precision select from its default: "follow" (a model or GPU picked) moves it to the new
+ *  default while it still shows the old one, so a precision the user chose stays; "force" sets it
+ *  (a scenario without a precision); "keep" only notes the default (a scenario that gives one). */
+export function syncPrecision(how = "follow") {
+  const el = $("f-open-precision");
+  const want = defaultPrecision();
+  if (how === "force" || (how === "follow" && el.value === el.dataset.shownDefault)) el.value = want;
+  el.dataset.shownDefault = want;
 }
 
 // ------------------------------------------------------------------ a workload from elsewhere (a usage export)

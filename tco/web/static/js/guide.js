@@ -33,6 +33,16 @@ export function readQuestions() {
   return q;
 }
 
+/** The guide's inputs as the panel holds them: the answers, the hosted choice and the scores file in
+ *  use.  Every request that takes the guide's body sends them (this panel's POST /api/v1/guide, the
+ *  report and its PDF), so the report recommends what the panel shows. */
+export function guideInputs() {
+  const body = { questions: readQuestions() };
+  if ($("g-hosted").value) body.hosted_model = $("g-hosted").value;
+  if (g.scores) body.user_scores_csv = g.scores.text;
+  return body;
+}
+
 // One cell: its text, linked to its source when it has one, with the source's date.
 function cellNode(cell) {
   const td = make("td", cell.estimate ? "estimate" : "");
@@ -163,9 +173,7 @@ function forgetUserTasks() {
 export async function refreshGuide(force = false) {
   const { scenario, errors } = readForm();
   if (Object.keys(errors).length) return;
-  const body = { ...scenario, questions: readQuestions() };
-  if ($("g-hosted").value) body.hosted_model = $("g-hosted").value;
-  if (g.scores) body.user_scores_csv = g.scores.text;
+  const body = { ...scenario, ...guideInputs() };
   const key = JSON.stringify(body);
   if (!force && key === g.drawnKey) return;
   if (g.ctrl) g.ctrl.abort();

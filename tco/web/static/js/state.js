@@ -1,7 +1,7 @@
 // The page's state: body[data-state], the stale mark on the results, the timings of the last
 // update, and the URL, which holds the form so that a link reopens the same scenario.
 import { $, form } from "./dom.js";
-import { active, customPrices, displayDefault, inMode, keepOption, mode, refreshProviders } from "./form.js";
+import { active, customPrices, displayDefault, inMode, keepOption, mode, refreshProviders, syncPrecision } from "./form.js";
 
 /** body[data-state]: pending (an update is scheduled) | busy (asking the API) | ready | invalid | offline. */
 export const setPageState = (state) => { document.body.dataset.state = state; };
@@ -68,5 +68,6 @@ export function readUrl() {
     if (el.tagName === "SELECT" && el.value !== v) keepOption(el, v);
   });
   refreshProviders(s.fields.get("open.provider"), s.fields.get("open.term"));
+  syncPrecision(s.fields.has("open.precision") ? "keep" : "follow");   // a link's precision stays
   return true;
 }
