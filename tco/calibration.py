@@ -17,7 +17,8 @@ defaults (:func:`tco.throughput.engine_max_batch`, :func:`tco.throughput.engine_
 a ``latency_bound`` row (a point of a throughput-vs-interactivity chart) is modelled at the
 concurrency its own two numbers imply (:func:`littles_law_concurrency`), a ``decode_rate`` row
 (clients / inter-token latency) as batch / decode step, and an ``offline_max`` run (every request
-submitted at once) prefills its batch in waves: no prefill chunk rides in a decode step's idle compute.
+submitted at once) prefills its batch in waves, at a fitted gain on the prefill MFU: no prefill chunk
+rides in a decode step's idle compute.
 
 Images: one efficiency (share of the BF16 peak) for the diffusion compute model, fitted on the
 tuned CUDA rows (:func:`fit_image_efficiency`) and scored leaving each GPU out; MLPerf Inference's
@@ -55,6 +56,7 @@ PARAMETERS: tuple[tuple[str, float, float, bool], ...] = (
     ("moe_efficiency", 0.2, 1.5, True),
     ("moe_prefill_efficiency", 0.1, 1.5, True),
     ("fp4_efficiency", 0.2, 1.5, True),
+    ("wave_prefill_gain", 0.5, 3.0, True),
     ("tp_nvlink", 0.0, 0.5, False),
     ("tp_infinity_fabric", 0.0, 0.5, False),
     ("step_overhead_s", 0.0, 0.02, False),
@@ -67,7 +69,7 @@ PARAMETERS: tuple[tuple[str, float, float, bool], ...] = (
 #: no overheads), so that a parameter no training row informs stays neutral.
 PRIOR: dict[str, float] = {
     "mbu": 0.7, "mfu": 0.5, "prefill_mfu": 0.5, "engine_vllm": 1.0, "engine_sglang": 1.0, "platform_rocm": 1.0,
-    "moe_efficiency": 1.0, "moe_prefill_efficiency": 1.0, "fp4_efficiency": 1.0, "tp_nvlink": 0.05,
+    "moe_efficiency": 1.0, "moe_prefill_efficiency": 1.0, "fp4_efficiency": 1.0, "wave_prefill_gain": 1.0, "tp_nvlink": 0.05,
     "tp_infinity_fabric": 0.05, "step_overhead_s": 0.001, "sequence_overhead_s": 1e-6, "server_overhead_s": 1e-6, "allreduce_latency_s": 1e-5,
 }
 
@@ -103,7 +105,8 @@ def current_parameters() -> dict[str, float]:
         "moe_prefill_efficiency": tp.DEFAULT_MOE_PREFILL_EFFICIENCY,
         "engine_vllm": tp.ENGINE_EFFICIENCY["vllm"], "engine_sglang": tp.ENGINE_EFFICIENCY["sglang"],
         "platform_rocm": tp.PLATFORM_EFFICIENCY["rocm"], "moe_efficiency": tp.DEFAULT_MOE_EFFICIENCY,
-        "fp4_efficiency": tp.DEFAULT_FP4_EFFICIENCY, "tp_nvlink": tp.DEFAULT_TP_OVERHEAD["nvlink"],
+        "fp4_efficiency": tp.DEFAULT_FP4_EFFICIENCY, "wave_prefill_gain": tp.DEFAULT_WAVE_PREFILL_GAIN,
+        "tp_nvlink": tp.DEFAULT_TP_OVERHEAD["nvlink"],
         "tp_infinity_fabric": tp.DEFAULT_TP_OVERHEAD["infinity_fabric"],
         "step_overhead_s": tp.DEFAULT_STEP_OVERHEAD_S, "sequence_overhead_s": tp.DEFAULT_SEQUENCE_OVERHEAD_S,
         "server_overhead_s": tp.DEFAULT_SERVER_OVERHEAD_S,
@@ -176,6 +179,7 @@ class _Rows:
     prefill_overlap: np.ndarray
     server: np.ndarray
     decode_only: np.ndarray
+    waves: np.ndarray
 
 
 def _rows(frame: pd.DataFrame) -> _Rows:
@@ -208,10 +212,12 @@ def _rows(frame: pd.DataFrame) -> _Rows:
                  moe=np.isfinite(e) & np.isfinite(k) & (e > k),
                  measured=num("output_tokens_per_second"), source=frame["source"].astype(str).to_numpy(),
                  # a run that submits every request at once (offline_max) moves in waves: the batch's
-                 # prompts are prefilled together and its sequences finish together, so no decode step
-                 # is running for a prefill chunk to hide in (steady serving mixes them)
+                 # prompts are prefilled together (tp.replica_throughput's prefill_in_waves) and its
+                 # sequences finish together, so no decode step is running for a prefill chunk to hide
+                 # in (steady serving mixes them)
                  prefill_overlap=tp.engine_mixes_prefill(eng) & (frame["measurement"].astype(str).to_numpy()
                                                                  != "offline_max"),
+                 waves=frame["measurement"].astype(str).to_numpy() == "offline_max",
                  server=frame["harness"].astype(str).to_numpy() != "offline",
                  decode_only=frame["measurement"].astype(str).to_numpy() == "decode_rate",
                  max_batch=tp.engine_max_batch(frame["engine"].astype(str).to_numpy(), kwargs["memory_gib"],
@@ -259,7 +265,8 @@ def modelled(frame_or_rows, params: dict[str, float] | None = None) -> np.ndarra
         step_overhead_s=p["step_overhead_s"], sequence_overhead_s=p["sequence_overhead_s"],
         server_overhead_s=np.where(rows.server, p["server_overhead_s"], 0.0),
         allreduce_latency_s=p["allreduce_latency_s"],
-        max_batch=rows.max_batch, prefill_overlap=rows.prefill_overlap)
+        max_batch=rows.max_batch, prefill_overlap=rows.prefill_overlap, prefill_in_waves=rows.waves,
+        wave_prefill_gain=p["wave_prefill_gain"])
     # a decode rate counts the decode steps alone: no prefill interleaved, no time to first token
     return np.where(rows.decode_only, r.batch_size / r.decode_step_s, r.output_tokens_per_s)
 

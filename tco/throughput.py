@@ -162,7 +162,7 @@ COMBINE_MODES: tuple[str, ...] = ("split", "max", "sum")
 #: Model FLOP utilisation of decode's matrix products [-], achieved / peak dense FLOP/s of the
 #: precision, on the reference stack (TensorRT-LLM on CUDA).  Fitted (``tco calibrate``) at the
 #: physical bound the fit allows.
-DEFAULT_MFU: float = 0.7758
+DEFAULT_MFU: float = 0.7132
 
 #: Memory bandwidth utilisation [-], achieved / peak bytes/s, for weight and KV-cache reads, on
 #: the reference stack.  Fitted at the physical bound the fit allows (90 %); other engines and
@@ -170,14 +170,14 @@ DEFAULT_MFU: float = 0.7758
 DEFAULT_MBU: float = 0.9
 
 #: Tensor-parallel overhead per extra GPU [-], by interconnect: compute and
-#: bandwidth are multiplied by ``1 / (1 + overhead x (gpus - 1))``, i.e. 0.75 for 8 GPUs on
-#: NVLink, 0.61 on Infinity Fabric (both fitted; the all-reduce latency per layer,
+#: bandwidth are multiplied by ``1 / (1 + overhead x (gpus - 1))``, i.e. 0.86 for 8 GPUs on
+#: NVLink, 0.69 on Infinity Fabric (both fitted; the all-reduce latency per layer,
 #: :data:`DEFAULT_ALLREDUCE_LATENCY_S`, carries most of the cost); 0.63 and 0.36 for 2 and 4
 #: on PCIe (fitted on the earlier TensorRT-LLM L40S rows; too few PCIe rows to refit).
 DEFAULT_TP_OVERHEAD: dict[str, float] = {
-    "nvlink": 0.04827,
+    "nvlink": 0.02299,
     "pcie": 0.60,
-    "infinity_fabric": 0.09039,
+    "infinity_fabric": 0.06469,
 }
 
 #: Share of the device memory that weights and KV cache may use [-]; the rest
@@ -217,41 +217,47 @@ DEFAULT_ENGINE: str = "vllm"
 
 #: Each engine's share of the reference efficiencies (``DEFAULT_MBU``, ``DEFAULT_MFU``) [-].
 #: Fitted by :mod:`tco.calibration` on published measurements (``tco calibrate``).
-ENGINE_EFFICIENCY: dict[str, float] = {"trt-llm": 1.0, "vllm": 0.8321, "sglang": 1.0638}
+ENGINE_EFFICIENCY: dict[str, float] = {"trt-llm": 1.0, "vllm": 0.84, "sglang": 1.056}
 
 #: Each platform's share of the reference efficiencies [-]; fitted like the engines'.
-PLATFORM_EFFICIENCY: dict[str, float] = {"cuda": 1.0, "rocm": 0.5707}
+PLATFORM_EFFICIENCY: dict[str, float] = {"cuda": 1.0, "rocm": 0.6613}
 
 #: Mixture-of-experts models' share of the efficiencies [-]: routing, expert imbalance and
 #: small per-expert matrix products.  Fitted.
-DEFAULT_MOE_EFFICIENCY: float = 0.9406
+DEFAULT_MOE_EFFICIENCY: float = 0.8349
 
 #: Mixture-of-experts models' share of the prefill efficiency [-]: many small expert matrix
 #: products per chunk.  Fitted.
-DEFAULT_MOE_PREFILL_EFFICIENCY: float = 0.7602
+DEFAULT_MOE_PREFILL_EFFICIENCY: float = 0.7511
 
-#: FLOP utilisation of prefill [-] on the reference stack.  Fitted.
-DEFAULT_PREFILL_MFU: float = 0.4116
+#: FLOP utilisation of prefill [-] on the reference stack, serving clients: prompts arrive one by
+#: one and are prefilled in chunks beside the running decodes.  Fitted.
+DEFAULT_PREFILL_MFU: float = 0.2646
 
 #: Share of the FP4 peak that FP4 kernels reach, relative to other precisions [-].  Fitted.
-DEFAULT_FP4_EFFICIENCY: float = 0.7607
+DEFAULT_FP4_EFFICIENCY: float = 0.7526
+
+#: How many times the serving prefill's FLOP utilisation an offline run reaches when it prefills a
+#: whole wave of prompts at once (every request submitted together: thousands of prompt tokens per
+#: forward pass, no decode step sharing it) [-].  Fitted on the ``offline_max`` rows.
+DEFAULT_WAVE_PREFILL_GAIN: float = 1.596
 
 #: Fixed time of every decode step [s]: scheduling, kernel launches, sampling set-up.  Fitted.
-DEFAULT_STEP_OVERHEAD_S: float = 0.0007817
+DEFAULT_STEP_OVERHEAD_S: float = 0.0006235
 
 #: Latency of one tensor-parallel all-reduce [s]; a decode step runs two per layer when a
 #: replica spans several GPUs, whatever the batch.  Fitted.
-DEFAULT_ALLREDUCE_LATENCY_S: float = 4.721e-05
+DEFAULT_ALLREDUCE_LATENCY_S: float = 5.064e-05
 
 #: Time every sequence adds to a decode step [s]: per-sequence scheduling, sampling and
 #: detokenisation; it bounds what very large batches gain.  Fitted.
-DEFAULT_SEQUENCE_OVERHEAD_S: float = 1.385e-05
+DEFAULT_SEQUENCE_OVERHEAD_S: float = 1.33e-05
 
 #: Time the engine's OpenAI-compatible server adds per sequence and decode step [s]: detokenising
 #: and streaming every new token to its client, request bookkeeping in the API process.  Offline
 #: engine benchmarks (trtllm-bench, vLLM's benchmark_throughput) do not pay it; a deployment serving
 #: clients does.  Fitted on the ``harness`` = server rows (the offline ones show what is left).
-DEFAULT_SERVER_OVERHEAD_S: float = 5.433e-05
+DEFAULT_SERVER_OVERHEAD_S: float = 4.937e-05
 
 #: The peak-FLOP column each precision computes at.  int8/int4 are taken as
 #: weight-only quantisation (AWQ/GPTQ-style W8A16, W4A16) whose matrix
@@ -1185,6 +1191,8 @@ def replica_throughput(
     usable_memory_fraction=None,
     max_batch=None,
     prefill_overlap=None,
+    prefill_in_waves=False,
+    wave_prefill_gain=None,
     moe_efficiency=None,
     moe_prefill_efficiency=None,
     fp4_efficiency=None,
@@ -1266,6 +1274,12 @@ def replica_throughput(
     prefill_overlap : bool or array-like, optional
         Whether prefill chunks ride in the decode steps' idle compute; default the engine's
         (:func:`engine_mixes_prefill`).
+    prefill_in_waves : bool or array-like, default False
+        An offline run that submits every request at once: each wave of prompts is prefilled
+        together, at ``wave_prefill_gain`` times the prefill MFU, and no prefill hides in a decode
+        step (``prefill_overlap`` is then False).
+    wave_prefill_gain : float or array-like, optional
+        [-] default :data:`DEFAULT_WAVE_PREFILL_GAIN`.
     moe_efficiency, fp4_efficiency : float or array-like, optional
         [-] defaults :data:`DEFAULT_MOE_EFFICIENCY`, :data:`DEFAULT_FP4_EFFICIENCY`.
     step_overhead_s, sequence_overhead_s : float or array-like, optional
@@ -1354,7 +1368,9 @@ def replica_throughput(
     attn = attention_flops_per_context_token(layers, attention_heads, head_dim, kv_values_per_token_layer) \
         * peak / _as_float(bf16_dense_tflops)
     fresh = in_tok * (1.0 - _as_float(cached_input_share))
-    prefill = prefill_seconds(active_params_b, fresh, g, peak, eff["prefill_mfu"], tp_eff,
+    waves = np.asarray(prefill_in_waves, dtype=bool)
+    gain = _as_float(DEFAULT_WAVE_PREFILL_GAIN if wave_prefill_gain is None else wave_prefill_gain)
+    prefill = prefill_seconds(active_params_b, fresh, g, peak, eff["prefill_mfu"] * np.where(waves, gain, 1.0), tp_eff,
                               attn * windowed_share(fresh, layers, sliding_window_layers, sliding_window_tokens))
 
     # 3. the decode step at batch b: the roofline plus the engine's fixed costs
@@ -1377,6 +1393,7 @@ def replica_throughput(
         return t + (step_fixed + b * per_seq) * overhead
 
     overlap = engine_mixes_prefill(engine) if prefill_overlap is None else np.asarray(prefill_overlap, dtype=bool)
+    overlap = overlap & ~waves
     bytes_per_s = g * tp_eff * _as_float(memory_bandwidth_tbps) * 1e12 * eff["mbu"]
     flop_s_per_seq = (2.0 * _as_float(active_params_b) * 1e9 + attn_read * context) / (g * tp_eff * peak * 1e12
                                                                                         * eff["mfu"])

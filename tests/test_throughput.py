@@ -637,3 +637,18 @@ def test_attention_runs_on_the_bf16_peak_whatever_the_weights():
     r16 = replica_throughput(8, 8, 32, 8, 128, 80, 3.35, 989, 1, "bf16", 32_000, 10, attention_heads=32,
                              fp8_dense_tflops=1979, prefill_mfu=0.5, engine="trt-llm")
     assert float(r16.prefill_s) == pytest.approx(1.57825, rel=1e-4)
+
+
+def test_an_offline_run_prefills_its_waves_faster_and_hides_none_in_decode():
+    # 8B dense bf16 on one GPU of 1,000 TFLOP/s at 50 % prefill MFU, 1,000-token prompts:
+    # 2 x 8e9 x 1,000 / (1e15 x 0.5) = 0.032 s served; a wave at twice the MFU: 0.016 s
+    # (attention left out: no attention_heads given)
+    kw = dict(total_params_b=8, active_params_b=8, layers=32, kv_heads=8, head_dim=128, memory_gib=80,
+              memory_bandwidth_tbps=3.35, bf16_dense_tflops=1000, precision="bf16", input_tokens=1000,
+              output_tokens=100, prefill_mfu=0.5, engine="vllm", concurrency=8)
+    served = replica_throughput(**kw)
+    wave = replica_throughput(**kw, prefill_in_waves=True, wave_prefill_gain=2.0)
+    assert float(served.prefill_s) == pytest.approx(0.032)
+    assert float(wave.prefill_s) == pytest.approx(0.016)
+    # no prefill rides in a decode step: TPOT = step + batch x prefill / output = step + 8 x 0.016 / 100
+    assert float(wave.time_per_output_token_s) == pytest.approx(float(wave.decode_step_s) + 8 * 0.016 / 100)
