@@ -245,6 +245,44 @@ def calibrate(dirs, loso, rows) -> None:
 
 
 REPORT_FORMATS = {"html": ".html", "pdf": ".pdf", "xlsx": ".xlsx", "csv": ".csv", "csv-wide": ".csv"}
+#: The fields of the guide's body (POST /api/v1/guide) beside the scenario: what ``--guide`` may hold.
+GUIDE_KEYS = ("questions", "effort", "hosted_model", "user_scores_csv")
+
+
+def _read_json(path: str) -> dict:
+    import json as _json
+    try:
+        body = _json.loads(Path(path).read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise click.UsageError(f"{path}: not JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise click.UsageError(f"{path}: a JSON object is wanted")
+    return body
+
+
+def _report_body(scenario_file: str, guide_file: str | None, scores_file: str | None) -> tuple[dict, dict]:
+    """The report's body as POST /api/v1/report takes it (the guide's body): the scenario file, the
+    ``--guide`` file's answers over it, the ``--scores`` CSV as its ``user_scores_csv``; and the file
+    each top-level field came from, to name it in a message."""
+    body = _read_json(scenario_file)
+    origin = {}
+    if guide_file:
+        answers = _read_json(guide_file)
+        unknown = sorted(set(answers) - set(GUIDE_KEYS))
+        if unknown:
+            raise click.UsageError(f"{guide_file}: unknown field {unknown[0]!r} (a guide file takes "
+                                   f"{', '.join(GUIDE_KEYS)})")
+        body.update(answers)
+        origin.update(dict.fromkeys(answers, guide_file))
+    if scores_file:
+        body["user_scores_csv"] = Path(scores_file).read_text(encoding="utf-8")
+        origin["user_scores_csv"] = f"--scores {scores_file}"
+    return body, origin
+
+
+def _where(field: str, origin: dict, default: str) -> str:
+    """The file a field at fault (``questions.data_region``, ``user_scores_csv: line 2: model``) came from."""
+    return origin.get(field.split(".")[0].split(":")[0], default)
 
 
 @main.command()
@@ -260,30 +298,52 @@ REPORT_FORMATS = {"html": ".html", "pdf": ".pdf", "xlsx": ".xlsx", "csv": ".csv"
               help="File to write [default: tco_report.<ext> in the current folder; - = standard output].")
 @click.option("--dir", "dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
               help="Extra folder of tables on top of the shipped ones.")
-def report(scenario_file, fmt, code, title, output, dirs) -> None:
-    """Price the scenario in SCENARIO_FILE (the JSON body of POST /api/v1/tco) and write its report,
-    workbook or monthly CSV."""
-    import json as _json
-
+@click.option("--guide", "guide_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="html or pdf: a JSON file of the guide's answers (questions, effort, hosted_model, "
+                   "user_scores_csv, as POST /api/v1/guide takes them) for the report's head-to-head.")
+@click.option("--scores", "scores_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="html or pdf: your eval scores, a CSV model,task,score, for the guide's performance row.")
+def report(scenario_file, fmt, code, title, output, dirs, guide_file, scores_file) -> None:
+    """Price the scenario in SCENARIO_FILE (the JSON body of POST /api/v1/tco; for html and pdf that of
+    POST /api/v1/report, which may carry the guide's answers too) and write its report, workbook or
+    monthly CSV."""
     import marshmallow as ma
 
     from tco.currency import currency
     from tco.engine import evaluate
     from tco.scenario import ScenarioError
     from tco.web.api.scenarios.schemas import ScenarioSchema
+    from tco.web.errors import ApiError, flatten_messages
 
+    guided = fmt in ("html", "pdf")
+    if not guided and (guide_file or scores_file):
+        raise click.UsageError("--guide and --scores go with --format html or pdf (the report's guide section)")
     cat = _load_or_exit(dirs, None)
+    body, origin = _report_body(scenario_file, guide_file, scores_file)
     try:
-        scenario = ScenarioSchema().load(_json.loads(Path(scenario_file).read_text(encoding="utf-8")))
+        if guided:
+            from tco.web.api.guide.resources import guide_inputs
+            from tco.web.api.guide.schemas import GuideRequestSchema
+            loaded = GuideRequestSchema().load(body)
+            scenario = loaded["scenario"]
+            answers = guide_inputs(loaded, cat)      # the user's scores read as POST /report reads them
+        else:
+            scenario = ScenarioSchema().load(body)
         cur = currency(cat, code or scenario.currency, "--currency" if code else "currency")
         result = evaluate(scenario, cat, hybrid=fmt in ("html", "pdf", "xlsx"))
+        if guided:
+            from tco.report import html_report, pdf_report, report_guide
+            guide = report_guide(result, cat, **answers)
     except ma.ValidationError as exc:            # a field out of range, an unknown currency code
-        raise click.UsageError(f"{scenario_file}: {exc.normalized_messages()}") from None
-    except (ScenarioError, ValueError) as exc:    # bad JSON, an unknown model, no rate for --currency
+        raise click.UsageError("; ".join(f"{_where(e['path'], origin, scenario_file)}: {e['path']}: {e['message']}"
+                                         for e in flatten_messages(exc.messages))) from None
+    except ApiError as exc:                      # a bad cell of the user's scores (guide_inputs)
+        raise click.UsageError(f"{_where(exc.errors[0]['path'], origin, scenario_file)}: {exc.message}") from None
+    except ScenarioError as exc:                 # an unknown model, a guide answer the catalog cannot meet
+        raise click.UsageError(f"{_where(exc.field, origin, scenario_file)}: {exc}") from None
+    except ValueError as exc:                    # no rate for --currency
         raise click.UsageError(f"{scenario_file}: {exc}") from None
-    if fmt in ("html", "pdf"):
-        from tco.report import html_report, pdf_report, report_guide
-        guide = report_guide(result, cat)
+    if guided:
         body = (pdf_report(result, cur, title, guide) if fmt == "pdf"
                 else html_report(result, cur, title, guide).encode())
     elif fmt == "xlsx":

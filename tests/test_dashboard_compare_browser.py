@@ -227,3 +227,36 @@ def test_the_panel_follows_the_currency(page, live):
     # the page's own charts follow too (converted by the server at the scenario's currency)
     title = page.evaluate("() => document.getElementById('chart-cumulative_cost').layout.yaxis.title.text")
     assert title == "Cumulative cost [EUR]"
+
+
+def test_the_precision_select_starts_where_the_apis_default_does(page, live):
+    """open_models.csv: gpt-oss-120b's weights are published in mxfp4, Llama 3.1 70B's in bf16; gpus.csv:
+    the H100 SXM has FP8 tensor cores (1979 dense TFLOPS), the A100 80GB none.  So the API's default
+    (tco.defaults) is mxfp4 for gpt-oss (weights below 8 bits kept as published), fp8 for Llama on an
+    H100, bf16 for Llama on an A100: the panel's select starts there, as the page's form does, and a
+    precision the user picks stays."""
+    open_dashboard(page, live.url)
+    page.locator("#compare").scroll_into_view_if_needed()
+    precision = "#f-cmp-precision"
+    page.select_option("#f-cmp-kind", "self_hosted")
+    page.select_option("#f-cmp-open-model", "gpt-oss-120b")
+    page.select_option("#f-cmp-gpu", "h100-sxm")
+    assert page.input_value(precision) == "mxfp4"
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/compare")) as first:
+        add_deployment(page, "gpt-oss-120b", "h100-sxm", "2")
+    compare_ready(page, 1)
+    assert first.value.request.post_data_json["options"][0]["open"]["precision"] == "mxfp4"
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/compare")
+                              and len(r.request.post_data_json["options"]) == 2) as second:
+        add_deployment(page, "llama-3.1-70b", "h100-sxm", "2")
+    assert page.input_value(precision) == "fp8"
+    compare_ready(page, 2)
+    assert [o["open"]["precision"] for o in second.value.request.post_data_json["options"]] == ["mxfp4", "fp8"]
+    page.select_option("#f-cmp-gpu", "a100-80gb")
+    assert page.input_value(precision) == "bf16"
+    page.select_option("#f-cmp-gpu", "h100-sxm")
+    assert page.input_value(precision) == "fp8"
+    # chosen by hand, it stays when the model changes
+    page.select_option(precision, "bf16")
+    page.select_option("#f-cmp-open-model", "gpt-oss-120b")
+    assert page.input_value(precision) == "bf16"

@@ -368,6 +368,89 @@ def test_the_reports_refuse_a_bad_answer_naming_the_field(reports, url, extra, p
     assert body["errors"][0]["path"] == path
 
 
+def _cli_report(tmp_path, scenario: dict, *args: str):
+    """``tco report`` of ``scenario`` (a JSON file) as HTML with ``args``: the click result and the page."""
+    import json
+
+    from click.testing import CliRunner
+
+    from tco.cli import main
+    (tmp_path / "scenario.json").write_text(json.dumps(scenario))
+    out = tmp_path / "report.html"
+    res = CliRunner().invoke(main, ["report", str(tmp_path / "scenario.json"), "--format", "html", "-o", str(out),
+                                    *args])
+    return res, (out.read_text(encoding="utf-8") if res.exit_code == 0 else "")
+
+
+def test_the_cli_report_recommends_what_the_guide_does_for_the_same_answers(api, tmp_path):
+    """SMALL (see the report test above): unanswered, the guide chooses GPT-6.1 Sol; "data may not leave our
+    premises" removes it and the guide chooses Llama 3.1 70B.  `tco report --guide answers.json` writes the
+    guide endpoint's own sentence for those answers, as does a scenario file that is itself a guide body;
+    without answers the report keeps the unanswered sentence."""
+    import html as _html
+    import json
+    plain = api.post("/api/v1/guide", json=SMALL).get_json()["recommendation"]
+    asked = api.post("/api/v1/guide", json={**SMALL, "questions": {"on_premises": True}}).get_json()["recommendation"]
+    assert plain.startswith("Choose: GPT-6.1 Sol costs least")
+    assert asked.startswith("Choose: Llama 3.1 70B") and asked.endswith(
+        "Driven by: data may not leave your premises (removes GPT-6.1 Sol).")
+    (tmp_path / "answers.json").write_text(json.dumps({"questions": {"on_premises": True}}))
+    res, page = _cli_report(tmp_path, SMALL, "--guide", str(tmp_path / "answers.json"))
+    assert res.exit_code == 0, res.output
+    assert _html.escape(asked) in page and _html.escape(plain) not in page
+    res, page = _cli_report(tmp_path, {**SMALL, "questions": {"on_premises": True}})
+    assert res.exit_code == 0, res.output
+    assert _html.escape(asked) in page
+    res, page = _cli_report(tmp_path, SMALL)
+    assert res.exit_code == 0, res.output
+    assert _html.escape(plain) in page and _html.escape(asked) not in page
+    # the hosted choice and the user's scores (--scores, a CSV) reach it too, as in POST /guide
+    (tmp_path / "answers.json").write_text(json.dumps({"hosted_model": "bedrock/llama-3.3-70b-instruct",
+                                                       "questions": {"fine_tune": True}}))
+    (tmp_path / "scores.csv").write_text("model,task,score\nllama-3.1-70b,hle,30\n")
+    want = api.post("/api/v1/guide", json={**SMALL, "hosted_model": "bedrock/llama-3.3-70b-instruct",
+                                           "questions": {"fine_tune": True},
+                                           "user_scores_csv": "model,task,score\nllama-3.1-70b,hle,30\n"}).get_json()
+    assert want["recommended"] == "hosted"
+    res, page = _cli_report(tmp_path, SMALL, "--guide", str(tmp_path / "answers.json"),
+                            "--scores", str(tmp_path / "scores.csv"))
+    assert res.exit_code == 0, res.output
+    assert _html.escape(want["recommendation"]) in page
+    assert _html.escape(_cells(want, "performance")["self_hosted"]["text"]) in page   # "30 on hle (your score)..."
+
+
+@pytest.mark.parametrize("answers, scores, said", [
+    ({"questions": {"data_region": "mars"}}, None, "answers.json: questions.data_region: "),
+    ({"questions": {"metric": "vibes"}}, None, "answers.json: questions.metric: "),
+    ({"effort": {"open_shares": {"serving": 0.9}}}, None, "answers.json: effort.open_shares: "),
+    ({"hosted_model": "no-such-model"}, None, "answers.json: hosted_model: "),
+    ({"workload": {"seats": 3}}, None, "answers.json: unknown field 'workload'"),
+    ({}, "model,task,score\nx-y,hle,1\n", "scores.csv: user_scores_csv: line 2: model: "),
+])
+def test_the_cli_report_refuses_a_bad_answer_naming_the_field(tmp_path, answers, scores, said):
+    import json
+    (tmp_path / "answers.json").write_text(json.dumps(answers))
+    args = ["--guide", str(tmp_path / "answers.json")]
+    if scores:
+        (tmp_path / "scores.csv").write_text(scores)
+        args += ["--scores", str(tmp_path / "scores.csv")]
+    res, _ = _cli_report(tmp_path, SMALL, *args)
+    assert res.exit_code == 2 and said in " ".join(res.output.split()), res.output
+
+
+def test_the_cli_takes_the_guides_answers_only_for_the_report(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from tco.cli import main
+    (tmp_path / "scenario.json").write_text(json.dumps(SMALL))
+    (tmp_path / "answers.json").write_text(json.dumps({"questions": {"on_premises": True}}))
+    res = CliRunner().invoke(main, ["report", str(tmp_path / "scenario.json"), "--format", "xlsx",
+                                    "--guide", str(tmp_path / "answers.json"), "-o", str(tmp_path / "t.xlsx")])
+    assert res.exit_code == 2 and "--guide and --scores go with --format html or pdf" in res.output
+
+
 # ---- workloads not bought by the token: a seat product and an image API --------------------------------------
 #: 200 GitHub Copilot Business seats at USD 19 a seat a month (monthly billing, seat_prices.csv).
 SEATS = {"horizon_months": 36, "workload": {"seats": 200, "tokens_per_seat_month": 2e6},

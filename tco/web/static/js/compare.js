@@ -6,7 +6,7 @@
 import { errorList, postJSON } from "./api.js";
 import { PLOT_CONFIG } from "./charts.js";
 import { $, make, pageOptions } from "./dom.js";
-import { readForm } from "./form.js";
+import { followPrecision, precisionDefault, readForm } from "./form.js";
 import { currentCurrency, fmtUsd, fmtVolume, sig } from "./format.js";
 
 export const COMPARE_URL = "/api/v1/compare";
@@ -70,6 +70,11 @@ function fillRates() {
 /** The rental terms the catalog has for a GPU at a provider, in the catalog's order. */
 export const rentalTerms = (gpu, provider) => pageOptions().rates
   .filter((r) => r.gpu === gpu && r.provider === provider).map((r) => r.term);
+
+/** The precision select starts where the API's default does for the picked model and GPU, and follows
+ *  them while it shows that default (the page form's rule: form.js followPrecision). */
+const syncCmpPrecision = (how = "follow") => followPrecision($("f-cmp-precision"),
+  precisionDefault($("f-cmp-open-model").value, $("f-cmp-gpu").value), how);
 
 function refreshPickers() {
   const kind = $("f-cmp-kind").value;
@@ -347,9 +352,11 @@ export function watchCompare() {
   fillOpenModels();
   fill($("f-cmp-gpu"), pageOptions().gpus.map((r) => [r.id, r.label]));
   fillRates();
+  syncCmpPrecision("force");
   refreshPickers();
   $("compare-add").addEventListener("change", (e) => {
     if (e.target.id === "f-cmp-gpu") fillRates();
+    if (e.target.id === "f-cmp-open-model" || e.target.id === "f-cmp-gpu") syncCmpPrecision();
     refreshPickers();
   });
   $("btn-cmp-add").addEventListener("click", () => add(picked()));

@@ -321,27 +321,34 @@ export function showErrors(list) {
 
 // ------------------------------------------------------------------ the precision follows the model and GPU
 
-/** The precision the API takes for the form's open model and GPU when none is given
+/** The precision the API takes for an open model and a GPU (their ids) when none is given
  *  (tco.defaults.fill_defaults): weights published below 8 bits as published (gpt-oss: mxfp4), else
  *  the defaults table's (fp8) where the GPU has its tensor cores, else bf16.  The server computes
- *  both halves (`kept_precision` of each model, `default_precision` of each GPU in #tco-options). */
-export function defaultPrecision() {
+ *  both halves (`kept_precision` of each model, `default_precision` of each GPU in #tco-options).
+ *  The form's select and the compare panel's (compare.js) both start there. */
+export function precisionDefault(modelId, gpuId) {
   const o = pageOptions();
-  const pick = [$("f-open-model"), $("f-open-image-model")].find((el) => el && inMode(el));
-  const model = pick && [...o.models, ...o.image_models].find((m) => m.id === pick.value);
-  const gpu = o.gpus.find((g) => g.id === $("f-open-gpu").value);
+  const model = [...o.models, ...o.image_models].find((m) => m.id === modelId);
+  const gpu = o.gpus.find((g) => g.id === gpuId);
   return (model && model.kept_precision) || (gpu && gpu.default_precision) || "fp8";
 }
 
-/** Set the precision select from its default: "follow" (a model or GPU picked) moves it to the new
+/** The default precision of the form's open model (the mode's) and GPU. */
+export function defaultPrecision() {
+  const pick = [$("f-open-model"), $("f-open-image-model")].find((el) => el && inMode(el));
+  return precisionDefault(pick && pick.value, $("f-open-gpu").value);
+}
+
+/** Set a precision select from its default `want`: "follow" (a model or GPU picked) moves it to the new
  *  default while it still shows the old one, so a precision the user chose stays; "force" sets it
  *  (a scenario without a precision); "keep" only notes the default (a scenario that gives one). */
-export function syncPrecision(how = "follow") {
-  const el = $("f-open-precision");
-  const want = defaultPrecision();
+export function followPrecision(el, want, how = "follow") {
   if (how === "force" || (how === "follow" && el.value === el.dataset.shownDefault)) el.value = want;
   el.dataset.shownDefault = want;
 }
+
+/** The form's precision select from the default of its model and GPU (see followPrecision). */
+export const syncPrecision = (how = "follow") => followPrecision($("f-open-precision"), defaultPrecision(), how);
 
 // ------------------------------------------------------------------ a workload from elsewhere (a usage export)
 
