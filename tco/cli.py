@@ -232,7 +232,7 @@ def calibrate(dirs, loso, rows) -> None:
         for (_, r), q in zip(tuned.iterrows(), ratio):
             click.echo(f"  {r['source_id']:<40} {r['model_id']:<18} {r['gpu_id']:<10} x{int(r['gpu_count'])} "
                        f"{r['precision']:<6} {r['engine']:<8} {int(r['input_tokens'])}/{int(r['output_tokens'])} "
-                       f"c={r['concurrency'] if r['concurrency'] == r['concurrency'] else '-'}  {q:.2f}")
+                       f"c={r['concurrency'] if pd.notna(r['concurrency']) else '-'}  {q:.2f}")
     if loso:
         table = cal.leave_one_source_out(tuned)
         click.echo("leave one source out (fit on the others, score the one left out):")
