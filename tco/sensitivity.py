@@ -27,6 +27,7 @@ horizon, discounted (NPV) [USD], and the break-even month [months].
 """
 from __future__ import annotations
 
+import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -52,6 +53,10 @@ UNITS = {"volume": "x", "growth": "1/month", "api_price": "x", "api_price_change
 
 SCALE = {"volume", "api_price", "gpu_rate", "throughput_efficiency", "staff_cost"}
 
+#: Inputs whose default range is symmetric by ratio (low = mode / k, high = mode x k), not by
+#: difference: the fleet is divided by them, so a ratio range leaves the replicas they imply even.
+RATIO_SYMMETRIC = {"throughput_efficiency", "utilisation"}
+
 
 def base_values(R: Resolved) -> dict[str, float]:
     """Each input's value in the scenario itself (1.0 for the multipliers)."""
@@ -66,21 +71,31 @@ def default_ranges(R: Resolved) -> dict[str, tuple[float, float]]:
     """Low and high of each input, symmetric around the scenario's own values.
 
     Volumes and prices are the most uncertain: volume x0.7..x1.3, API prices and GPU rates
-    +-30 %, throughput +-30 % (the spread of the calibration across sources), the yearly API
-    price change +-20 points, growth +-2 points a month, utilisation +-15 points, staff cost
-    +-30 %, the discount rate +-5 points.  Ranges are symmetric so that Monte Carlo is centred on
-    the base case; where a bound clips one (utilisation cannot pass 100 %) the range is skewed and
-    :func:`skewed_inputs` says so.
+    +-30 %, the yearly API price change +-20 points, growth +-2 points a month, staff cost +-30 %,
+    the discount rate +-5 points.  The two inputs the fleet is divided by, throughput and the
+    target utilisation, are symmetric *by ratio* (:data:`RATIO_SYMMETRIC`), as the calibration
+    scores the throughput model (within 25 % = a ratio in 1/1.25..1.25): throughput x1/1.3..x1.3,
+    utilisation u / k..u x k with u x k = u + 15 points, so that the replicas they imply lean neither
+    way.  Ranges are symmetric so that Monte Carlo is centred on the base case; where a bound clips
+    one (utilisation cannot pass 100 %) the range is skewed and :func:`skewed_inputs` says so.
+
+    >>> from types import SimpleNamespace as NS
+    >>> R = NS(scenario=NS(closed=NS(price_change_annual=0.0), open=NS(target_utilisation=0.6),
+    ...                    finance=NS(discount_rate_annual=0.08)), volumes=NS(growth=np.ones(3)))
+    >>> lo, hi = default_ranges(R)["utilisation"]      # 0.6 x 0.75 / 0.6 = 0.75; 0.6 / 1.25 = 0.48
+    >>> round(lo, 4), round(hi, 4)
+    (0.48, 0.75)
     """
     b = base_values(R)
+    k = (b["utilisation"] + 0.15) / b["utilisation"]          # [-] the utilisation's ratio: + 15 points
     return {
         "volume": (0.7, 1.3),
         "growth": (b["growth"] - 0.02, b["growth"] + 0.02),
         "api_price": (0.7, 1.3),
         "api_price_change": (max(-0.99, b["api_price_change"] - 0.2), b["api_price_change"] + 0.2),
         "gpu_rate": (0.7, 1.3),
-        "throughput_efficiency": (0.7, 1.3),
-        "utilisation": (max(0.05, b["utilisation"] - 0.15), min(1.0, b["utilisation"] + 0.15)),
+        "throughput_efficiency": (1.0 / 1.3, 1.3),
+        "utilisation": (max(0.05, b["utilisation"] / k), min(1.0, b["utilisation"] * k)),
         "staff_cost": (0.7, 1.3),
         "discount_rate": (max(-0.5, b["discount_rate"] - 0.05), min(1.0, b["discount_rate"] + 0.05)),
     }
@@ -94,13 +109,15 @@ def skewed_inputs(R: Resolved, ranges: dict[str, tuple[float, float]] | None = N
     >>> R = NS(scenario=NS(closed=NS(price_change_annual=0.0), open=NS(target_utilisation=0.95),
     ...                    finance=NS(discount_rate_annual=0.08)), volumes=NS(growth=np.ones(3)))
     >>> skewed_inputs(R)
-    ['Target utilisation runs from 0.8 to 1 around 0.95: more room below than above.']
+    ['Target utilisation runs from 0.82 to 1 around 0.95: more room below than above.']
     """
     b = base_values(R)
     out = []
     for k, (lo, hi) in (ranges or default_ranges(R)).items():
         mode = 1.0 if k in SCALE else b[k]
         below, above = mode - lo, hi - mode
+        if k in RATIO_SYMMETRIC and lo > 0 and mode > 0:
+            below, above = math.log(mode / lo), math.log(hi / mode)
         if abs(below - above) > 1e-9 * max(1.0, abs(below) + abs(above)):
             lean = "more room below than above" if below > above else "more room above than below"
             out.append(f"{LABELS[k]} runs from {lo:.3g} to {hi:.3g} around {mode:.3g}: {lean}.")

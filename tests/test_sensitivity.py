@@ -11,7 +11,8 @@ from tco.bills import closed_costs
 from tco.components import total as _total
 from tco.selfhosted import open_costs
 from tco.sweep import sweep
-from tco.sensitivity import INPUTS, SCALE, Distribution, base_values, monte_carlo, tornado
+from tco.sensitivity import (INPUTS, SCALE, Distribution, base_values, default_ranges, monte_carlo, skewed_inputs,
+                             tornado)
 
 BODY = {"horizon_months": 36,
         "workload": {"input_tokens_per_month": 6e9, "output_tokens_per_month": 1.5e9, "monthly_growth": 0.05},
@@ -92,7 +93,9 @@ def test_tornado_rows_match_the_engine(catalog, result):
         ("growth", "low"): {"workload": {**BODY["workload"], "monthly_growth": 0.03}},
         ("discount_rate", "high"): {"finance": {"discount_rate_annual": 0.08 + 0.05}},
         ("staff_cost", "low"): {"open": {**BODY["open"], "fte_usd_per_year": fte * 0.7}},
-        ("utilisation", "low"): {"open": {**BODY["open"], "target_utilisation": 0.7 - 0.15}},
+        # by ratio: 0.7 x (0.7 + 0.15) / 0.7 = 0.85 above, 0.7 / (0.85 / 0.7) = 0.49 / 0.85 = 0.5765 below
+        ("utilisation", "low"): {"open": {**BODY["open"], "target_utilisation": 0.49 / 0.85}},
+        ("utilisation", "high"): {"open": {**BODY["open"], "target_utilisation": 0.85}},
         ("api_price_change", "low"): {"closed": {"model": "gpt-6.1-sol", "price_change_annual": 0.0 - 0.2}},
     }
     for (name, end), patch in checks.items():
@@ -199,3 +202,13 @@ def test_defaults_tornado_fp8_against_bf16(catalog):
     t = defaults_tornado(r.resolved, catalog).set_index("name")
     assert t.loc["precision", "savings_npv_low"] < t.loc["precision", "base_savings_npv"]
     assert t.loc["precision", "source_url"].startswith("https://docs.vllm.ai/")
+
+
+def test_the_fleet_divisors_range_by_ratio(result):
+    # throughput x1/1.3..x1.3 and utilisation 0.7 / k..0.7 x k with k = 0.85 / 0.7: the replicas they
+    # imply (proportional to 1 / input) move by the same ratio either way, so neither is "skewed"
+    lo, hi = default_ranges(result.resolved)["throughput_efficiency"]
+    assert (lo, hi) == (pytest.approx(1 / 1.3), 1.3)
+    ulo, uhi = default_ranges(result.resolved)["utilisation"]
+    assert (0.7 / ulo) == pytest.approx(uhi / 0.7) and uhi == pytest.approx(0.85)
+    assert skewed_inputs(result.resolved) == []
