@@ -14,7 +14,8 @@ from tco.web.api.scenarios.schemas import EXAMPLE
 from test_api import assert_error_shape
 
 #: A plan that switches (from month 14 on this catalog): its verdict states amounts.
-PLAN = {"horizon_months": 36, "workload": {"tokens_per_month": 3e9, "monthly_growth": 0.05,
+# a workload whose cheapest plan mixes own replicas and the API (so its verdict states amounts)
+PLAN = {"horizon_months": 36, "workload": {"tokens_per_month": 6e9, "monthly_growth": 0.05,
                                            "load_profile": "business_hours"},
         "closed": {"model": "gpt-6.1-sol"},
         "open": {"model": "llama-3.3-70b", "gpu": "h100-sxm", "gpus_per_replica": 2, "precision": "fp8",
@@ -49,11 +50,14 @@ def test_the_plan_verdict_is_in_the_currency(client):
     usd = client.post("/api/v1/plan", json=PLAN).get_json()
     eur = client.post("/api/v1/plan", json={**PLAN, "currency": "EUR"}).get_json()
     assert "$" in usd["verdict"] and "€" in eur["verdict"] and "$" not in eur["verdict"]
-    # the plan's total over the horizon, said in thousands of euros: hybrid_total_usd x EUR per USD / 1000
-    said = re.search(r"€([0-9.]+)k over 36 months", eur["verdict"])
+    # the plan's total over the horizon, said in thousands (k) or millions (M) of euros:
+    # hybrid_total_usd x EUR per USD / 1e3 or 1e6, rounded to the digits shown
+    said = re.search(r"€([0-9.]+)([kM]) over 36 months", eur["verdict"])
     assert said, eur["verdict"]
-    want = eur["hybrid"]["hybrid_total_usd"] * eur["currency"]["units_per_usd"] / 1000
-    assert float(said.group(1)) == pytest.approx(want, abs=0.05)
+    scale = {"k": 1e3, "M": 1e6}[said.group(2)]
+    want = eur["hybrid"]["hybrid_total_usd"] * eur["currency"]["units_per_usd"] / scale
+    digits = len(said.group(1).partition(".")[2])
+    assert float(said.group(1)) == pytest.approx(want, abs=0.5 * 10 ** -digits)
 
 
 @pytest.mark.parametrize("url,body", CALLS, ids=[u for u, _ in CALLS])
