@@ -20,7 +20,8 @@ from tco.defaults import FIELD_UNITS, OWNED_ONLY, row_number, row_source, scenar
 from tco.lifecycle import price_schedule, steady_price
 from tco.scenario import (MAX_HORIZON_MONTHS, ClosedOption, OpenOption, Scenario, ScenarioError,
                           check_number)
-from tco.serving import USES, benchmark_row, latency_targets, modelled_images, modelled_throughput
+from tco.serving import (USES, benchmark_row, latency_targets, modelled_images, modelled_throughput,
+                         ttft_out_of_reach)
 from tco.throughput import ENGINES, PLATFORMS
 from tco.tables import PRECISIONS
 from tco.workload import Volumes, average_load, load_profile, resolve_volumes
@@ -595,8 +596,15 @@ def _output_tokens_per_second(o: OpenOption, catalog: Catalog, vol: Volumes, mod
                    f"{detail['batch_size']:.0f} limited by {detail['batch_limit']}, "
                    f"{detail['time_per_output_token_s'] * 1000:.1f} ms/token, "
                    f"{detail['time_to_first_token_s'] * 1000:.0f} ms to the first token")
-            if not detail["latency_target_met"]:
-                src += " (latency target not met even at batch 1)"
+            if not detail.get("ttft_reachable", True):
+                note = ttft_out_of_reach(model, gpu, o, g, in_len, out_len, cached_share, detail)
+            elif not detail["latency_target_met"]:
+                note = "the per-token latency target is not met even at batch 1"
+            else:
+                note = None
+            if note:
+                detail["latency_note"] = note[0].upper() + note[1:]
+                src += f" ({note})"
     out_tps *= o.serving_efficiency
     A["open.output_tokens_per_second_per_replica"] = Assumption(out_tps, "tokens/s", src)
     return out_tps, detail

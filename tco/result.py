@@ -198,6 +198,7 @@ def _fleet_fields(R: Resolved, fl: dict) -> dict:
         "time_per_output_token_s": reached("time_per_output_token_s"),
         "time_to_first_token_s": reached("time_to_first_token_s"),
         "batch_size": reached("batch_size"),
+        "latency_note": None if measured else d.get("latency_note"),
     }
 
 

@@ -111,6 +111,23 @@ def modelled_throughput_uncached(model: dict, gpu: dict, o: OpenOption, g: int, 
     return out
 
 
+def ttft_out_of_reach(model: dict, gpu: dict, o: OpenOption, g: int, in_len: float, out_len: float,
+                      cached_share: float, detail: dict) -> str:
+    """The words for a time-to-first-token target no batch meets: what one request takes, that the
+    batch was sized without it, and the smallest replica (2x, 4x, 8x the GPUs, up to 8) that would
+    reach it, if any.  Lower case, no final stop: a clause."""
+    _tpot, ttft = latency_targets(o)
+    words = (f"the {ttft * 1000:.0f} ms target to the first token is out of reach on {g} GPU(s): "
+             f"the {in_len:,.0f}-token prompt alone takes {detail['prefill_s'] * 1000:,.0f} ms to prefill; "
+             f"sized for the per-token target only")
+    for more in (2 * g, 4 * g, 8 * g):
+        if more > 8:
+            break
+        if modelled_throughput(model, gpu, o, more, in_len, out_len, cached_share).get("ttft_reachable"):
+            return words + f"; {more} GPUs per replica would reach it"
+    return words
+
+
 def benchmark_row(catalog: Catalog, o: OpenOption, g: int, in_len, out_len, image: bool) -> dict | None:
     """The measured row for this deployment, or None.
 

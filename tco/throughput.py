@@ -1125,7 +1125,10 @@ class ReplicaThroughput:
     time_to_first_token_s : [s] the request's prefill plus one decode step it waits for.
     fits : bool, whether the weights plus one request's KV cache fit.
     latency_target_met : bool; False when even one sequence misses a target
-        (time per output token or to first token; the batch is then 1).
+        (time per output token: the batch is then 1; or time to first token).
+    ttft_reachable : bool; False when even one sequence misses the time-to-first-token
+        target (its prompt's prefill takes longer): the batch is then sized by the other
+        limits alone, since no batch would meet it.
     memory_bound : bool, the decode step's memory time (weights + KV) is at
         least its compute time.
     weight_bytes : [bytes] of weights on the replica.
@@ -1144,6 +1147,7 @@ class ReplicaThroughput:
     time_to_first_token_s: np.ndarray
     fits: np.ndarray
     latency_target_met: np.ndarray
+    ttft_reachable: np.ndarray
     memory_bound: np.ndarray
     weight_bytes: np.ndarray
     kv_bytes_per_token: np.ndarray
@@ -1407,9 +1411,14 @@ def replica_throughput(
         idle = np.where(overlap, np.maximum(w / bytes_per_s - b * flop_s_per_seq, 0.0), 0.0)
         return time_per_output_token(s_, b, prefill, out_tok, idle), s_
 
-    # 4. the batch: memory, engine cap, clients and the latency targets
+    # 4. the batch: memory, engine cap, clients and the latency targets.  A time-to-first-token
+    # target that even one sequence misses (the prompt's prefill alone takes longer) is out of reach
+    # whatever the batch: it does not size the batch (batch 1 would cost the replica most of its
+    # throughput and still miss it); ``ttft_reachable`` and ``latency_target_met`` say so.
     t_tpot = _target(max_time_per_output_token_s)
     t_ttft = _target(max_time_to_first_token_s)
+    ttft_reachable = prefill + tpot(1.0)[1] <= t_ttft
+    t_ttft = np.where(ttft_reachable, t_ttft, np.inf)
 
     def meets(b):
         tpot_b, step_b = tpot(b)
@@ -1442,7 +1451,8 @@ def replica_throughput(
         time_per_output_token_s=full(tpot_s),
         time_to_first_token_s=full(prefill + step_s),
         fits=full(ok, bool),
-        latency_target_met=full(latency_met, bool),
+        latency_target_met=full(latency_met & ttft_reachable, bool),
+        ttft_reachable=full(ttft_reachable, bool),
         memory_bound=full(memory_s >= compute_s, bool),
         weight_bytes=full(weight_bytes(total_params_b, precision)),
         kv_bytes_per_token=full(kv_tok),

@@ -289,3 +289,14 @@ def test_the_kpi_words_module(page, live):
     # 1.25e9 tokens a day x 365/12 days = a month of 1e6 requests a day of 1,250 tokens each
     assert got["rpd"] == pytest.approx(1e6)
     assert got["hybrid"] == "own replicas from month 1 (up to 1) · no cheaper than self-hosting alone"
+
+
+def test_a_first_token_target_out_of_reach_is_said_on_the_fleet_card(page, live):
+    # 4,000-token prompts at the interactive use on the default deployment (2 H100): the prefill alone takes
+    # longer than 450 ms, and the fleet card says so with the replica that would meet it
+    open_dashboard(page, live.url)
+    s = set_field(page, "#f-workload-input_tokens_per_request", "4000")["summary"]
+    assert s["latency_note"] and "out of reach" in s["latency_note"]
+    assert s["latency_note"] in page.inner_text("#kpi-fleet-s")
+    s = set_field(page, "#f-workload-input_tokens_per_request", "1000")["summary"]
+    assert s["latency_note"] is None and "out of reach" not in page.inner_text("#kpi-fleet-s")

@@ -761,3 +761,28 @@ def test_never_is_not_said_beside_savings_when_api_prices_rise(catalog):
     reason = s["breakeven_volume_reason"]
     assert reason.startswith("in the steady view") and "saves" in reason and "prices change" in reason
     assert f"in month {int(s['breakeven_month']) + 1}" in reason
+
+
+def test_a_first_token_target_out_of_reach_is_said_and_does_not_shrink_the_fleet_to_batch_one(catalog):
+    # Llama 3.3 70B FP8 on 2 H100 at the interactive use (450 ms to the first token): a 4,000-token prompt
+    # takes longer than that to prefill on 2 GPUs, so no batch meets the target
+    body = {"horizon_months": 12,
+            "workload": {"input_tokens_per_month": 2e9, "output_tokens_per_month": 2e8, "input_tokens_per_request": 4000},
+            "closed": {"model": "gpt-6.1-sol"},
+            "open": {"model": "llama-3.3-70b", "gpu": "h100-sxm", "gpus_per_replica": 2, "precision": "fp8",
+                     "serving_use": "interactive"}}
+    r = evaluate(Scenario.from_dict(body), catalog)
+    d = r.resolved.open.throughput_detail
+    assert d["prefill_s"] > 0.45 and not d["ttft_reachable"] and not d["latency_target_met"]
+    assert d["batch_size"] > 1 and d["time_per_output_token_s"] <= 0.040      # sized for the 40 ms per token
+    note = r.summary["latency_note"]
+    assert "450 ms target to the first token is out of reach on 2 GPU(s)" in note and "4,000-token prompt" in note
+    # the replica it names meets the target: prefill + one step within 450 ms
+    more = int(note.rsplit(";", 1)[1].split()[0])
+    r4 = evaluate(Scenario.from_dict({**body, "open": {**body["open"], "gpus_per_replica": more}}), catalog)
+    d4 = r4.resolved.open.throughput_detail
+    assert d4["ttft_reachable"] and d4["time_to_first_token_s"] <= 0.45 and r4.summary["latency_note"] is None
+    # a short prompt meets both targets: no note
+    short = evaluate(Scenario.from_dict({**body, "workload": {**body["workload"], "input_tokens_per_request": 1000}}),
+                     catalog)
+    assert short.summary["latency_note"] is None

@@ -652,3 +652,19 @@ def test_an_offline_run_prefills_its_waves_faster_and_hides_none_in_decode():
     assert float(wave.prefill_s) == pytest.approx(0.016)
     # no prefill rides in a decode step: TPOT = step + batch x prefill / output = step + 8 x 0.016 / 100
     assert float(wave.time_per_output_token_s) == pytest.approx(float(wave.decode_step_s) + 8 * 0.016 / 100)
+
+
+def test_a_first_token_target_no_batch_meets_does_not_size_the_batch():
+    # TINY: prefill 0.02 s; one sequence's step 4 + 0.003 = 4.003 ms -> TTFT at batch 1 = 24.003 ms.
+    # A 20 ms TTFT target is out of reach at any batch: it is dropped from the sizing, and the
+    # 6.3 ms per-token target alone gives B = 53 (as in the hand case above), flagged.
+    r = replica_throughput(**TINY, max_time_per_output_token_s=6.3e-3, max_time_to_first_token_s=[0.020, 0.0245])
+    assert r.ttft_reachable.tolist() == [False, True]
+    assert r.latency_target_met.tolist() == [False, True]
+    assert int(r.batch_size[0]) == 53
+    # 24.5 ms is reachable: TTFT = 20 ms + step(B) <= 24.5 ms -> step <= 4.5 ms -> 4 + 0.003 B <= 4.5 -> B <= 166,
+    # so the per-token target (B = 53) binds there too
+    assert int(r.batch_size[1]) == 53
+    # only the first-token target out of reach, none per token: the batch is the engine cap (100)
+    r2 = replica_throughput(**TINY, max_time_to_first_token_s=0.020)
+    assert int(r2.batch_size) == 100 and not bool(r2.ttft_reachable) and not bool(r2.latency_target_met)

@@ -292,7 +292,7 @@ class Throughput(MethodView):
             "time_per_output_token_s": _finite(d["time_per_output_token_s"]),
             "prefill_s": _finite(d["prefill_s"]),
             "time_to_first_token_s": _finite(d["time_to_first_token_s"]),
-            "latency_target_met": bool(d["latency_target_met"]),
+            "latency_target_met": bool(d["latency_target_met"]), "ttft_reachable": bool(d["ttft_reachable"]),
             "serving_use": opt.serving_use, "serving_engine": opt.serving_engine,
             "platform": platform_of(opt, gpu),
             "max_time_per_output_token_s": tpot, "max_time_to_first_token_s": ttft,

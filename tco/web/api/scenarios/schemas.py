@@ -426,6 +426,9 @@ class SummarySchema(ma.Schema):
     time_to_first_token_s = _n("Time to the first token the modelled replica reaches [s]; null when measured or "
                                "given inline.")
     batch_size = _n("Concurrent sequences per replica at the modelled operating point [-]; null when measured.")
+    latency_note = fields.String(required=True, allow_none=True, metadata={
+        "description": "Set when the modelled replica cannot meet a latency target: which, what it reaches, how the "
+                       "batch was sized and what replica would meet it; null otherwise."})
     mean_utilisation = _n("Average load over provisioned capacity [fraction].")
     output_tokens_per_second_per_replica = _n("Throughput of one replica [tokens/s]; null for image models.")
     capacity_per_replica_per_s = _n("Requests (or images) per second one replica serves at full load.")
@@ -531,6 +534,9 @@ class ThroughputResponseSchema(ma.Schema):
     time_to_first_token_s = _n("Prefill plus one decode step [s].")
     latency_target_met = fields.Boolean(required=True, metadata={"description": "False when even one sequence "
                                                                              "misses a latency target."})
+    ttft_reachable = fields.Boolean(required=True, metadata={
+        "description": "False when even one request misses the time-to-first-token target (its prefill alone takes "
+                       "longer): the batch is then sized by the per-token target and memory only."})
     serving_use = fields.String(required=True)
     serving_engine = fields.String(required=True)
     platform = fields.String(required=True)

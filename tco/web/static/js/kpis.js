@@ -63,6 +63,7 @@ export function fleetTexts(s) {
     parts.push(`${sig(1000 * s.time_per_output_token_s, 3)} ms per output token, `
       + `${sig(1000 * s.time_to_first_token_s, 3)} ms to the first`);
   }
+  if (s.latency_note) parts.push(s.latency_note);
   return { "kpi-fleet": `${s.peak_gpus} GPU${s.peak_gpus === 1 ? "" : "s"}`, "kpi-fleet-s": parts.join(" · ") };
 }
 
