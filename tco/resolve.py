@@ -21,7 +21,7 @@ from tco.lifecycle import price_schedule, steady_price
 from tco.scenario import (MAX_HORIZON_MONTHS, ClosedOption, OpenOption, Scenario, ScenarioError,
                           check_number)
 from tco.serving import (USES, benchmark_row, latency_targets, modelled_images, modelled_throughput,
-                         ttft_out_of_reach)
+                         tpot_out_of_reach, ttft_out_of_reach)
 from tco.throughput import ENGINES, PLATFORMS
 from tco.tables import PRECISIONS
 from tco.workload import Volumes, average_load, load_profile, resolve_volumes
@@ -599,7 +599,7 @@ def _output_tokens_per_second(o: OpenOption, catalog: Catalog, vol: Volumes, mod
             if not detail.get("ttft_reachable", True):
                 note = ttft_out_of_reach(model, gpu, o, g, in_len, out_len, cached_share, detail)
             elif not detail["latency_target_met"]:
-                note = "the per-token latency target is not met even at batch 1"
+                note = tpot_out_of_reach(model, gpu, o, g, in_len, out_len, cached_share, detail)
             else:
                 note = None
             if note:

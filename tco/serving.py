@@ -111,6 +111,18 @@ def modelled_throughput_uncached(model: dict, gpu: dict, o: OpenOption, g: int, 
     return out
 
 
+def _smallest_replica_meeting(model: dict, gpu: dict, o: OpenOption, g: int, in_len: float, out_len: float,
+                              cached_share: float, flag: str) -> int | None:
+    """The fewest GPUs per replica among 2x, 4x, 8x ``g`` (up to 8) whose modelled replica has ``flag``
+    (``ttft_reachable`` or ``latency_target_met``) true; None if none has."""
+    for more in (2 * g, 4 * g, 8 * g):
+        if more > 8:
+            return None
+        if modelled_throughput(model, gpu, o, more, in_len, out_len, cached_share).get(flag):
+            return more
+    return None
+
+
 def ttft_out_of_reach(model: dict, gpu: dict, o: OpenOption, g: int, in_len: float, out_len: float,
                       cached_share: float, detail: dict) -> str:
     """The words for a time-to-first-token target no batch meets: what one request takes, that the
@@ -120,12 +132,19 @@ def ttft_out_of_reach(model: dict, gpu: dict, o: OpenOption, g: int, in_len: flo
     words = (f"the {ttft * 1000:.0f} ms target to the first token is out of reach on {g} GPU(s): "
              f"the {in_len:,.0f}-token prompt alone takes {detail['prefill_s'] * 1000:,.0f} ms to prefill; "
              f"sized for the per-token target only")
-    for more in (2 * g, 4 * g, 8 * g):
-        if more > 8:
-            break
-        if modelled_throughput(model, gpu, o, more, in_len, out_len, cached_share).get("ttft_reachable"):
-            return words + f"; {more} GPUs per replica would reach it"
-    return words
+    more = _smallest_replica_meeting(model, gpu, o, g, in_len, out_len, cached_share, "ttft_reachable")
+    return words if more is None else words + f"; {more} GPUs per replica would reach it"
+
+
+def tpot_out_of_reach(model: dict, gpu: dict, o: OpenOption, g: int, in_len: float, out_len: float,
+                      cached_share: float, detail: dict) -> str:
+    """The words for a per-token target even one sequence misses: what it reaches at batch 1 and the
+    smallest replica (2x, 4x, 8x the GPUs, up to 8) that would meet it, if any.  A clause."""
+    tpot, _ttft = latency_targets(o)
+    words = (f"the {tpot * 1000:.0f} ms per-token target is out of reach on {g} GPU(s): one sequence alone "
+             f"gets {detail['time_per_output_token_s'] * 1000:,.1f} ms per token, so the replica serves one at a time")
+    more = _smallest_replica_meeting(model, gpu, o, g, in_len, out_len, cached_share, "latency_target_met")
+    return words if more is None else words + f"; {more} GPUs per replica would meet it"
 
 
 def benchmark_row(catalog: Catalog, o: OpenOption, g: int, in_len, out_len, image: bool) -> dict | None:

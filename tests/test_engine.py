@@ -786,3 +786,28 @@ def test_a_first_token_target_out_of_reach_is_said_and_does_not_shrink_the_fleet
     short = evaluate(Scenario.from_dict({**body, "workload": {**body["workload"], "input_tokens_per_request": 1000}}),
                      catalog)
     assert short.summary["latency_note"] is None
+
+
+def test_a_per_token_target_out_of_reach_names_the_replica_that_meets_it(catalog):
+    # Llama 3.1 405B FP8 on 8 H100 asked for 10 ms per output token: one sequence alone reads ~405 GB of
+    # weights per token from 8 x 3.35 TB/s = 26.8 TB/s, at least 15 ms: out of reach at any batch, and no
+    # replica of up to 8 GPUs meets it, so the note names none
+    body = {"horizon_months": 12, "workload": {"input_tokens_per_month": 2e9, "output_tokens_per_month": 5e8},
+            "closed": {"model": "gpt-6.1-sol"},
+            "open": {"model": "llama-3.1-405b", "gpu": "h100-sxm", "gpus_per_replica": 8, "precision": "fp8",
+                     "max_time_per_output_token_s": 0.010}}
+    r = evaluate(Scenario.from_dict(body), catalog)
+    d = r.resolved.open.throughput_detail
+    assert d["batch_size"] == 1 and not d["latency_target_met"] and d["time_per_output_token_s"] > 0.015
+    note = r.summary["latency_note"]
+    assert note.startswith("The 10 ms per-token target is out of reach on 8 GPU(s)") and "would meet it" not in note
+    # 70B FP8 on one H100 at 25 ms per token: one GPU reads ~70.6 GB of weights per token from 3.35 TB/s,
+    # >= 21 ms plus the fixed step costs: out of reach; two GPUs halve the weights each reads, and the note
+    # names that replica, which meets it
+    small = {**body, "open": {"model": "llama-3.3-70b", "gpu": "h100-sxm", "gpus_per_replica": 1, "precision": "fp8",
+                              "max_time_per_output_token_s": 0.025}}
+    r = evaluate(Scenario.from_dict(small), catalog)
+    note = r.summary["latency_note"]
+    assert "per-token target is out of reach on 1 GPU(s)" in note and note.endswith("; 2 GPUs per replica would meet it")
+    r2 = evaluate(Scenario.from_dict({**small, "open": {**small["open"], "gpus_per_replica": 2}}), catalog)
+    assert r2.resolved.open.throughput_detail["latency_target_met"] and r2.summary["latency_note"] is None
