@@ -96,7 +96,13 @@ def price_rows_table(catalog):
     nxt = np.append(day[1:], np.iinfo(np.int64).max)
     last_of_model = np.append(t.row_model[1:] != t.row_model[:-1], True)
     first_of_model = np.insert(t.row_model[1:] != t.row_model[:-1], 0, True)
-    valid_to = np.where(last_of_model, 10**6, nxt)             # the newest price holds on
+    valid_to = np.where(last_of_model, 10**6, nxt)             # the newest price holds on...
+    # ...until its row's effective_until (a promotion or a price with no successor ends) or the model's
+    # shutdown: rows on or after either are not billed (tco.usage's rule, restated here as a join bound;
+    # the LEFT JOIN keeps them in the row count with no price)
+    until = np.minimum(t.row_until[:-1], 10**6)
+    shut = np.minimum(t.shutdown_day[t.row_model], 10**6)
+    valid_to = np.minimum(np.minimum(valid_to, until), shut)
     valid_from = np.where(first_of_model, -10**6, day)         # the first price reaches back (as tco assumes)
     cols = {"model_id": np.array(t.ids, dtype=object)[t.row_model], "valid_from": valid_from, "valid_to": valid_to,
             "threshold": t.threshold[:-1]}
@@ -126,7 +132,7 @@ SELECT month, u.model, team, count(*) AS n, sum(
            ELSE (input_tokens - cached_input_tokens) * p.input_plain + cached_input_tokens * p.cached_input_plain
                 + output_tokens * p.output_plain END
     END) / 1e6 AS usd
-FROM u JOIN prices p ON p.model_id = u.model AND u.day >= p.valid_from AND u.day < p.valid_to
+FROM u LEFT JOIN prices p ON p.model_id = u.model AND u.day >= p.valid_from AND u.day < p.valid_to
 GROUP BY ALL
 """
 
