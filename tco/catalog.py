@@ -544,6 +544,16 @@ class Catalog:
             self._records[table] = [_row_dict(r) for _, r in self[table].iterrows()]
         return self._records[table]
 
+    def grouped(self, table: str, cols: tuple[str, ...]) -> dict[tuple, list[dict]]:
+        """The rows in force of ``table`` grouped by the values of ``cols`` (cached; do not modify)."""
+        key = ("grouped", table, cols)
+        if key not in self._indexes:
+            groups: dict[tuple, list[dict]] = {}
+            for r in self.records(table):
+                groups.setdefault(tuple(r[c] for c in cols), []).append(r)
+            self._indexes[key] = groups
+        return self._indexes[key]
+
     def _index(self, table: str, cols: tuple[str, ...]) -> dict[tuple, dict]:
         key = (table, cols)
         if key not in self._indexes:

@@ -446,7 +446,12 @@ def steady_price(schedule: PriceSchedule) -> tuple[int, str]:
     1
     """
     H = schedule.months
-    key, _ = pd.MultiIndex.from_arrays([schedule.model_id, schedule.history_row, schedule.flagged]).factorize()
+    # one integer per (model, dated row, flagged) -- numpy alone: this runs on every evaluation
+    _, model_code = np.unique(np.asarray(schedule.model_id).astype(str), return_inverse=True)
+    rows = np.asarray(schedule.history_row, dtype=np.int64)
+    rows = rows - rows.min(initial=0)
+    key = (model_code.astype(np.int64) * (int(rows.max(initial=0)) + 1) + rows) * 2 \
+        + np.asarray(schedule.flagged, dtype=np.int64)
     _, first, counts = np.unique(key, return_index=True, return_counts=True)
     best = np.lexsort((first, counts))[-1]                      # most months, then the later price
     m = int(first[best])

@@ -156,9 +156,8 @@ def benchmark_row(catalog: Catalog, o: OpenOption, g: int, in_len, out_len, imag
     images the fastest tuned row (untuned eager runs are not what a deployment would serve with).
     """
     col = "images_per_second" if image else "output_tokens_per_second"
-    hits = [r for r in catalog.records("throughput_benchmarks")
-            if r["model_id"] == o.model and r["gpu_id"] == o.gpu and r["gpu_count"] == g
-            and r["precision"] == o.precision and r[col] is not None]
+    same = catalog.grouped("throughput_benchmarks", ("model_id", "gpu_id", "gpu_count", "precision"))
+    hits = [r for r in same.get((o.model, o.gpu, g, o.precision), ()) if r[col] is not None]
     if not hits:
         return None
     if image:
