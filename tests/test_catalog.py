@@ -579,3 +579,12 @@ def test_pricing_readme_schema_tables_are_the_schema():
     text = (REPO / "tco" / "pricing" / "README.md").read_text()
     for name, table in TABLES.items():
         assert schema_markdown(table) in text, name
+
+
+def test_grouped_rows_are_the_rows_in_force_by_key(catalog):
+    groups = catalog.grouped("throughput_benchmarks", ("model_id", "gpu_id"))
+    rows = catalog.records("throughput_benchmarks")
+    assert sum(len(v) for v in groups.values()) == len(rows)          # every row once
+    key, members = next(iter(groups.items()))
+    assert members == [r for r in rows if (r["model_id"], r["gpu_id"]) == key]
+    assert catalog.grouped("throughput_benchmarks", ("model_id", "gpu_id")) is groups   # cached
