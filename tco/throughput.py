@@ -160,8 +160,7 @@ INTERCONNECTS: tuple[str, ...] = ("nvlink", "pcie", "infinity_fabric")
 COMBINE_MODES: tuple[str, ...] = ("split", "max", "sum")
 
 #: Model FLOP utilisation of decode's matrix products [-], achieved / peak dense FLOP/s of the
-#: precision, on the reference stack (TensorRT-LLM on CUDA).  Fitted (``tco calibrate``) at the
-#: physical bound the fit allows.
+#: precision, on the reference stack (TensorRT-LLM on CUDA).  Fitted (``tco calibrate``).
 DEFAULT_MFU: float = 0.6827
 
 #: Memory bandwidth utilisation [-], achieved / peak bytes/s, for weight and KV-cache reads, on
