@@ -596,7 +596,7 @@ def _output_tokens_per_second(o: OpenOption, catalog: Catalog, vol: Volumes, mod
                    f"{detail['batch_size']:.0f} limited by {detail['batch_limit']}, "
                    f"{detail['time_per_output_token_s'] * 1000:.1f} ms/token, "
                    f"{detail['time_to_first_token_s'] * 1000:.0f} ms to the first token")
-            if not detail.get("ttft_reachable", True):
+            if not detail["ttft_reachable"]:
                 note = ttft_out_of_reach(model, gpu, o, g, in_len, out_len, cached_share, detail)
             elif not detail["latency_target_met"]:
                 note = tpot_out_of_reach(model, gpu, o, g, in_len, out_len, cached_share, detail)
