@@ -21,6 +21,7 @@ month       month index ``m = 0..H-1``; cumulative costs are drawn at the months
 from __future__ import annotations
 
 import functools
+import html
 import json
 import math
 
@@ -662,7 +663,8 @@ def fleet_chart(result: Result) -> go.Figure:
         x month [0..H-1]; traces (``meta.kind``) ``"replicas"``, ``"gpus"``, ``"servers"``
         (owned hardware only) [-] and ``"utilisation"`` [%] on ``y2``.  The title says what is
         billed at the peak (``summary["fleet_label"]``) and the latency reached (time per
-        output token and to the first token) when the roofline model gave them.
+        output token and to the first token) when the roofline model gave them, and on a line
+        of its own the latency target out of reach (``summary["latency_note"]``, up to its reason).
         ``layout.meta``: chart, peak_replicas, peak_gpus.
     """
     s = result.summary
@@ -699,6 +701,10 @@ def fleet_chart(result: Result) -> go.Figure:
     if s.get("time_per_output_token_s") is not None and s.get("time_to_first_token_s") is not None:
         latency = (f" · {s['time_per_output_token_s'] * 1000:.0f} ms per output token, "
                    f"{s['time_to_first_token_s'] * 1000:.0f} ms to the first")
+    if s.get("latency_note"):
+        # the words the fleet card says, up to their reason: "The 450 ms target to the first token is
+        # out of reach on 2 GPU(s)" (the card carries the rest), on a line of its own
+        latency += f"<br><sup>{html.escape(s['latency_note'].split(':', 1)[0])}</sup>"
     fig.update_xaxes(title_text="Month", range=[-0.5, max(H - 0.5, 0.5)])
     fig.update_yaxes(title_text="Replicas, GPUs [-]", rangemode="tozero")
     fig.update_layout(yaxis2=dict(title_text="Utilisation [%]", overlaying="y", side="right", range=[0, 100],

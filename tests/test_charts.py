@@ -467,3 +467,24 @@ def test_charts_in_another_currency_scale_amounts_and_name_it(result):
     assert figs["fleet"].layout.meta["peak_replicas"] == 1
     chf = Currency("CHF", "Swiss franc", "CHF", 0.9, "2026-11-30", None)
     assert cumulative_cost(result, chf).layout.yaxis.tickprefix == "CHF\u00a0"       # a letter symbol takes a space
+
+
+def test_the_fleet_chart_says_a_latency_target_out_of_reach_as_the_fleet_card_does(catalog):
+    from tco import Scenario, evaluate
+    from tco.charts import fleet_chart
+    # Llama 3.3 70B FP8 on 2 H100, interactive (450 ms to the first token), 4,000-token prompts:
+    # the prompt's prefill alone takes longer than the target (tests/test_engine.py has the arithmetic)
+    body = {"horizon_months": 6,
+            "workload": {"input_tokens_per_month": 2e9, "output_tokens_per_month": 2e8, "input_tokens_per_request": 4000},
+            "closed": {"model": "gpt-6.1-sol"},
+            "open": {"model": "llama-3.3-70b", "gpu": "h100-sxm", "gpus_per_replica": 2, "precision": "fp8",
+                     "serving_use": "interactive"}}
+    r = evaluate(Scenario.from_dict(body), catalog)
+    note = r.summary["latency_note"]
+    title = fleet_chart(r).layout.title.text
+    assert note and "<br><sup>The 450 ms target to the first token is out of reach on 2 GPU(s)</sup>" in title
+    assert note.startswith(title.split("<sup>")[1].removesuffix("</sup>"))
+    # 1,000-token prompts meet both targets: no second line
+    short = evaluate(Scenario.from_dict({**body, "workload": {**body["workload"], "input_tokens_per_request": 1000}}),
+                     catalog)
+    assert short.summary["latency_note"] is None and "<sup>" not in fleet_chart(short).layout.title.text

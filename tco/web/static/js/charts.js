@@ -10,10 +10,11 @@ export const UNCERTAINTY_CHARTS = ["tornado", "fan"];
 export const PLOT_CONFIG = { responsive: true, displaylogo: false, showSendToCloud: false, showEditInChartStudio: false,
                              modeBarButtonsToRemove: ["lasso2d", "select2d", "sendChartToCloud"] };
 
-/** A figure's title as plain text (its HTML tags dropped): the page shows it above the chart. */
+/** A figure's title as plain text (a line break becomes " · ", the other HTML tags are dropped): the
+ *  page shows it above the chart. */
 export function chartCaption(layout) {
   const title = layout.title && (typeof layout.title === "string" ? layout.title : layout.title.text);
-  return String(title || "").replace(/<[^>]*>/g, "");
+  return String(title || "").replace(/<br\s*\/?>/gi, " · ").replace(/<[^>]*>/g, "");
 }
 
 /** The figure's layout as the page draws it: no title inside the plot (the caption above it holds it,
