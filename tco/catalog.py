@@ -108,6 +108,9 @@ def _row_rules(table: str, row: Mapping) -> list[tuple[str, str]]:
             and get("effective_until") <= get("effective_date"):
         errs.append(("effective_until", "Must be after effective_date (it is the first day the row no longer "
                                         "applies)."))
+    if get("checked_date") is not None and get("effective_date") is not None \
+            and get("checked_date") < get("effective_date"):
+        errs.append(("checked_date", "Must be on or after effective_date (a check confirms a row already in force)."))
     if get("is_estimate") and not get("notes"):
         errs.append(("notes", "Required when is_estimate is true: say why the numbers are an estimate."))
     if table == "defaults" and get("source_url") is None and not get("is_estimate"):

@@ -110,8 +110,9 @@ def check_catalog(catalog: Catalog, as_of=None, horizon_months: int = 12, max_ag
     as_of : date or ISO string [default: the catalog's ``as_of``].
     horizon_months : promotions, scheduled changes and shutdowns up to this many months after
         ``as_of`` are listed [months], 1 to 1200.
-    max_age_days : rows in force whose ``effective_date`` is more than this many days before
-        ``as_of`` are stale [days], >= 1.
+    max_age_days : rows in force whose ``effective_date`` and ``checked_date`` (the last day the row
+        was confirmed unchanged, when later) are more than this many days before ``as_of`` are
+        stale [days], >= 1.
 
     Returns
     -------
@@ -142,9 +143,16 @@ def check_catalog(catalog: Catalog, as_of=None, horizon_months: int = 12, max_ag
         if not len(df):
             continue
         dates.append(df["effective_date"])
-        old = df[df["effective_date"] < stale_before]
-        for label, eff in zip(_key_label(table, old), old["effective_date"]):
-            add("warning", "stale", table, label, eff, f"{label}: row dated {_iso(eff)} is {(today - eff).days} "
+        # a row confirmed unchanged since it took effect is as old as its last check (a check after the
+        # day the catalog is read at does not count)
+        checked = df["checked_date"] if "checked_date" in df else pd.Series(pd.NaT, index=df.index)
+        checked = checked.where(checked <= today)
+        seen = np.fmax(df["effective_date"].to_numpy("datetime64[ns]"), checked.to_numpy("datetime64[ns]"))
+        stale = seen < np.datetime64(stale_before)
+        old = df[stale]
+        for label, eff, last in zip(_key_label(table, old), old["effective_date"], pd.to_datetime(seen[stale])):
+            when = f"row dated {_iso(eff)}" + (f", last checked {_iso(last)}," if last > eff else "")
+            add("warning", "stale", table, label, eff, f"{label}: {when} is {(today - last).days} "
                                                       f"days old (threshold {max_age_days}); re-read its source")
     all_dates = pd.concat(dates) if dates else pd.Series([], dtype="datetime64[ns]")
     newest = _iso(all_dates.max()) if len(all_dates) else None

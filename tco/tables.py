@@ -82,6 +82,10 @@ EFFECTIVE_UNTIL = Column(
     "effective_until", "date", "date",
     "Day after the last day this row is in force (exclusive); blank = until a later row for the same key.",
     required=False)
+CHECKED_DATE = Column(
+    "checked_date", "date", "date",
+    "Last day the numbers were confirmed still in force (on source_url, or where notes say); blank = not "
+    "re-checked since effective_date. A price's age counts from the later of the two.", required=False)
 IS_ESTIMATE = Column(
     "is_estimate", "bool", "-",
     "True when the numbers were not read off the vendor's own page; the reason goes in notes.", required=False)
@@ -134,7 +138,7 @@ _add(Table(
                                          "and a row dated effective_until carries the list price after it; "
                                          "blank = false.", required=False),
         IS_ESTIMATE,
-        EFFECTIVE_DATE, SOURCE_URL, NOTES,
+        EFFECTIVE_DATE, CHECKED_DATE, SOURCE_URL, NOTES,
     ),
 ))
 
@@ -158,7 +162,7 @@ _add(Table(
         Column("usd_per_overage_unit", "float", "USD/unit", "Price of one overage_unit beyond the included amount; "
                                                             "blank = no metered overage.", required=False, min=0.0),
         EFFECTIVE_UNTIL, IS_ESTIMATE,
-        EFFECTIVE_DATE, SOURCE_URL, NOTES,
+        EFFECTIVE_DATE, CHECKED_DATE, SOURCE_URL, NOTES,
     ),
 ))
 
@@ -174,7 +178,7 @@ _add(Table(
         Column("quality", "id", "-", "Quality tier (standard, hd, low, medium, high, fast, ultra, any)."),
         Column("usd_per_image", "float", "USD/image", "Price of one generated image.", min=0.0),
         EFFECTIVE_UNTIL, IS_ESTIMATE,
-        EFFECTIVE_DATE, SOURCE_URL, NOTES,
+        EFFECTIVE_DATE, CHECKED_DATE, SOURCE_URL, NOTES,
     ),
 ))
 
@@ -203,7 +207,7 @@ _add(Table(
                                              "H100 80 GB -> 80 GiB); blank = not yet read.", required=False, min=1.0),
         Column("platform", "choice", "-", "Software stack the GPU runs.", required=False, choices=("cuda", "rocm")),
         IS_ESTIMATE,
-        EFFECTIVE_DATE, SOURCE_URL, NOTES,
+        EFFECTIVE_DATE, CHECKED_DATE, SOURCE_URL, NOTES,
     ),
 ))
 
@@ -220,7 +224,7 @@ _add(Table(
         Column("instance_type", "str", "-", "Instance or plan name the rate is derived from.", required=False),
         Column("region", "str", "-", "Region the rate was read for.", required=False),
         EFFECTIVE_UNTIL, IS_ESTIMATE,
-        EFFECTIVE_DATE, SOURCE_URL, NOTES,
+        EFFECTIVE_DATE, CHECKED_DATE, SOURCE_URL, NOTES,
     ),
 ))
 

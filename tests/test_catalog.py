@@ -275,7 +275,7 @@ def test_unknown_table_file_and_ragged_row(mini):
         load(mini)
     text = "\n".join(err.value.errors)
     assert "gpu.csv:0: -: unknown table (did you mean gpus.csv?)" in text
-    assert "gpu_rates.csv:4: -: expected 11 fields, found 2" in text  # 9 columns + effective_until, is_estimate
+    assert "gpu_rates.csv:4: -: expected 12 fields, found 2" in text  # 9 columns + effective_until, is_estimate, checked_date
 
 
 def test_open_model_rules(tmp_path):

@@ -85,6 +85,30 @@ def test_each_finding(tables):
     assert report.oldest_price_date == "2024-06-01"
 
 
+def test_a_row_checked_since_it_took_effect_is_as_old_as_its_check(tmp_path):
+    d = tmp_path / "t"
+    write_csv(d / "api_prices.csv", "api_prices", [
+        api("confirmed", "2024-06-01", checked_date="2026-06-01"),   # checked 183 days before 2026-12-01: fresh
+        api("checked-long-ago", "2024-06-01", checked_date="2025-06-01"),   # 183 + 365 = 548 days since the check
+        api("checked-later", "2024-06-01", checked_date="2027-01-01"),      # a check after as_of does not count
+    ])
+    report = check_catalog(load_catalog(base_dir=d, use_env=False, as_of="2026-12-01"), horizon_months=1)
+    by = {f.id: f for f in report.findings if f.kind == "stale"}
+    assert sorted(by) == ["checked-later", "checked-long-ago"]
+    assert by["checked-long-ago"].message == ("checked-long-ago: row dated 2024-06-01, last checked 2025-06-01, is "
+                                              "548 days old (threshold 365); re-read its source")
+    assert by["checked-later"].message.startswith("checked-later: row dated 2024-06-01 is 913 days old")
+
+
+def test_a_check_before_the_row_took_effect_is_refused(tmp_path):
+    from tco.catalog import CatalogError
+    d = tmp_path / "t"
+    write_csv(d / "api_prices.csv", "api_prices", [api("x", "2026-06-01", checked_date="2026-05-31")])
+    with pytest.raises(CatalogError) as exc:
+        load_catalog(base_dir=d, use_env=False, as_of="2026-12-01")
+    assert "checked_date: Must be on or after effective_date" in str(exc.value)
+
+
 def test_horizon_and_threshold_change_what_is_listed(tables):
     cat = load_catalog(base_dir=tables, use_env=False, as_of="2026-12-01")
     short = check_catalog(cat, horizon_months=1, max_age_days=800)
