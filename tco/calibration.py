@@ -120,7 +120,7 @@ def measurement_frame(benchmarks: pd.DataFrame, models: pd.DataFrame, gpus: pd.D
     """Measured text rows joined with their model's architecture and their GPU's specs.
 
     Keeps the rows of :data:`FITTED_KINDS` with an output rate; adds ``source``
-    (:func:`source_family`) and fills a blank ``platform`` from the GPU's.
+    (:func:`source_family`) and ``gpu_vendor`` (the GPU's), and fills a blank ``platform`` from the GPU's.
     """
     b = benchmarks[benchmarks["output_tokens_per_second"].notna()].copy()
     if "measurement" in b:
@@ -132,9 +132,10 @@ def measurement_frame(benchmarks: pd.DataFrame, models: pd.DataFrame, gpus: pd.D
             "sliding_window_tokens"]
     m = m.reindex(columns=list(dict.fromkeys([*m.columns, *arch])))
     spec = ["gpu_id", "memory_gib", "memory_bandwidth_tbps", "bf16_dense_tflops", "fp8_dense_tflops",
-            "fp4_dense_tflops", "interconnect", "platform"]
+            "fp4_dense_tflops", "interconnect", "platform", "vendor"]
+    g = g.reindex(columns=list(dict.fromkeys([*g.columns, *spec])))
     out = b.merge(m[arch], on="model_id", how="inner").merge(
-        g[spec].rename(columns={"platform": "gpu_platform"}), on="gpu_id", how="inner")
+        g[spec].rename(columns={"platform": "gpu_platform", "vendor": "gpu_vendor"}), on="gpu_id", how="inner")
     if "platform" not in out:
         out["platform"] = np.nan
     out["platform"] = out["platform"].where(out["platform"].notna(), out["gpu_platform"]).astype(str)
@@ -380,20 +381,40 @@ def fit(frame: pd.DataFrame, start: dict[str, float] | None = None, iterations: 
     return _from_x(x, p)
 
 
+def out_of_source_predictions(frame: pd.DataFrame, iterations: int = 25) -> pd.DataFrame:
+    """``frame`` with ``modelled_out_of_source``: each row's output tokens/s as modelled by a fit on
+    every *other* source [tokens/s] (one refit per source)."""
+    out = frame.copy()
+    pred = np.full(len(frame), np.nan)
+    src = frame["source"].to_numpy()
+    for source in sorted(frame["source"].unique()):
+        held = src == source
+        pred[held] = modelled(frame[held], fit(frame[~held], iterations=iterations))
+    out["modelled_out_of_source"] = pred
+    return out
+
+
+def out_of_source_scores(predictions: pd.DataFrame, by: str = "source") -> pd.DataFrame:
+    """The out-of-source predictions (:func:`out_of_source_predictions`) scored per value of the
+    column ``by`` (``source``, ``gpu_vendor``, ``engine``, ...) plus ``all`` (every row pooled):
+    rows, median_ratio, within_25, within_35 (:func:`score`).
+
+    >>> p = pd.DataFrame({"gpu_vendor": ["amd", "amd", "nvidia"], "output_tokens_per_second": [100.0, 110.0, 200.0],
+    ...                   "modelled_out_of_source": [100.0, 100.0, 100.0]})
+    >>> out_of_source_scores(p, "gpu_vendor")[["gpu_vendor", "median_ratio", "within_25"]].values.tolist()
+    [['amd', 1.05, 1.0], ['nvidia', 2.0, 0.0], ['all', 1.1, 0.6666666666666666]]
+    """
+    rows = []
+    for value, part in predictions.groupby(predictions[by].astype(str), sort=True):
+        rows.append({by: value, **score(part["output_tokens_per_second"], part["modelled_out_of_source"])})
+    rows.append({by: "all", **score(predictions["output_tokens_per_second"], predictions["modelled_out_of_source"])})
+    return pd.DataFrame(rows)
+
+
 def leave_one_source_out(frame: pd.DataFrame, iterations: int = 25) -> pd.DataFrame:
     """For each source: fit on all the others, score it.  One row per source plus ``all``
     (every left-out prediction pooled): rows, median_ratio, within_25, within_35."""
-    out = []
-    pooled_m, pooled_p = [], []
-    for source in sorted(frame["source"].unique()):
-        train, test = frame[frame["source"] != source], frame[frame["source"] == source]
-        params = fit(train, iterations=iterations)
-        pred = modelled(test, params)
-        out.append({"source": source, **score(test["output_tokens_per_second"], pred)})
-        pooled_m.append(test["output_tokens_per_second"].to_numpy(float))
-        pooled_p.append(pred)
-    out.append({"source": "all", **score(np.concatenate(pooled_m), np.concatenate(pooled_p))})
-    return pd.DataFrame(out)
+    return out_of_source_scores(out_of_source_predictions(frame, iterations), "source")
 
 
 # --------------------------------------------------------------------------- images

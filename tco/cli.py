@@ -209,7 +209,8 @@ def calibrate(dirs, loso, rows) -> None:
     """Fit the throughput model's efficiencies on the measured rows and print how well it does.
 
     The fit uses the tuned measurements of throughput_benchmarks (every source weighing the same);
-    the leave-one-source-out table scores each source with a fit that never saw it.
+    the leave-one-source-out table scores each source with a fit that never saw it, and the same
+    out-of-source predictions by GPU vendor and by engine.
     """
     from tco import calibration as cal
     from tco.throughput import IMAGE_EFFICIENCY
@@ -234,9 +235,13 @@ def calibrate(dirs, loso, rows) -> None:
                        f"{r['precision']:<6} {r['engine']:<8} {int(r['input_tokens'])}/{int(r['output_tokens'])} "
                        f"c={r['concurrency'] if pd.notna(r['concurrency']) else '-'}  {q:.2f}")
     if loso:
-        table = cal.leave_one_source_out(tuned)
+        pred = cal.out_of_source_predictions(tuned)
+        fmt = dict(index=False, float_format=lambda v: f"{v:.3f}")
         click.echo("leave one source out (fit on the others, score the one left out):")
-        click.echo(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        click.echo(cal.out_of_source_scores(pred, "source").to_string(**fmt))
+        click.echo("the same out-of-source predictions by GPU vendor and by engine:")
+        click.echo(cal.out_of_source_scores(pred, "gpu_vendor").to_string(**fmt))
+        click.echo(cal.out_of_source_scores(pred, "engine").to_string(**fmt))
     images = cal.catalog_image_measurements(cat)
     click.echo(f"images: diffusion compute efficiency (CUDA, share of the BF16 peak) "
                f"{IMAGE_EFFICIENCY['cuda']:.3g} -> fitted now {cal.fit_image_efficiency(images):.3g}")

@@ -95,11 +95,18 @@ def test_the_fit_recovers_known_efficiencies(tuned):
 
 @pytest.mark.slow
 def test_leave_one_source_out_table(tuned):
-    table = cal.leave_one_source_out(tuned)
+    pred = cal.out_of_source_predictions(tuned)
+    table = cal.out_of_source_scores(pred, "source")
     print(table.to_string())
     assert list(table["source"])[-1] == "all"
     assert set(table["source"][:-1]) == set(tuned["source"])
     assert table["rows"].iloc[-1] == len(tuned)
+    # the same predictions by GPU vendor and engine: every row in one group, the pooled row unchanged
+    for by in ("gpu_vendor", "engine"):
+        other = cal.out_of_source_scores(pred, by)
+        assert set(other[by][:-1]) == set(tuned[by].astype(str)) and other["rows"].iloc[:-1].sum() == len(tuned)
+        assert other.iloc[-1].drop(by).to_dict() == table.iloc[-1].drop("source").to_dict()
+    assert {"amd", "nvidia"} <= set(tuned["gpu_vendor"])
 
 
 @pytest.mark.slow
@@ -123,6 +130,7 @@ def test_calibrate_command_prints_the_fit_and_the_table():
     res = CliRunner().invoke(main, ["calibrate"])
     assert res.exit_code == 0, res.output
     assert "engine_vllm" in res.output and "leave one source out" in res.output
+    assert "by GPU vendor and by engine" in res.output and "\n       amd " in res.output
     assert "\n       all " in res.output or " all " in res.output
 
 
