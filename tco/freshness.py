@@ -145,8 +145,7 @@ def check_catalog(catalog: Catalog, as_of=None, horizon_months: int = 12, max_ag
         dates.append(df["effective_date"])
         # a row confirmed unchanged since it took effect is as old as its last check (a check after the
         # day the catalog is read at does not count)
-        checked = df["checked_date"] if "checked_date" in df else pd.Series(pd.NaT, index=df.index)
-        checked = checked.where(checked <= today)
+        checked = df["checked_date"].where(df["checked_date"] <= today)
         seen = np.fmax(df["effective_date"].to_numpy("datetime64[ns]"), checked.to_numpy("datetime64[ns]"))
         stale = seen < np.datetime64(stale_before)
         old = df[stale]

@@ -766,11 +766,7 @@ def test_never_is_not_said_beside_savings_when_api_prices_rise(catalog):
 def test_a_first_token_target_out_of_reach_is_said_and_does_not_shrink_the_fleet_to_batch_one(catalog):
     # Llama 3.3 70B FP8 on 2 H100 at the interactive use (450 ms to the first token): a 4,000-token prompt
     # takes longer than that to prefill on 2 GPUs, so no batch meets the target
-    body = {"horizon_months": 12,
-            "workload": {"input_tokens_per_month": 2e9, "output_tokens_per_month": 2e8, "input_tokens_per_request": 4000},
-            "closed": {"model": "gpt-6.1-sol"},
-            "open": {"model": "llama-3.3-70b", "gpu": "h100-sxm", "gpus_per_replica": 2, "precision": "fp8",
-                     "serving_use": "interactive"}}
+    from conftest import TTFT_OUT_OF_REACH as body
     r = evaluate(Scenario.from_dict(body), catalog)
     d = r.resolved.open.throughput_detail
     assert d["prefill_s"] > 0.45 and not d["ttft_reachable"] and not d["latency_target_met"]
