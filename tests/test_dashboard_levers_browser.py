@@ -302,6 +302,10 @@ def test_a_first_token_target_out_of_reach_is_said_on_the_fleet_card(page, live)
     head = s["latency_note"].split(":", 1)[0]
     page.wait_for_function("h => document.getElementById('title-fleet').textContent.includes(h)", arg=head)
     assert f" · {head}" in page.inner_text("#title-fleet")
+    # and shows it whole: the caption wraps instead of cutting the clause off at its end
+    assert page.evaluate("() => { const c = document.getElementById('title-fleet'); "
+                         "return c.scrollWidth <= c.clientWidth && c.classList.contains('wraps'); }")
     s = set_field(page, "#f-workload-input_tokens_per_request", "1000")["summary"]
     assert s["latency_note"] is None and "out of reach" not in page.inner_text("#kpi-fleet-s")
     page.wait_for_function("() => !document.getElementById('title-fleet').textContent.includes('out of reach')")
+    assert not page.evaluate("() => document.getElementById('title-fleet').classList.contains('wraps')")

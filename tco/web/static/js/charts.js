@@ -38,6 +38,9 @@ export async function renderCharts(names, figures) {
     const caption = $(`title-${name}`);
     if (!fig) { Plotly.purge(`chart-${name}`); caption.textContent = ""; continue; }
     caption.textContent = caption.title = chartCaption(fig.layout);
+    // a title with a second line (a latency target out of reach under the fleet's) wraps instead of
+    // being cut at the caption's end, where the second line's words would be lost
+    caption.classList.toggle("wraps", /<br\s*\/?>/i.test(String(fig.layout.title?.text ?? fig.layout.title ?? "")));
     const gd = await Plotly.react(`chart-${name}`, fig.data, pageLayout(name, fig.layout), PLOT_CONFIG);
     await keepLabelsInside(gd);
   }
