@@ -161,22 +161,22 @@ COMBINE_MODES: tuple[str, ...] = ("split", "max", "sum")
 
 #: Model FLOP utilisation of decode's matrix products [-], achieved / peak dense FLOP/s of the
 #: precision, on the reference stack (TensorRT-LLM on CUDA).  Fitted (``tco calibrate``).
-DEFAULT_MFU: float = 0.6827
+DEFAULT_MFU: float = 0.498
 
 #: Memory bandwidth utilisation [-], achieved / peak bytes/s, for weight and KV-cache reads, on
-#: the reference stack.  Fitted at the physical bound the fit allows (90 %); other engines and
-#: platforms reach their share of it (:data:`ENGINE_EFFICIENCY`, :data:`PLATFORM_EFFICIENCY`).
-DEFAULT_MBU: float = 0.9
+#: the reference stack.  Fitted (the fit allows at most 90 %); other engines and platforms reach
+#: their share of it (:data:`ENGINE_EFFICIENCY`, :data:`PLATFORM_EFFICIENCY`).
+DEFAULT_MBU: float = 0.8284
 
 #: Tensor-parallel overhead per extra GPU [-], by interconnect: compute and
-#: bandwidth are multiplied by ``1 / (1 + overhead x (gpus - 1))``, i.e. 0.86 for 8 GPUs on
-#: NVLink, 0.69 on Infinity Fabric (both fitted; the all-reduce latency per layer,
+#: bandwidth are multiplied by ``1 / (1 + overhead x (gpus - 1))``, i.e. 0.80 for 8 GPUs on
+#: NVLink, 0.88 on Infinity Fabric (both fitted; the all-reduce latency per layer,
 #: :data:`DEFAULT_ALLREDUCE_LATENCY_S`, carries most of the cost); 0.63 and 0.36 for 2 and 4
 #: on PCIe (fitted on the earlier TensorRT-LLM L40S rows; too few PCIe rows to refit).
 DEFAULT_TP_OVERHEAD: dict[str, float] = {
-    "nvlink": 0.02252,
+    "nvlink": 0.03551,
     "pcie": 0.60,
-    "infinity_fabric": 0.06626,
+    "infinity_fabric": 0.02008,
 }
 
 #: Share of the device memory that weights and KV cache may use [-]; the rest
@@ -216,47 +216,47 @@ DEFAULT_ENGINE: str = "vllm"
 
 #: Each engine's share of the reference efficiencies (``DEFAULT_MBU``, ``DEFAULT_MFU``) [-].
 #: Fitted by :mod:`tco.calibration` on published measurements (``tco calibrate``).
-ENGINE_EFFICIENCY: dict[str, float] = {"trt-llm": 1.0, "vllm": 0.8566, "sglang": 0.8918}
+ENGINE_EFFICIENCY: dict[str, float] = {"trt-llm": 1.0, "vllm": 0.8663, "sglang": 0.975}
 
 #: Each platform's share of the reference efficiencies [-]; fitted like the engines'.
-PLATFORM_EFFICIENCY: dict[str, float] = {"cuda": 1.0, "rocm": 0.6552}
+PLATFORM_EFFICIENCY: dict[str, float] = {"cuda": 1.0, "rocm": 0.5777}
 
 #: Mixture-of-experts models' share of the efficiencies [-]: routing, expert imbalance and
 #: small per-expert matrix products.  Fitted.
-DEFAULT_MOE_EFFICIENCY: float = 0.797
+DEFAULT_MOE_EFFICIENCY: float = 0.7071
 
 #: Mixture-of-experts models' share of the prefill efficiency [-]: many small expert matrix
 #: products per chunk.  Fitted.
-DEFAULT_MOE_PREFILL_EFFICIENCY: float = 0.747
+DEFAULT_MOE_PREFILL_EFFICIENCY: float = 0.5949
 
 #: FLOP utilisation of prefill [-] on the reference stack, serving clients: prompts arrive one by
 #: one and are prefilled in chunks beside the running decodes.  Fitted.
-DEFAULT_PREFILL_MFU: float = 0.2625
+DEFAULT_PREFILL_MFU: float = 0.4339
 
 #: Share of the FP4 peak that FP4 kernels reach, relative to other precisions [-].  Fitted.
-DEFAULT_FP4_EFFICIENCY: float = 0.7696
+DEFAULT_FP4_EFFICIENCY: float = 0.6727
 
 #: How many times the serving prefill's FLOP utilisation an offline run reaches when it prefills a
 #: whole wave of prompts at once (every request submitted together: thousands of prompt tokens per
 #: forward pass, no decode step sharing it) [-].  Fitted on the ``offline_max`` rows.
-DEFAULT_WAVE_PREFILL_GAIN: float = 1.6
+DEFAULT_WAVE_PREFILL_GAIN: float = 1.253
 
 #: Fixed time of every decode step [s]: scheduling, kernel launches, sampling set-up.  Fitted.
-DEFAULT_STEP_OVERHEAD_S: float = 0.0008557
+DEFAULT_STEP_OVERHEAD_S: float = 0.0001687
 
 #: Latency of one tensor-parallel all-reduce [s]; a decode step runs two per layer when a
 #: replica spans several GPUs, whatever the batch.  Fitted.
-DEFAULT_ALLREDUCE_LATENCY_S: float = 5.179e-05
+DEFAULT_ALLREDUCE_LATENCY_S: float = 4.703e-05
 
 #: Time every sequence adds to a decode step [s]: per-sequence scheduling, sampling and
 #: detokenisation; it bounds what very large batches gain.  Fitted.
-DEFAULT_SEQUENCE_OVERHEAD_S: float = 1.192e-05
+DEFAULT_SEQUENCE_OVERHEAD_S: float = 5.864e-06
 
 #: Time the engine's OpenAI-compatible server adds per sequence and decode step [s]: detokenising
 #: and streaming every new token to its client, request bookkeeping in the API process.  Offline
 #: engine benchmarks (trtllm-bench, vLLM's benchmark_throughput) do not pay it; a deployment serving
 #: clients does.  Fitted on the ``harness`` = server rows (the offline ones show what is left).
-DEFAULT_SERVER_OVERHEAD_S: float = 4.254e-05
+DEFAULT_SERVER_OVERHEAD_S: float = 2.292e-05
 
 #: The peak-FLOP column each precision computes at.  int8/int4 are taken as
 #: weight-only quantisation (AWQ/GPTQ-style W8A16, W4A16) whose matrix

@@ -2,6 +2,8 @@
 honest leave-one-source-out score (issue 12)."""
 from __future__ import annotations
 
+import math
+
 import pytest
 from click.testing import CliRunner
 
@@ -46,6 +48,17 @@ def test_source_family_groups_one_publisher():
     assert cal.source_family("vllm-blog-2025-10-blackwell-inferencemax") == "inferencex"
 
 
+def test_every_row_weighs_the_same_in_the_loss(tuned):
+    # Three rows, two from one source off by 2x (one LOSS_CAP: each adds log(1 + 1) = log 2) and one
+    # from another source that fits (adds 0): the loss is the mean over rows, 2 log 2 / 3 = 0.4621,
+    # not the mean over sources, (log 2 + 0) / 2 = 0.3466.
+    rows = tuned.iloc[:3].copy()
+    modelled = cal.modelled(rows)
+    rows["output_tokens_per_second"] = modelled * [2.0, 2.0, 1.0]
+    rows["source"] = ["a", "a", "b"]
+    assert cal.loss(rows, cal.current_parameters()) == pytest.approx(2 * math.log(2) / 3, rel=1e-9)
+
+
 def test_score_by_hand():
     # ratios 1.0, 1.1, 2.0, 0.7: within 25 % ([0.8, 1.25]) are 1.0 and 1.1; within 35 % ([0.741, 1.35])
     # still those two; the median of (0.7, 1.0, 1.1, 2.0) is (1.0 + 1.1) / 2 = 1.05
@@ -68,7 +81,7 @@ def test_in_sample_fit(tuned):
     s = cal.score(tuned["output_tokens_per_second"], cal.modelled(tuned))
     print(s)
     assert 0.90 <= s["median_ratio"] <= 1.10
-    assert s["within_25"] >= 0.45
+    assert s["within_25"] >= 0.60 and s["within_35"] >= 0.70
 
 
 def test_untuned_rows_are_slower_than_the_model(frame):
@@ -111,15 +124,13 @@ def test_leave_one_source_out_table(tuned):
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason="issue 12, open: out of source the model is still off (pooled median "
-                                       "~1.16, ~42 % within 25 % (~1.14 / 49 % before SGLang's cookbook DeepSeek, DeepSeek-V3.1 and "
-                                       "Kimi-K2 rows, on which its data-parallel-attention and ROCm low-concurrency runs are "
-                                       "2-2.5x slower than modelled); was 1.52 / 27 % before the engine defaults, chunked "
-                                       "prefill, the API-server overhead, decode-rate rows, offline runs in waves, "
-                                       "attention on the BF16 peak and wave prefill): in-sample only ~60 % of rows are "
-                                       "within 25 %; TensorRT-LLM's tables (half the "
-                                       "rows) come out at ~1.13 when fit on server runs only (the per-sequence cost of "
-                                       "an offline run is not identified without them), GPUStack's FP8 runs on H100 at "
-                                       "~0.5 while its A100 runs fit")
+                                       "~0.94, ~42 % within 25 %, ~53 % within 35 %; in-sample ~1.01 / 67 %): the "
+                                       "publishers disagree on like configurations by more than the engine and "
+                                       "platform shares explain (GPUStack's prompt-heavy runs ~0.6x, llm-d's ROCm "
+                                       "runs ~0.6x, InferenceX's and vLLM's ~1.25x), and TensorRT-LLM's fold (~250 "
+                                       "rows) swings 0.78-1.29 with how the other sources split the per-sequence "
+                                       "cost between the engine and its API server (TensorRT-LLM's offline tables "
+                                       "identify it, with three SGLang rows)")
 def test_leave_one_source_out_meets_the_issue_bar(tuned):
     pooled = cal.leave_one_source_out(tuned).iloc[-1]
     assert 0.85 <= pooled["median_ratio"] <= 1.15

@@ -472,7 +472,7 @@ def test_charts_in_another_currency_scale_amounts_and_name_it(result):
 def test_the_fleet_chart_says_a_latency_target_out_of_reach_as_the_fleet_card_does(catalog):
     from tco import Scenario, evaluate
     from tco.charts import fleet_chart
-    # 4,000-token prompts whose prefill alone takes longer than the 450 ms target (conftest)
+    # 8,000-token prompts whose prefill alone takes longer than the 450 ms target (conftest)
     from conftest import TTFT_OUT_OF_REACH as body
     r = evaluate(Scenario.from_dict(body), catalog)
     note = r.summary["latency_note"]

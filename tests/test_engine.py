@@ -764,7 +764,7 @@ def test_never_is_not_said_beside_savings_when_api_prices_rise(catalog):
 
 
 def test_a_first_token_target_out_of_reach_is_said_and_does_not_shrink_the_fleet_to_batch_one(catalog):
-    # Llama 3.3 70B FP8 on 2 H100 at the interactive use (450 ms to the first token): a 4,000-token prompt
+    # Llama 3.3 70B FP8 on 2 H100 at the interactive use (450 ms to the first token): an 8,000-token prompt
     # takes longer than that to prefill on 2 GPUs, so no batch meets the target
     from conftest import TTFT_OUT_OF_REACH as body
     r = evaluate(Scenario.from_dict(body), catalog)
@@ -772,7 +772,7 @@ def test_a_first_token_target_out_of_reach_is_said_and_does_not_shrink_the_fleet
     assert d["prefill_s"] > 0.45 and not d["ttft_reachable"] and not d["latency_target_met"]
     assert d["batch_size"] > 1 and d["time_per_output_token_s"] <= 0.040      # sized for the 40 ms per token
     note = r.summary["latency_note"]
-    assert "450 ms target to the first token is out of reach on 2 GPU(s)" in note and "4,000-token prompt" in note
+    assert "450 ms target to the first token is out of reach on 2 GPU(s)" in note and "8,000-token prompt" in note
     # the replica it names meets the target: prefill + one step within 450 ms
     more = int(note.rsplit(";", 1)[1].split()[0])
     r4 = evaluate(Scenario.from_dict({**body, "open": {**body["open"], "gpus_per_replica": more}}), catalog)
