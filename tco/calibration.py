@@ -409,6 +409,22 @@ def out_of_source_scores(predictions: pd.DataFrame, by: str = "source") -> pd.Da
     return pd.DataFrame(rows)
 
 
+#: What issue 12 asks of the pooled out-of-source score: the median measured / modelled inside this
+#: range and at least this share of rows within 25 %.  The suite holds the model to it.
+OUT_OF_SOURCE_BAR: dict = {"median_ratio": (0.85, 1.15), "within_25": 0.60}
+
+
+def meets_out_of_source_bar(pooled) -> bool:
+    """Whether a pooled score (a row of :func:`out_of_source_scores`) meets :data:`OUT_OF_SOURCE_BAR`.
+
+    >>> meets_out_of_source_bar({"median_ratio": 1.05, "within_25": 0.61}), meets_out_of_source_bar(
+    ...     {"median_ratio": 0.94, "within_25": 0.42}), meets_out_of_source_bar({"median_ratio": 1.16, "within_25": 0.9})
+    (True, False, False)
+    """
+    lo, hi = OUT_OF_SOURCE_BAR["median_ratio"]
+    return bool(lo <= pooled["median_ratio"] <= hi and pooled["within_25"] >= OUT_OF_SOURCE_BAR["within_25"])
+
+
 def leave_one_source_out(frame: pd.DataFrame, iterations: int = 25) -> pd.DataFrame:
     """For each source: fit on all the others, score it.  One row per source plus ``all``
     (every left-out prediction pooled): rows, median_ratio, within_25, within_35."""

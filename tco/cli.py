@@ -208,9 +208,10 @@ def _write_import(result, out_dir) -> None:
 def calibrate(dirs, loso, rows) -> None:
     """Fit the throughput model's efficiencies on the measured rows and print how well it does.
 
-    The fit uses the tuned measurements of throughput_benchmarks (every source weighing the same);
-    the leave-one-source-out table scores each source with a fit that never saw it, and the same
-    out-of-source predictions by GPU vendor and by engine.
+    The fit uses the tuned measurements of throughput_benchmarks (every measurement weighing the
+    same); the leave-one-source-out table scores each source with a fit that never saw it, and the
+    same out-of-source predictions by GPU vendor and by engine, and says whether the pooled score
+    meets the bar the suite holds it to (``calibration.OUT_OF_SOURCE_BAR``).
     """
     from tco import calibration as cal
     from tco.throughput import IMAGE_EFFICIENCY
@@ -242,6 +243,11 @@ def calibrate(dirs, loso, rows) -> None:
         click.echo("the same out-of-source predictions by GPU vendor and by engine:")
         click.echo(cal.out_of_source_scores(pred, "gpu_vendor").to_string(**fmt))
         click.echo(cal.out_of_source_scores(pred, "engine").to_string(**fmt))
+        pooled = cal.out_of_source_scores(pred, "source").iloc[-1]
+        lo, hi = cal.OUT_OF_SOURCE_BAR["median_ratio"]
+        click.echo(f"bar: pooled median {lo}-{hi} and at least {cal.OUT_OF_SOURCE_BAR['within_25']:.0%} within 25 %: "
+                   f"{pooled['median_ratio']:.3f} and {pooled['within_25']:.1%}, "
+                   f"{'met' if cal.meets_out_of_source_bar(pooled) else 'NOT met'}")
     images = cal.catalog_image_measurements(cat)
     click.echo(f"images: diffusion compute efficiency (CUDA, share of the BF16 peak) "
                f"{IMAGE_EFFICIENCY['cuda']:.3g} -> fitted now {cal.fit_image_efficiency(images):.3g}")

@@ -3,6 +3,7 @@ honest leave-one-source-out score (issue 12)."""
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -133,6 +134,7 @@ def test_leave_one_source_out_table(tuned):
                                        "identify it, with three SGLang rows)")
 def test_leave_one_source_out_meets_the_issue_bar(tuned):
     pooled = cal.leave_one_source_out(tuned).iloc[-1]
+    assert cal.OUT_OF_SOURCE_BAR == {"median_ratio": (0.85, 1.15), "within_25": 0.60}     # the issue's bar
     assert 0.85 <= pooled["median_ratio"] <= 1.15
     assert pooled["within_25"] >= 0.60
 
@@ -142,6 +144,11 @@ def test_calibrate_command_prints_the_fit_and_the_table():
     assert res.exit_code == 0, res.output
     assert "engine_vllm" in res.output and "leave one source out" in res.output
     assert "by GPU vendor and by engine" in res.output and "\n       amd " in res.output
+    # the pooled score against the issue's bar, and a verdict that agrees with the numbers it prints
+    line = next(x for x in res.output.splitlines() if x.startswith("bar: pooled median 0.85-1.15 and at least 60%"))
+    median, within = re.search(r": ([0-9.]+) and ([0-9.]+)%, (?:NOT )?met$", line).groups()
+    met = cal.meets_out_of_source_bar({"median_ratio": float(median), "within_25": float(within) / 100})
+    assert line.endswith(", met") == met and line.endswith("NOT met") == (not met)
     assert "\n       all " in res.output or " all " in res.output
 
 
