@@ -181,7 +181,6 @@ class _Rows:
     platform: np.ndarray
     moe: np.ndarray
     measured: np.ndarray
-    source: np.ndarray
     max_batch: np.ndarray
     prefill_overlap: np.ndarray
     server: np.ndarray
@@ -217,7 +216,7 @@ def _rows(frame: pd.DataFrame) -> _Rows:
     return _Rows(kwargs=kwargs, engine=frame["engine"].astype(str).to_numpy(),
                  platform=frame["platform"].astype(str).to_numpy(),
                  moe=np.isfinite(e) & np.isfinite(k) & (e > k),
-                 measured=num("output_tokens_per_second"), source=frame["source"].astype(str).to_numpy(),
+                 measured=num("output_tokens_per_second"),
                  # a run that submits every request at once (offline_max) moves in waves: the batch's
                  # prompts are prefilled together (tp.replica_throughput's prefill_in_waves) and its
                  # sequences finish together, so no decode step is running for a prefill chunk to hide
