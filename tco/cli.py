@@ -239,11 +239,12 @@ def calibrate(dirs, loso, rows) -> None:
         pred = cal.out_of_source_predictions(tuned)
         fmt = dict(index=False, float_format=lambda v: f"{v:.3f}")
         click.echo("leave one source out (fit on the others, score the one left out):")
-        click.echo(cal.out_of_source_scores(pred, "source").to_string(**fmt))
+        by_source = cal.out_of_source_scores(pred, "source")
+        click.echo(by_source.to_string(**fmt))
         click.echo("the same out-of-source predictions by GPU vendor and by engine:")
         click.echo(cal.out_of_source_scores(pred, "gpu_vendor").to_string(**fmt))
         click.echo(cal.out_of_source_scores(pred, "engine").to_string(**fmt))
-        pooled = cal.out_of_source_scores(pred, "source").iloc[-1]
+        pooled = by_source.iloc[-1]
         lo, hi = cal.OUT_OF_SOURCE_BAR["median_ratio"]
         click.echo(f"bar: pooled median {lo}-{hi} and at least {cal.OUT_OF_SOURCE_BAR['within_25']:.0%} within 25 %: "
                    f"{pooled['median_ratio']:.3f} and {pooled['within_25']:.1%}, "
