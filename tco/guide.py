@@ -623,7 +623,8 @@ def _recommend(q: Questions, opts: list[_Option], left: list[_Option], removed: 
     ranked = sorted(left, key=_ranking_usd)
     win = ranked[0]
     lead = "A mix, the hybrid plan" if win.key == "hybrid" else "Choose"
-    text = f"{lead}: {win.label} costs least of the options left over {months} months ({_usd(_ranking_usd(win))}"
+    text = (f"{lead}: {win.label} costs least of the options left over {months} months, setup effort included "
+            f"({_usd(_ranking_usd(win))}")
     if len(ranked) > 1:
         text += f", against {_usd(_ranking_usd(ranked[1]))} for {ranked[1].label}"
     text += "). "

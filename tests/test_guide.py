@@ -332,7 +332,7 @@ def test_the_report_recommends_what_the_guide_does_for_the_same_answers(api, rep
     answers = {**SMALL, "questions": {"on_premises": True}}
     plain = api.post("/api/v1/guide", json=SMALL).get_json()["recommendation"]
     asked = api.post("/api/v1/guide", json=answers).get_json()["recommendation"]
-    assert plain.startswith("Choose: GPT-6.1 Sol costs least") and "(USD 339,798," in plain
+    assert plain.startswith("Choose: GPT-6.1 Sol costs least") and "setup effort included (USD 339,798," in plain
     assert asked.startswith("Choose: Llama 3.1 70B") and asked.endswith(
         "Driven by: data may not leave your premises (removes GPT-6.1 Sol).")
     page = reports.post("/api/v1/report", json=answers)
