@@ -573,7 +573,7 @@ def test_the_uncertainty_panel_draws_the_tornado_and_the_fan(page, guard, live):
         assert len(chart_data(page, name)) > 0, name
     line = page.inner_text("#mc-line")
     m = re.search(r"P10 / P50 / P90 savings \(NPV\): (\S+) / (\S+) / (\S+); "
-                  r"probability self-hosting is cheaper: (\d+)%", line)
+                  r"probability self-hosting is cheaper: (\d+%|under 1%|over 99%)", line)
     assert m, line
 
     # the same numbers as the API's for the scenario the page shows (seeded: 5,000 draws, seed 0)
@@ -589,7 +589,7 @@ def test_the_uncertainty_panel_draws_the_tornado_and_the_fan(page, guard, live):
         assert page.inner_text(f"#title-{name}") == title
     line2 = page.inner_text("#mc-line")
     assert line2 != line
-    assert f"probability self-hosting is cheaper: {round(100 * mc['probability_self_hosting_cheaper'])}%" in line2
+    assert f"probability self-hosting is cheaper: {share_text(mc['probability_self_hosting_cheaper'])}" in line2
     p10 = mc["savings_npv_usd"]["p10"]
     shown_p10 = re.search(r"\(NPV\): (\S+) /", line2)[1]
     assert shown_p10.startswith("-" if p10 < 0 else "$")
@@ -672,6 +672,23 @@ def test_a_usage_export_with_a_bad_row_shows_its_line(page, guard, live, tmp_pat
     # a good file afterwards replaces the error with its summary
     assert upload_usage(page, USAGE_CSV) == "done"
     assert "line 3" not in page.inner_text("#usage-result")
+
+
+def share_text(x: float) -> str:
+    """What the Monte Carlo line shows for a share of the draws (uncertainty.js ``pct``)."""
+    return "under 1%" if 0 < x < 0.005 else "over 99%" if 0.995 <= x < 1 else f"{round(100 * x)}%"
+
+
+def test_a_share_of_the_draws_never_rounds_to_none_or_all(page, live):
+    """1 draw in 5,000 (0.0002) is 'under 1%', not '0%' beside a median break-even month; 4,999 in
+    5,000 is 'over 99%'; none, all and 0.5 % (rounds to 1 %) stay numbers."""
+    open_dashboard(page, live.url)
+    got = import_module(page, "/static/js/uncertainty.js",
+                        "[0, 0.0002, 0.005, 0.42, 0.9998, 1].map(m.pct)")
+    assert got == ["0%", "under 1%", "1%", "42%", "over 99%", "100%"]
+    got = import_module(page, "/static/js/uncertainty.js",
+                        "m.paysOffText(36, {probability_breakeven_within_horizon: 0.0002, breakeven_month: {p50: 33}})")
+    assert "in under 1% of the draws" in got
 
 
 def import_module(page, path: str, calls: str):

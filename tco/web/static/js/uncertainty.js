@@ -82,7 +82,13 @@ async function refreshUncertainty() {
   sec.dataset.state = "ready";
 }
 
-const pct = (x) => `${Math.round(100 * x)}%`;
+/** A share of the draws as a whole percent; a share that rounds to 0 or 100 but is neither says so
+ * ("under 1%", "over 99%"), so a line never reads "in 0% of the draws (in those, from month 33)". */
+export function pct(x) {
+  if (x > 0 && x < 0.005) return "under 1%";
+  if (x < 1 && x >= 0.995) return "over 99%";
+  return `${Math.round(100 * x)}%`;
+}
 
 /** The Monte Carlo line's sentence after its P10 / P50 / P90: how often, and from when, self-hosting pays off. */
 export function paysOffText(horizonMonths, mc) {
