@@ -58,6 +58,7 @@ PARAMETERS: tuple[tuple[str, float, float, bool], ...] = (
     ("engine_sglang", 0.3, 1.11, True),
     ("platform_rocm", 0.2, 1.2, True),
     ("moe_efficiency", 0.2, 1.5, True),
+    ("moe_compute_efficiency", 0.1, 1.5, True),
     ("moe_prefill_efficiency", 0.1, 1.5, True),
     ("fp4_efficiency", 0.2, 1.5, True),
     ("wave_prefill_gain", 0.5, 3.0, True),
@@ -73,7 +74,7 @@ PARAMETERS: tuple[tuple[str, float, float, bool], ...] = (
 #: no overheads), so that a parameter no training row informs stays neutral.
 PRIOR: dict[str, float] = {
     "mbu": 0.7, "mfu": 0.5, "prefill_mfu": 0.5, "engine_vllm": 1.0, "engine_sglang": 1.0, "platform_rocm": 1.0,
-    "moe_efficiency": 1.0, "moe_prefill_efficiency": 1.0, "fp4_efficiency": 1.0, "wave_prefill_gain": 1.0, "tp_nvlink": 0.05,
+    "moe_efficiency": 1.0, "moe_compute_efficiency": 1.0, "moe_prefill_efficiency": 1.0, "fp4_efficiency": 1.0, "wave_prefill_gain": 1.0, "tp_nvlink": 0.05,
     "tp_infinity_fabric": 0.05, "step_overhead_s": 0.001, "sequence_overhead_s": 1e-6, "server_overhead_s": 1e-6, "allreduce_latency_s": 1e-5,
 }
 
@@ -111,6 +112,7 @@ def current_parameters() -> dict[str, float]:
         "moe_prefill_efficiency": tp.DEFAULT_MOE_PREFILL_EFFICIENCY,
         "engine_vllm": tp.ENGINE_EFFICIENCY["vllm"], "engine_sglang": tp.ENGINE_EFFICIENCY["sglang"],
         "platform_rocm": tp.PLATFORM_EFFICIENCY["rocm"], "moe_efficiency": tp.DEFAULT_MOE_EFFICIENCY,
+        "moe_compute_efficiency": tp.DEFAULT_MOE_COMPUTE_EFFICIENCY,
         "fp4_efficiency": tp.DEFAULT_FP4_EFFICIENCY, "wave_prefill_gain": tp.DEFAULT_WAVE_PREFILL_GAIN,
         "tp_nvlink": tp.DEFAULT_TP_OVERHEAD["nvlink"],
         "tp_infinity_fabric": tp.DEFAULT_TP_OVERHEAD["infinity_fabric"],
@@ -263,9 +265,10 @@ def modelled(frame_or_rows, params: dict[str, float] | None = None) -> np.ndarra
     f = np.where(rows.engine == "vllm", p["engine_vllm"], np.where(rows.engine == "sglang", p["engine_sglang"], 1.0))
     f = f * np.where(rows.platform == "rocm", p["platform_rocm"], 1.0)
     fd = f * np.where(rows.moe, p["moe_efficiency"], 1.0)
+    fc = f * np.where(rows.moe, p["moe_compute_efficiency"], 1.0)
     fp = f * np.where(rows.moe, p["moe_prefill_efficiency"], 1.0)
     r = tp.replica_throughput(
-        **rows.kwargs, engine="trt-llm", platform="cuda", mbu=p["mbu"] * fd, mfu=p["mfu"] * fd,
+        **rows.kwargs, engine="trt-llm", platform="cuda", mbu=p["mbu"] * fd, mfu=p["mfu"] * fc,
         prefill_mfu=p["prefill_mfu"] * fp, fp4_efficiency=p["fp4_efficiency"],
         tp_overhead={"nvlink": p["tp_nvlink"], "infinity_fabric": p["tp_infinity_fabric"]},
         step_overhead_s=p["step_overhead_s"], sequence_overhead_s=p["sequence_overhead_s"],

@@ -221,9 +221,18 @@ ENGINE_EFFICIENCY: dict[str, float] = {"trt-llm": 1.0, "vllm": 0.8663, "sglang":
 #: Each platform's share of the reference efficiencies [-]; fitted like the engines'.
 PLATFORM_EFFICIENCY: dict[str, float] = {"cuda": 1.0, "rocm": 0.5777}
 
-#: Mixture-of-experts models' share of the efficiencies [-]: routing, expert imbalance and
-#: small per-expert matrix products.  Fitted.
-DEFAULT_MOE_EFFICIENCY: float = 0.7071
+#: Mixture-of-experts models' share of the decode bandwidth efficiency [-]: routing, expert
+#: imbalance and many small weight reads.  Fitted.
+DEFAULT_MOE_EFFICIENCY: float = 0.708
+
+#: Mixture-of-experts models' share of the decode FLOP efficiency [-]: at a large batch a decode
+#: step is compute-bound and runs grouped per-expert matrix products, whose efficiency need not
+#: match the bandwidth share's (offline tables at large batch and served runs at a moderate one
+#: pull one shared factor in opposite directions).  Fitted with the bandwidth share, the other
+#: efficiencies held at their shipped values: a fresh fit of every parameter moves the
+#: efficiencies by under 1 % (the small per-step and all-reduce overheads by up to 6 %) and lowers
+#: the loss by under 0.01 %.
+DEFAULT_MOE_COMPUTE_EFFICIENCY: float = 0.698
 
 #: Mixture-of-experts models' share of the prefill efficiency [-]: many small expert matrix
 #: products per chunk.  Fitted.
@@ -1199,6 +1208,7 @@ def replica_throughput(
     moe_efficiency=None,
     moe_prefill_efficiency=None,
     fp4_efficiency=None,
+    moe_compute_efficiency=None,
     step_overhead_s=None,
     sequence_overhead_s=None,
     server_overhead_s=None,
@@ -1265,7 +1275,8 @@ def replica_throughput(
     mfu, prefill_mfu, mbu : float or array-like, optional
         [-] FLOP utilisation of decode's matrix products and of prefill, and bandwidth
         utilisation; default the stack's: ``DEFAULT_MFU`` / ``DEFAULT_MBU`` x engine x
-        platform efficiency (x :data:`DEFAULT_MOE_EFFICIENCY` for mixture-of-experts).
+        platform efficiency (x :data:`DEFAULT_MOE_EFFICIENCY` on the bandwidth and
+        :data:`DEFAULT_MOE_COMPUTE_EFFICIENCY` on decode's FLOPs for mixture-of-experts).
     tp_overhead : float, array-like or dict, optional
         [-] per extra GPU; default :data:`DEFAULT_TP_OVERHEAD` by interconnect.
     usable_memory_fraction : float or array-like, optional
@@ -1283,8 +1294,9 @@ def replica_throughput(
         step (``prefill_overlap`` is then False).
     wave_prefill_gain : float or array-like, optional
         [-] default :data:`DEFAULT_WAVE_PREFILL_GAIN`.
-    moe_efficiency, fp4_efficiency : float or array-like, optional
-        [-] defaults :data:`DEFAULT_MOE_EFFICIENCY`, :data:`DEFAULT_FP4_EFFICIENCY`.
+    moe_efficiency, moe_compute_efficiency, fp4_efficiency : float or array-like, optional
+        [-] defaults :data:`DEFAULT_MOE_EFFICIENCY`, :data:`DEFAULT_MOE_COMPUTE_EFFICIENCY`,
+        :data:`DEFAULT_FP4_EFFICIENCY`.
     step_overhead_s, sequence_overhead_s : float or array-like, optional
         [s] per decode step and per sequence per step; defaults
         :data:`DEFAULT_STEP_OVERHEAD_S`, :data:`DEFAULT_SEQUENCE_OVERHEAD_S`.
@@ -1343,7 +1355,8 @@ def replica_throughput(
     kv_prec = default_kv_precision(precision) if kv_precision is None else kv_precision
     eff = stack_efficiency(engine, platform, precision, experts, experts_per_token, mfu=mfu,
                            prefill_mfu=prefill_mfu, mbu=mbu, moe_efficiency=moe_efficiency,
-                           moe_prefill_efficiency=moe_prefill_efficiency, fp4_efficiency=fp4_efficiency)
+                           moe_prefill_efficiency=moe_prefill_efficiency, fp4_efficiency=fp4_efficiency,
+                           moe_compute_efficiency=moe_compute_efficiency)
 
     if usable_memory_fraction is None:
         usable_memory_fraction = engine_memory_fraction(engine, weight_bytes(total_params_b, precision), memory_gib, g)
@@ -1526,10 +1539,12 @@ def _vllm_before_large_defaults(version) -> bool:
 
 def stack_efficiency(engine=DEFAULT_ENGINE, platform="cuda", precision="bf16", experts=None,
                      experts_per_token=None, *, mfu=None, prefill_mfu=None, mbu=None, moe_efficiency=None,
-                     moe_prefill_efficiency=None, fp4_efficiency=None) -> dict[str, np.ndarray]:
+                     moe_prefill_efficiency=None, fp4_efficiency=None,
+                     moe_compute_efficiency=None) -> dict[str, np.ndarray]:
     """The efficiencies a serving stack reaches on a model [-].
 
-    ``mbu = DEFAULT_MBU x engine x platform (x moe)``, likewise ``mfu`` (from ``DEFAULT_MFU``) and
+    ``mbu = DEFAULT_MBU x engine x platform (x moe)``, likewise ``mfu`` (from ``DEFAULT_MFU``, x the
+    MoE compute factor) and
     ``prefill_mfu`` (from ``DEFAULT_PREFILL_MFU``, x the MoE prefill factor); an explicit
     ``mfu``/``mbu``/``prefill_mfu`` is taken as it is (prefill follows an explicit ``mfu``).
     ``fp4`` is the share of the FP4 peak FP4 kernels reach.
@@ -1545,10 +1560,12 @@ def stack_efficiency(engine=DEFAULT_ENGINE, platform="cuda", precision="bf16", e
     moe = np.isfinite(e) & np.isfinite(k) & (e > k)
     fp = f * np.where(moe, DEFAULT_MOE_PREFILL_EFFICIENCY if moe_prefill_efficiency is None
                       else _as_float(moe_prefill_efficiency), 1.0)
+    fc = f * np.where(moe, DEFAULT_MOE_COMPUTE_EFFICIENCY if moe_compute_efficiency is None
+                      else _as_float(moe_compute_efficiency), 1.0)
     f = f * np.where(moe, DEFAULT_MOE_EFFICIENCY if moe_efficiency is None else _as_float(moe_efficiency), 1.0)
     return {
         "mbu": DEFAULT_MBU * f if mbu is None else _as_float(mbu),
-        "mfu": DEFAULT_MFU * f if mfu is None else _as_float(mfu),
+        "mfu": DEFAULT_MFU * fc if mfu is None else _as_float(mfu),
         "prefill_mfu": (DEFAULT_PREFILL_MFU * fp if mfu is None else _as_float(mfu)) if prefill_mfu is None
         else _as_float(prefill_mfu),
         "fp4": _as_float(DEFAULT_FP4_EFFICIENCY if fp4_efficiency is None else fp4_efficiency),

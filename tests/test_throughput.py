@@ -395,7 +395,7 @@ def test_pcie_scales_worse_than_nvlink():
 
 def test_moe_decode_reads_more_weights_than_active():
     # the same efficiencies for both (no MoE factor), so that only the weights read differ
-    same = dict(moe_efficiency=1.0, moe_prefill_efficiency=1.0)
+    same = dict(moe_efficiency=1.0, moe_compute_efficiency=1.0, moe_prefill_efficiency=1.0)
     r = replica_throughput(**MIXTRAL_8X7B, **H100, precision="fp8", **same)
     dense_like = replica_throughput(**{**MIXTRAL_8X7B, "experts": None,
                                        "experts_per_token": None}, **H100, precision="fp8", **same)
@@ -668,3 +668,24 @@ def test_a_first_token_target_no_batch_meets_does_not_size_the_batch():
     # only the first-token target out of reach, none per token: the batch is the engine cap (100)
     r2 = replica_throughput(**TINY, max_time_to_first_token_s=0.020)
     assert int(r2.batch_size) == 100 and not bool(r2.ttft_reachable) and not bool(r2.latency_target_met)
+
+
+def test_moe_shares_split_bandwidth_from_decode_compute():
+    """A mixture-of-experts model's decode bandwidth takes the MoE share, its decode FLOPs the MoE
+    compute share, its prefill the MoE prefill share; a dense model takes none of them.  By hand on
+    vLLM / CUDA with shares 0.8 (bandwidth), 0.5 (compute), 0.4 (prefill): mbu = DEFAULT_MBU x vllm
+    x 0.8, mfu = DEFAULT_MFU x vllm x 0.5, prefill = DEFAULT_PREFILL_MFU x vllm x 0.4."""
+    import tco.throughput as t
+    shares = dict(moe_efficiency=0.8, moe_compute_efficiency=0.5, moe_prefill_efficiency=0.4)
+    vllm = t.ENGINE_EFFICIENCY["vllm"]
+    moe = t.stack_efficiency("vllm", "cuda", "fp8", 8, 2, **shares)
+    assert float(moe["mbu"]) == pytest.approx(t.DEFAULT_MBU * vllm * 0.8)
+    assert float(moe["mfu"]) == pytest.approx(t.DEFAULT_MFU * vllm * 0.5)
+    assert float(moe["prefill_mfu"]) == pytest.approx(t.DEFAULT_PREFILL_MFU * vllm * 0.4)
+    dense = t.stack_efficiency("vllm", "cuda", "fp8", None, None, **shares)
+    assert float(dense["mbu"]) == pytest.approx(t.DEFAULT_MBU * vllm)
+    assert float(dense["mfu"]) == pytest.approx(t.DEFAULT_MFU * vllm)
+    # the shipped defaults: each share its own fitted constant
+    shipped = t.stack_efficiency("trt-llm", "cuda", "fp8", 8, 2)
+    assert float(shipped["mfu"]) == pytest.approx(t.DEFAULT_MFU * t.DEFAULT_MOE_COMPUTE_EFFICIENCY)
+    assert float(shipped["mbu"]) == pytest.approx(t.DEFAULT_MBU * t.DEFAULT_MOE_EFFICIENCY)
