@@ -238,8 +238,9 @@ def calibrate(dirs, loso, rows) -> None:
     if loso:
         pred = cal.out_of_source_predictions(tuned)
         fmt = dict(index=False, float_format=lambda v: f"{v:.3f}")
-        click.echo("leave one source out (fit on the others, score the one left out):")
-        by_source = cal.out_of_source_scores(pred, "source")
+        click.echo("leave one source out (fit on the others, score the one left out; beside it the same rows "
+                   "in sample, fitted on every source):")
+        by_source = cal.in_and_out_of_source_scores(pred, "source")
         click.echo(by_source.to_string(**fmt))
         click.echo("the same out-of-source predictions by GPU vendor and by engine:")
         click.echo(cal.out_of_source_scores(pred, "gpu_vendor").to_string(**fmt))

@@ -149,6 +149,15 @@ def test_calibrate_command_prints_the_fit_and_the_table():
     met = cal.meets_out_of_source_bar({"median_ratio": float(median), "within_25": float(within) / 100})
     assert line.endswith(", met") == met and line.endswith("NOT met") == (not met)
     assert "\n       all " in res.output or " all " in res.output
+    # each source's in-sample score beside its out-of-source one; the pooled in-sample share is the
+    # one printed above for the tuned rows at the shipped defaults
+    header = next(x for x in res.output.splitlines() if x.lstrip().startswith("source ") and "in_sample_within_25" in x)
+    assert header.split()[-2:] == ["in_sample_median", "in_sample_within_25"]
+    tuned_line = next(x for x in res.output.splitlines() if x.startswith("tuned rows, shipped defaults"))
+    share = int(re.search(r"within 25 %: (\d+)%", tuned_line).group(1))
+    table = res.output.split(header, 1)[1].splitlines()
+    pooled = next(x for x in table if x.split()[:1] == ["all"]).split()
+    assert round(float(pooled[-1]) * 100) == share
 
 
 def test_engine_and_platform_shares_order_the_stacks():
