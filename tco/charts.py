@@ -707,8 +707,10 @@ def fleet_chart(result: Result) -> go.Figure:
         latency += f"<br><sup>{html.escape(s['latency_note'].split(':', 1)[0])}</sup>"
     fig.update_xaxes(title_text="Month", range=[-0.5, max(H - 0.5, 0.5)])
     fig.update_yaxes(title_text="Replicas, GPUs [-]", rangemode="tozero")
+    # its own round ticks (0, 20, .. 100): plotly otherwise syncs an overlaying axis's ticks to the
+    # replicas axis (0, 15.8, 31.7, ..)
     fig.update_layout(yaxis2=dict(title_text="Utilisation [%]", overlaying="y", side="right", range=[0, 100],
-                                  showgrid=False), bargap=0.2)
+                                  tickmode="linear", tick0=0, dtick=20, showgrid=False), bargap=0.2)
     return _layout(fig, f"Fleet: {s.get('fleet_label', '')}{latency}",
                    {"chart": "fleet", "peak_replicas": s["peak_replicas"], "peak_gpus": s["peak_gpus"]})
 
@@ -788,8 +790,16 @@ def tornado(rows: pd.DataFrame, unit_label: str | None = None, cur: Currency = U
 
 
 def _fmt_end(v: float, unit: str) -> str:
+    """One end of a tornado bar's range, as its label shows it.
+
+    >>> _fmt_end(0.7, "x"), _fmt_end(1 / 1.3, "x"), _fmt_end(1.3, "x"), _fmt_end(0.05, "1/month")
+    ('x0.7', 'x1/1.3', 'x1.3', '5%')
+    """
     if unit == "x":
-        return f"x{v:g}"
+        inv = 1.0 / v if v > 0 else math.inf
+        if v < 1 and math.isfinite(inv) and abs(inv - round(inv, 2)) < 1e-9 and abs(v - round(v, 2)) > 1e-9:
+            return f"x1/{round(inv, 2):g}"          # a range symmetric by ratio: x1/1.3 rather than x0.769231
+        return f"x{v:.3g}"
     if unit in ("1/month", "1/year", "fraction"):
         return f"{v * 100:.0f}%"
     return f"{v:g}"

@@ -388,6 +388,9 @@ def test_tornado_bars_end_at_the_savings(catalog):
     assert np.asarray(low.x)[::-1] + base == pytest.approx(rows["savings_npv_low"].to_numpy())
     assert np.asarray(high.x)[::-1] + base == pytest.approx(rows["savings_npv_high"].to_numpy())
     assert fig.layout.meta["base"] == pytest.approx(base)
+    # each bar names its range: throughput's, symmetric by ratio (1 / 1.3 .. 1.3), reads x1/1.3, not x0.769231
+    labels = list(low.y)
+    assert "Throughput efficiency (x1/1.3 / x1.3)" in labels and "Monthly volume (x0.7 / x1.3)" in labels
 
 
 def test_fan_bands_and_median(catalog):
@@ -425,6 +428,9 @@ def test_the_fleet_chart_shows_replicas_gpus_and_utilisation(catalog):
     assert not _traces(fig, kind="servers")                     # renting: no servers
     assert fig.layout.title.text.startswith("Fleet: 2 replicas x 2 GPU = 4 GPUs")
     assert fig.layout.meta["peak_gpus"] == 4
+    # the utilisation axis reads 0, 20, .. 100 %, not ticks synced to the replicas axis (0, 15.8, 31.7, ..)
+    y2 = fig.layout.yaxis2
+    assert (y2.tickmode, y2.tick0, y2.dtick, tuple(y2.range)) == ("linear", 0, 20, (0, 100))
 
 
 def test_the_fleet_chart_counts_owned_servers(catalog):

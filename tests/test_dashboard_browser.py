@@ -691,6 +691,17 @@ def test_a_share_of_the_draws_never_rounds_to_none_or_all(page, live):
     assert "in under 1% of the draws" in got
 
 
+def test_a_default_reads_as_a_number_with_its_unit(page, live):
+    """The defaults view groups thousands and says one replica, not '133080 USD/year' or '1 replicas'."""
+    open_dashboard(page, live.url)
+    # the API sends the defaults table's text ("133080", "1"); numbers work the same
+    got = import_module(page, "/static/js/uncertainty.js", """[m.valueText("133080", "USD/year"),
+        m.valueText("1", "replicas"), m.valueText(2, "replicas"), m.valueText("1", "engineer-months"),
+        m.valueText("1.4245", "-"), m.valueText("fp8", "-"), m.valueText("0.5", "FTE"), m.valueText(169000, "")]""")
+    assert got == ["133,080 USD/year", "1 replica", "2 replicas", "1 engineer-month", "1.4245", "fp8", "0.5 FTE",
+                   "169,000"]
+
+
 def import_module(page, path: str, calls: str):
     """Import one of the page's modules by URL (``import()`` in the page) and return what ``calls``
     (a JS expression of ``m``, the module) gives."""

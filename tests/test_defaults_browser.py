@@ -35,7 +35,7 @@ def test_the_defaults_view_lists_each_default_with_its_effect(page, guard, live)
     by_name = {r["name"]: r for r in rows}
     spare = next(r for r in shown if r["name"] == "redundancy_replicas")
     api = by_name["redundancy_replicas"]
-    assert spare["cells"][0] == api["label"] and spare["cells"][1] == "1 replicas"
+    assert spare["cells"][0] == api["label"] and spare["cells"][1] == "1 replica"
     # the low end (N+0): the change of the NPV savings against the scenario's own, as the API has it
     low = spare["cells"][2]
     assert low.startswith("0: ")

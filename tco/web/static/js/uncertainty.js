@@ -119,6 +119,17 @@ export function deltaText(savings, base) {
   return `${d >= 0 ? "+" : "-"}${fmtUsd3(Math.abs(d))}`;
 }
 
+/** A default's value as the defaults view shows it (the API sends the defaults table's text): numbers
+ *  grouped by thousands (133,080), a count of one in the singular of its unit ("1 replica",
+ *  "1 engineer-month"), no unit for "-"; words (fp8) as they are. */
+export function valueText(value, unit) {
+  const num = typeof value === "number" ? value : /^-?\d+(\.\d+)?$/.test(String(value).trim()) ? Number(value) : null;
+  const shown = num === null ? String(value) : num.toLocaleString("en-US", { maximumFractionDigits: 4 });
+  if (!unit || unit === "-") return shown;
+  const one = num === 1 && /^[a-z-]+s$/i.test(unit) ? unit.slice(0, -1) : unit;
+  return `${shown} ${one}`;
+}
+
 /** A bar beside a change: its width the change over the largest change on the view, its side the sign. */
 function bar(d, largest) {
   const b = make("span", `default-bar ${d < 0 ? "down" : "up"}`);
@@ -136,13 +147,13 @@ export function renderDefaults(rows) {
   rows.forEach((r) => {
     const tr = make("tr");
     tr.dataset.name = r.name;
-    tr.append(make("td", "", r.label), make("td", "", `${r.value}${r.unit && r.unit !== "-" ? ` ${r.unit}` : ""}`));
+    tr.append(make("td", "", r.label), make("td", "", valueText(r.value, r.unit)));
     for (const end of ["low", "high"]) {
       const td = make("td", "num");
       const v = r[`savings_npv_${end}`];
       if (r[end] === null) td.textContent = "–";
       else {
-        td.append(`${r[end]}: `, strong(deltaText(v, r.base_savings_npv)));
+        td.append(`${valueText(r[end], "")}: `, strong(deltaText(v, r.base_savings_npv)));
         if (v !== null) td.append(" ", bar(v - r.base_savings_npv, largest));
       }
       tr.append(td);
