@@ -160,23 +160,24 @@ INTERCONNECTS: tuple[str, ...] = ("nvlink", "pcie", "infinity_fabric")
 COMBINE_MODES: tuple[str, ...] = ("split", "max", "sum")
 
 #: Model FLOP utilisation of decode's matrix products [-], achieved / peak dense FLOP/s of the
-#: precision, on the reference stack (TensorRT-LLM on CUDA).  Fitted (``tco calibrate``).
-DEFAULT_MFU: float = 0.498
+#: precision, on the reference stack (TensorRT-LLM on CUDA).  Fitted (``tco calibrate``), under a weak
+#: prior around 0.5 (:data:`tco.calibration.PRIOR_WIDTH`): only large-batch runs inform it.
+DEFAULT_MFU: float = 0.4806
 
 #: Memory bandwidth utilisation [-], achieved / peak bytes/s, for weight and KV-cache reads, on
 #: the reference stack.  Fitted (the fit allows at most 90 %); other engines and platforms reach
 #: their share of it (:data:`ENGINE_EFFICIENCY`, :data:`PLATFORM_EFFICIENCY`).
-DEFAULT_MBU: float = 0.8284
+DEFAULT_MBU: float = 0.8125
 
 #: Tensor-parallel overhead per extra GPU [-], by interconnect: compute and
-#: bandwidth are multiplied by ``1 / (1 + overhead x (gpus - 1))``, i.e. 0.80 for 8 GPUs on
-#: NVLink, 0.88 on Infinity Fabric (both fitted; the all-reduce latency per layer,
+#: bandwidth are multiplied by ``1 / (1 + overhead x (gpus - 1))``, i.e. 0.76 for 8 GPUs on
+#: NVLink, 0.77 on Infinity Fabric (both fitted; the all-reduce latency per layer,
 #: :data:`DEFAULT_ALLREDUCE_LATENCY_S`, carries most of the cost); 0.63 and 0.36 for 2 and 4
 #: on PCIe (fitted on the earlier TensorRT-LLM L40S rows; too few PCIe rows to refit).
 DEFAULT_TP_OVERHEAD: dict[str, float] = {
-    "nvlink": 0.03551,
+    "nvlink": 0.04542,
     "pcie": 0.60,
-    "infinity_fabric": 0.02008,
+    "infinity_fabric": 0.04371,
 }
 
 #: Share of the device memory that weights and KV cache may use [-]; the rest
@@ -216,56 +217,56 @@ DEFAULT_ENGINE: str = "vllm"
 
 #: Each engine's share of the reference efficiencies (``DEFAULT_MBU``, ``DEFAULT_MFU``) [-].
 #: Fitted by :mod:`tco.calibration` on published measurements (``tco calibrate``).
-ENGINE_EFFICIENCY: dict[str, float] = {"trt-llm": 1.0, "vllm": 0.8663, "sglang": 0.975}
+ENGINE_EFFICIENCY: dict[str, float] = {"trt-llm": 1.0, "vllm": 0.8321, "sglang": 0.9895}
 
 #: Each platform's share of the reference efficiencies [-]; fitted like the engines'.
-PLATFORM_EFFICIENCY: dict[str, float] = {"cuda": 1.0, "rocm": 0.5777}
+PLATFORM_EFFICIENCY: dict[str, float] = {"cuda": 1.0, "rocm": 0.6591}
 
 #: Mixture-of-experts models' share of the decode bandwidth efficiency [-]: routing, expert
-#: imbalance and many small weight reads.  Fitted.
-DEFAULT_MOE_EFFICIENCY: float = 0.708
+#: imbalance and many small weight reads.  Fitted, under the weak prior (no penalty: 1.0).
+DEFAULT_MOE_EFFICIENCY: float = 0.7408
 
 #: Mixture-of-experts models' share of the decode FLOP efficiency [-]: at a large batch a decode
 #: step is compute-bound and runs grouped per-expert matrix products, whose efficiency need not
 #: match the bandwidth share's (offline tables at large batch and served runs at a moderate one
-#: pull one shared factor in opposite directions).  Fitted with the bandwidth share, the other
-#: efficiencies held at their shipped values: a fresh fit of every parameter moves the
-#: efficiencies by under 1 % (the small per-step and all-reduce overheads by up to 6 %) and lowers
-#: the loss by under 0.01 %.
-DEFAULT_MOE_COMPUTE_EFFICIENCY: float = 0.698
+#: pull one shared factor in opposite directions).  Fitted with every other parameter, under the
+#: weak prior of :data:`tco.calibration.PRIOR_WIDTH` (no penalty: 1.0): without it a fit that never
+#: saw TensorRT-LLM's offline tables took it to 0.12.
+DEFAULT_MOE_COMPUTE_EFFICIENCY: float = 0.8126
 
 #: Mixture-of-experts models' share of the prefill efficiency [-]: many small expert matrix
 #: products per chunk.  Fitted.
-DEFAULT_MOE_PREFILL_EFFICIENCY: float = 0.5949
+DEFAULT_MOE_PREFILL_EFFICIENCY: float = 0.541
 
 #: FLOP utilisation of prefill [-] on the reference stack, serving clients: prompts arrive one by
 #: one and are prefilled in chunks beside the running decodes.  Fitted.
-DEFAULT_PREFILL_MFU: float = 0.4339
+DEFAULT_PREFILL_MFU: float = 0.5406
 
-#: Share of the FP4 peak that FP4 kernels reach, relative to other precisions [-].  Fitted.
-DEFAULT_FP4_EFFICIENCY: float = 0.6727
+#: Share of the FP4 peak that FP4 kernels reach, relative to other precisions [-].  Fitted, under the
+#: weak prior (no penalty: 1.0).
+DEFAULT_FP4_EFFICIENCY: float = 0.6578
 
 #: How many times the serving prefill's FLOP utilisation an offline run reaches when it prefills a
 #: whole wave of prompts at once (every request submitted together: thousands of prompt tokens per
 #: forward pass, no decode step sharing it) [-].  Fitted on the ``offline_max`` rows.
-DEFAULT_WAVE_PREFILL_GAIN: float = 1.253
+DEFAULT_WAVE_PREFILL_GAIN: float = 1.094
 
 #: Fixed time of every decode step [s]: scheduling, kernel launches, sampling set-up.  Fitted.
-DEFAULT_STEP_OVERHEAD_S: float = 0.0001687
+DEFAULT_STEP_OVERHEAD_S: float = 0.0002076
 
 #: Latency of one tensor-parallel all-reduce [s]; a decode step runs two per layer when a
 #: replica spans several GPUs, whatever the batch.  Fitted.
-DEFAULT_ALLREDUCE_LATENCY_S: float = 4.703e-05
+DEFAULT_ALLREDUCE_LATENCY_S: float = 4.493e-05
 
 #: Time every sequence adds to a decode step [s]: per-sequence scheduling, sampling and
 #: detokenisation; it bounds what very large batches gain.  Fitted.
-DEFAULT_SEQUENCE_OVERHEAD_S: float = 5.864e-06
+DEFAULT_SEQUENCE_OVERHEAD_S: float = 5.262e-06
 
 #: Time the engine's OpenAI-compatible server adds per sequence and decode step [s]: detokenising
 #: and streaming every new token to its client, request bookkeeping in the API process.  Offline
 #: engine benchmarks (trtllm-bench, vLLM's benchmark_throughput) do not pay it; a deployment serving
 #: clients does.  Fitted on the ``harness`` = server rows (the offline ones show what is left).
-DEFAULT_SERVER_OVERHEAD_S: float = 2.292e-05
+DEFAULT_SERVER_OVERHEAD_S: float = 4.586e-06
 
 #: The peak-FLOP column each precision computes at.  int8/int4 are taken as
 #: weight-only quantisation (AWQ/GPTQ-style W8A16, W4A16) whose matrix
