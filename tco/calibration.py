@@ -64,6 +64,7 @@ PARAMETERS: tuple[tuple[str, float, float, bool], ...] = (
     ("moe_efficiency", 0.2, 1.5, True),
     ("moe_compute_efficiency", 0.1, 1.5, True),
     ("moe_prefill_efficiency", 0.1, 1.5, True),
+    ("moe_routing_independence", 0.05, 1.0, True),
     ("fp4_efficiency", 0.2, 1.5, True),
     ("wave_prefill_gain", 0.5, 3.0, True),
     ("tp_nvlink", 0.0, 0.5, False),
@@ -78,7 +79,7 @@ PARAMETERS: tuple[tuple[str, float, float, bool], ...] = (
 #: no overheads), so that a parameter no training row informs stays neutral.
 PRIOR: dict[str, float] = {
     "mbu": 0.7, "mfu": 0.5, "prefill_mfu": 0.5, "engine_vllm": 1.0, "engine_sglang": 1.0, "platform_rocm": 1.0,
-    "moe_efficiency": 1.0, "moe_compute_efficiency": 1.0, "moe_prefill_efficiency": 1.0, "fp4_efficiency": 1.0, "wave_prefill_gain": 1.0, "tp_nvlink": 0.05,
+    "moe_efficiency": 1.0, "moe_compute_efficiency": 1.0, "moe_prefill_efficiency": 1.0, "moe_routing_independence": 1.0, "fp4_efficiency": 1.0, "wave_prefill_gain": 1.0, "tp_nvlink": 0.05,
     "tp_infinity_fabric": 0.05, "step_overhead_s": 0.001, "sequence_overhead_s": 1e-6, "server_overhead_s": 1e-6, "allreduce_latency_s": 1e-5,
 }
 
@@ -131,6 +132,7 @@ def current_parameters() -> dict[str, float]:
         "engine_vllm": tp.ENGINE_EFFICIENCY["vllm"], "engine_sglang": tp.ENGINE_EFFICIENCY["sglang"],
         "platform_rocm": tp.PLATFORM_EFFICIENCY["rocm"], "moe_efficiency": tp.DEFAULT_MOE_EFFICIENCY,
         "moe_compute_efficiency": tp.DEFAULT_MOE_COMPUTE_EFFICIENCY,
+        "moe_routing_independence": tp.DEFAULT_MOE_ROUTING_INDEPENDENCE,
         "fp4_efficiency": tp.DEFAULT_FP4_EFFICIENCY, "wave_prefill_gain": tp.DEFAULT_WAVE_PREFILL_GAIN,
         "tp_nvlink": tp.DEFAULT_TP_OVERHEAD["nvlink"],
         "tp_infinity_fabric": tp.DEFAULT_TP_OVERHEAD["infinity_fabric"],
@@ -291,7 +293,7 @@ def modelled(frame_or_rows, params: dict[str, float] | None = None) -> np.ndarra
         tp_overhead={"nvlink": p["tp_nvlink"], "infinity_fabric": p["tp_infinity_fabric"]},
         step_overhead_s=p["step_overhead_s"], sequence_overhead_s=p["sequence_overhead_s"],
         server_overhead_s=np.where(rows.server, p["server_overhead_s"], 0.0),
-        allreduce_latency_s=p["allreduce_latency_s"],
+        allreduce_latency_s=p["allreduce_latency_s"], moe_routing_independence=p["moe_routing_independence"],
         max_batch=rows.max_batch, prefill_overlap=rows.prefill_overlap, prefill_in_waves=rows.waves,
         wave_prefill_gain=p["wave_prefill_gain"])
     # a decode rate counts the decode steps alone: no prefill interleaved, no time to first token

@@ -139,8 +139,15 @@ def test_moe_weight_bytes_read_by_hand():
     # expert = (46.7 - 12.88) / (8 - 2) = 5.636667B; shared = 12.88 - 2 x 5.636667 = 1.606667B
     # batch 2: P(expert untouched) = (1 - 2/8)^2 = 0.5625, so 0.4375 x 8 experts touched:
     # 1.606667 + 8 x 5.636667 x 0.4375 = 1.606667 + 19.728333 = 21.335B params, x 2 B (bf16)
-    got = moe_weight_bytes_read(46.7, 12.88, "bf16", 2, 8, 2)
+    got = moe_weight_bytes_read(46.7, 12.88, "bf16", 2, 8, 2, routing_independence=1.0)
     assert float(got) == pytest.approx(21.335e9 * 2, rel=1e-9)
+    # correlated routing, s = 0.5: batch 2 routes as 1 + 0.5 x (2 - 1) = 1.5 independent draws:
+    # 1 - 0.75^1.5 = 0.350481 of each expert touched; 1.606667 + 45.093333 x 0.350481 = 17.411024B params
+    got = moe_weight_bytes_read(46.7, 12.88, "bf16", 2, 8, 2, routing_independence=0.5)
+    assert float(got) == pytest.approx(17.411024e9 * 2, rel=1e-6)
+    # the shipped default lies between: fewer experts than independent draws touch, more than one token's
+    shipped = float(moe_weight_bytes_read(46.7, 12.88, "bf16", 2, 8, 2))
+    assert 12.88e9 * 2 < shipped < 21.335e9 * 2
     # batch 1 reads exactly the active weights, a large batch all of them
     assert float(moe_weight_bytes_read(46.7, 12.88, "bf16", 1, 8, 2)) == pytest.approx(12.88e9 * 2)
     assert float(moe_weight_bytes_read(46.7, 12.88, "fp8", 512, 8, 2)) == pytest.approx(46.7e9)
