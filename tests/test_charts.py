@@ -489,3 +489,7 @@ def test_the_fleet_chart_says_a_latency_target_out_of_reach_as_the_fleet_card_do
     short = evaluate(Scenario.from_dict({**body, "workload": {**body["workload"], "input_tokens_per_request": 1000}}),
                      catalog)
     assert short.summary["latency_note"] is None and "<sup>" not in fleet_chart(short).layout.title.text
+    # the title writes the reached latencies to three significant digits, as the fleet card does
+    tpot_ms, ttft_ms = (1000 * short.summary[k] for k in ("time_per_output_token_s", "time_to_first_token_s"))
+    assert f" · {float(f'{tpot_ms:.3g}'):g} ms per output token, {float(f'{ttft_ms:.3g}'):g} ms to the first" \
+        in fleet_chart(short).layout.title.text
