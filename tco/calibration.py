@@ -334,14 +334,15 @@ def _prior_inverse_variances() -> np.ndarray:
 
 def prior_penalty(params: dict) -> float:
     """The weak prior's part of the objective [-]: ``sum(((log p - log prior) / width)**2)`` over
-    :data:`PRIOR_WIDTH`'s shares (0 at the neutral values).
+    :data:`PRIOR_WIDTH`'s shares (0 at the neutral values); a share ``params`` leaves out takes its
+    shipped value, as in :func:`modelled`.
 
     >>> prior_penalty(PRIOR)
     0.0
     >>> round(prior_penalty({**PRIOR, "mfu": PRIOR["mfu"] * math.exp(0.3)}), 12)   # one width off: 1
     1.0
     """
-    p = {**PRIOR, **params}
+    p = {**current_parameters(), **params}
     return float(sum(((math.log(p[n]) - math.log(PRIOR[n])) / w) ** 2 for n, w in PRIOR_WIDTH.items()))
 
 
@@ -351,8 +352,7 @@ def loss(rows_or_frame, params: dict) -> float:
     adds ``log 2`` / rows, one that fits nothing."""
     rows = rows_or_frame if isinstance(rows_or_frame, _Rows) else _rows(rows_or_frame)
     r = _residuals(rows, params)
-    return float((np.sum(np.log1p((r / LOSS_CAP) ** 2)) + prior_penalty({**current_parameters(), **params}))
-                 / len(r))
+    return float((np.sum(np.log1p((r / LOSS_CAP) ** 2)) + prior_penalty(params)) / len(r))
 
 
 #: Forward-difference step in the fit's coordinates (1 % of a positive parameter, 1 % of the range

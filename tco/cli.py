@@ -224,13 +224,15 @@ def calibrate(dirs, loso, rows) -> None:
     shipped = cal.current_parameters()
     for name, *_ in cal.PARAMETERS:
         click.echo(f"  {name:<24} {shipped[name]:>12.5g} -> {params[name]:.5g}")
-    for label, part in (("tuned rows, shipped defaults", tuned), ("untuned rows (not fitted)",
-                                                                   frame[~frame["tuned"].astype(bool)])):
-        sc = cal.score(part["output_tokens_per_second"], cal.modelled(part))
+    tuned_tps = cal.modelled(tuned)   # [tokens/s] at the shipped efficiencies: the in-sample figures below
+    untuned = frame[~frame["tuned"].astype(bool)]
+    for label, part, tps in (("tuned rows, shipped defaults", tuned, tuned_tps),
+                             ("untuned rows (not fitted)", untuned, cal.modelled(untuned))):
+        sc = cal.score(part["output_tokens_per_second"], tps)
         click.echo(f"{label}: {sc['rows']} rows, median measured/modelled {sc['median_ratio']:.3f}, "
                    f"within 25 %: {sc['within_25']:.0%}, within 35 %: {sc['within_35']:.0%}")
     if rows:
-        ratio = tuned["output_tokens_per_second"] / cal.modelled(tuned)
+        ratio = tuned["output_tokens_per_second"] / tuned_tps
         for (_, r), q in zip(tuned.iterrows(), ratio):
             click.echo(f"  {r['source_id']:<40} {r['model_id']:<18} {r['gpu_id']:<10} x{int(r['gpu_count'])} "
                        f"{r['precision']:<6} {r['engine']:<8} {int(r['input_tokens'])}/{int(r['output_tokens'])} "
@@ -240,7 +242,7 @@ def calibrate(dirs, loso, rows) -> None:
         fmt = dict(index=False, float_format=lambda v: f"{v:.3f}")
         click.echo("leave one source out (fit on the others, score the one left out; beside it the same rows "
                    "in sample, fitted on every source):")
-        by_source = cal.in_and_out_of_source_scores(pred, "source")
+        by_source = cal.in_and_out_of_source_scores(pred, "source", in_sample_tps=tuned_tps)   # same rows, same order
         click.echo(by_source.to_string(**fmt))
         click.echo("the same out-of-source predictions by GPU vendor and by engine:")
         click.echo(cal.out_of_source_scores(pred, "gpu_vendor").to_string(**fmt))
