@@ -14,7 +14,7 @@ pytest.importorskip("playwright.sync_api")
 
 from browser_support import CHROMIUM, chromium_available
 from test_dashboard_browser import (CURRENT_MODEL, guard, import_module, live, open_dashboard,  # noqa: F401
-                                    page, parse_volume, playwright_browser, settle, shared_page)
+                                    page, parse_volume, playwright_browser, settle, shared_page, show_uncertainty)
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not chromium_available(), reason=f"no chromium at {CHROMIUM}")]
@@ -265,6 +265,13 @@ def test_on_a_phone_the_verdict_comes_first_and_nothing_scrolls_sideways(page, l
     tops = page.evaluate("[...document.querySelectorAll('.kpi')].map(k => Math.round(k.getBoundingClientRect().top))")
     assert len(set(tops)) > 1
     assert page.locator("#scenario-form").bounding_box()["y"] > box["y"]      # the inputs after the verdict
+    # nor once the uncertainty panel has drawn: the wide defaults table scrolls inside its own box
+    show_uncertainty(page)
+    page.wait_for_selector("#defaults-view:not([hidden])")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    view = page.evaluate("(() => { const v = document.getElementById('defaults-view'); "
+                         "return {right: v.getBoundingClientRect().right, wide: v.scrollWidth > v.clientWidth}; })()")
+    assert view["right"] <= 390 and view["wide"]            # the table is wider than a phone: it scrolls
 
 
 def test_the_kpi_words_module(page, live):
