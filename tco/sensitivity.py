@@ -231,6 +231,34 @@ def _same(a, b) -> bool:
     return abs(float(a) - float(b)) <= 1e-5 * max(1.0, abs(float(b)))
 
 
+def _priced_end(R: Resolved, catalog, section: str, fld: str, value) -> tuple[Resolved, str]:
+    """The scenario with one default moved to an end, re-resolved, and how it was priced.
+
+    Where the move puts the latency target out of reach on the scenario's replica (bf16 weights
+    read twice FP8's bytes per token: a 2-GPU replica that met 40 ms per token can miss it even at
+    batch 1, and would then serve one sequence at a time), the end is priced on the smallest
+    replica of 2x, 4x, 8x the GPUs (up to 8) that meets it, as a team without that default would
+    deploy, and the words say so; a replica that already missed the target stays as it is.
+    Returns (resolved variant, words: empty unless the replica was resized).
+    """
+    Rv = resolve(R.scenario.replace(**{section: {fld: value}}), catalog)
+    missed = Rv.open.throughput_detail.get("latency_note")
+    if section != "open" or not missed or R.open.throughput_detail.get("latency_note"):
+        return Rv, ""
+    g = int(Rv.scenario.open.gpus_per_replica)
+    for more in (2 * g, 4 * g, 8 * g):
+        if more > 8:
+            break
+        try:
+            Rm = resolve(R.scenario.replace(open={fld: value, "gpus_per_replica": more}), catalog)
+        except ScenarioError:          # does not fit a server, or no rate: the next size may
+            continue
+        if not Rm.open.throughput_detail.get("latency_note"):
+            what = missed.split(":")[0]            # "The 40 ms per-token target is out of reach on 2 GPU(s)"
+            return Rm, f"{what[0].lower()}{what[1:]}, so it is priced on {more} GPUs per replica, which meet it"
+    return Rv, ""
+
+
 def defaults_tornado(R: Resolved, catalog) -> pd.DataFrame:
     """What each default does to the verdict: every row of the defaults table the scenario used
     (taken from the table, or given with the table's value, as the dashboard's form sends it),
@@ -242,7 +270,8 @@ def defaults_tornado(R: Resolved, catalog) -> pd.DataFrame:
     default, largest swing of the NPV savings first: name, label, field, unit, value, low, high,
     savings_low / savings_high [USD], savings_npv_low / savings_npv_high [USD],
     breakeven_month_low / _high [months, NaN = none], swing_usd, base_savings, base_savings_npv,
-    source_url, effective_date, is_estimate and a note (why an end could not be priced).
+    source_url, effective_date, is_estimate and a note (why an end could not be priced, or that it
+    was priced on a larger replica that meets the latency target: :func:`_priced_end`).
     """
     base = evaluate_samples(R, {})
     rows = []
@@ -257,10 +286,12 @@ def defaults_tornado(R: Resolved, catalog) -> pd.DataFrame:
                 rec[f"{key}_{end}"] = np.nan
         for end, value in ends:
             try:
-                Rv = resolve(R.scenario.replace(**{section: {fld: value}}), catalog)
+                Rv, how = _priced_end(R, catalog, section, fld, value)
             except ScenarioError as exc:
                 rec["note"] += f"{end} ({value}): {exc.message}. "
                 continue
+            if how:
+                rec["note"] += f"{end} ({value}): {how}. "
             res = evaluate_samples(Rv, {})
             rec[f"savings_{end}"] = float(res["savings_usd"][0])
             rec[f"savings_npv_{end}"] = float(res["savings_npv_usd"][0])

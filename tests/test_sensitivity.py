@@ -1,6 +1,8 @@
 """Tornado and Monte Carlo against the deterministic engine."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -212,3 +214,37 @@ def test_the_fleet_divisors_range_by_ratio(result):
     ulo, uhi = default_ranges(result.resolved)["utilisation"]
     assert (0.7 / ulo) == pytest.approx(uhi / 0.7) and uhi == pytest.approx(0.85)
     assert skewed_inputs(result.resolved) == []
+
+
+def test_an_end_that_misses_the_latency_target_is_priced_on_the_replica_that_meets_it(catalog):
+    # bf16 weights read twice FP8's bytes per token. A per-token target halfway between the two
+    # batch-1 times on 2 GPUs (both from the model, so the test holds whatever the fit) is met by
+    # FP8 and missed by bf16 even at batch 1, where the replica would serve one sequence at a
+    # time. A team without FP8 would deploy a larger replica: the end is priced on it, and says so.
+    from tco.serving import modelled_throughput
+    body = {"horizon_months": 36, "workload": {"input_tokens_per_month": 2e9, "output_tokens_per_month": 5e8},
+            "closed": {"model": "gpt-6.1-sol"},
+            "open": {"model": "llama-3.1-70b", "gpu": "h100-sxm", "gpus_per_replica": 2, "provider": "aws"}}
+    model, gpu = catalog.open_model("llama-3.1-70b"), catalog.gpu("h100-sxm")
+    base = evaluate(Scenario.from_dict(body), catalog).resolved
+    vol = base.volumes
+
+    def batch1_tpot(precision, g):
+        o = dataclasses.replace(base.scenario.open, precision=precision, serving_use="batch")
+        return modelled_throughput(model, gpu, o, g, vol.input_tokens_per_request, vol.output_tokens_per_request,
+                                   concurrency=1)["time_per_output_token_s"]
+
+    fp8, bf16, bf16_on_4 = batch1_tpot("fp8", 2), batch1_tpot("bf16", 2), batch1_tpot("bf16", 4)
+    target = (fp8 + bf16) / 2
+    assert bf16_on_4 < target < bf16           # 4 GPUs halve the weights' time per GPU: they meet it
+    body["open"]["max_time_per_output_token_s"] = target
+    r = evaluate(Scenario.from_dict(body), catalog).resolved
+    assert r.scenario.open.precision == "fp8" and not r.open.throughput_detail.get("latency_note")
+    row = defaults_tornado(r, catalog).set_index("name").loc["precision"]
+    assert "out of reach on 2 GPU(s), so it is priced on 4 GPUs per replica" in row["note"]
+    # The low end is exactly the scenario with bf16 on 4 GPUs per replica ...
+    on_4 = Scenario.from_dict({**body, "open": {**body["open"], "precision": "bf16", "gpus_per_replica": 4}})
+    assert row["savings_npv_low"] == pytest.approx(evaluate(on_4, catalog).summary["savings_npv_usd"])
+    # ... and costs less than serving one sequence at a time on 2 GPUs would.
+    on_2 = Scenario.from_dict({**body, "open": {**body["open"], "precision": "bf16"}})
+    assert row["savings_npv_low"] > evaluate(on_2, catalog).summary["savings_npv_usd"]

@@ -586,7 +586,9 @@ class DefaultTornadoRowSchema(ma.Schema):
     base_savings_npv = _n("The same, discounted [USD].")
     base_breakeven_month = _n("[months]; null = none within the horizon.")
     note = fields.String(required=True, metadata={"description": "Why an end could not be priced (e.g. bf16 "
-                                                                 "weights do not fit), else empty."})
+                                                                 "weights do not fit), or that it was priced on a "
+                                                                 "larger replica, the smallest that meets the "
+                                                                 "latency target; else empty."})
     source_url = fields.String(allow_none=True, metadata={"description": "The default's public source; null for an "
                                                                          "estimate."})
     effective_date = fields.String(required=True, metadata={"description": "[YYYY-MM-DD]"})
