@@ -26,7 +26,8 @@ a ``latency_bound`` row (a point of a throughput-vs-interactivity chart) is mode
 concurrency its own two numbers imply (:func:`littles_law_concurrency`), a ``decode_rate`` row
 (clients / inter-token latency) as batch / decode step, and an ``offline_max`` run (every request
 submitted at once) prefills its batch in waves, at a fitted gain on the prefill MFU: no prefill chunk
-rides in a decode step's idle compute.
+rides in a decode step's idle compute.  A run of a stated number of prompts (``num_prompts``) holds
+at most that many in flight and ends on a partial wave (:func:`finite_run_tokens_per_s`).
 
 Images: one efficiency (share of the BF16 peak) for the diffusion compute model, fitted on the
 tuned CUDA rows (:func:`fit_image_efficiency`) and scored leaving each GPU out; MLPerf Inference's
@@ -168,7 +169,7 @@ def measurement_frame(benchmarks: pd.DataFrame, models: pd.DataFrame, gpus: pd.D
         out["platform"] = np.nan
     out["platform"] = out["platform"].where(out["platform"].notna(), out["gpu_platform"]).astype(str)
     out["source"] = out["source_id"].map(source_family) if "source_id" in out else "unknown"
-    for col in ("concurrency", "kv_precision", "median_tpot_ms", "median_ttft_ms", "measurement", "engine_version",
+    for col in ("concurrency", "num_prompts", "kv_precision", "median_tpot_ms", "median_ttft_ms", "measurement", "engine_version",
                 "harness"):
         if col not in out:
             out[col] = np.nan
@@ -208,6 +209,7 @@ class _Rows:
     server: np.ndarray
     decode_only: np.ndarray
     waves: np.ndarray
+    prompts: np.ndarray
 
 
 def _rows(frame: pd.DataFrame) -> _Rows:
@@ -218,6 +220,9 @@ def _rows(frame: pd.DataFrame) -> _Rows:
     kv_prec = np.array([str(k) if k is not None else str(tp.default_kv_precision(p))
                         for k, p in zip(kv, frame["precision"])])
     eng = frame["engine"].astype(str).to_numpy()
+    # a finite offline run submits all its prompts at once: no more than that many are ever in flight
+    offline = frame["measurement"].astype(str).to_numpy() == "offline_max"
+    prompts = np.where(offline, num("num_prompts"), np.nan)
     kwargs = dict(
         usable_memory_fraction=tp.engine_memory_fraction(
             eng, tp.weight_bytes(num("total_params_b"), frame["precision"].astype(str).to_numpy()),
@@ -232,7 +237,8 @@ def _rows(frame: pd.DataFrame) -> _Rows:
         sliding_window_layers=num("sliding_window_layers"), sliding_window_tokens=num("sliding_window_tokens"),
         fp8_dense_tflops=num("fp8_dense_tflops"), fp4_dense_tflops=num("fp4_dense_tflops"),
         interconnect=frame["interconnect"].astype(str).to_numpy(), kv_precision=kv_prec,
-        concurrency=np.where(np.isfinite(num("concurrency")), num("concurrency"), littles_law_concurrency(frame)),
+        concurrency=np.where(np.isfinite(num("concurrency")), num("concurrency"),
+                             np.where(offline & np.isfinite(prompts), prompts, littles_law_concurrency(frame))),
         raise_if_no_fit=False)
     e, k = kwargs["experts"], kwargs["experts_per_token"]
     return _Rows(kwargs=kwargs, engine=frame["engine"].astype(str).to_numpy(),
@@ -245,7 +251,7 @@ def _rows(frame: pd.DataFrame) -> _Rows:
                  # in (steady serving mixes them)
                  prefill_overlap=tp.engine_mixes_prefill(eng) & (frame["measurement"].astype(str).to_numpy()
                                                                  != "offline_max"),
-                 waves=frame["measurement"].astype(str).to_numpy() == "offline_max",
+                 waves=offline, prompts=prompts,
                  server=frame["harness"].astype(str).to_numpy() != "offline",
                  decode_only=frame["measurement"].astype(str).to_numpy() == "decode_rate",
                  max_batch=tp.engine_max_batch(frame["engine"].astype(str).to_numpy(), kwargs["memory_gib"],
@@ -278,26 +284,77 @@ def littles_law_concurrency(frame: pd.DataFrame) -> np.ndarray:
     return np.where(latency, np.maximum(np.round(c), 1.0), np.nan)
 
 
-def modelled(frame_or_rows, params: dict[str, float] | None = None) -> np.ndarray:
-    """Modelled output tokens/s of every row under ``params`` (default the shipped ones) [tokens/s]."""
-    rows = frame_or_rows if isinstance(frame_or_rows, _Rows) else _rows(frame_or_rows)
-    p = {**current_parameters(), **(params or {})}
-    f = np.where(rows.engine == "vllm", p["engine_vllm"], np.where(rows.engine == "sglang", p["engine_sglang"], 1.0))
-    f = f * np.where(rows.platform == "rocm", p["platform_rocm"], 1.0)
-    fd = f * np.where(rows.moe, p["moe_efficiency"], 1.0)
-    fc = f * np.where(rows.moe, p["moe_compute_efficiency"], 1.0)
-    fp = f * np.where(rows.moe, p["moe_prefill_efficiency"], 1.0)
-    r = tp.replica_throughput(
-        **rows.kwargs, engine="trt-llm", platform="cuda", mbu=p["mbu"] * fd, mfu=p["mfu"] * fc,
+def _replica(rows: _Rows, p: dict, subset=None, concurrency=None) -> tp.ReplicaThroughput:
+    """:func:`tco.throughput.replica_throughput` of the rows (or of the boolean ``subset`` of them,
+    optionally at another ``concurrency``) under the full parameter set ``p``."""
+    n = len(rows.measured)
+    pick = slice(None) if subset is None else subset
+
+    def cut(v):
+        return v[pick] if isinstance(v, np.ndarray) and v.shape == (n,) else v
+
+    kwargs = {k: cut(v) for k, v in rows.kwargs.items()}
+    if concurrency is not None:
+        kwargs["concurrency"] = concurrency
+    engine, platform, moe = cut(rows.engine), cut(rows.platform), cut(rows.moe)
+    f = np.where(engine == "vllm", p["engine_vllm"], np.where(engine == "sglang", p["engine_sglang"], 1.0))
+    f = f * np.where(platform == "rocm", p["platform_rocm"], 1.0)
+    fd = f * np.where(moe, p["moe_efficiency"], 1.0)
+    fc = f * np.where(moe, p["moe_compute_efficiency"], 1.0)
+    fp = f * np.where(moe, p["moe_prefill_efficiency"], 1.0)
+    return tp.replica_throughput(
+        **kwargs, engine="trt-llm", platform="cuda", mbu=p["mbu"] * fd, mfu=p["mfu"] * fc,
         prefill_mfu=p["prefill_mfu"] * fp, fp4_efficiency=p["fp4_efficiency"],
         tp_overhead={"nvlink": p["tp_nvlink"], "infinity_fabric": p["tp_infinity_fabric"]},
         step_overhead_s=p["step_overhead_s"], sequence_overhead_s=p["sequence_overhead_s"],
-        server_overhead_s=np.where(rows.server, p["server_overhead_s"], 0.0),
+        server_overhead_s=np.where(cut(rows.server), p["server_overhead_s"], 0.0),
         allreduce_latency_s=p["allreduce_latency_s"], moe_routing_independence=p["moe_routing_independence"],
-        max_batch=rows.max_batch, prefill_overlap=rows.prefill_overlap, prefill_in_waves=rows.waves,
+        max_batch=cut(rows.max_batch), prefill_overlap=cut(rows.prefill_overlap), prefill_in_waves=cut(rows.waves),
         wave_prefill_gain=p["wave_prefill_gain"])
+
+
+def finite_run_tokens_per_s(prompts, output_tokens, batch, tpot_s, last_wave_tpot_s) -> np.ndarray:
+    """Output rate of a finite offline run [tokens/s]: ``N`` prompts submitted at once, served in
+    waves of ``B`` (the batch), the last wave holding the ``N mod B`` left over.
+
+    A wave of ``b`` sequences lasts ``output_tokens x tpot(b)`` (its prompts' prefill is inside the
+    time per output token of a wave), so the run takes ``floor(N / B)`` full waves plus the partial one,
+    and its rate is ``N x output_tokens`` over that time.  NaN prompts: the steady rate ``B / tpot(B)``.
+
+    >>> # 500 prompts of 100 tokens in waves of 200 at 40 ms per token, the last 100 at 30 ms:
+    >>> # 2 x 100 x 0.04 + 100 x 0.03 = 11 s for 50,000 tokens
+    >>> round(float(finite_run_tokens_per_s(500, 100, 200, 0.04, 0.03)), 6)
+    4545.454545
+    >>> float(finite_run_tokens_per_s(np.nan, 100, 200, 0.04, 0.03))       # steady: 200 / 0.04
+    5000.0
+    """
+    n, out, b = (np.asarray(v, dtype=float) for v in (prompts, output_tokens, batch))
+    full, rest = np.floor(n / np.maximum(b, 1.0)), np.mod(n, np.maximum(b, 1.0))
+    seconds = out * (full * np.asarray(tpot_s, dtype=float) + np.where(rest > 0, last_wave_tpot_s, 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(np.isfinite(n) & (b > 0), n * out / seconds, b / np.asarray(tpot_s, dtype=float))
+
+
+def modelled(frame_or_rows, params: dict[str, float] | None = None) -> np.ndarray:
+    """Modelled output tokens/s of every row under ``params`` (default the shipped ones) [tokens/s].
+
+    An offline run of a stated number of prompts (``num_prompts``) holds at most that many in flight,
+    and when they outnumber its batch its last wave is partial (:func:`finite_run_tokens_per_s`).
+    """
+    rows = frame_or_rows if isinstance(frame_or_rows, _Rows) else _rows(frame_or_rows)
+    p = {**current_parameters(), **(params or {})}
+    r = _replica(rows, p)
+    out_tps = r.output_tokens_per_s
+    rest = np.mod(rows.prompts, np.maximum(r.batch_size, 1.0))
+    partial = np.isfinite(rows.prompts) & (rows.prompts > r.batch_size) & (rest > 0) & (r.batch_size > 0)
+    if partial.any():
+        last = _replica(rows, p, partial, rest[partial])
+        out_tps = out_tps.copy()
+        out_tps[partial] = finite_run_tokens_per_s(rows.prompts[partial], rows.kwargs["output_tokens"][partial],
+                                                   r.batch_size[partial], r.time_per_output_token_s[partial],
+                                                   last.time_per_output_token_s)
     # a decode rate counts the decode steps alone: no prefill interleaved, no time to first token
-    return np.where(rows.decode_only, r.batch_size / r.decode_step_s, r.output_tokens_per_s)
+    return np.where(rows.decode_only, r.batch_size / r.decode_step_s, out_tps)
 
 
 def score(measured, modelled_tps) -> dict[str, float]:

@@ -288,6 +288,10 @@ _add(Table(
                choices=("offline_max", "fixed_concurrency", "latency_bound", "request_rate", "decode_rate")),
         Column("concurrency", "int", "requests", "Requests in flight (fixed_concurrency); blank = offline.",
                required=False, min=1),
+        Column("num_prompts", "int", "requests",
+               "Requests in the whole run (a finite benchmark: vllm bench serve --num-prompts, the "
+               "'Successful requests' it prints); an offline_max run submits them all at once, so at most this "
+               "many are in flight and the last wave is partial; blank = not stated.", required=False, min=1),
         Column("harness", "choice", "-",
                "offline: the engine's own offline benchmark (trtllm-bench, vLLM's benchmark_throughput), no "
                "HTTP server; server: requests sent through the engine's OpenAI-compatible server (vllm bench "

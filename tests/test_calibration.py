@@ -311,3 +311,49 @@ def test_offline_runs_prefill_in_waves_and_decode_rates_leave_prefill_out(tuned)
     assert len(dec) >= 1
     as_e2e = dec.assign(measurement="fixed_concurrency")
     assert (cal.modelled(dec) > 1.5 * cal.modelled(as_e2e)).all()
+
+
+def test_a_finite_offline_run_holds_at_most_its_prompts_and_ends_on_a_partial_wave(tuned):
+    """An offline run of N prompts (vllm bench serve --num-prompts N, request rate inf) never has more
+    than N in flight, and when N outnumbers the batch B its last wave holds N mod B."""
+    row = tuned[(tuned["measurement"] == "offline_max") & (tuned["engine"] == "trt-llm")
+                & (tuned["num_prompts"].isna())].iloc[[0]]
+    steady = cal._replica(cal._rows(row), cal.current_parameters())
+    b = int(steady.batch_size[0])
+    assert b > 10
+    # fewer prompts than the batch: one wave of N, the rate of N clients
+    few = row.assign(num_prompts=b // 2)
+    at_half = cal._replica(cal._rows(row.assign(measurement="offline_max", concurrency=b // 2)),
+                           cal.current_parameters())
+    assert cal.modelled(few)[0] == pytest.approx(at_half.output_tokens_per_s[0], rel=1e-9)
+    # 2.5 batches of prompts: two full waves and a half one.  A wave of b lasts out x tpot(b), so the
+    # run takes out x (2 tpot(B) + tpot(B/2)) for 2.5 B x out tokens
+    n = 2 * b + b // 2
+    out = float(row["output_tokens"].iloc[0])
+    expected = n * out / (out * (2 * steady.time_per_output_token_s[0] + at_half.time_per_output_token_s[0]))
+    assert cal.modelled(row.assign(num_prompts=n))[0] == pytest.approx(expected, rel=1e-9)
+    # whole waves: the steady rate
+    assert cal.modelled(row.assign(num_prompts=3 * b))[0] == pytest.approx(steady.output_tokens_per_s[0], rel=1e-9)
+    # a half wave costs less than a full one, so the finite run is faster than ceil(N/B) full waves
+    assert expected > n * out / (3 * out * steady.time_per_output_token_s[0])
+
+
+def test_the_gpustack_runs_state_their_prompts(frame):
+    # every GPUStack performance-lab run was read with the 'Successful requests' of its output block
+    g = frame[frame["source"] == "gpustack"]
+    assert g["num_prompts"].notna().all()
+    assert set(g["num_prompts"].astype(int)) <= {100, 500, 984, 1000}
+
+
+def test_every_fitted_fixed_concurrency_row_obeys_littles_law(tuned):
+    """At C clients a server's output rate is C x output / (TTFT + output x TPOT) (Little's law, the
+    request time from the row's own medians).  A row more than 1.6x off that (a printed rate, length or
+    concurrency that cannot all be what ran) is inconsistent and must not steer the fit."""
+    rows = tuned[(tuned["measurement"] == "fixed_concurrency") & tuned["median_tpot_ms"].notna()]
+    assert len(rows) > 100
+    ttft_s = rows["median_ttft_ms"].astype(float).fillna(0.0) / 1000
+    out = rows["output_tokens"].astype(float)
+    little = rows["concurrency"].astype(float) * out / (ttft_s + out * rows["median_tpot_ms"].astype(float) / 1000)
+    ratio = rows["output_tokens_per_second"].astype(float) / little
+    bad = rows.assign(ratio=ratio)[(ratio < 1 / 1.6) | (ratio > 1.6)]
+    assert bad.empty, bad[["source_id", "model_id", "gpu_id", "concurrency", "ratio"]]
