@@ -169,7 +169,7 @@ def measurement_frame(benchmarks: pd.DataFrame, models: pd.DataFrame, gpus: pd.D
         out["platform"] = np.nan
     out["platform"] = out["platform"].where(out["platform"].notna(), out["gpu_platform"]).astype(str)
     out["source"] = out["source_id"].map(source_family) if "source_id" in out else "unknown"
-    for col in ("concurrency", "num_prompts", "kv_precision", "median_tpot_ms", "median_ttft_ms", "measurement", "engine_version",
+    for col in ("concurrency", "num_prompts", "attention_parallel", "kv_precision", "median_tpot_ms", "median_ttft_ms", "measurement", "engine_version",
                 "harness"):
         if col not in out:
             out[col] = np.nan
@@ -239,6 +239,8 @@ def _rows(frame: pd.DataFrame) -> _Rows:
         interconnect=frame["interconnect"].astype(str).to_numpy(), kv_precision=kv_prec,
         concurrency=np.where(np.isfinite(num("concurrency")), num("concurrency"),
                              np.where(offline & np.isfinite(prompts), prompts, littles_law_concurrency(frame))),
+        attention_parallel=frame["attention_parallel"].astype(object).where(
+            frame["attention_parallel"].notna(), "").astype(str).to_numpy(),
         raise_if_no_fit=False)
     e, k = kwargs["experts"], kwargs["experts_per_token"]
     return _Rows(kwargs=kwargs, engine=frame["engine"].astype(str).to_numpy(),
@@ -296,15 +298,14 @@ def _replica(rows: _Rows, p: dict, subset=None, concurrency=None) -> tp.ReplicaT
     kwargs = {k: cut(v) for k, v in rows.kwargs.items()}
     if concurrency is not None:
         kwargs["concurrency"] = concurrency
-    engine, platform, moe = cut(rows.engine), cut(rows.platform), cut(rows.moe)
+    engine, platform = cut(rows.engine), cut(rows.platform)
     f = np.where(engine == "vllm", p["engine_vllm"], np.where(engine == "sglang", p["engine_sglang"], 1.0))
     f = f * np.where(platform == "rocm", p["platform_rocm"], 1.0)
-    fd = f * np.where(moe, p["moe_efficiency"], 1.0)
-    fc = f * np.where(moe, p["moe_compute_efficiency"], 1.0)
-    fp = f * np.where(moe, p["moe_prefill_efficiency"], 1.0)
     return tp.replica_throughput(
-        **kwargs, engine="trt-llm", platform="cuda", mbu=p["mbu"] * fd, mfu=p["mfu"] * fc,
-        prefill_mfu=p["prefill_mfu"] * fp, fp4_efficiency=p["fp4_efficiency"],
+        **kwargs, engine="trt-llm", platform="cuda", mbu=p["mbu"] * f, mfu=p["mfu"] * f,
+        prefill_mfu=p["prefill_mfu"] * f, moe_efficiency=p["moe_efficiency"],
+        moe_compute_efficiency=p["moe_compute_efficiency"], moe_prefill_efficiency=p["moe_prefill_efficiency"],
+        fp4_efficiency=p["fp4_efficiency"],
         tp_overhead={"nvlink": p["tp_nvlink"], "infinity_fabric": p["tp_infinity_fabric"]},
         step_overhead_s=p["step_overhead_s"], sequence_overhead_s=p["sequence_overhead_s"],
         server_overhead_s=np.where(cut(rows.server), p["server_overhead_s"], 0.0),

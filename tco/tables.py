@@ -292,6 +292,11 @@ _add(Table(
                "Requests in the whole run (a finite benchmark: vllm bench serve --num-prompts, the "
                "'Successful requests' it prints); an offline_max run submits them all at once, so at most this "
                "many are in flight and the last wave is partial; blank = not stated.", required=False, min=1),
+        Column("attention_parallel", "choice", "-",
+               "How attention was split over the replica's GPUs, as the source states: tp (tensor-parallel: KV "
+               "heads fewer than the GPUs, and latent caches, replicated on each GPU) or dp (data-parallel: "
+               "TensorRT-LLM's enable_attention_dp, SGLang's --enable-dp-attention; nothing replicated); blank = "
+               "not stated (KV heads replicated, latent caches not).", required=False, choices=("tp", "dp")),
         Column("harness", "choice", "-",
                "offline: the engine's own offline benchmark (trtllm-bench, vLLM's benchmark_throughput), no "
                "HTTP server; server: requests sent through the engine's OpenAI-compatible server (vllm bench "

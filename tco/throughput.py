@@ -162,22 +162,23 @@ COMBINE_MODES: tuple[str, ...] = ("split", "max", "sum")
 #: Model FLOP utilisation of decode's matrix products [-], achieved / peak dense FLOP/s of the
 #: precision, on the reference stack (TensorRT-LLM on CUDA).  Fitted (``tco calibrate``), under a weak
 #: prior around 0.5 (:data:`tco.calibration.PRIOR_WIDTH`): only large-batch runs inform it.
-DEFAULT_MFU: float = 0.4806
+DEFAULT_MFU: float = 0.5651
 
 #: Memory bandwidth utilisation [-], achieved / peak bytes/s, for weight and KV-cache reads, on
 #: the reference stack.  Fitted (the fit allows at most 90 %); other engines and platforms reach
-#: their share of it (:data:`ENGINE_EFFICIENCY`, :data:`PLATFORM_EFFICIENCY`).
-DEFAULT_MBU: float = 0.8125
+#: their share of it (:data:`ENGINE_EFFICIENCY`, :data:`PLATFORM_EFFICIENCY`), a mixture-of-experts
+#: model's expert weights :data:`DEFAULT_MOE_EFFICIENCY` of that (its KV cache the whole).
+DEFAULT_MBU: float = 0.7337
 
 #: Tensor-parallel overhead per extra GPU [-], by interconnect: compute and
-#: bandwidth are multiplied by ``1 / (1 + overhead x (gpus - 1))``, i.e. 0.76 for 8 GPUs on
-#: NVLink, 0.77 on Infinity Fabric (both fitted; the all-reduce latency per layer,
+#: bandwidth are multiplied by ``1 / (1 + overhead x (gpus - 1))``, i.e. 0.65 for 8 GPUs on
+#: NVLink, 0.57 on Infinity Fabric (both fitted; the all-reduce latency per layer,
 #: :data:`DEFAULT_ALLREDUCE_LATENCY_S`, carries most of the cost); 0.63 and 0.36 for 2 and 4
 #: on PCIe (fitted on the earlier TensorRT-LLM L40S rows; too few PCIe rows to refit).
 DEFAULT_TP_OVERHEAD: dict[str, float] = {
-    "nvlink": 0.04542,
+    "nvlink": 0.07724,
     "pcie": 0.60,
-    "infinity_fabric": 0.04371,
+    "infinity_fabric": 0.1094,
 }
 
 #: Share of the device memory that weights and KV cache may use [-]; the rest
@@ -217,66 +218,70 @@ DEFAULT_ENGINE: str = "vllm"
 
 #: Each engine's share of the reference efficiencies (``DEFAULT_MBU``, ``DEFAULT_MFU``) [-].
 #: Fitted by :mod:`tco.calibration` on published measurements (``tco calibrate``).
-ENGINE_EFFICIENCY: dict[str, float] = {"trt-llm": 1.0, "vllm": 0.8321, "sglang": 0.9895}
+ENGINE_EFFICIENCY: dict[str, float] = {"trt-llm": 1.0, "vllm": 0.8441, "sglang": 1.045}
 
 #: Each platform's share of the reference efficiencies [-]; fitted like the engines'.
-PLATFORM_EFFICIENCY: dict[str, float] = {"cuda": 1.0, "rocm": 0.6591}
+PLATFORM_EFFICIENCY: dict[str, float] = {"cuda": 1.0, "rocm": 0.7097}
 
-#: Mixture-of-experts models' share of the decode bandwidth efficiency [-]: routing, expert
-#: imbalance and many small weight reads.  Fitted, under the weak prior (no penalty: 1.0), with the
-#: other MoE shares and :data:`DEFAULT_MOE_ROUTING_INDEPENDENCE`.
-DEFAULT_MOE_EFFICIENCY: float = 0.6794
+#: Share of the bandwidth a mixture-of-experts model's weight reads reach [-]: routing, expert
+#: imbalance and many small reads.  It slows the weights a decode step reads, not the KV cache, whose
+#: attention kernels are a dense model's (a share on every byte made large batches at long context,
+#: where the cache dominates, read 1.5x slow).  Fitted, under the weak prior (no penalty: 1.0), with
+#: the other efficiencies.
+DEFAULT_MOE_EFFICIENCY: float = 0.4787
 
-#: Mixture-of-experts models' share of the decode FLOP efficiency [-]: at a large batch a decode
-#: step is compute-bound and runs grouped per-expert matrix products, whose efficiency need not
+#: Mixture-of-experts models' share of the decode FLOP efficiency of their weight matrix products
+#: (attention's run at the dense rate) [-]: at a large batch a decode step is compute-bound and runs
+#: grouped per-expert matrix products, whose efficiency need not
 #: match the bandwidth share's (offline tables at large batch and served runs at a moderate one
 #: pull one shared factor in opposite directions).  Fitted under the weak prior of
 #: :data:`tco.calibration.PRIOR_WIDTH` (no penalty: 1.0): without it a fit that never saw
 #: TensorRT-LLM's offline tables took it to 0.12.
-DEFAULT_MOE_COMPUTE_EFFICIENCY: float = 0.8521
+DEFAULT_MOE_COMPUTE_EFFICIENCY: float = 1.015
 
 #: How independently the sequences of a decode batch pick their experts [-]: a batch of B touches the
 #: experts that 1 + s x (B - 1) independent uniform draws would (:func:`moe_weight_bytes_read`).  Real
 #: routing is correlated (popular experts, similar tokens), so mid-size batches read fewer expert
-#: weights than independent draws imply.  Fitted with the three MoE shares, the other efficiencies held
-#: at their shipped values (a fresh fit of every parameter lowers the loss 0.9 % more); with it, on
-#: the table of 2026-12-03, leave one source out 51.7 % of rows within 25 % (49.6 % without) and in
-#: sample 68 % (67 %).
-DEFAULT_MOE_ROUTING_INDEPENDENCE: float = 0.7309
+#: weights than independent draws imply.  Fitted with the other efficiencies (on the table of
+#: 2026-12-03, with it: leave one source out 51.7 % of rows within 25 %, 49.6 % without).
+DEFAULT_MOE_ROUTING_INDEPENDENCE: float = 0.2439
 
-#: Mixture-of-experts models' share of the prefill efficiency [-]: many small expert matrix
-#: products per chunk.  Fitted with the other MoE shares.
-DEFAULT_MOE_PREFILL_EFFICIENCY: float = 0.5527
+#: Mixture-of-experts models' share of the prefill efficiency of their weight matrix products
+#: (attention's run at the dense rate) [-]: many small expert matrix products per chunk.  Fitted.
+DEFAULT_MOE_PREFILL_EFFICIENCY: float = 0.4385
 
 #: FLOP utilisation of prefill [-] on the reference stack, serving clients: prompts arrive one by
 #: one and are prefilled in chunks beside the running decodes.  Fitted.
-DEFAULT_PREFILL_MFU: float = 0.5406
+DEFAULT_PREFILL_MFU: float = 0.533
 
 #: Share of the FP4 peak that FP4 kernels reach, relative to other precisions [-].  Fitted, under the
 #: weak prior (no penalty: 1.0).
-DEFAULT_FP4_EFFICIENCY: float = 0.6578
+DEFAULT_FP4_EFFICIENCY: float = 0.6415
 
 #: How many times the serving prefill's FLOP utilisation an offline run reaches when it prefills a
 #: whole wave of prompts at once (every request submitted together: thousands of prompt tokens per
 #: forward pass, no decode step sharing it) [-].  Fitted on the ``offline_max`` rows.
-DEFAULT_WAVE_PREFILL_GAIN: float = 1.094
+DEFAULT_WAVE_PREFILL_GAIN: float = 1.196
 
 #: Fixed time of every decode step [s]: scheduling, kernel launches, sampling set-up.  Fitted.
-DEFAULT_STEP_OVERHEAD_S: float = 0.0002076
+DEFAULT_STEP_OVERHEAD_S: float = 0.0001563
 
 #: Latency of one tensor-parallel all-reduce [s]; a decode step runs two per layer when a
 #: replica spans several GPUs, whatever the batch.  Fitted.
-DEFAULT_ALLREDUCE_LATENCY_S: float = 4.493e-05
+DEFAULT_ALLREDUCE_LATENCY_S: float = 4.311e-05
 
 #: Time every sequence adds to a decode step [s]: per-sequence scheduling, sampling and
 #: detokenisation; it bounds what very large batches gain.  Fitted.
-DEFAULT_SEQUENCE_OVERHEAD_S: float = 5.262e-06
+DEFAULT_SEQUENCE_OVERHEAD_S: float = 8.332e-06
 
 #: Time the engine's OpenAI-compatible server adds per sequence and decode step [s]: detokenising
 #: and streaming every new token to its client, request bookkeeping in the API process.  Offline
 #: engine benchmarks (trtllm-bench, vLLM's benchmark_throughput) do not pay it; a deployment serving
-#: clients does.  Fitted on the ``harness`` = server rows (the offline ones show what is left).
-DEFAULT_SERVER_OVERHEAD_S: float = 4.586e-06
+#: clients does.  Fitted on the ``harness`` = server rows (the offline ones show what is left); the
+#: fit of 2026-12-04 (MoE shares on the expert work alone, attention data-parallel where the run used it)
+#: puts it at its bound, 0: the per-sequence cost of :data:`DEFAULT_SEQUENCE_OVERHEAD_S` covers the
+#: served rows as well.
+DEFAULT_SERVER_OVERHEAD_S: float = 0.0
 
 #: The peak-FLOP column each precision computes at.  int8/int4 are taken as
 #: weight-only quantisation (AWQ/GPTQ-style W8A16, W4A16) whose matrix
@@ -404,8 +409,15 @@ def default_kv_precision(precision) -> np.ndarray:
     return _lookup(precision, _DEFAULT_KV, "precision")
 
 
+#: How attention is split over a replica's GPUs: ``tp`` (tensor-parallel: each GPU takes a share of
+#: the heads, so KV heads fewer than the GPUs, and a latent cache every head shares, are replicated on
+#: each GPU) or ``dp`` (data-parallel: each GPU runs attention for its own sequences with every head,
+#: nothing replicated; TensorRT-LLM's ``enable_attention_dp``, SGLang's ``--enable-dp-attention``).
+ATTENTION_PARALLEL: tuple[str, ...] = ("tp", "dp")
+
+
 def kv_bytes_per_token(layers, kv_heads, head_dim, kv_bytes_per_value,
-                       kv_values_per_token_layer=None, tensor_parallel=1) -> np.ndarray:
+                       kv_values_per_token_layer=None, tensor_parallel=1, attention_parallel=None) -> np.ndarray:
     """KV-cache bytes one token occupies.
 
     ``layers x values per token per layer x bytes per value``, where the
@@ -428,10 +440,14 @@ def kv_bytes_per_token(layers, kv_heads, head_dim, kv_bytes_per_value,
         Cached values per token per layer [values]; NaN or None means
         ``2 x kv_heads x head_dim``.
     tensor_parallel : int or array-like, default 1
-        GPUs the model is split over [-].  When they outnumber the KV heads the
-        heads are replicated (each GPU needs at least one), so the cache grows
-        to ``2 x tensor_parallel x head_dim`` values per layer.  Latent caches
-        are taken as not replicated (data-parallel attention).
+        GPUs the model is split over [-].
+    attention_parallel : str or array-like of str, optional
+        :data:`ATTENTION_PARALLEL`.  ``tp``: when the GPUs outnumber the KV heads the heads are
+        replicated (each GPU needs at least one), so the cache grows to ``2 x tensor_parallel x
+        head_dim`` values per layer, and a latent cache is held whole on every GPU
+        (``tensor_parallel x`` the values); ``dp``: neither is replicated.  None, blank or NaN: the
+        default, KV heads replicated as under ``tp`` and latent caches not (the engines that serve
+        latent attention run it data-parallel when tuned for throughput).
 
     Returns
     -------
@@ -445,15 +461,28 @@ def kv_bytes_per_token(layers, kv_heads, head_dim, kv_bytes_per_value,
     >>> float(kv_bytes_per_token(80, 8, 128, 2))
     327680.0
 
-    DeepSeek-V3's latent attention: 61 layers x 576 values x 2 bytes:
+    Qwen3-235B-A22B (94 layers, 4 KV heads of 128) in fp8 on 8 GPUs: tensor-parallel attention holds
+    8 heads' worth, 94 x 2 x 8 x 128 = 192,512 bytes; data-parallel 4 heads', 96,256:
+
+    >>> [float(kv_bytes_per_token(94, 4, 128, 1, tensor_parallel=8, attention_parallel=a)) for a in ("tp", "dp")]
+    [192512.0, 96256.0]
+
+    DeepSeek-V3's latent attention: 61 layers x 576 values x 2 bytes, and 8 copies of it under
+    tensor-parallel attention on 8 GPUs:
 
     >>> float(kv_bytes_per_token(61, None, None, 2, kv_values_per_token_layer=576))
     70272.0
+    >>> float(kv_bytes_per_token(61, None, None, 2, kv_values_per_token_layer=576, tensor_parallel=8,
+    ...                          attention_parallel="tp"))
+    562176.0
     """
+    ap = np.asarray("" if attention_parallel is None else attention_parallel).astype(str)
+    dp, tp = ap == "dp", ap == "tp"
+    g = _as_float(tensor_parallel)
     latent = _float_or_nan(kv_values_per_token_layer)
-    heads = np.maximum(_float_or_nan(kv_heads), _as_float(tensor_parallel))
+    heads = np.where(dp, _float_or_nan(kv_heads), np.maximum(_float_or_nan(kv_heads), g))
     standard = 2.0 * heads * _float_or_nan(head_dim)
-    values = np.where(np.isnan(latent), standard, latent)
+    values = np.where(np.isnan(latent), standard, latent * np.where(tp, g, 1.0))
     return _as_float(layers) * values * _as_float(kv_bytes_per_value)
 
 
@@ -1234,6 +1263,7 @@ def replica_throughput(
     sequence_overhead_s=None,
     server_overhead_s=None,
     allreduce_latency_s=None,
+    attention_parallel=None,
     combine="split",
     raise_if_no_fit=True,
     model_id="the model",
@@ -1330,6 +1360,9 @@ def replica_throughput(
     allreduce_latency_s : float or array-like, optional
         [s] per tensor-parallel all-reduce (two per layer and step on several GPUs); default
         :data:`DEFAULT_ALLREDUCE_LATENCY_S`.
+    attention_parallel : str or array-like of str, optional
+        ``tp`` or ``dp`` (:data:`ATTENTION_PARALLEL`): whether KV heads and latent caches are
+        replicated over the replica's GPUs (:func:`kv_bytes_per_token`); None: the default.
     combine : {"split", "max", "sum"}
         How a decode step combines memory and compute time; see
         :func:`decode_step_seconds`.
@@ -1387,7 +1420,7 @@ def replica_throughput(
 
     # 1. memory: KV bytes per token, the fit, the batch the KV cache holds
     kv_tok = kv_bytes_per_token(layers, kv_heads, head_dim, bytes_per_param(kv_prec),
-                                kv_values_per_token_layer, tensor_parallel=g)
+                                kv_values_per_token_layer, tensor_parallel=g, attention_parallel=attention_parallel)
     seq_tokens = in_tok + out_tok
     kv_seq = kv_tok * windowed_share(seq_tokens, layers, sliding_window_layers, sliding_window_tokens)
     ok = fits(total_params_b, precision, memory_gib, g, kv_seq, seq_tokens,
@@ -1410,7 +1443,11 @@ def replica_throughput(
     fresh = in_tok * (1.0 - _as_float(cached_input_share))
     waves = np.asarray(prefill_in_waves, dtype=bool)
     gain = _as_float(DEFAULT_WAVE_PREFILL_GAIN if wave_prefill_gain is None else wave_prefill_gain)
-    prefill = prefill_seconds(active_params_b, fresh, g, peak, eff["prefill_mfu"] * np.where(waves, gain, 1.0), tp_eff,
+    # a mixture-of-experts model's expert matrix products run at its shares of the dense rates
+    # (eff["moe_prefill"], eff["moe_compute"]): as many more FLOPs at the dense rate; attention's do not
+    act_prefill = _as_float(active_params_b) / eff["moe_prefill"]
+    act_decode = _as_float(active_params_b) / eff["moe_compute"]
+    prefill = prefill_seconds(act_prefill, fresh, g, peak, eff["prefill_mfu"] * np.where(waves, gain, 1.0), tp_eff,
                               attn * windowed_share(fresh, layers, sliding_window_layers, sliding_window_tokens))
 
     # 3. the decode step at batch b: the roofline plus the engine's fixed costs
@@ -1419,7 +1456,9 @@ def replica_throughput(
     kv_read, attn_read = kv_tok * win, attn * win
     params_read = _moe_params_read(total_params_b, active_params_b, experts,
                                    experts_per_token, moe_routing_independence)
-    weight_bpp = bytes_per_param(precision)
+    # a mixture-of-experts model's weights stream at its share of the bandwidth (eff["moe_weights"]):
+    # as many more bytes at the dense rate
+    weight_bpp = bytes_per_param(precision) / eff["moe_weights"]
     step_fixed = _as_float(DEFAULT_STEP_OVERHEAD_S if step_overhead_s is None else step_overhead_s)
     per_seq = _as_float(DEFAULT_SEQUENCE_OVERHEAD_S if sequence_overhead_s is None else sequence_overhead_s) \
         + _as_float(DEFAULT_SERVER_OVERHEAD_S if server_overhead_s is None else server_overhead_s)
@@ -1428,14 +1467,14 @@ def replica_throughput(
 
     def step(b, mfu_=eff["mfu"], mbu_=eff["mbu"], how=combine, overhead=True, w=None):
         w = params_read(b) * 1e9 * weight_bpp if w is None else w
-        t = decode_step_seconds(b, w, kv_read, context, active_params_b, g, memory_bandwidth_tbps, peak, mbu_,
+        t = decode_step_seconds(b, w, kv_read, context, act_decode, g, memory_bandwidth_tbps, peak, mbu_,
                                 mfu_, tp_eff, how, attn_read)
         return t + (step_fixed + b * per_seq) * overhead
 
     overlap = engine_mixes_prefill(engine) if prefill_overlap is None else np.asarray(prefill_overlap, dtype=bool)
     overlap = overlap & ~waves
     bytes_per_s = g * tp_eff * _as_float(memory_bandwidth_tbps) * 1e12 * eff["mbu"]
-    flop_s_per_seq = (2.0 * _as_float(active_params_b) * 1e9 + attn_read * context) / (g * tp_eff * peak * 1e12
+    flop_s_per_seq = (2.0 * act_decode * 1e9 + attn_read * context) / (g * tp_eff * peak * 1e12
                                                                                         * eff["mfu"])
 
     def tpot(b):
@@ -1567,31 +1606,40 @@ def stack_efficiency(engine=DEFAULT_ENGINE, platform="cuda", precision="bf16", e
                      moe_compute_efficiency=None) -> dict[str, np.ndarray]:
     """The efficiencies a serving stack reaches on a model [-].
 
-    ``mbu = DEFAULT_MBU x engine x platform (x moe)``, likewise ``mfu`` (from ``DEFAULT_MFU``, x the
-    MoE compute factor) and
-    ``prefill_mfu`` (from ``DEFAULT_PREFILL_MFU``, x the MoE prefill factor); an explicit
-    ``mfu``/``mbu``/``prefill_mfu`` is taken as it is (prefill follows an explicit ``mfu``).
-    ``fp4`` is the share of the FP4 peak FP4 kernels reach.
+    ``mbu = DEFAULT_MBU x engine x platform``, likewise ``mfu`` (from ``DEFAULT_MFU``) and
+    ``prefill_mfu`` (from ``DEFAULT_PREFILL_MFU``); an explicit ``mfu``/``mbu``/``prefill_mfu`` is
+    taken as it is (prefill follows an explicit ``mfu``).  These are the rates of a dense model's
+    work, which a mixture-of-experts model's attention and KV cache share.  Its expert weights reach
+    a share of them: ``moe_weights`` of the bandwidth (:data:`DEFAULT_MOE_EFFICIENCY`),
+    ``moe_compute`` of decode's FLOP rate (:data:`DEFAULT_MOE_COMPUTE_EFFICIENCY`) and
+    ``moe_prefill`` of prefill's (:data:`DEFAULT_MOE_PREFILL_EFFICIENCY`): routing, expert imbalance
+    and many small reads and matrix products; all three are 1 for a dense model.  ``fp4`` is the
+    share of the FP4 peak FP4 kernels reach.
 
     >>> e = stack_efficiency("trt-llm", "cuda", mbu=0.5)
-    >>> float(e["mbu"]), float(e["mfu"]) == DEFAULT_MFU * ENGINE_EFFICIENCY["trt-llm"]
-    (0.5, True)
+    >>> float(e["mbu"]), float(e["mfu"]) == DEFAULT_MFU * ENGINE_EFFICIENCY["trt-llm"], float(e["moe_weights"])
+    (0.5, True, 1.0)
+    >>> m = stack_efficiency("trt-llm", "cuda", experts=8, experts_per_token=2)
+    >>> float(m["mbu"]) == DEFAULT_MBU, float(m["moe_weights"]) == DEFAULT_MOE_EFFICIENCY
+    (True, True)
     """
     f = _lookup(engine, ENGINE_EFFICIENCY, "engine").astype(float) \
         * _lookup(platform, PLATFORM_EFFICIENCY, "platform").astype(float)
     e = _float_or_nan(experts)
     k = _float_or_nan(experts_per_token)
     moe = np.isfinite(e) & np.isfinite(k) & (e > k)
-    fp = f * np.where(moe, DEFAULT_MOE_PREFILL_EFFICIENCY if moe_prefill_efficiency is None
-                      else _as_float(moe_prefill_efficiency), 1.0)
-    fc = f * np.where(moe, DEFAULT_MOE_COMPUTE_EFFICIENCY if moe_compute_efficiency is None
-                      else _as_float(moe_compute_efficiency), 1.0)
-    f = f * np.where(moe, DEFAULT_MOE_EFFICIENCY if moe_efficiency is None else _as_float(moe_efficiency), 1.0)
+
+    def share(value, default):
+        return np.where(moe, default if value is None else _as_float(value), 1.0)
+
     return {
         "mbu": DEFAULT_MBU * f if mbu is None else _as_float(mbu),
-        "mfu": DEFAULT_MFU * fc if mfu is None else _as_float(mfu),
-        "prefill_mfu": (DEFAULT_PREFILL_MFU * fp if mfu is None else _as_float(mfu)) if prefill_mfu is None
+        "mfu": DEFAULT_MFU * f if mfu is None else _as_float(mfu),
+        "prefill_mfu": (DEFAULT_PREFILL_MFU * f if mfu is None else _as_float(mfu)) if prefill_mfu is None
         else _as_float(prefill_mfu),
+        "moe_weights": share(moe_efficiency, DEFAULT_MOE_EFFICIENCY),
+        "moe_compute": share(moe_compute_efficiency, DEFAULT_MOE_COMPUTE_EFFICIENCY),
+        "moe_prefill": share(moe_prefill_efficiency, DEFAULT_MOE_PREFILL_EFFICIENCY),
         "fp4": _as_float(DEFAULT_FP4_EFFICIENCY if fp4_efficiency is None else fp4_efficiency),
     }
 

@@ -678,21 +678,44 @@ def test_a_first_token_target_no_batch_meets_does_not_size_the_batch():
 
 
 def test_moe_shares_split_bandwidth_from_decode_compute():
-    """A mixture-of-experts model's decode bandwidth takes the MoE share, its decode FLOPs the MoE
-    compute share, its prefill the MoE prefill share; a dense model takes none of them.  By hand on
-    vLLM / CUDA with shares 0.8 (bandwidth), 0.5 (compute), 0.4 (prefill): mbu = DEFAULT_MBU x vllm
-    x 0.8, mfu = DEFAULT_MFU x vllm x 0.5, prefill = DEFAULT_PREFILL_MFU x vllm x 0.4."""
+    """A mixture-of-experts model's expert weights take the MoE bandwidth share, its expert matrix
+    products the MoE compute share (decode) and prefill share; its attention and KV cache run at the
+    dense rates; a dense model takes none of the shares.  By hand on vLLM / CUDA with shares 0.8
+    (bandwidth), 0.5 (compute), 0.4 (prefill): the rates are DEFAULT_MBU x vllm, DEFAULT_MFU x vllm and
+    DEFAULT_PREFILL_MFU x vllm for both, the shares 0.8 / 0.5 / 0.4 for the MoE and 1 for the dense."""
     import tco.throughput as t
     shares = dict(moe_efficiency=0.8, moe_compute_efficiency=0.5, moe_prefill_efficiency=0.4)
     vllm = t.ENGINE_EFFICIENCY["vllm"]
     moe = t.stack_efficiency("vllm", "cuda", "fp8", 8, 2, **shares)
-    assert float(moe["mbu"]) == pytest.approx(t.DEFAULT_MBU * vllm * 0.8)
-    assert float(moe["mfu"]) == pytest.approx(t.DEFAULT_MFU * vllm * 0.5)
-    assert float(moe["prefill_mfu"]) == pytest.approx(t.DEFAULT_PREFILL_MFU * vllm * 0.4)
     dense = t.stack_efficiency("vllm", "cuda", "fp8", None, None, **shares)
-    assert float(dense["mbu"]) == pytest.approx(t.DEFAULT_MBU * vllm)
-    assert float(dense["mfu"]) == pytest.approx(t.DEFAULT_MFU * vllm)
+    for e in (moe, dense):
+        assert float(e["mbu"]) == pytest.approx(t.DEFAULT_MBU * vllm)
+        assert float(e["mfu"]) == pytest.approx(t.DEFAULT_MFU * vllm)
+        assert float(e["prefill_mfu"]) == pytest.approx(t.DEFAULT_PREFILL_MFU * vllm)
+    assert [float(moe[k]) for k in ("moe_weights", "moe_compute", "moe_prefill")] == [0.8, 0.5, 0.4]
+    assert [float(dense[k]) for k in ("moe_weights", "moe_compute", "moe_prefill")] == [1.0, 1.0, 1.0]
     # the shipped defaults: each share its own fitted constant
     shipped = t.stack_efficiency("trt-llm", "cuda", "fp8", 8, 2)
-    assert float(shipped["mfu"]) == pytest.approx(t.DEFAULT_MFU * t.DEFAULT_MOE_COMPUTE_EFFICIENCY)
-    assert float(shipped["mbu"]) == pytest.approx(t.DEFAULT_MBU * t.DEFAULT_MOE_EFFICIENCY)
+    assert float(shipped["moe_compute"]) == pytest.approx(t.DEFAULT_MOE_COMPUTE_EFFICIENCY)
+    assert float(shipped["moe_weights"]) == pytest.approx(t.DEFAULT_MOE_EFFICIENCY)
+
+
+def test_the_moe_bandwidth_share_slows_the_expert_weights_not_the_kv_cache():
+    """Decode step of an 8-expert, top-2 MoE (46.7B total, 12.9B active, Mixtral's shape) in fp8 on one
+    80 GiB GPU of 3.35 TB/s at batch 64, no fixed costs, compute out of the way (MFU 1e6): the step is
+    weights / (bandwidth x mbu x share) + KV / (bandwidth x mbu).  Halving the share adds exactly one
+    more weights time; the KV part is the same at either share."""
+    kw = dict(total_params_b=46.7, active_params_b=12.9, layers=32, kv_heads=8, head_dim=128, memory_gib=80,
+              memory_bandwidth_tbps=3.35, bf16_dense_tflops=989, fp8_dense_tflops=1979, precision="fp8",
+              input_tokens=1000, output_tokens=200, experts=8, experts_per_token=2, engine="trt-llm",
+              concurrency=64, mfu=1e6, mbu=0.8, step_overhead_s=0.0, sequence_overhead_s=0.0,
+              server_overhead_s=0.0, allreduce_latency_s=0.0, moe_routing_independence=1.0)
+    full = tp.replica_throughput(**kw, moe_efficiency=1.0).decode_step_s
+    half = tp.replica_throughput(**kw, moe_efficiency=0.5).decode_step_s
+    # 64 independent top-2 draws over 8 experts leave one untouched with (6/8)**64 ~ 1e-8: every expert
+    # is read, 46.7e9 bytes in fp8, at 3.35e12 x 0.8 B/s: 17.43 ms
+    weights_s = 46.7e9 / (3.35e12 * 0.8)
+    assert float(half - full) == pytest.approx(weights_s, rel=1e-6)
+    # KV: 64 sequences x (1000 + 200 / 2) tokens x 32 layers x 2 x 8 x 128 values x 1 byte = 4.61e9 bytes
+    kv_s = 64 * 1100 * 32 * 2 * 8 * 128 / (3.35e12 * 0.8)
+    assert float(full) == pytest.approx(weights_s + kv_s, rel=1e-3)
