@@ -45,18 +45,34 @@ def latency_targets(o: OpenOption) -> tuple[float | None, float | None]:
             o.max_time_to_first_token_s if o.max_time_to_first_token_s is not None else ttft)
 
 
+#: How a replica's load arrives: ``serving`` (clients through the engine's OpenAI-compatible server,
+#: prefill chunks riding in the decode steps: a deployment) or ``offline`` (the engine's own offline
+#: benchmark, trtllm-bench or vLLM's benchmark_throughput: every request submitted at once, the
+#: prompts prefilled in waves, no server), as the calibration models its ``offline_max`` rows.
+RUNS: tuple[str, ...] = ("serving", "offline")
+
+
 def modelled_throughput(model: dict, gpu: dict, o: OpenOption, g: int, in_len: float, out_len: float,
-                        cached_share: float = 0.0, concurrency: float | None = None) -> dict:
+                        cached_share: float = 0.0, concurrency: float | None = None, *,
+                        kv_precision: str | None = None, attention_parallel: str | None = None,
+                        run: str = "serving") -> dict:
     """Fit check and roofline throughput of the deployment (raises ScenarioError when it cannot fit).
 
-    Returns the fields of :class:`tco.throughput.ReplicaThroughput` as Python scalars
-    (tokens/s, batch, ms per token...), cached per distinct input.
+    ``kv_precision`` (default the weights', :func:`tco.throughput.default_kv_precision`),
+    ``attention_parallel`` (``tp``/``dp``, :func:`tco.throughput.kv_bytes_per_token`) and ``run``
+    (:data:`RUNS`) describe a measured setup to reproduce.  Returns the fields of
+    :class:`tco.throughput.ReplicaThroughput` as Python scalars (tokens/s, batch, ms per token...),
+    cached per distinct input.
     """
+    if run not in RUNS:
+        raise ScenarioError("run", f"must be one of: {', '.join(RUNS)}; got {run!r}")
     key = (tuple(sorted(model.items())), tuple(sorted(gpu.items())), o.precision, latency_targets(o),
-           o.serving_engine, o.platform, g, float(in_len), float(out_len), float(cached_share), concurrency)
+           o.serving_engine, o.platform, g, float(in_len), float(out_len), float(cached_share), concurrency,
+           kv_precision, attention_parallel, run)
     hit = _THROUGHPUT_CACHE.get(key)
     if hit is None:
-        hit = modelled_throughput_uncached(model, gpu, o, g, in_len, out_len, cached_share, concurrency)
+        hit = modelled_throughput_uncached(model, gpu, o, g, in_len, out_len, cached_share, concurrency,
+                                           kv_precision=kv_precision, attention_parallel=attention_parallel, run=run)
         if len(_THROUGHPUT_CACHE) > 4096:
             _THROUGHPUT_CACHE.clear()
         _THROUGHPUT_CACHE[key] = hit
@@ -80,8 +96,11 @@ def platform_of(o: OpenOption, gpu: dict) -> str:
 
 
 def modelled_throughput_uncached(model: dict, gpu: dict, o: OpenOption, g: int, in_len: float,
-                                 out_len: float, cached_share: float = 0.0, concurrency: float | None = None) -> dict:
+                                 out_len: float, cached_share: float = 0.0, concurrency: float | None = None, *,
+                                 kv_precision: str | None = None, attention_parallel: str | None = None,
+                                 run: str = "serving") -> dict:
     """:func:`modelled_throughput` without the cache."""
+    offline = run == "offline"
     def num(v):
         return np.nan if v is None else float(v)
     tpot, ttft = latency_targets(o)
@@ -98,7 +117,8 @@ def modelled_throughput_uncached(model: dict, gpu: dict, o: OpenOption, g: int, 
             fp8_dense_tflops=gpu.get("fp8_dense_tflops"), fp4_dense_tflops=gpu.get("fp4_dense_tflops"),
             interconnect=gpu["interconnect"], engine=o.serving_engine, platform=platform_of(o, gpu),
             max_time_per_output_token_s=tpot, max_time_to_first_token_s=ttft, cached_input_share=cached_share,
-            concurrency=concurrency,
+            concurrency=concurrency, kv_precision=kv_precision, attention_parallel=attention_parallel,
+            prefill_in_waves=offline, server_overhead_s=0.0 if offline else None,
             model_id=model["model_id"], gpu_id=gpu["gpu_id"])
     except tp.DoesNotFitError as exc:
         raise ScenarioError("open.gpus_per_replica", str(exc)) from None

@@ -125,6 +125,45 @@ def test_throughput_endpoint(client, catalog):
     assert body["measured_source"].startswith("throughput_benchmarks llama-3.1-8b/h100-sxmx1/fp8/1000:1000")
 
 
+def test_throughput_reproduces_an_offline_benchmark_as_the_calibration_models_it(client, catalog):
+    # NVIDIA's trtllm-bench row for Llama 3.1 8B FP8 on one H100 (1000/1000): run offline, the endpoint models it
+    # the way tco calibrate does (every request at once, prompts prefilled in waves, no server); served through
+    # the OpenAI-compatible server instead, the prefill chunks ride in the decode steps and the number differs
+    from tco import calibration as cal
+    frame = cal.fitted_rows(cal.catalog_measurements(catalog))
+    row = frame[(frame["model_id"] == "llama-3.1-8b") & (frame["gpu_id"] == "h100-sxm") & (frame["precision"] == "fp8")
+                & (frame["input_tokens"] == 1000) & (frame["output_tokens"] == 1000) & (frame["engine"] == "trt-llm")
+                & (frame["source_id"] == "trtllm-1.0-perf-overview")]
+    assert len(row) == 1 and row["measurement"].iloc[0] == "offline_max" and row["harness"].iloc[0] == "offline"
+    req = {"model": "llama-3.1-8b", "gpu": "h100-sxm", "precision": "fp8", "input_tokens": 1000, "output_tokens": 1000,
+           "serving_engine": "trt-llm", "serving_use": "batch"}
+    offline = client.post("/api/v1/throughput", json={**req, "run": "offline"}).get_json()
+    served = client.post("/api/v1/throughput", json=req).get_json()
+    assert offline["run"] == "offline" and served["run"] == "serving"
+    assert offline["output_tokens_per_second"] == pytest.approx(float(cal.modelled(row)[0]), rel=1e-9)
+    assert served["output_tokens_per_second"] != pytest.approx(offline["output_tokens_per_second"], rel=1e-3)
+
+
+def test_throughput_takes_the_kv_precision_and_the_attention_split(client):
+    # Llama 3.1 70B with a bf16 cache: 80 layers x 2 x 8 KV heads x 128 x 2 bytes = 327,680 bytes per token
+    # (fp8, the default for fp8 weights: 163,840)
+    base = {"model": "llama-3.1-70b", "gpu": "h100-sxm", "gpus_per_replica": 2, "precision": "fp8"}
+    fp8 = client.post("/api/v1/throughput", json=base).get_json()
+    bf16 = client.post("/api/v1/throughput", json={**base, "kv_precision": "bf16"}).get_json()
+    assert (fp8["kv_precision"], fp8["kv_bytes_per_token"]) == ("fp8", 163_840)
+    assert (bf16["kv_precision"], bf16["kv_bytes_per_token"]) == ("bf16", 327_680)
+    # Qwen3-235B-A22B (94 layers, 4 KV heads of 128) in fp8 on 8 H200: tensor-parallel attention holds 8 heads'
+    # worth, 94 x 2 x 8 x 128 = 192,512 bytes a token; data-parallel the model's 4, 96,256
+    moe = {"model": "qwen3-235b-a22b", "gpu": "h200", "gpus_per_replica": 8, "precision": "fp8"}
+    tp_ = client.post("/api/v1/throughput", json={**moe, "attention_parallel": "tp"}).get_json()
+    dp = client.post("/api/v1/throughput", json={**moe, "attention_parallel": "dp"}).get_json()
+    assert (tp_["kv_bytes_per_token"], dp["kv_bytes_per_token"]) == (192_512, 96_256)
+    assert dp["attention_parallel"] == "dp" and tp_["attention_parallel"] == "tp"
+    for field, bad in (("kv_precision", "fp7"), ("attention_parallel", "ep"), ("run", "fast")):
+        body = assert_error_shape(client.post("/api/v1/throughput", json={**base, field: bad}), 422)
+        assert body["errors"][0]["path"] == field
+
+
 def test_throughput_does_not_fit(client):
     body = assert_error_shape(client.post("/api/v1/throughput", json={
         "model": "llama-3.1-405b", "gpu": "h100-sxm", "gpus_per_replica": 2, "precision": "bf16"}), 422)

@@ -22,6 +22,7 @@ from tco.engine import evaluate
 from tco.resolve import resolve
 from tco.result import records
 from tco.serving import benchmark_row, latency_targets, modelled_throughput, platform_of
+from tco.throughput import default_kv_precision
 from tco.scenario import OpenOption, ScenarioError
 from tco.web.api.guide.resources import guide_inputs
 from tco.web.api.guide.schemas import GuideRequestSchema
@@ -272,10 +273,12 @@ class Throughput(MethodView):
                          max_time_per_output_token_s=body.get("max_time_per_output_token_s"),
                          max_time_to_first_token_s=body.get("max_time_to_first_token_s"))
         in_len, out_len = float(body.get("input_tokens", 1000)), float(body.get("output_tokens", 250))
+        run = body.get("run", "serving")
         tpot, ttft = latency_targets(opt)
         try:
             d = modelled_throughput(model, gpu, opt, g, in_len, out_len, float(body.get("cached_input_share", 0.0)),
-                                    body.get("concurrency"))
+                                    body.get("concurrency"), kv_precision=body.get("kv_precision"),
+                                    attention_parallel=body.get("attention_parallel"), run=run)
         except ScenarioError as exc:
             field = {"open.gpus_per_replica": "gpus_per_replica", "open.precision": "precision"}.get(exc.field,
                                                                                                    exc.field)
@@ -295,6 +298,8 @@ class Throughput(MethodView):
             "latency_target_met": bool(d["latency_target_met"]), "ttft_reachable": bool(d["ttft_reachable"]),
             "serving_use": opt.serving_use, "serving_engine": opt.serving_engine,
             "platform": platform_of(opt, gpu),
+            "kv_precision": body.get("kv_precision") or str(default_kv_precision(opt.precision)),
+            "attention_parallel": body.get("attention_parallel"), "run": run,
             "max_time_per_output_token_s": tpot, "max_time_to_first_token_s": ttft,
             "measured_output_tokens_per_second": None if bench is None else bench["output_tokens_per_second"],
             "measured_source": None if bench is None else

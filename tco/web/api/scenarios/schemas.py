@@ -16,9 +16,9 @@ from tco.currency import CODES
 from tco.defaults import shipped_values
 from tco.scenario import MAX_HORIZON_MONTHS
 from tco.scenario import ClosedOption, Finance, OpenOption, Scenario, Workload
-from tco.serving import USES
+from tco.serving import RUNS, USES
 from tco.tables import PRECISIONS, TERMS
-from tco.throughput import ENGINES, PLATFORMS
+from tco.throughput import ATTENTION_PARALLEL, ENGINES, PLATFORMS
 from tco.web.text import ONE_LINE_PATTERN, one_line
 
 INF = math.inf
@@ -324,6 +324,17 @@ class ThroughputRequestSchema(_Strict):
                       1_000_000, integer=True)
     cached_input_share = num("Share of the prompt found in the prefix cache (skips prefill)", "fraction", 0, 1,
                              default=0.0)
+    kv_precision = choice("KV-cache precision; default the one that goes with the weights (fp8 for fp8 and 4-bit "
+                          "weights, else the weights' own).", list(PRECISIONS), None)
+    attention_parallel = choice("How attention is split over the replica's GPUs: tp (tensor-parallel: KV heads fewer "
+                                "than the GPUs, and latent caches, replicated on each GPU) or dp (data-parallel: "
+                                "TensorRT-LLM's enable_attention_dp, SGLang's --enable-dp-attention; nothing "
+                                "replicated); default: KV heads replicated, latent caches not.",
+                                list(ATTENTION_PARALLEL), None)
+    run = choice("How the load arrives: serving (clients through the engine's OpenAI-compatible server, prefill "
+                 "chunks riding in the decode steps: a deployment) or offline (the engine's own offline benchmark, "
+                 "trtllm-bench or vLLM's benchmark_throughput: every request submitted at once, prompts prefilled "
+                 "in waves, no server), to reproduce a published offline run.", list(RUNS), "serving")
 
     @ma.validates_schema
     def _required(self, data, **kwargs):
@@ -540,6 +551,10 @@ class ThroughputResponseSchema(ma.Schema):
     serving_use = fields.String(required=True)
     serving_engine = fields.String(required=True)
     platform = fields.String(required=True)
+    kv_precision = fields.String(required=True, metadata={"description": "The KV-cache precision used."})
+    attention_parallel = fields.String(required=True, allow_none=True, metadata={
+        "description": "tp, dp, or null (the default: KV heads replicated, latent caches not)."})
+    run = fields.String(required=True, metadata={"description": "serving or offline."})
     max_time_per_output_token_s = _n("The target used [s]; null = none.")
     max_time_to_first_token_s = _n("The target used [s]; null = none.")
     measured_output_tokens_per_second = _n("A matching measured row, if any [tokens/s].")
