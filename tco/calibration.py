@@ -156,7 +156,7 @@ def measurement_frame(benchmarks: pd.DataFrame, models: pd.DataFrame, gpus: pd.D
         b = b[b["measurement"].fillna("offline_max").isin(FITTED_KINDS)]
     m = models.drop_duplicates("model_id", keep="last")
     g = gpus.drop_duplicates("gpu_id", keep="last")
-    arch = ["model_id", "total_params_b", "active_params_b", "layers", "kv_heads", "head_dim", "attention_heads",
+    arch = ["model_id", "total_params_b", "active_params_b", "layers", "kv_heads", "head_dim", "attention_heads", "hidden_size",
             "kv_values_per_token_layer", "experts", "experts_per_token", "sliding_window_layers",
             "sliding_window_tokens"]
     m = m.reindex(columns=list(dict.fromkeys([*m.columns, *arch])))
@@ -223,10 +223,14 @@ def _rows(frame: pd.DataFrame) -> _Rows:
     # a finite offline run submits all its prompts at once: no more than that many are ever in flight
     offline = frame["measurement"].astype(str).to_numpy() == "offline_max"
     prompts = np.where(offline, num("num_prompts"), np.nan)
+    ap = frame["attention_parallel"].astype(object).where(frame["attention_parallel"].notna(), "").astype(str).to_numpy()
+    # data-parallel attention holds the attention weights on every GPU (tp.replica_throughput counts them too)
+    held_b = num("total_params_b") + np.where((ap == "dp") & (num("gpu_count") > 1), np.nan_to_num(tp.attention_params_b(
+        num("layers"), num("hidden_size"), num("attention_heads"), num("kv_heads"), num("head_dim"),
+        num("kv_values_per_token_layer"))) * (num("gpu_count") - 1), 0.0)
     kwargs = dict(
         usable_memory_fraction=tp.engine_memory_fraction(
-            eng, tp.weight_bytes(num("total_params_b"), frame["precision"].astype(str).to_numpy()),
-            num("memory_gib"), num("gpu_count")),
+            eng, tp.weight_bytes(held_b, frame["precision"].astype(str).to_numpy()), num("memory_gib"), num("gpu_count")),
         total_params_b=num("total_params_b"), active_params_b=num("active_params_b"), layers=num("layers"),
         kv_heads=num("kv_heads"), head_dim=num("head_dim"), memory_gib=num("memory_gib"),
         memory_bandwidth_tbps=num("memory_bandwidth_tbps"), bf16_dense_tflops=num("bf16_dense_tflops"),
@@ -239,8 +243,7 @@ def _rows(frame: pd.DataFrame) -> _Rows:
         interconnect=frame["interconnect"].astype(str).to_numpy(), kv_precision=kv_prec,
         concurrency=np.where(np.isfinite(num("concurrency")), num("concurrency"),
                              np.where(offline & np.isfinite(prompts), prompts, littles_law_concurrency(frame))),
-        attention_parallel=frame["attention_parallel"].astype(object).where(
-            frame["attention_parallel"].notna(), "").astype(str).to_numpy(),
+        attention_parallel=ap, hidden_size=num("hidden_size"),
         raise_if_no_fit=False)
     e, k = kwargs["experts"], kwargs["experts_per_token"]
     return _Rows(kwargs=kwargs, engine=frame["engine"].astype(str).to_numpy(),

@@ -118,6 +118,7 @@ def modelled_throughput_uncached(model: dict, gpu: dict, o: OpenOption, g: int, 
             interconnect=gpu["interconnect"], engine=o.serving_engine, platform=platform_of(o, gpu),
             max_time_per_output_token_s=tpot, max_time_to_first_token_s=ttft, cached_input_share=cached_share,
             concurrency=concurrency, kv_precision=kv_precision, attention_parallel=attention_parallel,
+            hidden_size=model.get("hidden_size"),
             prefill_in_waves=offline, server_overhead_s=0.0 if offline else None,
             model_id=model["model_id"], gpu_id=gpu["gpu_id"])
     except tp.DoesNotFitError as exc:

@@ -486,6 +486,49 @@ def kv_bytes_per_token(layers, kv_heads, head_dim, kv_bytes_per_value,
     return _as_float(layers) * values * _as_float(kv_bytes_per_value)
 
 
+#: Multi-head latent attention's projection ranks (DeepSeek-V3, -R1, -V3.1, -V3.2 and Kimi K2 share them):
+#: query LoRA rank 1536, key/value LoRA rank 512, 64 rotary and 128 plain dimensions per query/key head,
+#: 128 per value head.  Source: DeepSeek-V3 ``config.json`` (``q_lora_rank``, ``kv_lora_rank``,
+#: ``qk_rope_head_dim``, ``qk_nope_head_dim``, ``v_head_dim``),
+#: https://huggingface.co/deepseek-ai/DeepSeek-V3/blob/main/config.json (read 2026-12-04); Kimi K2's
+#: ``config.json`` gives the same five.
+MLA_RANKS: dict[str, int] = {"q_lora": 1536, "kv_lora": 512, "qk_rope": 64, "qk_nope": 128, "v_head": 128}
+
+
+def attention_params_b(layers, hidden_size, attention_heads, kv_heads=None, head_dim=None,
+                       kv_values_per_token_layer=None) -> np.ndarray:
+    """Weights of the attention projections [billion parameters], the part of a model that
+    data-parallel attention holds whole on every GPU.
+
+    Grouped-query attention: ``layers x hidden x head_dim x (2 x heads + 2 x kv_heads)`` (query and output,
+    key and value projections; biases and norms left out).  Latent attention (``kv_values_per_token_layer``
+    set, no ``head_dim``), with the ranks of :data:`MLA_RANKS`: per layer ``hidden x q_lora + q_lora x heads
+    x (qk_nope + qk_rope) + hidden x (kv_lora + qk_rope) + kv_lora x heads x (qk_nope + v_head) + heads x
+    v_head x hidden``.
+
+    Examples
+    --------
+    Llama 3.1 70B (80 layers, hidden 8192, 64 heads, 8 KV heads of 128): 80 x 8192 x 128 x 144 = 12.08B.
+
+    >>> round(float(attention_params_b(80, 8192, 64, 8, 128)), 4)
+    12.0796
+
+    DeepSeek-V3 (61 layers, hidden 7168, 128 heads): 7168 x 1536 + 1536 x 128 x 192 + 7168 x 576 + 512 x 128
+    x 256 + 128 x 128 x 7168 = 11.01M + 37.75M + 4.13M + 16.78M + 117.44M = 187.1M a layer, 11.41B in all.
+
+    >>> round(float(attention_params_b(61, 7168, 128, None, None, 576)), 3)
+    11.413
+    """
+    L, h, H = _as_float(layers), _as_float(hidden_size), _as_float(attention_heads)
+    hd = _float_or_nan(head_dim)
+    gqa = L * h * hd * (2.0 * H + 2.0 * _float_or_nan(kv_heads))
+    r = MLA_RANKS
+    mla = L * (h * r["q_lora"] + r["q_lora"] * H * (r["qk_nope"] + r["qk_rope"]) + h * (r["kv_lora"] + r["qk_rope"])
+               + r["kv_lora"] * H * (r["qk_nope"] + r["v_head"]) + H * r["v_head"] * h)
+    latent = ~np.isnan(_float_or_nan(kv_values_per_token_layer)) & np.isnan(hd)
+    return np.where(latent, mla, gqa) / 1e9
+
+
 def weight_bytes(total_params_b, precision) -> np.ndarray:
     """Bytes of the model weights.
 
@@ -1264,6 +1307,7 @@ def replica_throughput(
     server_overhead_s=None,
     allreduce_latency_s=None,
     attention_parallel=None,
+    hidden_size=None,
     combine="split",
     raise_if_no_fit=True,
     model_id="the model",
@@ -1362,7 +1406,11 @@ def replica_throughput(
         :data:`DEFAULT_ALLREDUCE_LATENCY_S`.
     attention_parallel : str or array-like of str, optional
         ``tp`` or ``dp`` (:data:`ATTENTION_PARALLEL`): whether KV heads and latent caches are
-        replicated over the replica's GPUs (:func:`kv_bytes_per_token`); None: the default.
+        replicated over the replica's GPUs (:func:`kv_bytes_per_token`); None: the default.  Under
+        ``dp`` each GPU also holds and reads the whole attention weights (:func:`attention_params_b`,
+        from ``hidden_size``).
+    hidden_size : float or array-like, optional
+        [-] the model's hidden dimension; needed for ``dp`` (unknown: no copies counted).
     combine : {"split", "max", "sum"}
         How a decode step combines memory and compute time; see
         :func:`decode_step_seconds`.
@@ -1415,20 +1463,25 @@ def replica_throughput(
                            moe_prefill_efficiency=moe_prefill_efficiency, fp4_efficiency=fp4_efficiency,
                            moe_compute_efficiency=moe_compute_efficiency)
 
+    # data-parallel attention holds (and reads) the attention weights whole on every GPU: g - 1 copies more
+    dp_attention = np.asarray("" if attention_parallel is None else attention_parallel).astype(str) == "dp"
+    replicated_b = np.where(dp_attention & (g > 1), np.nan_to_num(attention_params_b(
+        layers, _float_or_nan(hidden_size), _float_or_nan(attention_heads), kv_heads, head_dim,
+        kv_values_per_token_layer), nan=0.0) * (g - 1.0), 0.0)
+    held_params_b = _as_float(total_params_b) + replicated_b
     if usable_memory_fraction is None:
-        usable_memory_fraction = engine_memory_fraction(engine, weight_bytes(total_params_b, precision), memory_gib, g)
-
+        usable_memory_fraction = engine_memory_fraction(engine, weight_bytes(held_params_b, precision), memory_gib, g)
     # 1. memory: KV bytes per token, the fit, the batch the KV cache holds
     kv_tok = kv_bytes_per_token(layers, kv_heads, head_dim, bytes_per_param(kv_prec),
                                 kv_values_per_token_layer, tensor_parallel=g, attention_parallel=attention_parallel)
     seq_tokens = in_tok + out_tok
     kv_seq = kv_tok * windowed_share(seq_tokens, layers, sliding_window_layers, sliding_window_tokens)
-    ok = fits(total_params_b, precision, memory_gib, g, kv_seq, seq_tokens,
+    ok = fits(held_params_b, precision, memory_gib, g, kv_seq, seq_tokens,
               usable_memory_fraction)
     if raise_if_no_fit and not np.all(ok):
-        check_fit(total_params_b, precision, memory_gib, g, kv_seq, seq_tokens,
+        check_fit(held_params_b, precision, memory_gib, g, kv_seq, seq_tokens,
                   usable_memory_fraction, model_id=model_id, gpu_id=gpu_id)
-    b_mem = max_batch_by_memory(total_params_b, precision, memory_gib, g, kv_seq,
+    b_mem = max_batch_by_memory(held_params_b, precision, memory_gib, g, kv_seq,
                                 seq_tokens, usable_memory_fraction)
 
     # 2. prefill of one request's uncached prompt on the whole replica
@@ -1465,8 +1518,10 @@ def replica_throughput(
     allreduce = _as_float(DEFAULT_ALLREDUCE_LATENCY_S if allreduce_latency_s is None else allreduce_latency_s)
     step_fixed = step_fixed + np.where(g > 1, 2.0 * _as_float(layers) * allreduce, 0.0)
 
+    replicated_read = replicated_b * 1e9 * bytes_per_param(precision)   # [bytes] a step, over the replica
+
     def step(b, mfu_=eff["mfu"], mbu_=eff["mbu"], how=combine, overhead=True, w=None):
-        w = params_read(b) * 1e9 * weight_bpp if w is None else w
+        w = params_read(b) * 1e9 * weight_bpp + replicated_read if w is None else w
         t = decode_step_seconds(b, w, kv_read, context, act_decode, g, memory_bandwidth_tbps, peak, mbu_,
                                 mfu_, tp_eff, how, attn_read)
         return t + (step_fixed + b * per_seq) * overhead
@@ -1481,7 +1536,7 @@ def replica_throughput(
         """(time per output token, decode step) at batch b: the step plus the prefills interleaved
         with it; an engine that mixes prefill chunks into the decode step hides them in the step's
         idle compute (weights time - matrix-product time)."""
-        w = params_read(b) * 1e9 * weight_bpp
+        w = params_read(b) * 1e9 * weight_bpp + replicated_read
         s_ = step(b, w=w)
         idle = np.where(overlap, np.maximum(w / bytes_per_s - b * flop_s_per_seq, 0.0), 0.0)
         return time_per_output_token(s_, b, prefill, out_tok, idle), s_
@@ -1529,7 +1584,7 @@ def replica_throughput(
         latency_target_met=full(latency_met & ttft_reachable, bool),
         ttft_reachable=full(ttft_reachable, bool),
         memory_bound=full(memory_s >= compute_s, bool),
-        weight_bytes=full(weight_bytes(total_params_b, precision)),
+        weight_bytes=full(weight_bytes(held_params_b, precision)),
         kv_bytes_per_token=full(kv_tok),
         kv_cache_bytes=full(kv_cache_bytes(total_params_b, precision, memory_gib, g,
                                            usable_memory_fraction)),

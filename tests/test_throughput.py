@@ -719,3 +719,30 @@ def test_the_moe_bandwidth_share_slows_the_expert_weights_not_the_kv_cache():
     # KV: 64 sequences x (1000 + 200 / 2) tokens x 32 layers x 2 x 8 x 128 values x 1 byte = 4.61e9 bytes
     kv_s = 64 * 1100 * 32 * 2 * 8 * 128 / (3.35e12 * 0.8)
     assert float(full) == pytest.approx(weights_s + kv_s, rel=1e-3)
+
+
+def test_data_parallel_attention_holds_and_reads_the_attention_weights_on_every_gpu():
+    """DeepSeek-R1 in fp8 on 8 H200 (4.8 TB/s each), one sequence, no fixed costs, compute and tensor-parallel
+    losses out of the way: under data-parallel attention each of the 8 GPUs holds the whole attention,
+    11.413B parameters (tp.attention_params_b, by hand in its docstring), so the replica holds 7 x 11.413e9 =
+    79.89e9 bytes more and a decode step reads them too: 79.89e9 / (8 x 4.8e12 x 0.8) = 2.601 ms more."""
+    kw = dict(total_params_b=671, active_params_b=37, layers=61, kv_heads=None, head_dim=None, memory_gib=141,
+              memory_bandwidth_tbps=4.8, bf16_dense_tflops=989, fp8_dense_tflops=1979, gpus_per_replica=8,
+              precision="fp8", input_tokens=1000, output_tokens=200, attention_heads=128, hidden_size=7168,
+              kv_values_per_token_layer=576, experts=256, experts_per_token=8, engine="trt-llm", concurrency=1,
+              mfu=1e6, mbu=0.8, tp_overhead={"nvlink": 0.0}, step_overhead_s=0.0, sequence_overhead_s=0.0,
+              server_overhead_s=0.0, allreduce_latency_s=0.0)
+    tp_run = tp.replica_throughput(**kw, attention_parallel="tp")
+    dp_run = tp.replica_throughput(**kw, attention_parallel="dp")
+    extra_bytes = 7 * 11.413422080e9
+    assert float(dp_run.weight_bytes - tp_run.weight_bytes) == pytest.approx(extra_bytes, rel=1e-9)
+    # the latent cache is held whole on every GPU under tp (8 x 61 x 576 bytes a token), once under dp
+    assert float(tp_run.kv_bytes_per_token) == 8 * 61 * 576 and float(dp_run.kv_bytes_per_token) == 61 * 576
+    kv_s = (1000 + 100) * 61 * 576 * (1 - 8) / (8 * 4.8e12 * 0.8)     # the tp run reads 8 copies of one sequence's cache
+    assert float(dp_run.decode_step_s - tp_run.decode_step_s) == pytest.approx(extra_bytes / (8 * 4.8e12 * 0.8) + kv_s,
+                                                                               rel=1e-6)
+    # a dense model on one GPU has nothing to replicate
+    one = dict(kw, gpus_per_replica=1, total_params_b=8.03, active_params_b=8.03, layers=32, kv_heads=8, head_dim=128,
+               attention_heads=32, hidden_size=4096, kv_values_per_token_layer=None, experts=None, experts_per_token=None)
+    assert float(tp.replica_throughput(**one, attention_parallel="dp").decode_step_s) == pytest.approx(
+        float(tp.replica_throughput(**one, attention_parallel="tp").decode_step_s), rel=1e-12)
