@@ -162,23 +162,23 @@ COMBINE_MODES: tuple[str, ...] = ("split", "max", "sum")
 #: Model FLOP utilisation of decode's matrix products [-], achieved / peak dense FLOP/s of the
 #: precision, on the reference stack (TensorRT-LLM on CUDA).  Fitted (``tco calibrate``), under a weak
 #: prior around 0.5 (:data:`tco.calibration.PRIOR_WIDTH`): only large-batch runs inform it.
-DEFAULT_MFU: float = 0.5651
+DEFAULT_MFU: float = 0.5533
 
 #: Memory bandwidth utilisation [-], achieved / peak bytes/s, for weight and KV-cache reads, on
 #: the reference stack.  Fitted (the fit allows at most 90 %); other engines and platforms reach
 #: their share of it (:data:`ENGINE_EFFICIENCY`, :data:`PLATFORM_EFFICIENCY`), a mixture-of-experts
 #: model's expert weights :data:`DEFAULT_MOE_EFFICIENCY` of that (its KV cache the whole).
-DEFAULT_MBU: float = 0.7337
+DEFAULT_MBU: float = 0.7104
 
 #: Tensor-parallel overhead per extra GPU [-], by interconnect: compute and
-#: bandwidth are multiplied by ``1 / (1 + overhead x (gpus - 1))``, i.e. 0.65 for 8 GPUs on
-#: NVLink, 0.57 on Infinity Fabric (both fitted; the all-reduce latency per layer,
+#: bandwidth are multiplied by ``1 / (1 + overhead x (gpus - 1))``, i.e. 0.66 for 8 GPUs on
+#: NVLink, 0.58 on Infinity Fabric (both fitted; the all-reduce latency per layer,
 #: :data:`DEFAULT_ALLREDUCE_LATENCY_S`, carries most of the cost); 0.63 and 0.36 for 2 and 4
 #: on PCIe (fitted on the earlier TensorRT-LLM L40S rows; too few PCIe rows to refit).
 DEFAULT_TP_OVERHEAD: dict[str, float] = {
-    "nvlink": 0.07724,
+    "nvlink": 0.07346,
     "pcie": 0.60,
-    "infinity_fabric": 0.1094,
+    "infinity_fabric": 0.1042,
 }
 
 #: Share of the device memory that weights and KV cache may use [-]; the rest
@@ -218,61 +218,63 @@ DEFAULT_ENGINE: str = "vllm"
 
 #: Each engine's share of the reference efficiencies (``DEFAULT_MBU``, ``DEFAULT_MFU``) [-].
 #: Fitted by :mod:`tco.calibration` on published measurements (``tco calibrate``).
-ENGINE_EFFICIENCY: dict[str, float] = {"trt-llm": 1.0, "vllm": 0.8441, "sglang": 1.045}
+ENGINE_EFFICIENCY: dict[str, float] = {"trt-llm": 1.0, "vllm": 0.891, "sglang": 1.057}
 
 #: Each platform's share of the reference efficiencies [-]; fitted like the engines'.
-PLATFORM_EFFICIENCY: dict[str, float] = {"cuda": 1.0, "rocm": 0.7097}
+PLATFORM_EFFICIENCY: dict[str, float] = {"cuda": 1.0, "rocm": 0.6933}
 
-#: Share of the bandwidth a mixture-of-experts model's weight reads reach [-]: routing, expert
-#: imbalance and many small reads.  It slows the weights a decode step reads, not the KV cache, whose
-#: attention kernels are a dense model's (a share on every byte made large batches at long context,
-#: where the cache dominates, read 1.5x slow).  Fitted, under the weak prior (no penalty: 1.0), with
-#: the other efficiencies.
-DEFAULT_MOE_EFFICIENCY: float = 0.4787
+#: Share of the bandwidth a mixture-of-experts model's routed experts' weight reads reach [-]: routing,
+#: expert imbalance and many small reads.  It slows the routed experts a decode step reads, not its shared
+#: weights (attention, dense layers, shared experts) nor the KV cache, which are read as a dense model's
+#: (a share on every byte made large batches at long context, where the cache dominates, read 1.5x slow,
+#: and Llama 4 Maverick, 82 % shared weights, as slow as DeepSeek's 45 %).  Fitted, under the weak prior
+#: (no penalty: 1.0), with the other efficiencies.
+DEFAULT_MOE_EFFICIENCY: float = 0.5321
 
-#: Mixture-of-experts models' share of the decode FLOP efficiency of their weight matrix products
-#: (attention's run at the dense rate) [-]: at a large batch a decode step is compute-bound and runs
+#: Mixture-of-experts models' share of the decode FLOP efficiency of their routed experts' matrix
+#: products (the shared weights' and attention's run at the dense rate) [-]: at a large batch a decode step is compute-bound and runs
 #: grouped per-expert matrix products, whose efficiency need not
 #: match the bandwidth share's (offline tables at large batch and served runs at a moderate one
 #: pull one shared factor in opposite directions).  Fitted under the weak prior of
 #: :data:`tco.calibration.PRIOR_WIDTH` (no penalty: 1.0): without it a fit that never saw
 #: TensorRT-LLM's offline tables took it to 0.12.
-DEFAULT_MOE_COMPUTE_EFFICIENCY: float = 1.015
+DEFAULT_MOE_COMPUTE_EFFICIENCY: float = 0.966
 
 #: How independently the sequences of a decode batch pick their experts [-]: a batch of B touches the
 #: experts that 1 + s x (B - 1) independent uniform draws would (:func:`moe_weight_bytes_read`).  Real
 #: routing is correlated (popular experts, similar tokens), so mid-size batches read fewer expert
 #: weights than independent draws imply.  Fitted with the other efficiencies (on the table of
 #: 2026-12-03, with it: leave one source out 51.7 % of rows within 25 %, 49.6 % without).
-DEFAULT_MOE_ROUTING_INDEPENDENCE: float = 0.2439
+DEFAULT_MOE_ROUTING_INDEPENDENCE: float = 0.2952
 
-#: Mixture-of-experts models' share of the prefill efficiency of their weight matrix products
-#: (attention's run at the dense rate) [-]: many small expert matrix products per chunk.  Fitted.
-DEFAULT_MOE_PREFILL_EFFICIENCY: float = 0.4385
+#: Mixture-of-experts models' share of the prefill efficiency of their routed experts' matrix products
+#: (the shared weights' and attention's run at the dense rate) [-]: many small expert matrix products per
+#: chunk.  Fitted.
+DEFAULT_MOE_PREFILL_EFFICIENCY: float = 0.2898
 
 #: FLOP utilisation of prefill [-] on the reference stack, serving clients: prompts arrive one by
 #: one and are prefilled in chunks beside the running decodes.  Fitted.
-DEFAULT_PREFILL_MFU: float = 0.533
+DEFAULT_PREFILL_MFU: float = 0.5131
 
 #: Share of the FP4 peak that FP4 kernels reach, relative to other precisions [-].  Fitted, under the
 #: weak prior (no penalty: 1.0).
-DEFAULT_FP4_EFFICIENCY: float = 0.6415
+DEFAULT_FP4_EFFICIENCY: float = 0.6208
 
 #: How many times the serving prefill's FLOP utilisation an offline run reaches when it prefills a
 #: whole wave of prompts at once (every request submitted together: thousands of prompt tokens per
 #: forward pass, no decode step sharing it) [-].  Fitted on the ``offline_max`` rows.
-DEFAULT_WAVE_PREFILL_GAIN: float = 1.196
+DEFAULT_WAVE_PREFILL_GAIN: float = 1.266
 
 #: Fixed time of every decode step [s]: scheduling, kernel launches, sampling set-up.  Fitted.
-DEFAULT_STEP_OVERHEAD_S: float = 0.0001563
+DEFAULT_STEP_OVERHEAD_S: float = 0.0003254
 
 #: Latency of one tensor-parallel all-reduce [s]; a decode step runs two per layer when a
 #: replica spans several GPUs, whatever the batch.  Fitted.
-DEFAULT_ALLREDUCE_LATENCY_S: float = 4.311e-05
+DEFAULT_ALLREDUCE_LATENCY_S: float = 4.559e-05
 
 #: Time every sequence adds to a decode step [s]: per-sequence scheduling, sampling and
 #: detokenisation; it bounds what very large batches gain.  Fitted.
-DEFAULT_SEQUENCE_OVERHEAD_S: float = 8.332e-06
+DEFAULT_SEQUENCE_OVERHEAD_S: float = 7.127e-06
 
 #: Time the engine's OpenAI-compatible server adds per sequence and decode step [s]: detokenising
 #: and streaming every new token to its client, request bookkeeping in the API process.  Offline
@@ -604,6 +606,21 @@ def moe_weight_bytes_read(total_params_b, active_params_b, precision, batch_size
     """
     read = _moe_params_read(total_params_b, active_params_b, experts, experts_per_token, routing_independence)
     return read(batch_size) * 1e9 * bytes_per_param(precision)
+
+
+def moe_routed_active_params_b(total_params_b, active_params_b, experts=None, experts_per_token=None) -> np.ndarray:
+    """The routed experts' share of a token's active parameters [billion parameters]: ``k x (total -
+    active) / (E - k)``; 0 for a dense model (or when E, k are unknown).  The rest of the active
+    parameters (attention, dense layers, shared experts) every token uses.
+
+    >>> # Mixtral-8x7B: 2 x (46.7 - 12.88) / 6 = 11.27B of its 12.88B active; Llama 3.1 70B: none
+    >>> [round(float(moe_routed_active_params_b(*a)), 2) for a in ((46.7, 12.88, 8, 2), (70.55, 70.55))]
+    [11.27, 0.0]
+    """
+    total, active = _as_float(total_params_b), _as_float(active_params_b)
+    e, k = _float_or_nan(experts), _float_or_nan(experts_per_token)
+    known = np.isfinite(e) & np.isfinite(k) & (e > k) & (total > active)
+    return np.where(known, np.where(known, k, 0.0) * (total - active) / np.where(known, e - k, 1.0), 0.0)
 
 
 def _moe_params_read(total_params_b, active_params_b, experts, experts_per_token, routing_independence=None):
@@ -1496,10 +1513,13 @@ def replica_throughput(
     fresh = in_tok * (1.0 - _as_float(cached_input_share))
     waves = np.asarray(prefill_in_waves, dtype=bool)
     gain = _as_float(DEFAULT_WAVE_PREFILL_GAIN if wave_prefill_gain is None else wave_prefill_gain)
-    # a mixture-of-experts model's expert matrix products run at its shares of the dense rates
-    # (eff["moe_prefill"], eff["moe_compute"]): as many more FLOPs at the dense rate; attention's do not
-    act_prefill = _as_float(active_params_b) / eff["moe_prefill"]
-    act_decode = _as_float(active_params_b) / eff["moe_compute"]
+    # a mixture-of-experts model's routed-expert matrix products run at its shares of the dense rates
+    # (eff["moe_prefill"], eff["moe_compute"]): as many more FLOPs at the dense rate; its shared weights'
+    # (attention, dense layers, shared experts) and attention's own do not
+    routed_active = moe_routed_active_params_b(total_params_b, active_params_b, experts, experts_per_token)
+    shared_active = _as_float(active_params_b) - routed_active
+    act_prefill = shared_active + routed_active / eff["moe_prefill"]
+    act_decode = shared_active + routed_active / eff["moe_compute"]
     prefill = prefill_seconds(act_prefill, fresh, g, peak, eff["prefill_mfu"] * np.where(waves, gain, 1.0), tp_eff,
                               attn * windowed_share(fresh, layers, sliding_window_layers, sliding_window_tokens))
 
@@ -1509,9 +1529,13 @@ def replica_throughput(
     kv_read, attn_read = kv_tok * win, attn * win
     params_read = _moe_params_read(total_params_b, active_params_b, experts,
                                    experts_per_token, moe_routing_independence)
-    # a mixture-of-experts model's weights stream at its share of the bandwidth (eff["moe_weights"]):
-    # as many more bytes at the dense rate
-    weight_bpp = bytes_per_param(precision) / eff["moe_weights"]
+    # a mixture-of-experts model's routed experts stream at its share of the bandwidth (eff["moe_weights"]):
+    # as many more bytes at the dense rate; its shared weights at the dense rate
+    bpp = bytes_per_param(precision)
+
+    def weights_read(b):
+        p_ = params_read(b)
+        return (shared_active + (p_ - shared_active) / eff["moe_weights"]) * 1e9 * bpp
     step_fixed = _as_float(DEFAULT_STEP_OVERHEAD_S if step_overhead_s is None else step_overhead_s)
     per_seq = _as_float(DEFAULT_SEQUENCE_OVERHEAD_S if sequence_overhead_s is None else sequence_overhead_s) \
         + _as_float(DEFAULT_SERVER_OVERHEAD_S if server_overhead_s is None else server_overhead_s)
@@ -1521,7 +1545,7 @@ def replica_throughput(
     replicated_read = replicated_b * 1e9 * bytes_per_param(precision)   # [bytes] a step, over the replica
 
     def step(b, mfu_=eff["mfu"], mbu_=eff["mbu"], how=combine, overhead=True, w=None):
-        w = params_read(b) * 1e9 * weight_bpp + replicated_read if w is None else w
+        w = weights_read(b) + replicated_read if w is None else w
         t = decode_step_seconds(b, w, kv_read, context, act_decode, g, memory_bandwidth_tbps, peak, mbu_,
                                 mfu_, tp_eff, how, attn_read)
         return t + (step_fixed + b * per_seq) * overhead
@@ -1536,7 +1560,7 @@ def replica_throughput(
         """(time per output token, decode step) at batch b: the step plus the prefills interleaved
         with it; an engine that mixes prefill chunks into the decode step hides them in the step's
         idle compute (weights time - matrix-product time)."""
-        w = params_read(b) * 1e9 * weight_bpp + replicated_read
+        w = weights_read(b) + replicated_read
         s_ = step(b, w=w)
         idle = np.where(overlap, np.maximum(w / bytes_per_s - b * flop_s_per_seq, 0.0), 0.0)
         return time_per_output_token(s_, b, prefill, out_tok, idle), s_

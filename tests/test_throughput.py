@@ -703,8 +703,10 @@ def test_moe_shares_split_bandwidth_from_decode_compute():
 def test_the_moe_bandwidth_share_slows_the_expert_weights_not_the_kv_cache():
     """Decode step of an 8-expert, top-2 MoE (46.7B total, 12.9B active, Mixtral's shape) in fp8 on one
     80 GiB GPU of 3.35 TB/s at batch 64, no fixed costs, compute out of the way (MFU 1e6): the step is
-    weights / (bandwidth x mbu x share) + KV / (bandwidth x mbu).  Halving the share adds exactly one
-    more weights time; the KV part is the same at either share."""
+    routed experts / (bandwidth x mbu x share) + shared weights and KV / (bandwidth x mbu).  Each expert
+    holds (46.7 - 12.9) / 6 = 5.633B, the 8 routed ones 45.067B, the shared part 12.9 - 2 x 5.633 = 1.633B.
+    Halving the share adds exactly one more routed-experts time; the shared weights and the KV part are the
+    same at either share."""
     kw = dict(total_params_b=46.7, active_params_b=12.9, layers=32, kv_heads=8, head_dim=128, memory_gib=80,
               memory_bandwidth_tbps=3.35, bf16_dense_tflops=989, fp8_dense_tflops=1979, precision="fp8",
               input_tokens=1000, output_tokens=200, experts=8, experts_per_token=2, engine="trt-llm",
@@ -713,9 +715,11 @@ def test_the_moe_bandwidth_share_slows_the_expert_weights_not_the_kv_cache():
     full = tp.replica_throughput(**kw, moe_efficiency=1.0).decode_step_s
     half = tp.replica_throughput(**kw, moe_efficiency=0.5).decode_step_s
     # 64 independent top-2 draws over 8 experts leave one untouched with (6/8)**64 ~ 1e-8: every expert
-    # is read, 46.7e9 bytes in fp8, at 3.35e12 x 0.8 B/s: 17.43 ms
+    # is read, 45.067e9 bytes of routed experts in fp8 at 3.35e12 x 0.8 B/s: 16.82 ms more at half the share
+    routed_s = 8 * (46.7 - 12.9) / 6 * 1e9 / (3.35e12 * 0.8)
+    assert float(half - full) == pytest.approx(routed_s, rel=1e-6)
+    # at the full share all 46.7e9 bytes stream at the dense rate: 17.43 ms
     weights_s = 46.7e9 / (3.35e12 * 0.8)
-    assert float(half - full) == pytest.approx(weights_s, rel=1e-6)
     # KV: 64 sequences x (1000 + 200 / 2) tokens x 32 layers x 2 x 8 x 128 values x 1 byte = 4.61e9 bytes
     kv_s = 64 * 1100 * 32 * 2 * 8 * 128 / (3.35e12 * 0.8)
     assert float(full) == pytest.approx(weights_s + kv_s, rel=1e-3)
