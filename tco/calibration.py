@@ -488,15 +488,36 @@ def fit(frame: pd.DataFrame, start: dict[str, float] | None = None, iterations: 
 
 def out_of_source_predictions(frame: pd.DataFrame, iterations: int = 25) -> pd.DataFrame:
     """``frame`` with ``modelled_out_of_source``: each row's output tokens/s as modelled by a fit on
-    every *other* source [tokens/s] (one refit per source)."""
+    every *other* source [tokens/s] (one refit per source).  ``attrs["fold_parameters"]`` keeps each
+    fold's fitted parameters by the source it left out (:func:`fold_parameter_table`)."""
     out = frame.copy()
     pred = np.full(len(frame), np.nan)
     src = frame["source"].to_numpy()
+    folds = {}
     for source in sorted(frame["source"].unique()):
         held = src == source
-        pred[held] = modelled(frame[held], fit(frame[~held], iterations=iterations))
+        folds[source] = fit(frame[~held], iterations=iterations)
+        pred[held] = modelled(frame[held], folds[source])
     out["modelled_out_of_source"] = pred
+    out.attrs["fold_parameters"] = folds
     return out
+
+
+def fold_parameter_table(predictions: pd.DataFrame, fitted: dict[str, float]) -> pd.DataFrame:
+    """The fitted parameters of every fold beside the fit on all sources: one row per parameter of
+    :data:`PARAMETERS`, columns ``all`` and ``without <source>``.  A parameter that moves far when one
+    source is left out is one only that source informs: the out-of-source score pays for it.
+
+    >>> p = pd.DataFrame({"x": [1]}); p.attrs["fold_parameters"] = {"a": {**PRIOR, "mbu": 0.6}}
+    >>> t = fold_parameter_table(p, {**PRIOR, "mbu": 0.7})
+    >>> t.loc["mbu"].tolist(), list(t.columns)
+    ([0.7, 0.6], ['all', 'without a'])
+    """
+    folds = predictions.attrs.get("fold_parameters", {})
+    names = [n for n, *_ in PARAMETERS]
+    table = {"all": [fitted[n] for n in names]}
+    table.update({f"without {s}": [p[n] for n in names] for s, p in folds.items()})
+    return pd.DataFrame(table, index=pd.Index(names, name="parameter"))
 
 
 def out_of_source_scores(predictions: pd.DataFrame, by: str = "source") -> pd.DataFrame:

@@ -205,7 +205,9 @@ def _write_import(result, out_dir) -> None:
               help="Extra folder of tables (extra measured rows) on top of the shipped ones.")
 @click.option("--loso/--no-loso", default=True, help="Also refit without each source and score it (a few s).")
 @click.option("--rows", is_flag=True, help="Print every fitted row with its ratio.")
-def calibrate(dirs, loso, rows) -> None:
+@click.option("--folds", is_flag=True, help="With the leave-one-source-out table, print each fold's fitted "
+                                            "parameters beside the fit on all sources.")
+def calibrate(dirs, loso, rows, folds) -> None:
     """Fit the throughput model's efficiencies on the measured rows and print how well it does.
 
     The fit uses the tuned measurements of throughput_benchmarks (every measurement weighing the
@@ -247,6 +249,9 @@ def calibrate(dirs, loso, rows) -> None:
         click.echo("the same out-of-source predictions by GPU vendor and by engine:")
         click.echo(cal.out_of_source_scores(pred, "gpu_vendor").to_string(**fmt))
         click.echo(cal.out_of_source_scores(pred, "engine").to_string(**fmt))
+        if folds:
+            click.echo("fitted parameters without each source (a parameter only the left-out source informs moves):")
+            click.echo(cal.fold_parameter_table(pred, params).to_string(float_format=lambda v: f"{v:.4g}"))
         pooled = by_source.iloc[-1]
         lo, hi = cal.OUT_OF_SOURCE_BAR["median_ratio"]
         click.echo(f"bar: pooled median {lo}-{hi} and at least {cal.OUT_OF_SOURCE_BAR['within_25']:.0%} within 25 %: "

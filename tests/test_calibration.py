@@ -276,6 +276,23 @@ def test_untuned_image_runs_are_slower_than_the_model(images):
     assert cal.score(untuned["images_per_second"], cal.modelled_images(untuned))["median_ratio"] < 1.0
 
 
+def test_calibrate_folds_prints_each_folds_parameters(tuned):
+    # one line per fitted parameter: its value on all sources, then without each source, every value within
+    # the parameter's bounds
+    res = CliRunner().invoke(main, ["calibrate", "--folds"])
+    assert res.exit_code == 0, res.output
+    block = res.output.split("fitted parameters without each source", 1)[1].splitlines()[1:]
+    header = block[0].split()
+    assert header[:2] == ["all", "without"] and header.count("without") == tuned["source"].nunique()
+    bounds = {n: (lo, hi) for n, lo, hi, _ in cal.PARAMETERS}
+    lines = {ln.split()[0]: [float(v) for v in ln.split()[1:]] for ln in block[2:2 + len(bounds)]}
+    assert set(lines) == set(bounds)
+    for name, values in lines.items():
+        lo, hi = bounds[name]
+        assert len(values) == 1 + tuned["source"].nunique()
+        assert all(lo * (1 - 1e-3) <= v <= hi * (1 + 1e-3) + 1e-12 for v in values), (name, values)
+
+
 def test_calibrate_rows_lists_every_fitted_row(tuned):
     # a row without a stated concurrency (an offline run) prints "c=-"; every fitted row gets a line
     res = CliRunner().invoke(main, ["calibrate", "--no-loso", "--rows"])
