@@ -792,12 +792,16 @@ def tornado(rows: pd.DataFrame, unit_label: str | None = None, cur: Currency = U
 
 
 def _sig3(v: float) -> str:
-    """A number to three significant digits, as the dashboard's ``sig(x, 3)`` writes it.
+    """A latency to three significant digits, trailing zeros kept, as the dashboard's ``sigFixed(x, 3)``
+    writes it: 39.97 ms reads "40.0", not a "40" that looks like the 40 ms target itself; no digits are cut
+    from a number of four or more (1,234 ms: "1234").
 
-    >>> _sig3(39.5408), _sig3(111.53), _sig3(1234.0), _sig3(0.0123456)
-    ('39.5', '112', '1230', '0.0123')
+    >>> _sig3(39.97), _sig3(39.5408), _sig3(111.53), _sig3(1234.0), _sig3(0.0123456), _sig3(0.0)
+    ('40.0', '39.5', '112', '1234', '0.0123', '0')
     """
-    return f"{float(f'{v:.3g}'):g}"
+    if not math.isfinite(v) or v == 0:
+        return f"{v:g}"
+    return f"{v:.{max(0, 2 - math.floor(math.log10(abs(v))))}f}"
 
 
 def _fmt_end(v: float, unit: str) -> str:

@@ -489,7 +489,9 @@ def test_the_fleet_chart_says_a_latency_target_out_of_reach_as_the_fleet_card_do
     short = evaluate(Scenario.from_dict({**body, "workload": {**body["workload"], "input_tokens_per_request": 1000}}),
                      catalog)
     assert short.summary["latency_note"] is None and "<sup>" not in fleet_chart(short).layout.title.text
-    # the title writes the reached latencies to three significant digits, as the fleet card does
+    # the title writes the reached latencies to three significant digits, trailing zeros kept, as the fleet card
+    # does: a number between 10 and 100 ms with one decimal (39.97 -> "40.0", never a bare "40" that reads as the
+    # 40 ms target), one from 100 to 1,000 with none
     tpot_ms, ttft_ms = (1000 * short.summary[k] for k in ("time_per_output_token_s", "time_to_first_token_s"))
-    assert f" · {float(f'{tpot_ms:.3g}'):g} ms per output token, {float(f'{ttft_ms:.3g}'):g} ms to the first" \
-        in fleet_chart(short).layout.title.text
+    assert 10 <= tpot_ms < 100 and 100 <= ttft_ms < 1000
+    assert f" · {tpot_ms:.1f} ms per output token, {ttft_ms:.0f} ms to the first" in fleet_chart(short).layout.title.text

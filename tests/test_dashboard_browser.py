@@ -734,6 +734,18 @@ def test_the_number_module_reads_volumes_and_percentages(page, live):
     assert got["shown"] == ["2.5B", "150M", "149.732M"]
 
 
+def test_latencies_keep_their_trailing_zeros(page, live):
+    # three significant digits, zeros kept: 39.97 ms reads "40.0" (a bare "40" reads as the 40 ms target),
+    # 39.5408 "39.5", 111.53 "112", 1,234 "1234" (no digits cut), 0.0123456 "0.0123"; the fleet card uses it
+    open_dashboard(page, live.url)
+    got = import_module(page, "/static/js/format.js",
+                        "[39.97, 39.5408, 111.53, 1234, 0.0123456, 0].map(x => m.sigFixed(x, 3))")
+    assert got == ["40.0", "39.5", "112", "1234", "0.0123", "0"]
+    card = page.inner_text("#kpi-fleet-s")
+    tpot = re.search(r"([0-9.]+) ms per output token", card).group(1)
+    assert len(tpot.replace(".", "").lstrip("0")) >= 3, card      # e.g. "40.0", never "40"
+
+
 def test_a_field_shows_a_saved_number_exactly(page, live):
     """Reopening a saved or shared scenario writes its numbers back into the fields: nothing is
     rounded away (1,234,567,891 tokens stay 1.234567891B, a 12.3456789 % share stays)."""

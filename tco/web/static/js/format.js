@@ -65,6 +65,14 @@ function fmtPercentExact(v) {
 /** A number with n significant digits, as text: sig(12.3456, 3) -> "12.3". */
 export const sig = (x, n) => String(+Number(x).toPrecision(n));
 
+/** A latency with n significant digits, trailing zeros kept (39.97 ms, 3 -> "40.0", not a "40" that reads as a
+ * 40 ms target), never cutting digits of a larger number (1234 -> "1234"). */
+export function sigFixed(x, n) {
+  const v = Number(x);
+  if (!Number.isFinite(v) || v === 0) return String(v);
+  return v.toFixed(Math.max(0, n - 1 - Math.floor(Math.log10(Math.abs(v)))));
+}
+
 /** A scenario's value as its field shows it: volumes compact, shares in percent, both exact. */
 export function fieldText(kind, v) {
   if (kind === "volume") return fmtVolumeExact(v);

@@ -3,7 +3,7 @@
 // into it), as the verdict and the cumulative chart's note say it.
 import { $, make } from "./dom.js";
 import { mode } from "./form.js";
-import { fmtMonth, fmtUsd, fmtVolume, sig } from "./format.js";
+import { fmtMonth, fmtUsd, fmtVolume, sigFixed } from "./format.js";
 import { renderLifecycle } from "./lifecycle.js";
 import { renderNotes } from "./notes.js";
 
@@ -60,8 +60,8 @@ export function fleetTexts(s) {
   if (s.peak_servers !== null && s.peak_servers !== undefined) parts.push(`${s.peak_servers} servers`);
   if (s.mean_utilisation !== null) parts.push(`${Math.round(100 * s.mean_utilisation)}% utilised on average`);
   if (s.time_per_output_token_s !== null && s.time_per_output_token_s !== undefined) {
-    parts.push(`${sig(1000 * s.time_per_output_token_s, 3)} ms per output token, `
-      + `${sig(1000 * s.time_to_first_token_s, 3)} ms to the first`);
+    parts.push(`${sigFixed(1000 * s.time_per_output_token_s, 3)} ms per output token, `
+      + `${sigFixed(1000 * s.time_to_first_token_s, 3)} ms to the first`);
   }
   if (s.latency_note) parts.push(s.latency_note);
   return { "kpi-fleet": `${s.peak_gpus} GPU${s.peak_gpus === 1 ? "" : "s"}`, "kpi-fleet-s": parts.join(" · ") };

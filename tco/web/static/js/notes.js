@@ -3,7 +3,7 @@
 // they follow a new pick at once; the others from the API's last answer (its assumptions, each
 // with its source), else the field's default.
 import { form, make, pageOptions } from "./dom.js";
-import { sig } from "./format.js";
+import { sig, sigFixed } from "./format.js";
 
 let last = null;                             // the API's last answer ({summary, assumptions})
 
@@ -66,7 +66,7 @@ function assumptionNote(path, el) {
   const s = last && last.summary;
   const reached = s && path === "open.max_time_per_output_token_s" ? s.time_per_output_token_s
     : (s && path === "open.max_time_to_first_token_s" ? s.time_to_first_token_s : null);
-  const reachedText = reached !== null && reached !== undefined ? `reached: ${sig(reached * 1000, 3)} ms` : "";
+  const reachedText = reached !== null && reached !== undefined ? `reached: ${sigFixed(reached * 1000, 3)} ms` : "";
   if (path === "open.serving_use" && last && last.assumptions) {
     const tp = last.assumptions["open.max_time_per_output_token_s"];
     const tf = last.assumptions["open.max_time_to_first_token_s"];
