@@ -225,9 +225,9 @@ def _rows(frame: pd.DataFrame) -> _Rows:
     prompts = np.where(offline, num("num_prompts"), np.nan)
     ap = frame["attention_parallel"].astype(object).where(frame["attention_parallel"].notna(), "").astype(str).to_numpy()
     # data-parallel attention holds the attention weights on every GPU (tp.replica_throughput counts them too)
-    held_b = num("total_params_b") + np.where((ap == "dp") & (num("gpu_count") > 1), np.nan_to_num(tp.attention_params_b(
+    held_b = num("total_params_b") + tp.replicated_params_b(
         num("layers"), num("hidden_size"), num("attention_heads"), num("kv_heads"), num("head_dim"),
-        num("kv_values_per_token_layer"))) * (num("gpu_count") - 1), 0.0)
+        num("kv_values_per_token_layer"), num("gpu_count"), ap)
     kwargs = dict(
         usable_memory_fraction=tp.engine_memory_fraction(
             eng, tp.weight_bytes(held_b, frame["precision"].astype(str).to_numpy()), num("memory_gib"), num("gpu_count")),
@@ -254,8 +254,7 @@ def _rows(frame: pd.DataFrame) -> _Rows:
                  # prompts are prefilled together (tp.replica_throughput's prefill_in_waves) and its
                  # sequences finish together, so no decode step is running for a prefill chunk to hide
                  # in (steady serving mixes them)
-                 prefill_overlap=tp.engine_mixes_prefill(eng) & (frame["measurement"].astype(str).to_numpy()
-                                                                 != "offline_max"),
+                 prefill_overlap=tp.engine_mixes_prefill(eng) & ~offline,
                  waves=offline, prompts=prompts,
                  server=frame["harness"].astype(str).to_numpy() != "offline",
                  decode_only=frame["measurement"].astype(str).to_numpy() == "decode_rate",

@@ -167,7 +167,7 @@ DEFAULT_MFU: float = 0.5533
 #: Memory bandwidth utilisation [-], achieved / peak bytes/s, for weight and KV-cache reads, on
 #: the reference stack.  Fitted (the fit allows at most 90 %); other engines and platforms reach
 #: their share of it (:data:`ENGINE_EFFICIENCY`, :data:`PLATFORM_EFFICIENCY`), a mixture-of-experts
-#: model's expert weights :data:`DEFAULT_MOE_EFFICIENCY` of that (its KV cache the whole).
+#: model's routed experts :data:`DEFAULT_MOE_EFFICIENCY` of that (its shared weights and KV cache the whole).
 DEFAULT_MBU: float = 0.7104
 
 #: Tensor-parallel overhead per extra GPU [-], by interconnect: compute and
@@ -232,8 +232,8 @@ PLATFORM_EFFICIENCY: dict[str, float] = {"cuda": 1.0, "rocm": 0.6933}
 DEFAULT_MOE_EFFICIENCY: float = 0.5321
 
 #: Mixture-of-experts models' share of the decode FLOP efficiency of their routed experts' matrix
-#: products (the shared weights' and attention's run at the dense rate) [-]: at a large batch a decode step is compute-bound and runs
-#: grouped per-expert matrix products, whose efficiency need not
+#: products (the shared weights' and attention's run at the dense rate) [-]: at a large batch a decode
+#: step is compute-bound and runs grouped per-expert matrix products, whose efficiency need not
 #: match the bandwidth share's (offline tables at large batch and served runs at a moderate one
 #: pull one shared factor in opposite directions).  Fitted under the weak prior of
 #: :data:`tco.calibration.PRIOR_WIDTH` (no penalty: 1.0): without it a fit that never saw
@@ -608,6 +608,34 @@ def moe_weight_bytes_read(total_params_b, active_params_b, precision, batch_size
     return read(batch_size) * 1e9 * bytes_per_param(precision)
 
 
+def _moe_split(total_params_b, active_params_b, experts, experts_per_token):
+    """(total, active, known, E, k, expert) of a model [billion parameters; -]: ``known`` where E and k
+    describe a mixture of experts, each routed expert ``(total - active) / (E - k)`` (0 elsewhere, with
+    E, k set to harmless 2, 1 there)."""
+    total, active = _as_float(total_params_b), _as_float(active_params_b)
+    e, k = _float_or_nan(experts), _float_or_nan(experts_per_token)
+    known = np.isfinite(e) & np.isfinite(k) & (e > k) & (total > active)
+    e_, k_ = np.where(known, e, 2.0), np.where(known, k, 1.0)
+    return total, active, known, e_, k_, np.where(known, (total - active) / (e_ - k_), 0.0)
+
+
+def replicated_params_b(layers, hidden_size, attention_heads, kv_heads, head_dim, kv_values_per_token_layer,
+                        gpus, attention_parallel=None) -> np.ndarray:
+    """Weights a replica holds (and a decode step reads) once more on each further GPU [billion parameters]:
+    under data-parallel attention on ``g`` GPUs, ``(g - 1) x`` :func:`attention_params_b`; 0 otherwise, and where
+    the architecture is unknown.
+
+    >>> # Llama 3.1 70B on 4 GPUs: 3 x 12.0796B under dp, none under tp
+    >>> [round(float(replicated_params_b(80, 8192, 64, 8, 128, None, 4, a)), 4) for a in ("dp", "tp")]
+    [36.2388, 0.0]
+    """
+    g = _as_float(gpus)
+    dp = np.asarray("" if attention_parallel is None else attention_parallel).astype(str) == "dp"
+    attn = np.nan_to_num(attention_params_b(layers, _float_or_nan(hidden_size), _float_or_nan(attention_heads),
+                                            kv_heads, head_dim, kv_values_per_token_layer), nan=0.0)
+    return np.where(dp & (g > 1), attn * (g - 1.0), 0.0)
+
+
 def moe_routed_active_params_b(total_params_b, active_params_b, experts=None, experts_per_token=None) -> np.ndarray:
     """The routed experts' share of a token's active parameters [billion parameters]: ``k x (total -
     active) / (E - k)``; 0 for a dense model (or when E, k are unknown).  The rest of the active
@@ -617,10 +645,8 @@ def moe_routed_active_params_b(total_params_b, active_params_b, experts=None, ex
     >>> [round(float(moe_routed_active_params_b(*a)), 2) for a in ((46.7, 12.88, 8, 2), (70.55, 70.55))]
     [11.27, 0.0]
     """
-    total, active = _as_float(total_params_b), _as_float(active_params_b)
-    e, k = _float_or_nan(experts), _float_or_nan(experts_per_token)
-    known = np.isfinite(e) & np.isfinite(k) & (e > k) & (total > active)
-    return np.where(known, np.where(known, k, 0.0) * (total - active) / np.where(known, e - k, 1.0), 0.0)
+    _total, _active, known, _e, k_, expert = _moe_split(total_params_b, active_params_b, experts, experts_per_token)
+    return np.where(known, k_, 0.0) * expert
 
 
 def _moe_params_read(total_params_b, active_params_b, experts, experts_per_token, routing_independence=None):
@@ -629,14 +655,7 @@ def _moe_params_read(total_params_b, active_params_b, experts, experts_per_token
     The batch-independent parts are computed once, so the batch search only
     pays for a power and a few products.
     """
-    total = _as_float(total_params_b)
-    active = _as_float(active_params_b)
-    e = _float_or_nan(experts)
-    k = _float_or_nan(experts_per_token)
-    known = np.isfinite(e) & np.isfinite(k) & (e > k) & (total > active)
-    e_ = np.where(known, e, 2.0)
-    k_ = np.where(known, k, 1.0)
-    expert = np.where(known, (total - active) / (e_ - k_), 0.0)
+    total, active, known, e_, k_, expert = _moe_split(total_params_b, active_params_b, experts, experts_per_token)
     shared = active - np.where(known, k_, 0.0) * expert
     routed = np.where(known, e_, 0.0) * expert
     keep = 1.0 - np.where(known, k_ / e_, 0.0)
@@ -1481,10 +1500,8 @@ def replica_throughput(
                            moe_compute_efficiency=moe_compute_efficiency)
 
     # data-parallel attention holds (and reads) the attention weights whole on every GPU: g - 1 copies more
-    dp_attention = np.asarray("" if attention_parallel is None else attention_parallel).astype(str) == "dp"
-    replicated_b = np.where(dp_attention & (g > 1), np.nan_to_num(attention_params_b(
-        layers, _float_or_nan(hidden_size), _float_or_nan(attention_heads), kv_heads, head_dim,
-        kv_values_per_token_layer), nan=0.0) * (g - 1.0), 0.0)
+    replicated_b = replicated_params_b(layers, hidden_size, attention_heads, kv_heads, head_dim,
+                                       kv_values_per_token_layer, g, attention_parallel)
     held_params_b = _as_float(total_params_b) + replicated_b
     if usable_memory_fraction is None:
         usable_memory_fraction = engine_memory_fraction(engine, weight_bytes(held_params_b, precision), memory_gib, g)
@@ -1534,18 +1551,18 @@ def replica_throughput(
     bpp = bytes_per_param(precision)
 
     def weights_read(b):
+        """[bytes] a step reads at the dense rate: shared weights, routed experts over their share, and the
+        attention copies of data-parallel attention."""
         p_ = params_read(b)
-        return (shared_active + (p_ - shared_active) / eff["moe_weights"]) * 1e9 * bpp
+        return (shared_active + (p_ - shared_active) / eff["moe_weights"] + replicated_b) * 1e9 * bpp
     step_fixed = _as_float(DEFAULT_STEP_OVERHEAD_S if step_overhead_s is None else step_overhead_s)
     per_seq = _as_float(DEFAULT_SEQUENCE_OVERHEAD_S if sequence_overhead_s is None else sequence_overhead_s) \
         + _as_float(DEFAULT_SERVER_OVERHEAD_S if server_overhead_s is None else server_overhead_s)
     allreduce = _as_float(DEFAULT_ALLREDUCE_LATENCY_S if allreduce_latency_s is None else allreduce_latency_s)
     step_fixed = step_fixed + np.where(g > 1, 2.0 * _as_float(layers) * allreduce, 0.0)
 
-    replicated_read = replicated_b * 1e9 * bytes_per_param(precision)   # [bytes] a step, over the replica
-
     def step(b, mfu_=eff["mfu"], mbu_=eff["mbu"], how=combine, overhead=True, w=None):
-        w = weights_read(b) + replicated_read if w is None else w
+        w = weights_read(b) if w is None else w
         t = decode_step_seconds(b, w, kv_read, context, act_decode, g, memory_bandwidth_tbps, peak, mbu_,
                                 mfu_, tp_eff, how, attn_read)
         return t + (step_fixed + b * per_seq) * overhead
@@ -1560,7 +1577,7 @@ def replica_throughput(
         """(time per output token, decode step) at batch b: the step plus the prefills interleaved
         with it; an engine that mixes prefill chunks into the decode step hides them in the step's
         idle compute (weights time - matrix-product time)."""
-        w = weights_read(b) + replicated_read
+        w = weights_read(b)
         s_ = step(b, w=w)
         idle = np.where(overlap, np.maximum(w / bytes_per_s - b * flop_s_per_seq, 0.0), 0.0)
         return time_per_output_token(s_, b, prefill, out_tok, idle), s_
