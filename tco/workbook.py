@@ -109,12 +109,15 @@ def monthly_wide(result: Result, cur: Currency = USD) -> pd.DataFrame:
 
 
 def assumption_rows(result: Result) -> pd.DataFrame:
-    """Every assumption with its value, unit, source URL and effective date (read off the source
-    text, blank where it has none) and the source as written."""
+    """Every assumption with its value, unit, source URL and effective date (the assumption's own
+    ``source_url`` / ``effective_date`` where it carries them, as the defaults table's do; else read off
+    the source text; blank where it has none) and the source as written."""
     items = list(result.assumptions.items())
     src = [str(v.get("source", "")) for _, v in items]
-    url = [(_URL.search(s) or [""])[0] if _URL.search(s) else "" for s in src]
-    date = [_DATE.search(s).group(1) if _DATE.search(s) else "" for s in src]
+    url = [v.get("source_url") or ((_URL.search(s) or [""])[0] if _URL.search(s) else "")
+           for (_, v), s in zip(items, src)]
+    date = [v.get("effective_date") or (_DATE.search(s).group(1) if _DATE.search(s) else "")
+            for (_, v), s in zip(items, src)]
     return pd.DataFrame({"input": [k for k, _ in items], "value": [v.get("value") for _, v in items],
                          "unit": [v.get("unit", "") for _, v in items], "source_url": url,
                          "effective_date": date, "source": src})

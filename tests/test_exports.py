@@ -176,6 +176,19 @@ def test_workbook_opens_and_its_wide_sheet_sums_to_the_totals_to_the_cent(client
     assert ass[0][:5] == ("input", "value", "unit", "source_url", "effective_date")
 
 
+def test_workbook_cites_the_defaults_sources(client):
+    # a default the scenario leaves to the defaults table (the BLS engineer salary) carries that table's
+    # source_url and effective_date into the Assumptions sheet, not a blank
+    body = {"workload": {"tokens_per_month": 2.5e9}, "closed": {"model": "gpt-6.1-sol"},
+            "open": {"model": "llama-3.3-70b", "gpu": "h100-sxm", "gpus_per_replica": 2, "precision": "fp8"}}
+    book = openpyxl.load_workbook(io.BytesIO(client.post("/api/v1/tco.xlsx", json=body).data))
+    rows = {r[0]: r for r in book["Assumptions"].iter_rows(min_row=2, values_only=True)}
+    salary = rows["defaults.staff_base_salary_usd_per_year"]
+    assert salary[3] == "https://www.bls.gov/oes/2024/may/oes151252.htm" and salary[4] == "2024-05-01"
+    # an assumption whose source names its URL in the text keeps it
+    assert rows["closed.input_usd_per_mtok"][3].startswith("https://developers.openai.com/")
+
+
 def test_workbook_cells_are_safe_from_formula_injection(client):
     res = client.post("/api/v1/tco.xlsx", query_string={"title": HOSTILE}, json=INLINE)
     book = openpyxl.load_workbook(io.BytesIO(res.data))
