@@ -22,7 +22,7 @@ from tco.scenario import (MAX_HORIZON_MONTHS, ClosedOption, OpenOption, Scenario
                           check_number)
 from tco.serving import (USES, benchmark_row, latency_targets, modelled_images, modelled_throughput,
                          tpot_out_of_reach, ttft_out_of_reach)
-from tco.throughput import ENGINES, PLATFORMS
+from tco.throughput import ATTENTION_PARALLEL, ENGINES, PLATFORMS
 from tco.tables import PRECISIONS
 from tco.workload import Volumes, average_load, load_profile, resolve_volumes
 
@@ -510,8 +510,11 @@ def _check_open_inputs(o: OpenOption) -> int:
     for name, allowed in (("serving_use", tuple(USES)), ("serving_engine", ENGINES)):
         if getattr(o, name) not in allowed:
             raise ScenarioError(f"{P}.{name}", f"must be one of: {', '.join(allowed)}; got {getattr(o, name)!r}")
-    if o.platform is not None and o.platform not in PLATFORMS:
-        raise ScenarioError(f"{P}.platform", f"must be one of: {', '.join(PLATFORMS)}; got {o.platform!r}")
+    for name, allowed in (("platform", PLATFORMS), ("kv_precision", PRECISIONS),
+                          ("attention_parallel", ATTENTION_PARALLEL)):
+        if getattr(o, name) is not None and getattr(o, name) not in allowed:
+            raise ScenarioError(f"{P}.{name}", f"must be one of: {', '.join(allowed)} (or null: the default); "
+                                              f"got {getattr(o, name)!r}")
     return g
 
 
@@ -592,7 +595,9 @@ def _output_tokens_per_second(o: OpenOption, catalog: Catalog, vol: Volumes, mod
                              f"{o.model}/{o.gpu}x{g}/{o.precision}/{bench['input_tokens']}:{bench['output_tokens']}")
         else:
             out_tps = float(detail["output_tokens_per_s"])
-            src = (f"roofline model (tco.throughput, {o.serving_engine}, {o.serving_use} use): batch "
+            setup = "".join((f", KV cache {o.kv_precision}" if o.kv_precision else "",
+                             f", {o.attention_parallel} attention" if o.attention_parallel else ""))
+            src = (f"roofline model (tco.throughput, {o.serving_engine}, {o.serving_use} use{setup}): batch "
                    f"{detail['batch_size']:.0f} limited by {detail['batch_limit']}, "
                    f"{detail['time_per_output_token_s'] * 1000:.1f} ms/token, "
                    f"{detail['time_to_first_token_s'] * 1000:.0f} ms to the first token")

@@ -158,6 +158,14 @@ class OpenOption:
     serving_engine: str = "vllm"
     #: GPU software platform (cuda, rocm); None = the GPU's own.
     platform: str | None = None
+    #: KV-cache precision (:data:`tco.throughput.PRECISION_BYTES`, e.g. vLLM's ``--kv-cache-dtype fp8``);
+    #: None = the one that goes with the weights (:func:`tco.throughput.default_kv_precision`).
+    kv_precision: str | None = None
+    #: How attention is split over the replica's GPUs (:data:`tco.throughput.ATTENTION_PARALLEL`): ``tp``
+    #: (tensor-parallel: KV heads fewer than the GPUs, and latent caches, replicated on each GPU) or ``dp``
+    #: (data-parallel: SGLang's ``--enable-dp-attention``, TensorRT-LLM's ``enable_attention_dp``; each GPU
+    #: holds the whole attention weights, no cache replicated); None = KV heads replicated, latent caches not.
+    attention_parallel: str | None = None
     #: Multiplier on the modelled throughput (engine and tuning quality) [-].
     serving_efficiency: float = 1.0
     # owned hardware

@@ -58,14 +58,16 @@ def modelled_throughput(model: dict, gpu: dict, o: OpenOption, g: int, in_len: f
                         run: str = "serving") -> dict:
     """Fit check and roofline throughput of the deployment (raises ScenarioError when it cannot fit).
 
-    ``kv_precision`` (default the weights', :func:`tco.throughput.default_kv_precision`),
-    ``attention_parallel`` (``tp``/``dp``, :func:`tco.throughput.kv_bytes_per_token`) and ``run``
-    (:data:`RUNS`) describe a measured setup to reproduce.  Returns the fields of
+    ``kv_precision`` (default the option's, else the weights', :func:`tco.throughput.default_kv_precision`),
+    ``attention_parallel`` (``tp``/``dp``, default the option's, :func:`tco.throughput.kv_bytes_per_token`) and
+    ``run`` (:data:`RUNS`) describe the setup, or a measured one to reproduce.  Returns the fields of
     :class:`tco.throughput.ReplicaThroughput` as Python scalars (tokens/s, batch, ms per token...),
     cached per distinct input.
     """
     if run not in RUNS:
         raise ScenarioError("run", f"must be one of: {', '.join(RUNS)}; got {run!r}")
+    kv_precision = o.kv_precision if kv_precision is None else kv_precision
+    attention_parallel = o.attention_parallel if attention_parallel is None else attention_parallel
     key = (tuple(sorted(model.items())), tuple(sorted(gpu.items())), o.precision, latency_targets(o),
            o.serving_engine, o.platform, g, float(in_len), float(out_len), float(cached_share), concurrency,
            kv_precision, attention_parallel, run)
@@ -187,7 +189,7 @@ def benchmark_row(catalog: Catalog, o: OpenOption, g: int, in_len, out_len, imag
     tpot, ttft = latency_targets(o)
     best, best_key = None, None
     for r in hits:
-        if r.get("engine") != o.serving_engine or r.get("tuned") is False:
+        if r.get("engine") != o.serving_engine or r.get("tuned") is False or not _same_setup(r, o):
             continue
         kind = r.get("measurement") or "offline_max"
         if tpot is None and ttft is None:
@@ -207,6 +209,22 @@ def benchmark_row(catalog: Catalog, o: OpenOption, g: int, in_len, out_len, imag
             if best_key is None or key < best_key:
                 best, best_key = r, key
     return best
+
+
+def _same_setup(row: dict, o: OpenOption) -> bool:
+    """Whether a measured row ran the KV-cache precision and attention split the option asks for (an option
+    that leaves them at None takes any row; a row's blank KV precision is its weights' default).
+
+    >>> r = {"precision": "fp8", "kv_precision": None, "attention_parallel": "dp"}
+    >>> [_same_setup(r, OpenOption(kv_precision=k, attention_parallel=a))
+    ...  for k, a in ((None, None), ("fp8", "dp"), ("bf16", None), (None, "tp"))]
+    [True, True, False, False]
+    """
+    if o.kv_precision is not None:
+        kv = row.get("kv_precision") or str(tp.default_kv_precision(row["precision"]))
+        if kv != o.kv_precision:
+            return False
+    return o.attention_parallel is None or row.get("attention_parallel") == o.attention_parallel
 
 
 def modelled_images(model_id: str, gpu: dict, o: OpenOption, g: int) -> dict:

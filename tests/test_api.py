@@ -264,6 +264,8 @@ def test_catalog_unknown_query_parameter(client):
      "open.gpus_per_replica", "GiB of weights"),
     ({"open": {"target_utilisation": 0}}, "open.target_utilisation", "greater than 0"),
     ({"open": {"precision": "fp7"}}, "open.precision", "Must be one of"),
+    ({"open": {"kv_precision": "fp7"}}, "open.kv_precision", "Must be one of"),
+    ({"open": {"attention_parallel": "ep"}}, "open.attention_parallel", "Must be one of"),
     ({"workload": {"monthly_volumes": [1, 2, "x"], "tokens_per_month": 1}}, "workload.monthly_volumes.2",
      "Not a valid number"),
     ({"wrkload": {}}, "wrkload", "Unknown field"),

@@ -464,6 +464,8 @@ def test_as_of_uses_older_prices(catalog):
     ({"open": {"target_utilisation": 1.5}}, "open.target_utilisation", "<= 1"),
     ({"open": {"hosting": "basement"}}, "open.hosting", "cloud, owned"),
     ({"open": {"precision": "fp7"}}, "open.precision", "bf16"),
+    ({"open": {"kv_precision": "fp7"}}, "open.kv_precision", "fp8"),
+    ({"open": {"attention_parallel": "ep"}}, "open.attention_parallel", "tp, dp"),
     ({"workload": {"bogus": 1}}, "workload.bogus", "unknown field"),
     ({"workload": {"cached_input_share": 2, "input_tokens_per_month": 1, "output_tokens_per_month": 1}},
      "workload.cached_input_share", "<= 1"),
@@ -808,3 +810,26 @@ def test_a_per_token_target_out_of_reach_names_the_replica_that_meets_it(catalog
     assert "per-token target is out of reach on 1 GPU(s)" in note and note.endswith("; 2 GPUs per replica would meet it")
     r2 = evaluate(Scenario.from_dict({**small, "open": {**small["open"], "gpus_per_replica": 2}}), catalog)
     assert r2.resolved.open.throughput_detail["latency_target_met"] and r2.summary["latency_note"] is None
+
+
+def test_the_kv_cache_precision_and_attention_split_are_levers_of_the_deployment(catalog):
+    # Llama 3.1 70B in fp8 on 2 H100, batch use (no latency target: the KV cache sizes the batch).  Its cache
+    # in bf16 holds 80 layers x 2 x 8 KV heads x 128 x 2 bytes = 327,680 bytes a token, twice fp8's (the
+    # default for fp8 weights), so the same free memory holds floor(x / 2) sequences where fp8 holds floor(x):
+    # exactly half of fp8's batch, rounded down.
+    def run(**open_):
+        s = scenario(open_={"model": "llama-3.1-70b", "gpu": "h100-sxm", "gpus_per_replica": 2, "precision": "fp8",
+                            "serving_use": "batch", "output_tokens_per_second_per_replica": None,
+                            "usd_per_gpu_hour": 2.0, **open_})
+        return evaluate(s, catalog)
+    default, fp8, bf16 = run(), run(kv_precision="fp8"), run(kv_precision="bf16")
+    assert default.summary["batch_size"] == fp8.summary["batch_size"]
+    assert bf16.summary["batch_size"] == fp8.summary["batch_size"] // 2
+    assert bf16.summary["output_tokens_per_second_per_replica"] < fp8.summary["output_tokens_per_second_per_replica"]
+    src = bf16.assumptions["open.output_tokens_per_second_per_replica"]["source"]
+    assert "KV cache bf16" in src and "KV cache" not in default.assumptions[
+        "open.output_tokens_per_second_per_replica"]["source"]
+    # Data-parallel attention holds the attention weights on both GPUs: less room for the cache, a smaller batch
+    dp = run(attention_parallel="dp")
+    assert dp.summary["batch_size"] < default.summary["batch_size"]
+    assert "dp attention" in dp.assumptions["open.output_tokens_per_second_per_replica"]["source"]

@@ -120,8 +120,16 @@ ASSUMPTION_FIELDS = (
         Field("open.min_replicas", "Minimum replicas", "replicas", "Kept running however low the load.", "number",
               _O["min_replicas"], 0, 10000, "1"),
         Field("open.serving_efficiency", "Serving efficiency", "×",
-              "Multiplier on the modelled throughput (1 = tuned TensorRT-LLM).", "number", _O["serving_efficiency"],
-              0.01, 10),
+              "Multiplier on the modelled throughput (1 = the engine as published runs tune it).", "number",
+              _O["serving_efficiency"], 0.01, 10),
+        Field("open.kv_precision", "KV-cache precision", "", "fp8 holds twice the sequences of bf16 "
+              "(vLLM's --kv-cache-dtype).", "select", "",
+              options=(("", "the weights' default"),) + tuple((p, p) for p in PRECISIONS if p != "fp32"),
+              mode="tokens requests seats"),
+        Field("open.attention_parallel", "Attention across GPUs", "", "Data-parallel attention (SGLang's "
+              "--enable-dp-attention) keeps no cache twice but holds the attention weights on every GPU.", "select", "",
+              options=(("", "not set (KV heads replicated)"), ("tp", "tp: tensor-parallel"),
+                       ("dp", "dp: data-parallel")), mode="tokens requests seats"),
     )),
     ("People and one-offs", (
         Field("open.replicas_per_fte", "Replicas per extra FTE", "replicas/FTE",

@@ -271,14 +271,14 @@ class Throughput(MethodView):
                          precision=precision, serving_use=body.get("serving_use", "interactive"),
                          serving_engine=body.get("serving_engine", "vllm"), platform=body.get("platform"),
                          max_time_per_output_token_s=body.get("max_time_per_output_token_s"),
-                         max_time_to_first_token_s=body.get("max_time_to_first_token_s"))
+                         max_time_to_first_token_s=body.get("max_time_to_first_token_s"),
+                         kv_precision=body.get("kv_precision"), attention_parallel=body.get("attention_parallel"))
         in_len, out_len = float(body.get("input_tokens", 1000)), float(body.get("output_tokens", 250))
         run = body.get("run", "serving")
         tpot, ttft = latency_targets(opt)
         try:
             d = modelled_throughput(model, gpu, opt, g, in_len, out_len, float(body.get("cached_input_share", 0.0)),
-                                    body.get("concurrency"), kv_precision=body.get("kv_precision"),
-                                    attention_parallel=body.get("attention_parallel"), run=run)
+                                    body.get("concurrency"), run=run)
         except ScenarioError as exc:
             field = {"open.gpus_per_replica": "gpus_per_replica", "open.precision": "precision"}.get(exc.field,
                                                                                                    exc.field)

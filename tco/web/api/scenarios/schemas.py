@@ -61,6 +61,16 @@ def choice(text, options, default=None):
                                    + ("" if default is None else f" Default: {default}.")})
 
 
+#: The two serving-setup fields a scenario's open option and ``/throughput`` share.
+KV_PRECISION_DOC = ("KV-cache precision (vLLM's --kv-cache-dtype); default the one that goes with the weights (fp8 "
+                    "for fp8 and 4-bit weights, else the weights' own).")
+ATTENTION_PARALLEL_DOC = ("How attention is split over the replica's GPUs: tp (tensor-parallel: KV heads fewer than the "
+                          "GPUs, and latent caches, replicated on each GPU) or dp (data-parallel: SGLang's "
+                          "--enable-dp-attention, TensorRT-LLM's enable_attention_dp; each GPU holds the whole "
+                          "attention weights, nothing in the cache replicated); default: KV heads replicated, latent "
+                          "caches not.")
+
+
 def ident(text, default=None, example=None):
     md = {"description": text + ("" if default is None else f" Default: {default}."), "pattern": ONE_LINE_PATTERN}
     if example is not None:
@@ -203,6 +213,8 @@ class OpenSchema(_Strict):
     serving_engine = choice("Serving engine; vLLM is what most teams run.", list(ENGINES), O["serving_engine"])
     platform = choice("GPU software platform; default the GPU's own (ROCm on AMD, CUDA on NVIDIA).", list(PLATFORMS),
                       None)
+    kv_precision = choice(KV_PRECISION_DOC, list(PRECISIONS), None)
+    attention_parallel = choice(ATTENTION_PARALLEL_DOC, list(ATTENTION_PARALLEL), None)
     serving_efficiency = num("Multiplier on modelled throughput", "-", 0, 10, lo_open=True,
                              default=O["serving_efficiency"])
     gpus_per_server = num("GPUs per server (owned; a rack-scale NVLink domain such as NVL72 counts as one)", "GPUs",
@@ -324,13 +336,8 @@ class ThroughputRequestSchema(_Strict):
                       1_000_000, integer=True)
     cached_input_share = num("Share of the prompt found in the prefix cache (skips prefill)", "fraction", 0, 1,
                              default=0.0)
-    kv_precision = choice("KV-cache precision; default the one that goes with the weights (fp8 for fp8 and 4-bit "
-                          "weights, else the weights' own).", list(PRECISIONS), None)
-    attention_parallel = choice("How attention is split over the replica's GPUs: tp (tensor-parallel: KV heads fewer "
-                                "than the GPUs, and latent caches, replicated on each GPU) or dp (data-parallel: "
-                                "TensorRT-LLM's enable_attention_dp, SGLang's --enable-dp-attention; nothing "
-                                "replicated); default: KV heads replicated, latent caches not.",
-                                list(ATTENTION_PARALLEL), None)
+    kv_precision = choice(KV_PRECISION_DOC, list(PRECISIONS), None)
+    attention_parallel = choice(ATTENTION_PARALLEL_DOC, list(ATTENTION_PARALLEL), None)
     run = choice("How the load arrives: serving (clients through the engine's OpenAI-compatible server, prefill "
                  "chunks riding in the decode steps: a deployment) or offline (the engine's own offline benchmark, "
                  "trtllm-bench or vLLM's benchmark_throughput: every request submitted at once, prompts prefilled "
