@@ -225,9 +225,10 @@ def _rows(frame: pd.DataFrame) -> _Rows:
     prompts = np.where(offline, num("num_prompts"), np.nan)
     ap = frame["attention_parallel"].astype(object).where(frame["attention_parallel"].notna(), "").astype(str).to_numpy()
     # data-parallel attention holds the attention weights on every GPU (tp.replica_throughput counts them too)
-    held_b = num("total_params_b") + tp.replicated_params_b(
+    held_b = tp.held_params_b(num("total_params_b"), num("active_params_b"), frame["precision"].astype(str).to_numpy(),
+                              num("experts"), num("experts_per_token"), tp.replicated_params_b(
         num("layers"), num("hidden_size"), num("attention_heads"), num("kv_heads"), num("head_dim"),
-        num("kv_values_per_token_layer"), num("gpu_count"), ap)
+        num("kv_values_per_token_layer"), num("gpu_count"), ap))
     kwargs = dict(
         usable_memory_fraction=tp.engine_memory_fraction(
             eng, tp.weight_bytes(held_b, frame["precision"].astype(str).to_numpy()), num("memory_gib"), num("gpu_count")),

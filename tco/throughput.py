@@ -23,12 +23,14 @@ attention's, quadratic in the prompt, at ``gpus x peak FLOP/s x prefill mfu x tp
 Prompt tokens found in the prefix cache skip it.
 
 *Decode.*  A step makes one token for each of the ``B`` sequences.  It runs
-two kinds of kernels one after the other, each on its own roofline:
+its kernels one after the other, each on its own roofline:
 
-- the weight matrix products read the weights once (for mixture-of-experts
-  only the experts the batch touches, :func:`moe_weight_bytes_read`) and do
-  ``2 x active params x B`` FLOP (plus attention's, linear in the context):
-  ``max(weight bytes / bandwidth, FLOP / compute)``;
+- the weight matrix products read the weights once and do ``2 x active params x B`` FLOP
+  (plus attention's, linear in the context): ``max(weight bytes / bandwidth, FLOP / compute)``.
+  A mixture of experts runs two such parts, each on its own roofline: its shared weights
+  (attention, dense layers, shared experts), read once for all ``B`` tokens, and the routed
+  experts the batch touches (:func:`moe_weight_bytes_read`), each read for its few tokens, so
+  at a large batch the first is compute-bound while the second still waits on memory;
 - attention reads every sequence's KV cache at the average context
   ``input + output / 2``: ``B x context x KV bytes/token / bandwidth``;
 
@@ -162,13 +164,13 @@ COMBINE_MODES: tuple[str, ...] = ("split", "max", "sum")
 #: Model FLOP utilisation of decode's matrix products [-], achieved / peak dense FLOP/s of the
 #: precision, on the reference stack (TensorRT-LLM on CUDA).  Fitted (``tco calibrate``), under a weak
 #: prior around 0.5 (:data:`tco.calibration.PRIOR_WIDTH`): only large-batch runs inform it.
-DEFAULT_MFU: float = 0.5533
+DEFAULT_MFU: float = 0.5618
 
 #: Memory bandwidth utilisation [-], achieved / peak bytes/s, for weight and KV-cache reads, on
 #: the reference stack.  Fitted (the fit allows at most 90 %); other engines and platforms reach
 #: their share of it (:data:`ENGINE_EFFICIENCY`, :data:`PLATFORM_EFFICIENCY`), a mixture-of-experts
 #: model's routed experts :data:`DEFAULT_MOE_EFFICIENCY` of that (its shared weights and KV cache the whole).
-DEFAULT_MBU: float = 0.7104
+DEFAULT_MBU: float = 0.7174
 
 #: Tensor-parallel overhead per extra GPU [-], by interconnect: compute and
 #: bandwidth are multiplied by ``1 / (1 + overhead x (gpus - 1))``, i.e. 0.66 for 8 GPUs on
@@ -176,9 +178,9 @@ DEFAULT_MBU: float = 0.7104
 #: :data:`DEFAULT_ALLREDUCE_LATENCY_S`, carries most of the cost); 0.63 and 0.36 for 2 and 4
 #: on PCIe (fitted on the earlier TensorRT-LLM L40S rows; too few PCIe rows to refit).
 DEFAULT_TP_OVERHEAD: dict[str, float] = {
-    "nvlink": 0.07346,
+    "nvlink": 0.07264,
     "pcie": 0.60,
-    "infinity_fabric": 0.1042,
+    "infinity_fabric": 0.1047,
 }
 
 #: Share of the device memory that weights and KV cache may use [-]; the rest
@@ -218,18 +220,21 @@ DEFAULT_ENGINE: str = "vllm"
 
 #: Each engine's share of the reference efficiencies (``DEFAULT_MBU``, ``DEFAULT_MFU``) [-].
 #: Fitted by :mod:`tco.calibration` on published measurements (``tco calibrate``).
-ENGINE_EFFICIENCY: dict[str, float] = {"trt-llm": 1.0, "vllm": 0.891, "sglang": 1.057}
+ENGINE_EFFICIENCY: dict[str, float] = {"trt-llm": 1.0, "vllm": 0.8759, "sglang": 1.048}
 
 #: Each platform's share of the reference efficiencies [-]; fitted like the engines'.
-PLATFORM_EFFICIENCY: dict[str, float] = {"cuda": 1.0, "rocm": 0.6933}
+PLATFORM_EFFICIENCY: dict[str, float] = {"cuda": 1.0, "rocm": 0.6936}
 
 #: Share of the bandwidth a mixture-of-experts model's routed experts' weight reads reach [-]: routing,
 #: expert imbalance and many small reads.  It slows the routed experts a decode step reads, not its shared
 #: weights (attention, dense layers, shared experts) nor the KV cache, which are read as a dense model's
 #: (a share on every byte made large batches at long context, where the cache dominates, read 1.5x slow,
 #: and Llama 4 Maverick, 82 % shared weights, as slow as DeepSeek's 45 %).  Fitted, under the weak prior
-#: (no penalty: 1.0), with the other efficiencies.
-DEFAULT_MOE_EFFICIENCY: float = 0.5321
+#: (no penalty: 1.0), with the other efficiencies: 0.53 while one roofline covered the shared weights and the
+#: experts (a large batch's shared compute hid part of the expert reads, which this share then slowed),
+#: 0.63 since the experts run on a roofline of their own (:func:`decode_step_seconds`; 2026-12-04: leave one
+#: source out 55.1 % of rows within 25 %, 53.7 % before).
+DEFAULT_MOE_EFFICIENCY: float = 0.6257
 
 #: Mixture-of-experts models' share of the decode FLOP efficiency of their routed experts' matrix
 #: products (the shared weights' and attention's run at the dense rate) [-]: at a large batch a decode
@@ -237,44 +242,45 @@ DEFAULT_MOE_EFFICIENCY: float = 0.5321
 #: match the bandwidth share's (offline tables at large batch and served runs at a moderate one
 #: pull one shared factor in opposite directions).  Fitted under the weak prior of
 #: :data:`tco.calibration.PRIOR_WIDTH` (no penalty: 1.0): without it a fit that never saw
-#: TensorRT-LLM's offline tables took it to 0.12.
-DEFAULT_MOE_COMPUTE_EFFICIENCY: float = 0.966
+#: TensorRT-LLM's offline tables took it to 0.12.  With the experts on a roofline of their own it fits at
+#: about 1: their grouped matrix products reach the dense rate.
+DEFAULT_MOE_COMPUTE_EFFICIENCY: float = 1.038
 
 #: How independently the sequences of a decode batch pick their experts [-]: a batch of B touches the
 #: experts that 1 + s x (B - 1) independent uniform draws would (:func:`moe_weight_bytes_read`).  Real
 #: routing is correlated (popular experts, similar tokens), so mid-size batches read fewer expert
 #: weights than independent draws imply.  Fitted with the other efficiencies (on the table of
 #: 2026-12-03, with it: leave one source out 51.7 % of rows within 25 %, 49.6 % without).
-DEFAULT_MOE_ROUTING_INDEPENDENCE: float = 0.2952
+DEFAULT_MOE_ROUTING_INDEPENDENCE: float = 0.3869
 
 #: Mixture-of-experts models' share of the prefill efficiency of their routed experts' matrix products
 #: (the shared weights' and attention's run at the dense rate) [-]: many small expert matrix products per
 #: chunk.  Fitted.
-DEFAULT_MOE_PREFILL_EFFICIENCY: float = 0.2898
+DEFAULT_MOE_PREFILL_EFFICIENCY: float = 0.3017
 
 #: FLOP utilisation of prefill [-] on the reference stack, serving clients: prompts arrive one by
 #: one and are prefilled in chunks beside the running decodes.  Fitted.
-DEFAULT_PREFILL_MFU: float = 0.5131
+DEFAULT_PREFILL_MFU: float = 0.5278
 
 #: Share of the FP4 peak that FP4 kernels reach, relative to other precisions [-].  Fitted, under the
 #: weak prior (no penalty: 1.0).
-DEFAULT_FP4_EFFICIENCY: float = 0.6208
+DEFAULT_FP4_EFFICIENCY: float = 0.6332
 
 #: How many times the serving prefill's FLOP utilisation an offline run reaches when it prefills a
 #: whole wave of prompts at once (every request submitted together: thousands of prompt tokens per
 #: forward pass, no decode step sharing it) [-].  Fitted on the ``offline_max`` rows.
-DEFAULT_WAVE_PREFILL_GAIN: float = 1.266
+DEFAULT_WAVE_PREFILL_GAIN: float = 1.212
 
 #: Fixed time of every decode step [s]: scheduling, kernel launches, sampling set-up.  Fitted.
-DEFAULT_STEP_OVERHEAD_S: float = 0.0003254
+DEFAULT_STEP_OVERHEAD_S: float = 0.0001909
 
 #: Latency of one tensor-parallel all-reduce [s]; a decode step runs two per layer when a
 #: replica spans several GPUs, whatever the batch.  Fitted.
-DEFAULT_ALLREDUCE_LATENCY_S: float = 4.559e-05
+DEFAULT_ALLREDUCE_LATENCY_S: float = 4.706e-05
 
 #: Time every sequence adds to a decode step [s]: per-sequence scheduling, sampling and
 #: detokenisation; it bounds what very large batches gain.  Fitted.
-DEFAULT_SEQUENCE_OVERHEAD_S: float = 7.127e-06
+DEFAULT_SEQUENCE_OVERHEAD_S: float = 6.746e-06
 
 #: Time the engine's OpenAI-compatible server adds per sequence and decode step [s]: detokenising
 #: and streaming every new token to its client, request bookkeeping in the API process.  Offline
@@ -531,6 +537,48 @@ def attention_params_b(layers, hidden_size, attention_heads, kv_heads=None, head
     return np.where(latent, mla, gqa) / 1e9
 
 
+#: 4-bit formats whose mixture-of-experts checkpoints quantise the routed experts alone, with the
+#: precision the rest (attention, embeddings, router, dense layers) keeps: OpenAI's gpt-oss release
+#: puts its MoE weights in MXFP4 and keeps the other tensors in BF16 (model card; vLLM's gpt-oss
+#: post: "MXFP4 for the MoE weights ... the standard bfloat16 for attention and other layers").
+#: NVFP4 checkpoints (``fp4``/``nvfp4``) are taken as quantised throughout.
+MOE_SHARED_PRECISION: dict[str, str] = {"mxfp4": "bf16"}
+
+
+def shared_precision(precision, experts=None, experts_per_token=None) -> np.ndarray:
+    """The precision a model's shared weights are held and computed in: :data:`MOE_SHARED_PRECISION`
+    for a mixture of experts in such a format, else the weights' own.
+
+    >>> shared_precision(["mxfp4", "mxfp4", "fp4"], [128, None, 128], [4, None, 8]).tolist()
+    ['bf16', 'mxfp4', 'fp4']
+    """
+    p = np.asarray(precision).astype(str)
+    e, k = _float_or_nan(experts), _float_or_nan(experts_per_token)
+    moe = np.isfinite(e) & np.isfinite(k) & (e > k)
+    kept = np.vectorize(lambda x: MOE_SHARED_PRECISION.get(x.lower(), x), otypes=[str])(p)
+    return np.where(moe, kept, p)
+
+
+def held_params_b(total_params_b, active_params_b, precision, experts=None, experts_per_token=None,
+                  replicated_b=0.0) -> np.ndarray:
+    """Weights a replica holds, counted at the weights' precision [billion parameters]: the model's
+    ``total_params_b`` plus the ``replicated_b`` copies (:func:`replicated_params_b`), the shared
+    weights of a mixture of experts that keeps them at a wider precision (:func:`shared_precision`)
+    counted as many times more as they weigh more.  ``weight_bytes(held_params_b(...), precision)``
+    is then what the replica holds.
+
+    >>> # gpt-oss-120b in MXFP4: experts of (116.8 - 5.1) / (128 - 4) = 0.900806B, so 5.1 - 4 x 0.900806
+    >>> # = 1.496774B shared weights, in BF16 2 / 0.53125 = 3.764706 times as heavy: 1.496774 x 2.764706
+    >>> # = 4.138141B more
+    >>> round(float(held_params_b(116.8, 5.1, "mxfp4", 128, 4)), 3), float(held_params_b(70.55, 70.55, "fp8"))
+    (120.938, 70.55)
+    """
+    total, active, known, _e, k_, expert = _moe_split(total_params_b, active_params_b, experts, experts_per_token)
+    shared = np.where(known, active - k_ * expert, 0.0) + _as_float(replicated_b)
+    wider = bytes_per_param(shared_precision(precision, experts, experts_per_token)) / bytes_per_param(precision)
+    return total + _as_float(replicated_b) + shared * (wider - 1.0)
+
+
 def weight_bytes(total_params_b, precision) -> np.ndarray:
     """Bytes of the model weights.
 
@@ -597,6 +645,9 @@ def moe_weight_bytes_read(total_params_b, active_params_b, precision, batch_size
 
     Examples
     --------
+    The shared weights are read at their own precision (:func:`shared_precision`: BF16 in an MXFP4
+    checkpoint such as gpt-oss's), the experts at the weights'.
+
     Mixtral-8x7B (46.7B total, 12.88B active, 8 experts, 2 per token): one
     sequence reads the active weights, a large batch reads them all:
 
@@ -605,7 +656,10 @@ def moe_weight_bytes_read(total_params_b, active_params_b, precision, batch_size
     [12.88, 46.7]
     """
     read = _moe_params_read(total_params_b, active_params_b, experts, experts_per_token, routing_independence)
-    return read(batch_size) * 1e9 * bytes_per_param(precision)
+    _total, active, known, _e, k_, expert = _moe_split(total_params_b, active_params_b, experts, experts_per_token)
+    shared = np.where(known, active - k_ * expert, 0.0)
+    bpp, shared_bpp = bytes_per_param(precision), bytes_per_param(shared_precision(precision, experts, experts_per_token))
+    return (read(batch_size) * bpp + shared * (shared_bpp - bpp)) * 1e9
 
 
 def _moe_split(total_params_b, active_params_b, experts, experts_per_token):
@@ -1038,8 +1092,11 @@ def prefill_seconds(active_params_b, input_tokens, gpus, peak_tflops_per_gpu,
 def decode_step_seconds(batch_size, weight_bytes_read, kv_bytes_per_token, context_tokens,
                         active_params_b, gpus, memory_bandwidth_tbps, peak_tflops_per_gpu,
                         mbu=DEFAULT_MBU, mfu=DEFAULT_MFU, tp_eff=1.0,
-                        combine="split", attention_flops_per_token_pair=0.0) -> np.ndarray:
+                        combine="split", attention_flops_per_token_pair=0.0, routed_bytes_read=0.0,
+                        routed_active_params_b=0.0) -> np.ndarray:
     """Time of one decode step (one new token for every sequence of the batch).
+
+    Long because its docstring works the three ways of combining the times, and the routed experts' part, by hand.
 
     With ``rate = gpus x tp_eff`` times the per-GPU peak and utilisation::
 
@@ -1054,6 +1111,13 @@ def decode_step_seconds(batch_size, weight_bytes_read, kv_bytes_per_token, conte
     products on their roofline and the attention kernels' cache reads after
     them; ``max``: the whole-step roofline ``max(weights + attention,
     compute)``; ``sum``: no overlap at all.
+
+    A mixture of experts gives its routed experts apart (``routed_bytes_read``, ``routed_active_params_b``;
+    ``weight_bytes_read`` and ``active_params_b`` are then its shared weights'): their grouped matrix
+    products are kernels of their own, on their own roofline, ``split`` adding
+    ``max(routed bytes / bandwidth, 2 x routed params x B / compute)``.  A large batch makes the shared
+    part compute-bound while the experts, each read for a few of its tokens, still wait on memory; one
+    roofline over both would let the one hide the other.
 
     Parameters
     ----------
@@ -1078,6 +1142,11 @@ def decode_step_seconds(batch_size, weight_bytes_read, kv_bytes_per_token, conte
         [-] bandwidth and FLOP utilisation, tensor-parallel efficiency.
     combine : {"split", "max", "sum"}
         See above; ``split`` is the calibrated one.
+    attention_flops_per_token_pair : float or array-like, default 0
+        [FLOP] per token and context token (:func:`attention_flops_per_context_token`).
+    routed_bytes_read, routed_active_params_b : float or array-like, default 0
+        [bytes] a mixture of experts' routed experts read in the step, [billion parameters] of them a
+        token uses; 0 for a dense model.
 
     Returns
     -------
@@ -1096,21 +1165,31 @@ def decode_step_seconds(batch_size, weight_bytes_read, kv_bytes_per_token, conte
     >>> [round(float(decode_step_seconds(*args, combine=c)) * 1e3, 6)
     ...  for c in ("split", "max", "sum")]
     [3.5, 3.0, 5.5]
+
+    The same shared part with routed experts reading 4e9 bytes for 0.5B parameters a token: their
+    kernels take max(4e9 / 1e12, 2 x 0.5e9 x 10 / 8e12) = max(4, 1.25) = 4 ms more under ``split``
+    (3.5 + 4 = 7.5); one roofline over both would give max(2 + 4, 2.5 + 1.25) + 1 = 7 ms.
+
+    >>> round(float(decode_step_seconds(*args, routed_bytes_read=4e9, routed_active_params_b=0.5)) * 1e3, 6)
+    7.5
     """
     b = _as_float(batch_size)
     eff = _as_float(gpus) * _as_float(tp_eff)
     bandwidth = eff * _as_float(memory_bandwidth_tbps) * 1e12 * _as_float(mbu)
+    flop_rate = eff * _as_float(peak_tflops_per_gpu) * 1e12 * _as_float(mfu)
     weights_s = _as_float(weight_bytes_read) / bandwidth
+    routed_s = _as_float(routed_bytes_read) / bandwidth
     kv_s = b * _as_float(context_tokens) * _as_float(kv_bytes_per_token) / bandwidth
     flop_per_seq = 2.0 * _as_float(active_params_b) * 1e9 \
         + _as_float(attention_flops_per_token_pair) * _as_float(context_tokens)
-    compute_s = flop_per_seq * b / (eff * _as_float(peak_tflops_per_gpu) * 1e12 * _as_float(mfu))
+    compute_s = flop_per_seq * b / flop_rate
+    routed_compute_s = 2.0 * _as_float(routed_active_params_b) * 1e9 * b / flop_rate
     if combine == "split":
-        return np.maximum(weights_s, compute_s) + kv_s
+        return np.maximum(weights_s, compute_s) + np.maximum(routed_s, routed_compute_s) + kv_s
     if combine == "max":
-        return np.maximum(weights_s + kv_s, compute_s)
+        return np.maximum(weights_s + routed_s + kv_s, compute_s + routed_compute_s)
     if combine == "sum":
-        return weights_s + kv_s + compute_s
+        return weights_s + routed_s + kv_s + compute_s + routed_compute_s
     raise ValueError(f"combine must be one of {', '.join(COMBINE_MODES)}; got {combine!r}")
 
 
@@ -1502,20 +1581,21 @@ def replica_throughput(
     # data-parallel attention holds (and reads) the attention weights whole on every GPU: g - 1 copies more
     replicated_b = replicated_params_b(layers, hidden_size, attention_heads, kv_heads, head_dim,
                                        kv_values_per_token_layer, g, attention_parallel)
-    held_params_b = _as_float(total_params_b) + replicated_b
+    # what the replica holds, at the weights' precision (an MXFP4 mixture of experts keeps its shared weights in BF16)
+    held_b = held_params_b(total_params_b, active_params_b, precision, experts, experts_per_token, replicated_b)
     if usable_memory_fraction is None:
-        usable_memory_fraction = engine_memory_fraction(engine, weight_bytes(held_params_b, precision), memory_gib, g)
+        usable_memory_fraction = engine_memory_fraction(engine, weight_bytes(held_b, precision), memory_gib, g)
     # 1. memory: KV bytes per token, the fit, the batch the KV cache holds
     kv_tok = kv_bytes_per_token(layers, kv_heads, head_dim, bytes_per_param(kv_prec),
                                 kv_values_per_token_layer, tensor_parallel=g, attention_parallel=attention_parallel)
     seq_tokens = in_tok + out_tok
     kv_seq = kv_tok * windowed_share(seq_tokens, layers, sliding_window_layers, sliding_window_tokens)
-    ok = fits(held_params_b, precision, memory_gib, g, kv_seq, seq_tokens,
+    ok = fits(held_b, precision, memory_gib, g, kv_seq, seq_tokens,
               usable_memory_fraction)
     if raise_if_no_fit and not np.all(ok):
-        check_fit(held_params_b, precision, memory_gib, g, kv_seq, seq_tokens,
+        check_fit(held_b, precision, memory_gib, g, kv_seq, seq_tokens,
                   usable_memory_fraction, model_id=model_id, gpu_id=gpu_id)
-    b_mem = max_batch_by_memory(held_params_b, precision, memory_gib, g, kv_seq,
+    b_mem = max_batch_by_memory(held_b, precision, memory_gib, g, kv_seq,
                                 seq_tokens, usable_memory_fraction)
 
     # 2. prefill of one request's uncached prompt on the whole replica
@@ -1535,8 +1615,14 @@ def replica_throughput(
     # (attention, dense layers, shared experts) and attention's own do not
     routed_active = moe_routed_active_params_b(total_params_b, active_params_b, experts, experts_per_token)
     shared_active = _as_float(active_params_b) - routed_active
-    act_prefill = shared_active + routed_active / eff["moe_prefill"]
-    act_decode = shared_active + routed_active / eff["moe_compute"]
+    # shared weights at a wider precision (an MXFP4 mixture of experts' BF16 attention and dense layers) compute at
+    # that precision's peak: as many more FLOPs at the weights' peak
+    shared_prec = shared_precision(precision, experts, experts_per_token)
+    shared_peak = peak_tflops(shared_prec, bf16_dense_tflops, fp8_dense_tflops, fp4_dense_tflops) \
+        * np.where(_uses_fp4(shared_prec, fp4_dense_tflops), eff["fp4"], 1.0)
+    shared_flop_b = shared_active * peak / shared_peak
+    act_prefill = shared_flop_b + routed_active / eff["moe_prefill"]
+    routed_decode_b = routed_active / eff["moe_compute"]
     prefill = prefill_seconds(act_prefill, fresh, g, peak, eff["prefill_mfu"] * np.where(waves, gain, 1.0), tp_eff,
                               attn * windowed_share(fresh, layers, sliding_window_layers, sliding_window_tokens))
 
@@ -1547,14 +1633,14 @@ def replica_throughput(
     params_read = _moe_params_read(total_params_b, active_params_b, experts,
                                    experts_per_token, moe_routing_independence)
     # a mixture-of-experts model's routed experts stream at its share of the bandwidth (eff["moe_weights"]):
-    # as many more bytes at the dense rate; its shared weights at the dense rate
+    # as many more bytes at the dense rate; its shared weights at the dense rate, in their own precision
     bpp = bytes_per_param(precision)
+    shared_bytes = (shared_active + replicated_b) * 1e9 * bytes_per_param(shared_prec)
 
     def weights_read(b):
-        """[bytes] a step reads at the dense rate: shared weights, routed experts over their share, and the
-        attention copies of data-parallel attention."""
-        p_ = params_read(b)
-        return (shared_active + (p_ - shared_active) / eff["moe_weights"] + replicated_b) * 1e9 * bpp
+        """([bytes] of the shared weights, [bytes] of the routed experts over their share of the bandwidth) a
+        step reads: the shared part with data-parallel attention's copies, the experts the batch touches."""
+        return shared_bytes, (params_read(b) - shared_active) / eff["moe_weights"] * 1e9 * bpp
     step_fixed = _as_float(DEFAULT_STEP_OVERHEAD_S if step_overhead_s is None else step_overhead_s)
     per_seq = _as_float(DEFAULT_SEQUENCE_OVERHEAD_S if sequence_overhead_s is None else sequence_overhead_s) \
         + _as_float(DEFAULT_SERVER_OVERHEAD_S if server_overhead_s is None else server_overhead_s)
@@ -1562,25 +1648,28 @@ def replica_throughput(
     step_fixed = step_fixed + np.where(g > 1, 2.0 * _as_float(layers) * allreduce, 0.0)
 
     def step(b, mfu_=eff["mfu"], mbu_=eff["mbu"], how=combine, overhead=True, w=None):
-        w = weights_read(b) if w is None else w
-        t = decode_step_seconds(b, w, kv_read, context, act_decode, g, memory_bandwidth_tbps, peak, mbu_,
-                                mfu_, tp_eff, how, attn_read)
+        w_shared, w_routed = weights_read(b) if w is None else w
+        t = decode_step_seconds(b, w_shared, kv_read, context, shared_flop_b, g, memory_bandwidth_tbps, peak, mbu_,
+                                mfu_, tp_eff, how, attn_read, routed_bytes_read=w_routed,
+                                routed_active_params_b=routed_decode_b)
         return t + (step_fixed + b * per_seq) * overhead
 
     overlap = engine_mixes_prefill(engine) if prefill_overlap is None else np.asarray(prefill_overlap, dtype=bool)
     overlap = overlap & ~waves
     bytes_per_s = g * tp_eff * _as_float(memory_bandwidth_tbps) * 1e12 * eff["mbu"]
-    flop_s_per_seq = (2.0 * act_decode * 1e9 + attn_read * context) / (g * tp_eff * peak * 1e12
-                                                                                        * eff["mfu"])
+    flop_per_s = g * tp_eff * peak * 1e12 * eff["mfu"]
+    shared_flop_s = (2.0 * shared_flop_b * 1e9 + attn_read * context) / flop_per_s
+    routed_flop_s = 2.0 * routed_decode_b * 1e9 / flop_per_s
 
     def tpot(b):
         """(time per output token, decode step) at batch b: the step plus the prefills interleaved
         with it; an engine that mixes prefill chunks into the decode step hides them in the step's
-        idle compute (weights time - matrix-product time)."""
+        idle compute (each part's weights time - its matrix-product time)."""
         w = weights_read(b)
         s_ = step(b, w=w)
-        idle = np.where(overlap, np.maximum(w / bytes_per_s - b * flop_s_per_seq, 0.0), 0.0)
-        return time_per_output_token(s_, b, prefill, out_tok, idle), s_
+        idle = np.maximum(w[0] / bytes_per_s - b * shared_flop_s, 0.0) \
+            + np.maximum(w[1] / bytes_per_s - b * routed_flop_s, 0.0)
+        return time_per_output_token(s_, b, prefill, out_tok, np.where(overlap, idle, 0.0)), s_
 
     # 4. the batch: memory, engine cap, clients and the latency targets.  A time-to-first-token
     # target that even one sequence misses (the prompt's prefill alone takes longer) is out of reach
@@ -1625,7 +1714,7 @@ def replica_throughput(
         latency_target_met=full(latency_met & ttft_reachable, bool),
         ttft_reachable=full(ttft_reachable, bool),
         memory_bound=full(memory_s >= compute_s, bool),
-        weight_bytes=full(weight_bytes(held_params_b, precision)),
+        weight_bytes=full(weight_bytes(held_b, precision)),
         kv_bytes_per_token=full(kv_tok),
         kv_cache_bytes=full(kv_cache_bytes(total_params_b, precision, memory_gib, g,
                                            usable_memory_fraction)),

@@ -401,15 +401,36 @@ def test_pcie_scales_worse_than_nvlink():
 
 
 def test_moe_decode_reads_more_weights_than_active():
-    # the same efficiencies for both (no MoE factor), so that only the weights read differ
-    same = dict(moe_efficiency=1.0, moe_compute_efficiency=1.0, moe_prefill_efficiency=1.0)
-    r = replica_throughput(**MIXTRAL_8X7B, **H100, precision="fp8", **same)
-    dense_like = replica_throughput(**{**MIXTRAL_8X7B, "experts": None,
-                                       "experts_per_token": None}, **H100, precision="fp8", **same)
-    # at a batch of ~190 every expert is touched: both read all 46.7 GB per step
-    assert int(r.batch_size) > 100
-    assert float(r.output_tokens_per_s) == pytest.approx(float(dense_like.output_tokens_per_s),
-                                                          rel=1e-6)
+    # the same efficiencies for both (no MoE factor) and independent routing, so that only the weights read differ
+    same = dict(moe_efficiency=1.0, moe_compute_efficiency=1.0, moe_prefill_efficiency=1.0,
+                moe_routing_independence=1.0)
+    dense = {**MIXTRAL_8X7B, "experts": None, "experts_per_token": None}
+    # at a batch of 64 every expert is touched (a given one is missed with probability (6/8)**64 ~ 1e-8): both read
+    # all 46.7 GB a step, and both parts stay memory-bound (2 x 64 FLOP a byte of fp8, under the H100's ridge)
+    r = replica_throughput(**MIXTRAL_8X7B, **H100, precision="fp8", concurrency=64, **same)
+    dense_like = replica_throughput(**dense, **H100, precision="fp8", concurrency=64, **same)
+    assert int(r.batch_size) == 64
+    assert float(r.decode_step_s) == pytest.approx(float(dense_like.decode_step_s), rel=1e-6)
+    assert float(r.output_tokens_per_s) == pytest.approx(float(dense_like.output_tokens_per_s), rel=1e-6)
+
+
+def test_moe_routed_experts_run_on_their_own_roofline():
+    # Mixtral-8x7B in fp8 on one H100 at full bandwidth and FLOP rate, no fixed costs, independent routing, batch
+    # 1000 of one-token requests.  Experts of (46.7 - 12.88) / 6 = 5.636667B, shared 12.88 - 2 x 5.636667 = 1.606667B;
+    # at batch 1000 all 8 experts are touched.  Shared part: max(1.606667e9 / 3.35e12, 2 x 1.606667e9 x 1000 /
+    # 1.979e15) = max(0.479602, 1.623716) ms, compute-bound; routed: max(45.093333e9 / 3.35e12, 2 x 11.273333e9 x
+    # 1000 / 1.979e15) = max(13.460697, 11.393000) ms, memory-bound.  Plus the KV reads, 1000 x 0.5 tokens x
+    # 65,536 bytes / 3.35e12 = 0.009781 ms: 1.623716 + 13.460697 + 0.009781 = 15.094194 ms.  One roofline over
+    # both parts would hide the shared compute in the experts' reads: max(13.940299, 13.016716) + 0.009781.
+    r = replica_throughput(**MIXTRAL_8X7B, **H100, precision="fp8", input_tokens=0, output_tokens=1,
+                           concurrency=1000, max_batch=4096, mbu=1.0, mfu=1.0, moe_efficiency=1.0,
+                           moe_compute_efficiency=1.0, moe_routing_independence=1.0, step_overhead_s=0.0,
+                           sequence_overhead_s=0.0, server_overhead_s=0.0)
+    assert int(r.batch_size) == 1000
+    shared = max(1.606667e9 / 3.35e12, 2 * 1.606667e9 * 1000 / 1.979e15)
+    routed = max(45.093333e9 / 3.35e12, 2 * 11.273333e9 * 1000 / 1.979e15)
+    assert float(r.decode_step_s) == pytest.approx(shared + routed + 1000 * 0.5 * 65536 / 3.35e12, rel=1e-6)
+    assert float(r.decode_step_s) * 1e3 == pytest.approx(15.094194, rel=1e-6)
 
 
 def test_bad_arguments():
@@ -750,3 +771,20 @@ def test_data_parallel_attention_holds_and_reads_the_attention_weights_on_every_
                attention_heads=32, hidden_size=4096, kv_values_per_token_layer=None, experts=None, experts_per_token=None)
     assert float(tp.replica_throughput(**one, attention_parallel="dp").decode_step_s) == pytest.approx(
         float(tp.replica_throughput(**one, attention_parallel="tp").decode_step_s), rel=1e-12)
+
+
+def test_an_mxfp4_mixture_of_experts_keeps_its_shared_weights_in_bf16():
+    # gpt-oss-120b (116.8B, 5.1B active, 128 experts, 4 a token): OpenAI quantised the MoE weights to MXFP4 and
+    # kept the rest in BF16.  Experts of (116.8 - 5.1) / 124 = 0.900806B, 128 of them 115.303226B at 4.25 bits =
+    # 61.254839 GB; the 1.496774B shared weights in BF16, 2.993548 GB: 64.248387 GB held (all of it in MXFP4 would
+    # be 116.8 x 0.53125 = 62.05 GB).
+    gpt_oss = dict(total_params_b=116.8, active_params_b=5.1, layers=36, kv_heads=8, head_dim=64, experts=128,
+                   experts_per_token=4)
+    r = replica_throughput(**gpt_oss, **H100, precision="mxfp4")
+    assert float(r.weight_bytes) / 1e9 == pytest.approx(64.248387, rel=1e-6)
+    # one sequence reads the shared weights in BF16 and its 4 experts in MXFP4: 2.993548e9 + 4 x 0.900806e9 x
+    # 0.53125 = 4.907762e9 bytes
+    assert float(moe_weight_bytes_read(116.8, 5.1, "mxfp4", 1, 128, 4)) / 1e9 == pytest.approx(4.907762, rel=1e-6)
+    # NVFP4 checkpoints are taken as quantised throughout
+    assert float(replica_throughput(**gpt_oss, **H100, precision="nvfp4").weight_bytes) == pytest.approx(
+        116.8e9 * 0.5625, rel=1e-12)
