@@ -27,7 +27,7 @@ concurrency its own two numbers imply (:func:`littles_law_concurrency`), a ``dec
 (clients / inter-token latency) as batch / decode step, and an ``offline_max`` run (every request
 submitted at once) prefills its batch in waves, at a fitted gain on the prefill MFU: no prefill chunk
 rides in a decode step's idle compute.  A run of a stated number of prompts (``num_prompts``) holds
-at most that many in flight and ends on a partial wave (:func:`finite_run_tokens_per_s`).
+at most that many in flight and ends on a partial wave (:func:`tco.throughput.finite_run_tokens_per_s`).
 
 Images: one efficiency (share of the BF16 peak) for the diffusion compute model, fitted on the
 tuned CUDA rows (:func:`fit_image_efficiency`) and scored leaving each GPU out; MLPerf Inference's
@@ -317,33 +317,11 @@ def _replica(rows: _Rows, p: dict, subset=None, concurrency=None) -> tp.ReplicaT
         wave_prefill_gain=p["wave_prefill_gain"])
 
 
-def finite_run_tokens_per_s(prompts, output_tokens, batch, tpot_s, last_wave_tpot_s) -> np.ndarray:
-    """Output rate of a finite offline run [tokens/s]: ``N`` prompts submitted at once, served in
-    waves of ``B`` (the batch), the last wave holding the ``N mod B`` left over.
-
-    A wave of ``b`` sequences lasts ``output_tokens x tpot(b)`` (its prompts' prefill is inside the
-    time per output token of a wave), so the run takes ``floor(N / B)`` full waves plus the partial one,
-    and its rate is ``N x output_tokens`` over that time.  NaN prompts: the steady rate ``B / tpot(B)``.
-
-    >>> # 500 prompts of 100 tokens in waves of 200 at 40 ms per token, the last 100 at 30 ms:
-    >>> # 2 x 100 x 0.04 + 100 x 0.03 = 11 s for 50,000 tokens
-    >>> round(float(finite_run_tokens_per_s(500, 100, 200, 0.04, 0.03)), 6)
-    4545.454545
-    >>> float(finite_run_tokens_per_s(np.nan, 100, 200, 0.04, 0.03))       # steady: 200 / 0.04
-    5000.0
-    """
-    n, out, b = (np.asarray(v, dtype=float) for v in (prompts, output_tokens, batch))
-    full, rest = np.floor(n / np.maximum(b, 1.0)), np.mod(n, np.maximum(b, 1.0))
-    seconds = out * (full * np.asarray(tpot_s, dtype=float) + np.where(rest > 0, last_wave_tpot_s, 0.0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(np.isfinite(n) & (b > 0), n * out / seconds, b / np.asarray(tpot_s, dtype=float))
-
-
 def modelled(frame_or_rows, params: dict[str, float] | None = None) -> np.ndarray:
     """Modelled output tokens/s of every row under ``params`` (default the shipped ones) [tokens/s].
 
     An offline run of a stated number of prompts (``num_prompts``) holds at most that many in flight,
-    and when they outnumber its batch its last wave is partial (:func:`finite_run_tokens_per_s`).
+    and when they outnumber its batch its last wave is partial (:func:`tco.throughput.finite_run_tokens_per_s`).
     """
     rows = frame_or_rows if isinstance(frame_or_rows, _Rows) else _rows(frame_or_rows)
     p = {**current_parameters(), **(params or {})}
@@ -354,7 +332,7 @@ def modelled(frame_or_rows, params: dict[str, float] | None = None) -> np.ndarra
     if partial.any():
         last = _replica(rows, p, partial, rest[partial])
         out_tps = out_tps.copy()
-        out_tps[partial] = finite_run_tokens_per_s(rows.prompts[partial], rows.kwargs["output_tokens"][partial],
+        out_tps[partial] = tp.finite_run_tokens_per_s(rows.prompts[partial], rows.kwargs["output_tokens"][partial],
                                                    r.batch_size[partial], r.time_per_output_token_s[partial],
                                                    last.time_per_output_token_s)
     # a decode rate counts the decode steps alone: no prefill interleaved, no time to first token

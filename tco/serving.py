@@ -55,17 +55,36 @@ RUNS: tuple[str, ...] = ("serving", "offline")
 def modelled_throughput(model: dict, gpu: dict, o: OpenOption, g: int, in_len: float, out_len: float,
                         cached_share: float = 0.0, concurrency: float | None = None, *,
                         kv_precision: str | None = None, attention_parallel: str | None = None,
-                        run: str = "serving") -> dict:
+                        run: str = "serving", num_prompts: int | None = None) -> dict:
     """Fit check and roofline throughput of the deployment (raises ScenarioError when it cannot fit).
 
     ``kv_precision`` (default the option's, else the weights', :func:`tco.throughput.default_kv_precision`),
     ``attention_parallel`` (``tp``/``dp``, default the option's, :func:`tco.throughput.kv_bytes_per_token`) and
-    ``run`` (:data:`RUNS`) describe the setup, or a measured one to reproduce.  Returns the fields of
-    :class:`tco.throughput.ReplicaThroughput` as Python scalars (tokens/s, batch, ms per token...),
-    cached per distinct input.
+    ``run`` (:data:`RUNS`) describe the setup, or a measured one to reproduce; an offline run of ``num_prompts``
+    requests holds at most that many in flight and ends on a partial wave
+    (:func:`tco.throughput.finite_run_tokens_per_s`: ``output_tokens_per_s`` is then the whole run's rate).
+    Returns the fields of :class:`tco.throughput.ReplicaThroughput` as Python scalars (tokens/s, batch, ms per
+    token...), cached per distinct input.
     """
     if run not in RUNS:
         raise ScenarioError("run", f"must be one of: {', '.join(RUNS)}; got {run!r}")
+    if num_prompts is not None and run != "offline":
+        raise ScenarioError("num_prompts", "applies to an offline run only (run: offline): a served load has no end")
+    if num_prompts is not None:
+        capped = float(num_prompts) if concurrency is None else min(float(concurrency), float(num_prompts))
+        whole = modelled_throughput(model, gpu, o, g, in_len, out_len, cached_share, capped,
+                                    kv_precision=kv_precision, attention_parallel=attention_parallel, run=run)
+        batch = float(whole["batch_size"])
+        rest = float(num_prompts) % max(batch, 1.0)
+        if batch > 0 and float(num_prompts) > batch and rest > 0:
+            last = modelled_throughput(model, gpu, o, g, in_len, out_len, cached_share, rest,
+                                       kv_precision=kv_precision, attention_parallel=attention_parallel, run=run)
+            whole["output_tokens_per_s"] = float(tp.finite_run_tokens_per_s(
+                float(num_prompts), float(out_len), batch, whole["time_per_output_token_s"],
+                last["time_per_output_token_s"]))
+            whole["requests_per_s"] = whole["output_tokens_per_s"] / float(out_len)
+            whole["total_tokens_per_s"] = whole["requests_per_s"] * (float(in_len) + float(out_len))
+        return whole
     kv_precision = o.kv_precision if kv_precision is None else kv_precision
     attention_parallel = o.attention_parallel if attention_parallel is None else attention_parallel
     key = (tuple(sorted(model.items())), tuple(sorted(gpu.items())), o.precision, latency_targets(o),

@@ -144,6 +144,31 @@ def test_throughput_reproduces_an_offline_benchmark_as_the_calibration_models_it
     assert served["output_tokens_per_second"] != pytest.approx(offline["output_tokens_per_second"], rel=1e-3)
 
 
+def test_throughput_models_a_finite_offline_run_as_the_calibration_does(client, catalog):
+    # LMSYS's SGLang run of Qwen3-8B on one H200, 256 prompts of 4096 in and 4096 out submitted at once: the KV
+    # cache holds fewer than 256, so the run ends on a partial wave (tco.throughput.finite_run_tokens_per_s), and
+    # the endpoint given num_prompts returns what tco calibrate models for that row
+    from tco import calibration as cal
+    frame = cal.fitted_rows(cal.catalog_measurements(catalog))
+    row = frame[(frame["source_id"] == "lmsys-blog-2025-09-deterministic") & (frame["input_tokens"] == 4096)]
+    assert len(row) == 1 and row["num_prompts"].iloc[0] == 256 and row["harness"].iloc[0] == "offline"
+    req = {"model": "qwen3-8b", "gpu": "h200", "precision": "bf16", "input_tokens": 4096, "output_tokens": 4096,
+           "serving_engine": "sglang", "serving_use": "batch", "run": "offline"}
+    finite = client.post("/api/v1/throughput", json={**req, "num_prompts": 256}).get_json()
+    endless = client.post("/api/v1/throughput", json=req).get_json()
+    assert finite["num_prompts"] == 256 and endless["num_prompts"] is None
+    assert finite["batch_size"] < 256                                       # a partial last wave
+    assert finite["output_tokens_per_second"] == pytest.approx(float(cal.modelled(row)[0]), rel=1e-9)
+    assert finite["output_tokens_per_second"] < endless["output_tokens_per_second"]   # the partial wave costs
+    assert finite["requests_per_second"] == pytest.approx(finite["output_tokens_per_second"] / 4096, rel=1e-12)
+    # a served load has no end: num_prompts is for offline runs only
+    body = assert_error_shape(client.post("/api/v1/throughput", json={**req, "run": "serving", "num_prompts": 256}),
+                              422)
+    assert body["errors"][0]["path"] == "num_prompts" and "offline" in body["errors"][0]["message"]
+    body = assert_error_shape(client.post("/api/v1/throughput", json={**req, "num_prompts": 0}), 422)
+    assert body["errors"][0]["path"] == "num_prompts"
+
+
 def test_throughput_takes_the_kv_precision_and_the_attention_split(client):
     # Llama 3.1 70B with a bf16 cache: 80 layers x 2 x 8 KV heads x 128 x 2 bytes = 327,680 bytes per token
     # (fp8, the default for fp8 weights: 163,840)

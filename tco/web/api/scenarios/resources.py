@@ -278,7 +278,7 @@ class Throughput(MethodView):
         tpot, ttft = latency_targets(opt)
         try:
             d = modelled_throughput(model, gpu, opt, g, in_len, out_len, float(body.get("cached_input_share", 0.0)),
-                                    body.get("concurrency"), run=run)
+                                    body.get("concurrency"), run=run, num_prompts=body.get("num_prompts"))
         except ScenarioError as exc:
             field = {"open.gpus_per_replica": "gpus_per_replica", "open.precision": "precision"}.get(exc.field,
                                                                                                    exc.field)
@@ -299,7 +299,7 @@ class Throughput(MethodView):
             "serving_use": opt.serving_use, "serving_engine": opt.serving_engine,
             "platform": platform_of(opt, gpu),
             "kv_precision": body.get("kv_precision") or str(default_kv_precision(opt.precision)),
-            "attention_parallel": body.get("attention_parallel"), "run": run,
+            "attention_parallel": body.get("attention_parallel"), "run": run, "num_prompts": body.get("num_prompts"),
             "max_time_per_output_token_s": tpot, "max_time_to_first_token_s": ttft,
             "measured_output_tokens_per_second": None if bench is None else bench["output_tokens_per_second"],
             "measured_source": None if bench is None else

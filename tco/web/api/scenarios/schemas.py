@@ -342,6 +342,10 @@ class ThroughputRequestSchema(_Strict):
                  "chunks riding in the decode steps: a deployment) or offline (the engine's own offline benchmark, "
                  "trtllm-bench or vLLM's benchmark_throughput: every request submitted at once, prompts prefilled "
                  "in waves, no server), to reproduce a published offline run.", list(RUNS), "serving")
+    num_prompts = num("Requests in an offline run (vLLM's benchmark_throughput --num-prompts, the dataset "
+                      "trtllm-bench reads): no more than that many in flight, the last wave partial, and the "
+                      "output rate the whole run's; offline runs only; default an endless run", "requests", 1,
+                      10_000_000, integer=True)
 
     @ma.validates_schema
     def _required(self, data, **kwargs):
@@ -562,6 +566,8 @@ class ThroughputResponseSchema(ma.Schema):
     attention_parallel = fields.String(required=True, allow_none=True, metadata={
         "description": "tp, dp, or null (the default: KV heads replicated, latent caches not)."})
     run = fields.String(required=True, metadata={"description": "serving or offline."})
+    num_prompts = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "The offline run's requests, as given; null = an endless run."})
     max_time_per_output_token_s = _n("The target used [s]; null = none.")
     max_time_to_first_token_s = _n("The target used [s]; null = none.")
     measured_output_tokens_per_second = _n("A matching measured row, if any [tokens/s].")
