@@ -54,50 +54,51 @@ RUNS: tuple[str, ...] = ("serving", "offline")
 
 def modelled_throughput(model: dict, gpu: dict, o: OpenOption, g: int, in_len: float, out_len: float,
                         cached_share: float = 0.0, concurrency: float | None = None, *,
-                        kv_precision: str | None = None, attention_parallel: str | None = None,
                         run: str = "serving", num_prompts: int | None = None) -> dict:
     """Fit check and roofline throughput of the deployment (raises ScenarioError when it cannot fit).
 
-    ``kv_precision`` (default the option's, else the weights', :func:`tco.throughput.default_kv_precision`),
-    ``attention_parallel`` (``tp``/``dp``, default the option's, :func:`tco.throughput.kv_bytes_per_token`) and
-    ``run`` (:data:`RUNS`) describe the setup, or a measured one to reproduce; an offline run of ``num_prompts``
-    requests holds at most that many in flight and ends on a partial wave
-    (:func:`tco.throughput.finite_run_tokens_per_s`: ``output_tokens_per_s`` is then the whole run's rate).
+    The option's ``kv_precision`` (None: the weights', :func:`tco.throughput.default_kv_precision`) and
+    ``attention_parallel`` (``tp``/``dp``, :func:`tco.throughput.kv_bytes_per_token`) and ``run``
+    (:data:`RUNS`) describe the setup, or a measured one to reproduce; an offline run of ``num_prompts``
+    requests holds at most that many in flight and ends on a partial wave (:func:`_finite_run`).
     Returns the fields of :class:`tco.throughput.ReplicaThroughput` as Python scalars (tokens/s, batch, ms per
     token...), cached per distinct input.
     """
     if run not in RUNS:
         raise ScenarioError("run", f"must be one of: {', '.join(RUNS)}; got {run!r}")
-    if num_prompts is not None and run != "offline":
-        raise ScenarioError("num_prompts", "applies to an offline run only (run: offline): a served load has no end")
     if num_prompts is not None:
-        capped = float(num_prompts) if concurrency is None else min(float(concurrency), float(num_prompts))
-        whole = modelled_throughput(model, gpu, o, g, in_len, out_len, cached_share, capped,
-                                    kv_precision=kv_precision, attention_parallel=attention_parallel, run=run)
-        batch = float(whole["batch_size"])
-        rest = float(num_prompts) % max(batch, 1.0)
-        if batch > 0 and float(num_prompts) > batch and rest > 0:
-            last = modelled_throughput(model, gpu, o, g, in_len, out_len, cached_share, rest,
-                                       kv_precision=kv_precision, attention_parallel=attention_parallel, run=run)
-            whole["output_tokens_per_s"] = float(tp.finite_run_tokens_per_s(
-                float(num_prompts), float(out_len), batch, whole["time_per_output_token_s"],
-                last["time_per_output_token_s"]))
-            whole["requests_per_s"] = whole["output_tokens_per_s"] / float(out_len)
-            whole["total_tokens_per_s"] = whole["requests_per_s"] * (float(in_len) + float(out_len))
-        return whole
-    kv_precision = o.kv_precision if kv_precision is None else kv_precision
-    attention_parallel = o.attention_parallel if attention_parallel is None else attention_parallel
+        if run != "offline":
+            raise ScenarioError("num_prompts", "applies to an offline run only (run: offline): a served load has "
+                                               "no end")
+        return _finite_run(model, gpu, o, g, in_len, out_len, cached_share, concurrency, float(num_prompts))
     key = (tuple(sorted(model.items())), tuple(sorted(gpu.items())), o.precision, latency_targets(o),
            o.serving_engine, o.platform, g, float(in_len), float(out_len), float(cached_share), concurrency,
-           kv_precision, attention_parallel, run)
+           o.kv_precision, o.attention_parallel, run)
     hit = _THROUGHPUT_CACHE.get(key)
     if hit is None:
-        hit = modelled_throughput_uncached(model, gpu, o, g, in_len, out_len, cached_share, concurrency,
-                                           kv_precision=kv_precision, attention_parallel=attention_parallel, run=run)
+        hit = modelled_throughput_uncached(model, gpu, o, g, in_len, out_len, cached_share, concurrency, run=run)
         if len(_THROUGHPUT_CACHE) > 4096:
             _THROUGHPUT_CACHE.clear()
         _THROUGHPUT_CACHE[key] = hit
     return dict(hit)
+
+
+def _finite_run(model: dict, gpu: dict, o: OpenOption, g: int, in_len: float, out_len: float, cached_share: float,
+                concurrency: float | None, prompts: float) -> dict:
+    """:func:`modelled_throughput` of an offline run of ``prompts`` requests: at most that many in flight, and
+    when they outnumber the batch the last wave holds the rest, so the rates are the whole run's
+    (:func:`tco.throughput.finite_run_tokens_per_s`, as :func:`tco.calibration.modelled` models such rows)."""
+    capped = prompts if concurrency is None else min(float(concurrency), prompts)
+    whole = modelled_throughput(model, gpu, o, g, in_len, out_len, cached_share, capped, run="offline")
+    batch = float(whole["batch_size"])
+    rest = prompts % max(batch, 1.0)
+    if batch > 0 and prompts > batch and rest > 0:
+        last = modelled_throughput(model, gpu, o, g, in_len, out_len, cached_share, rest, run="offline")
+        whole["output_tokens_per_s"] = float(tp.finite_run_tokens_per_s(
+            prompts, float(out_len), batch, whole["time_per_output_token_s"], last["time_per_output_token_s"]))
+        whole["requests_per_s"] = whole["output_tokens_per_s"] / float(out_len)
+        whole["total_tokens_per_s"] = whole["requests_per_s"] * (float(in_len) + float(out_len))
+    return whole
 
 
 def gpu_memory_gib(gpu: dict) -> float:
@@ -118,7 +119,6 @@ def platform_of(o: OpenOption, gpu: dict) -> str:
 
 def modelled_throughput_uncached(model: dict, gpu: dict, o: OpenOption, g: int, in_len: float,
                                  out_len: float, cached_share: float = 0.0, concurrency: float | None = None, *,
-                                 kv_precision: str | None = None, attention_parallel: str | None = None,
                                  run: str = "serving") -> dict:
     """:func:`modelled_throughput` without the cache."""
     offline = run == "offline"
@@ -138,7 +138,7 @@ def modelled_throughput_uncached(model: dict, gpu: dict, o: OpenOption, g: int, 
             fp8_dense_tflops=gpu.get("fp8_dense_tflops"), fp4_dense_tflops=gpu.get("fp4_dense_tflops"),
             interconnect=gpu["interconnect"], engine=o.serving_engine, platform=platform_of(o, gpu),
             max_time_per_output_token_s=tpot, max_time_to_first_token_s=ttft, cached_input_share=cached_share,
-            concurrency=concurrency, kv_precision=kv_precision, attention_parallel=attention_parallel,
+            concurrency=concurrency, kv_precision=o.kv_precision, attention_parallel=o.attention_parallel,
             hidden_size=model.get("hidden_size"),
             prefill_in_waves=offline, server_overhead_s=0.0 if offline else None,
             model_id=model["model_id"], gpu_id=gpu["gpu_id"])

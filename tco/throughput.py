@@ -556,8 +556,10 @@ def shared_precision(precision, experts=None, experts_per_token=None) -> np.ndar
     p = np.asarray(precision).astype(str)
     e, k = _float_or_nan(experts), _float_or_nan(experts_per_token)
     moe = np.isfinite(e) & np.isfinite(k) & (e > k)
-    kept = np.vectorize(lambda x: MOE_SHARED_PRECISION.get(x.lower(), x), otypes=[str])(p)
-    return np.where(moe, kept, p)
+    out = p.astype(object)
+    for fmt, kept in MOE_SHARED_PRECISION.items():     # a few formats, not a loop over the rows
+        out = np.where(moe & (np.char.lower(p) == fmt), kept, out)
+    return out.astype(str)
 
 
 def held_params_b(total_params_b, active_params_b, precision, experts=None, experts_per_token=None,

@@ -298,8 +298,8 @@ class Throughput(MethodView):
             "latency_target_met": bool(d["latency_target_met"]), "ttft_reachable": bool(d["ttft_reachable"]),
             "serving_use": opt.serving_use, "serving_engine": opt.serving_engine,
             "platform": platform_of(opt, gpu),
-            "kv_precision": body.get("kv_precision") or str(default_kv_precision(opt.precision)),
-            "attention_parallel": body.get("attention_parallel"), "run": run, "num_prompts": body.get("num_prompts"),
+            "kv_precision": opt.kv_precision or str(default_kv_precision(opt.precision)),
+            "attention_parallel": opt.attention_parallel, "run": run, "num_prompts": body.get("num_prompts"),
             "max_time_per_output_token_s": tpot, "max_time_to_first_token_s": ttft,
             "measured_output_tokens_per_second": None if bench is None else bench["output_tokens_per_second"],
             "measured_source": None if bench is None else
